@@ -1,0 +1,78 @@
+# casetrail — run `make help` for the list of targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CASETRAIL := $(BIN)/casetrail
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+# -- installation ---------------------------------------------------------------
+system-deps: ## Install Java and Maven with apt when they are missing (needs root)
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+	  echo "installing Java and Maven with apt-get ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven; }
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
+	@touch $(STAMP)
+
+install: system-deps $(STAMP) ## Create .venv and install the locked dependencies
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (pinned versions)
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv; }
+	$(BIN)/uv pip compile pyproject.toml --extra test -q -o requirements.lock
+
+kafka-jars: system-deps ## Fetch the Apache Kafka broker jars from Maven Central
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies
+
+# -- the broker -------------------------------------------------------------------
+kafka-up: install kafka-jars ## Start the local Kafka broker (or use KAFKA_BOOTSTRAP_SERVERS)
+	$(CASETRAIL) broker start
+
+kafka-down: ## Stop the local Kafka broker
+	-$(CASETRAIL) broker stop
+
+topics: kafka-up ## Create missing topics and report drift
+	$(CASETRAIL) topics apply
+
+# -- tests -----------------------------------------------------------------------
+test-unit: install ## Unit tier: pure logic, no broker
+	scripts/pytest-tier unit tests/unit -q
+
+test-integration: kafka-up ## Integration tier: a real Kafka broker
+	scripts/pytest-tier integration tests/integration -q -m integration
+
+test-e2e: kafka-up ## End-to-end tier: all services as processes on a real broker
+	scripts/pytest-tier e2e tests/e2e -q -m e2e
+
+test: ## All tiers: unit, integration, end-to-end (starts the broker if needed)
+	$(MAKE) test-unit
+	$(MAKE) test-integration
+	$(MAKE) test-e2e
+
+# -- running -----------------------------------------------------------------------
+up: topics ## Run all six services locally (Ctrl-C stops them)
+	$(CASETRAIL) up
+
+demo: topics ## Start everything, push sample tickets, show decisions and one lineage, stop
+	$(BIN)/python -m casetrail.demo
+
+# -- benchmarks -------------------------------------------------------------------
+bench-codec: install ## Avro encode+decode throughput
+	$(CASETRAIL) bench codec
+
+bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop
+	$(CASETRAIL) bench hop
+
+clean: kafka-down ## Stop the broker and remove local data (var/)
+	rm -rf var
+
+.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop clean

@@ -1,0 +1,1 @@
+"""Benchmark commands (``casetrail bench ...``): they print figures and the machine, never assert."""

@@ -1,0 +1,32 @@
+"""The facts of the machine a benchmark ran on, printed beside its figures."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+
+def machine_facts() -> dict[str, str]:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as info:
+            kb = int(info.readline().split()[1])
+            memory = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }

@@ -1,0 +1,251 @@
+"""The ``casetrail`` command line.
+
+Foundation commands live here (broker, topics, schemas, run, up, send, tail,
+bench codec/hop); each service contributes its own group from
+``services/<name>/cli.py`` (and the knowledge base from
+``casetrail/knowledge/cli.py``), mounted below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="casetrail: customer-support automation with a citation on every draft.", no_args_is_help=True)
+broker_app = typer.Typer(help="The local Apache Kafka broker (KRaft) for development and tests.", no_args_is_help=True)
+topics_app = typer.Typer(help="Topics as code (casetrail/topics.py).", no_args_is_help=True)
+schemas_app = typer.Typer(help="Avro schemas generated from the event models.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks: print figures and the machine they ran on.", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(bench_app, name="bench")
+
+SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+# -- broker -----------------------------------------------------------------
+@broker_app.command("start")
+def broker_start() -> None:
+    """Fetch the jars if needed, format storage once, start the broker and wait until it answers."""
+    from casetrail import broker
+
+    try:
+        broker.start(progress=typer.echo)
+    except broker.BrokerError as exc:
+        _fail(str(exc))
+
+
+@broker_app.command("stop")
+def broker_stop() -> None:
+    """Stop the local broker (controlled shutdown)."""
+    from casetrail import broker
+
+    broker.stop(progress=typer.echo)
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    from casetrail import broker
+
+    typer.echo(broker.status())
+
+
+# -- topics -----------------------------------------------------------------
+@topics_app.command("apply")
+def topics_apply() -> None:
+    """Create missing topics and report drift, idempotently."""
+    from casetrail.topic_admin import apply_topics
+
+    report = apply_topics()
+    for line in report.lines():
+        typer.echo(line)
+    typer.echo(f"{len(report.created)} created, {len(report.unchanged)} unchanged, {len(report.drift)} drifted")
+    if report.drift:
+        raise typer.Exit(2)
+
+
+@topics_app.command("list")
+def topics_list() -> None:
+    """Print the topics file: name, key, schema, partitions, retention, cleanup."""
+    from casetrail.topics import ALL_TOPICS
+
+    for spec in ALL_TOPICS:
+        retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms / 86_400_000:g}d"
+        typer.echo(
+            f"{spec.name:45} key={spec.key:20} schema={spec.value_schema or '-':22} "
+            f"partitions={spec.partitions} rf={spec.replication_factor} retention={retention} cleanup={spec.cleanup_policy}"
+        )
+
+
+# -- schemas ----------------------------------------------------------------
+@schemas_app.command("generate")
+def schemas_generate() -> None:
+    """Write schemas/<Event>.avsc from the pydantic models (the one source)."""
+    from casetrail.events.catalog import EVENT_TYPES, SCHEMAS_DIR, schema_text
+
+    SCHEMAS_DIR.mkdir(exist_ok=True)
+    for name in EVENT_TYPES:
+        (SCHEMAS_DIR / f"{name}.avsc").write_text(schema_text(name))
+    typer.echo(f"wrote {len(EVENT_TYPES)} schemas to {SCHEMAS_DIR}")
+
+
+@schemas_app.command("release")
+def schemas_release() -> None:
+    """Snapshot every schema that changed since its last release as schemas/released/<Event>/v<N>.avsc,
+    with a sample record written with it (v<N>.sample.bin) for the compatibility test."""
+    from casetrail.codec import AvroCodec
+    from casetrail.events.catalog import EVENT_TYPES, SCHEMAS_DIR, released_schemas, schema_of, schema_text
+
+    codec = AvroCodec()
+
+    for name in EVENT_TYPES:
+        released = released_schemas(name)
+        if released and released[-1][1] == schema_of(name):
+            continue
+        folder = SCHEMAS_DIR / "released" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        version = len(released) + 1
+        (folder / f"v{version}.avsc").write_text(schema_text(name))
+        (folder / f"v{version}.sample.bin").write_bytes(codec.encode(EVENT_TYPES[name].fake()))
+        typer.echo(f"released {name} v{version}")
+
+
+# -- running services ---------------------------------------------------------
+def _load_service(name: str):
+    if name not in SERVICES:
+        _fail(f"unknown service {name!r}; choose one of: {', '.join(SERVICES)}")
+    module = importlib.import_module(f"services.{name}.app")
+    return module.svc
+
+
+@app.command("run")
+def run(service: str = typer.Argument(..., help=f"one of: {', '.join(SERVICES)}")) -> None:
+    """Run one service until SIGTERM/Ctrl-C."""
+    _load_service(service).run()
+
+
+@app.command("up")
+def up(
+    services: Optional[list[str]] = typer.Argument(None, help="services to start (default: all six)"),
+) -> None:
+    """Run services as local processes with prefixed logs; Ctrl-C (or SIGTERM) stops them all cleanly."""
+    from casetrail.process_group import ProcessGroup
+
+    chosen = services or list(SERVICES)
+    for name in chosen:
+        if name not in SERVICES:
+            _fail(f"unknown service {name!r}; choose from: {', '.join(SERVICES)}")
+    group = ProcessGroup()
+    for name in chosen:
+        group.start(name, [sys.executable, "-m", "casetrail.cli", "run", name])
+    code = group.wait_until_interrupted()
+    raise typer.Exit(code)
+
+
+# -- publishing and reading -----------------------------------------------------
+@app.command("send")
+def send(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL: {source, tenant?, payload, external_id?}"),
+    tenant: str = typer.Option("acme-shop", help="tenant when a line names none"),
+) -> None:
+    """Publish a JSONL file of tickets to the intake topic as Avro IntakeTicket records."""
+    from casetrail.intake_publisher import publish_jsonl
+
+    sent, rejected = publish_jsonl(path, default_tenant=tenant, progress=typer.echo)
+    typer.echo(f"sent {sent} tickets to the intake topic; {len(rejected)} lines rejected")
+    for line_no, reason in rejected:
+        typer.secho(f"  line {line_no}: {reason}", fg=typer.colors.YELLOW, err=True)
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command("tail")
+def tail(
+    topic: str = typer.Argument(..., help="topic name from casetrail/topics.py (prefix is added)"),
+    from_beginning: bool = typer.Option(False, "--from-beginning", help="start at the earliest offset"),
+    limit: int = typer.Option(0, help="stop after N records (0: run until Ctrl-C)"),
+    idle_timeout: float = typer.Option(0.0, help="stop after this many idle seconds (0: never)"),
+) -> None:
+    """Decode and print events (one JSON per line)."""
+    from casetrail.event_tail import tail_topic
+
+    for line in tail_topic(topic, from_beginning=from_beginning, limit=limit, idle_timeout=idle_timeout):
+        typer.echo(line)
+
+
+# -- benchmarks ---------------------------------------------------------------
+@bench_app.command("codec")
+def bench_codec(
+    events: int = typer.Option(50_000, help="events to encode and decode"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+) -> None:
+    """Avro encode+decode events/s for envelope-sized events, on one core."""
+    from casetrail.benchmarks.codec import run_codec_benchmark
+
+    result = run_codec_benchmark(events)
+    _print_bench(result, json_out)
+
+
+@bench_app.command("hop")
+def bench_hop(
+    events: int = typer.Option(20_000, help="events to pass through each hop"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+) -> None:
+    """One-hop passthrough events/s: a Faust service vs a plain confluent-kafka loop, same broker."""
+    from casetrail.benchmarks.hop import run_hop_benchmark
+
+    result = run_hop_benchmark(events, progress=typer.echo)
+    _print_bench(result, json_out)
+
+
+def _print_bench(result: dict, json_out: Optional[Path]) -> None:
+    from casetrail.benchmarks.machine import machine_facts
+
+    result = {**result, "machine": machine_facts()}
+    for key, value in result.items():
+        typer.echo(f"{key:32} {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, indent=2))
+
+
+# -- service groups -------------------------------------------------------------
+def _mount_service_commands() -> None:
+    """Mount each service's typer group (and its ``bench`` command) when its module exists."""
+    groups = [(name, f"services.{name}.cli") for name in SERVICES] + [("kb", "casetrail.knowledge.cli")]
+    for name, module_name in groups:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # the service has no CLI module (yet)
+            raise
+        if hasattr(module, "app"):
+            app.add_typer(module.app, name=name)
+        if hasattr(module, "bench"):
+            bench_app.command(name)(module.bench)
+        if hasattr(module, "lineage"):
+            app.command("lineage")(module.lineage)
+
+
+_mount_service_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Event contracts: one pydantic model per Avro event type, sharing an envelope."""
+
+from casetrail.events.catalog import EVENT_TYPES, schema_of
+from casetrail.events.conversation import (
+    Attachment,
+    AuthorRole,
+    Conversation,
+    ConversationReceived,
+    CustomerContext,
+    EncryptedText,
+    LocaleStatus,
+    Message,
+    RecontactDetected,
+    RedactionFinding,
+)
+from casetrail.events.decision import (
+    Action,
+    AgentFeedback,
+    FeedbackAction,
+    HandoffBrief,
+    Mode,
+    ReplyOutbound,
+    RoutedDecision,
+    SlaEvent,
+    SlaEventKind,
+)
+from casetrail.events.draft import Citation, Draft, DraftOutcome, DraftProposed, RetrievedClause
+from casetrail.events.envelope import DecisionVersions, EventEnvelope, ProducerInfo, new_event_id, utc_now
+from casetrail.events.intake import IntakeTicket
+from casetrail.events.operations import DeadLetter, KnowledgeBasePublished, PersonalDataErased
+from casetrail.events.triage import ConversationTriaged, IntentScore, TriageResult
+from casetrail.events.verification import CheckResult, DraftVerified, Verdict, Verification
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,116 @@
+"""The normalised conversation that ingest emits and every later stage carries.
+
+Text in here is already redacted: personal data is replaced by typed
+placeholders (``[EMAIL_1]``) before anything downstream sees it. The original
+text, when kept at all, travels only encrypted under a per-customer key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Optional
+
+from pydantic import Field
+
+from casetrail.events.envelope import AvroRecord, EventEnvelope
+
+
+class AuthorRole(str, enum.Enum):
+    customer = "customer"
+    agent = "agent"
+    bot = "bot"
+    system = "system"
+
+
+class LocaleStatus(str, enum.Enum):
+    detected = "detected"  # one supported language, confident
+    declared = "declared"  # taken from the source, not detected
+    mixed = "mixed"  # several languages, none dominant
+    unknown = "unknown"  # too short or not a supported language: never guessed
+
+
+class Attachment(AvroRecord):
+    filename: str
+    content_type: str = "application/octet-stream"
+    size_bytes: Optional[int] = None
+    url: Optional[str] = None
+
+
+class Message(AvroRecord):
+    message_id: str
+    author_role: AuthorRole
+    author_id: Optional[str] = None
+    sent_at: dt.datetime
+    body_text: str
+    attachments: list[Attachment] = Field(default_factory=list)
+
+
+class CustomerContext(AvroRecord):
+    customer_id: str
+    tier: Optional[str] = None
+    lifetime_value: Optional[float] = None
+    region: Optional[str] = None
+    timezone: Optional[str] = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class RedactionFinding(AvroRecord):
+    """How many values of one personal-data type were replaced (never the values)."""
+
+    kind: str
+    count: int
+
+
+class EncryptedText(AvroRecord):
+    """Original text sealed with the customer's key; erasing the key erases it."""
+
+    key_id: str
+    algorithm: str = "AES-256-GCM"
+    nonce: bytes
+    ciphertext: bytes
+
+
+class Conversation(AvroRecord):
+    source: str
+    external_id: str
+    channel: str
+    subject: Optional[str] = None
+    messages: list[Message]
+    customer: CustomerContext
+    source_priority: Optional[str] = None
+    tags: list[str] = Field(default_factory=list)
+    received_at: dt.datetime
+    locale_status: LocaleStatus = LocaleStatus.detected
+    locale_confidence: float = 0.0
+    redactions: list[RedactionFinding] = Field(default_factory=list)
+    original: Optional[EncryptedText] = None
+    content_hash: str = ""
+
+    def latest_customer_text(self) -> str:
+        """The newest customer message: what later stages answer."""
+        for message in reversed(self.messages):
+            if message.author_role == AuthorRole.customer:
+                return message.body_text
+        return self.messages[-1].body_text if self.messages else ""
+
+
+class ConversationReceived(EventEnvelope):
+    """Ingest's output: one conversation the rest of the pipeline can trust."""
+
+    conversation: Conversation
+
+    class Meta:
+        namespace = "io.casetrail.events"
+
+
+class RecontactDetected(EventEnvelope):
+    """A customer came back within the re-contact window of an answered conversation."""
+
+    original_conversation_id: str
+    answered_by: str  # "bot" or "agent"
+    answered_at: dt.datetime
+    window_days: int = 7
+
+    class Meta:
+        namespace = "io.casetrail.events"

@@ -1,0 +1,87 @@
+"""The envelope every casetrail event carries.
+
+``conversation_id`` is the Kafka record key, so one conversation stays ordered
+on one partition; ``causation_id`` names the event this one was derived from,
+which is what lets the audit service fold events into a lineage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Optional
+
+from dataclasses_avroschema.pydantic import AvroBaseModel
+from pydantic import ConfigDict, Field, field_validator
+
+NAMESPACE = "io.casetrail.events"
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now() -> dt.datetime:
+    # Avro timestamp-millis: keep millisecond precision so a decoded event
+    # compares equal to the one that was encoded.
+    return to_avro_timestamp(dt.datetime.now(dt.timezone.utc))
+
+
+def to_avro_timestamp(value: dt.datetime) -> dt.datetime:
+    """UTC, millisecond precision: what Avro ``timestamp-millis`` can carry.
+
+    Naive datetimes are taken as UTC. Normalising on construction means an
+    event equals itself after an encode/decode round trip.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    else:
+        value = value.astimezone(dt.timezone.utc)
+    return value.replace(microsecond=(value.microsecond // 1000) * 1000)
+
+
+class AvroRecord(AvroBaseModel):
+    """Base for every record type; frozen so an event cannot change after it is made."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _avro_timestamps(cls, value):
+        if isinstance(value, dt.datetime):
+            return to_avro_timestamp(value)
+        return value
+
+
+class ProducerInfo(AvroRecord):
+    """Which service (and which release of it) produced the event."""
+
+    service: str
+    version: str
+
+
+class DecisionVersions(AvroRecord):
+    """The versions that made a decision; carried by every decision event."""
+
+    model: Optional[str] = None
+    prompt: Optional[str] = None
+    knowledge_base: Optional[str] = None
+    policy: Optional[str] = None
+
+
+class EventEnvelope(AvroRecord):
+    """Fields shared by every conversation event (flattened into each schema)."""
+
+    event_id: str = Field(default_factory=new_event_id)
+    conversation_id: str
+    causation_id: Optional[str] = None
+    tenant: str
+    locale: str
+    occurred_at: dt.datetime = Field(default_factory=utc_now)
+    producer: ProducerInfo
+
+
+class DecisionEnvelope(EventEnvelope):
+    """Envelope of events that record a decision: adds the versions behind it."""
+
+    versions: DecisionVersions = Field(default_factory=DecisionVersions)

@@ -1,0 +1,31 @@
+"""What a ticketing system (or the webhook bridge) puts on the intake topic.
+
+Producers that can write Avro publish ``IntakeTicket``; systems that can only
+write their own JSON (or a raw RFC 5322 message) publish the bytes as they are
+with a ``casetrail-source`` record header. Ingest accepts both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from pydantic import Field
+
+from casetrail.events.envelope import AvroRecord, new_event_id, utc_now
+
+
+class IntakeTicket(AvroRecord):
+    """A source payload, untouched, with the facts needed to route it to a connector."""
+
+    event_id: str = Field(default_factory=new_event_id)
+    tenant: str
+    source: str  # connector name: zendesk, intercom, freshdesk, servicenow, email, generic
+    content_type: str = "application/json"
+    payload: bytes
+    external_id: Optional[str] = None
+    received_at: dt.datetime = Field(default_factory=utc_now)
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+    class Meta:
+        namespace = "io.casetrail.events"

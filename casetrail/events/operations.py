@@ -1,0 +1,61 @@
+"""Events about the system itself: dead letters, KB publications, erasures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from pydantic import Field
+
+from casetrail.events.envelope import AvroRecord, ProducerInfo, new_event_id, utc_now
+
+
+class DeadLetter(AvroRecord):
+    """Anything undecodable or unprocessable, with the reason and the original bytes."""
+
+    event_id: str = Field(default_factory=new_event_id)
+    occurred_at: dt.datetime = Field(default_factory=utc_now)
+    producer: ProducerInfo
+    reason_code: str  # machine-readable, e.g. undecodable, invalid_json, unknown_source
+    reason: str  # human-readable, never contains ticket text
+    exception_type: Optional[str] = None
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    original_key: Optional[bytes] = None
+    original_value: Optional[bytes] = None
+    original_headers: dict[str, bytes] = Field(default_factory=dict)
+
+    class Meta:
+        namespace = "io.casetrail.events"
+
+
+class KnowledgeBasePublished(AvroRecord):
+    event_id: str = Field(default_factory=new_event_id)
+    occurred_at: dt.datetime = Field(default_factory=utc_now)
+    producer: ProducerInfo
+    tenant: str
+    locale: str
+    kb_version: str  # "<human version>+<content hash>"
+    content_hash: str
+    clause_ids: list[str] = Field(default_factory=list)
+    collection: str = ""
+
+    class Meta:
+        namespace = "io.casetrail.events"
+
+
+class PersonalDataErased(AvroRecord):
+    """Crypto-shredding: the customer's key was destroyed; this records that it happened."""
+
+    event_id: str = Field(default_factory=new_event_id)
+    occurred_at: dt.datetime = Field(default_factory=utc_now)
+    producer: ProducerInfo
+    tenant: str
+    customer_id: str
+    key_id: str
+    requested_by: str
+    reason: str = ""
+
+    class Meta:
+        namespace = "io.casetrail.events"

@@ -1,0 +1,121 @@
+"""Topics as code: the one list of every Kafka topic casetrail uses.
+
+``casetrail topics apply`` creates what is missing and reports drift; the Helm
+chart renders Strimzi ``KafkaTopic`` resources from this same list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+DAY_MS = 24 * 60 * 60 * 1000
+YEAR_MS = 365 * DAY_MS
+FOREVER = -1
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    key: str  # what the record key is
+    value_schema: Optional[str]  # Avro event type name; None for raw source payloads
+    description: str
+    partitions: int = 3
+    replication_factor: int = 1
+    retention_ms: int = 7 * DAY_MS
+    cleanup_policy: str = "delete"
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, str]:
+        """Topic-level configuration as the broker spells it."""
+        return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy, **self.extra_config}
+
+
+INTAKE = TopicSpec(
+    "support.intake.v1", "source:external_id", "IntakeTicket",
+    "Tickets from ticketing systems: Avro IntakeTicket, or raw payload bytes with a casetrail-source header.",
+    retention_ms=14 * DAY_MS,
+)
+CONVERSATIONS_RECEIVED = TopicSpec(
+    "conversations.received.v1", "conversation_id", "ConversationReceived",
+    "Normalised, redacted conversations from ingest.", retention_ms=30 * DAY_MS,
+)
+RECONTACTS = TopicSpec(
+    "conversations.recontacts.v1", "conversation_id", "RecontactDetected",
+    "A customer came back within 7 days of an answer; names the original conversation.", retention_ms=YEAR_MS,
+)
+CONVERSATIONS_TRIAGED = TopicSpec(
+    "conversations.triaged.v1", "conversation_id", "ConversationTriaged",
+    "Triage signals: intent, category, urgency, sentiment, SLA due time.", retention_ms=30 * DAY_MS,
+)
+DRAFTS_PROPOSED = TopicSpec(
+    "drafts.proposed.v1", "conversation_id", "DraftProposed",
+    "Drafted replies with a citation on every statement (or an explicit no-grounding outcome).", retention_ms=30 * DAY_MS,
+)
+DRAFTS_VERIFIED = TopicSpec(
+    "drafts.verified.v1", "conversation_id", "DraftVerified",
+    "Verifier verdicts with the result of every check.", retention_ms=30 * DAY_MS,
+)
+DECISIONS_ROUTED = TopicSpec(
+    "decisions.routed.v1", "conversation_id", "RoutedDecision",
+    "Router decisions: mode, action, rule, queue, handoff brief.", retention_ms=30 * DAY_MS,
+)
+REPLIES_OUTBOUND = TopicSpec(
+    "replies.outbound.v1", "conversation_id", "ReplyOutbound",
+    "Replies to deliver, each with an idempotency key.", retention_ms=30 * DAY_MS,
+)
+FEEDBACK_AGENT = TopicSpec(
+    "feedback.agent.v1", "conversation_id", "AgentFeedback",
+    "Agent approve / edit / reject of drafts.", retention_ms=YEAR_MS,
+)
+SLA_EVENTS = TopicSpec(
+    "sla.events.v1", "conversation_id", "SlaEvent",
+    "SLA started / at-risk / breached / stopped.", retention_ms=30 * DAY_MS,
+)
+KB_PUBLISHED = TopicSpec(
+    "kb.published.v1", "tenant:locale", "KnowledgeBasePublished",
+    "Knowledge-base versions as they are published.", partitions=1, retention_ms=FOREVER,
+)
+ERASURES = TopicSpec(
+    "audit.erasures.v1", "customer_id", "PersonalDataErased",
+    "Crypto-shredding requests carried out (audited).", partitions=1, retention_ms=FOREVER,
+)
+DEADLETTER = TopicSpec(
+    "deadletter.v1", "original key", "DeadLetter",
+    "Anything undecodable or unprocessable: reason, exception, source offset, original bytes.",
+    retention_ms=YEAR_MS,
+)
+
+
+def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
+    """A Faust table changelog: compacted, so state survives restarts without growing forever."""
+    return TopicSpec(
+        f"{app_id}-{table}-changelog", "table key", None,
+        f"State changelog of the {app_id} service's {table} table.",
+        partitions=partitions, retention_ms=FOREVER, cleanup_policy="compact",
+    )
+
+
+# Faust tables (name must match the service's table definition).
+STATE_CHANGELOGS = (
+    changelog("casetrail-ingest", "seen_deliveries"),
+    changelog("casetrail-ingest", "answered_conversations"),
+    changelog("casetrail-triage", "customer_history"),
+    changelog("casetrail-router", "sla_timers"),
+    changelog("casetrail-router", "sent_replies"),
+    changelog("casetrail-router", "conversations"),
+)
+
+EVENT_TOPICS = (
+    INTAKE, CONVERSATIONS_RECEIVED, RECONTACTS, CONVERSATIONS_TRIAGED, DRAFTS_PROPOSED,
+    DRAFTS_VERIFIED, DECISIONS_ROUTED, REPLIES_OUTBOUND, FEEDBACK_AGENT, SLA_EVENTS,
+    KB_PUBLISHED, ERASURES, DEADLETTER,
+)
+ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + STATE_CHANGELOGS
+
+
+def by_name(name: str) -> TopicSpec:
+    for spec in ALL_TOPICS:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"unknown topic {name!r}; known: {', '.join(t.name for t in ALL_TOPICS)}")

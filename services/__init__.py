@@ -1,0 +1,1 @@
+"""The six casetrail services."""

@@ -1,0 +1,1 @@
+"""The triage service: pure logic modules beside the Kafka wiring in app.py."""

@@ -1,0 +1,1 @@
+"""The verifier service: pure logic modules beside the Kafka wiring in app.py."""
