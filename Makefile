@@ -72,7 +72,13 @@ bench-codec: install ## Avro encode+decode throughput
 bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop
 	$(CASETRAIL) bench hop
 
+bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300)
+	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300}
+
+chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses
+	$(BIN)/python -m casetrail.chaos --rate $${RATE:-10} --pause $${PAUSE:-20}
+
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var
 
-.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop clean
+.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos clean

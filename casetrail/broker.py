@@ -169,7 +169,16 @@ def start(progress=print, timeout: float = 90.0) -> str:
         progress(f"Apache Kafka {kafka_version()} already running at {broker.bootstrap} (pid {broker.pid()})")
         return broker.bootstrap
     if _port_open(broker.port):
-        raise BrokerError(f"port {broker.port} is taken by another process; stop it or set CASETRAIL_BROKER_PORT")
+        # Something already listens there: use it if it is a Kafka broker (one started
+        # by hand or by another checkout), refuse otherwise.
+        try:
+            wait_until_ready(broker.bootstrap, timeout=10)
+        except BrokerError:
+            raise BrokerError(
+                f"port {broker.port} is taken by a process that is not a Kafka broker; stop it or set CASETRAIL_BROKER_PORT"
+            ) from None
+        progress(f"a Kafka broker not started by casetrail already answers at {broker.bootstrap}: using it")
+        return broker.bootstrap
     ensure_jars(progress)
     java = _java()
     broker.write_properties()

@@ -210,6 +210,20 @@ def bench_hop(
     _print_bench(result, json_out)
 
 
+@bench_app.command("pipeline")
+def bench_pipeline(
+    rate: float = typer.Option(50.0, help="tickets per second into the intake topic"),
+    duration: float = typer.Option(300.0, help="seconds of load"),
+    out_dir: Path = typer.Option(Path("docs/benchmarks/runs"), help="where the JSON and the PNG plot go"),
+    plain: bool = typer.Option(True, help="also run the plain confluent-kafka chain for the ratio"),
+) -> None:
+    """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
+    from casetrail.benchmarks.pipeline import run_pipeline_benchmark
+
+    result = run_pipeline_benchmark(rate, duration, out_dir=out_dir, progress=typer.echo, plain=plain)
+    _print_bench(result, None)
+
+
 def _print_bench(result: dict, json_out: Optional[Path]) -> None:
     from casetrail.benchmarks.machine import machine_facts
 

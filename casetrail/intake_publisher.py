@@ -44,10 +44,10 @@ def ticket_from_line(record: dict, default_tenant: str) -> IntakeTicket:
 class IntakePublisher:
     """confluent-kafka producer with acks=all and idempotence, Avro-encoding IntakeTickets."""
 
-    def __init__(self):
+    def __init__(self, prefix: str | None = None):
         config = settings()
         self._codec = AvroCodec(config.schema_registry_url, config.registry_config())
-        self._topic = resolved_name(INTAKE)
+        self._topic = resolved_name(INTAKE, prefix)
         self._producer = Producer({
             **kafka_settings().librdkafka_config(),
             "enable.idempotence": True,

@@ -35,6 +35,9 @@ INTAKE = TopicSpec(
     "support.intake.v1", "source:external_id", "IntakeTicket",
     "Tickets from ticketing systems: Avro IntakeTicket, or raw payload bytes with a casetrail-source header.",
     retention_ms=14 * DAY_MS,
+    # Above ingest's own payload limit (1 MiB by default), so an oversized ticket
+    # reaches ingest and is dead-lettered with a reason instead of bouncing at the producer.
+    extra_config={"max.message.bytes": str(4 * 1024 * 1024)},
 )
 CONVERSATIONS_RECEIVED = TopicSpec(
     "conversations.received.v1", "conversation_id", "ConversationReceived",
@@ -84,6 +87,7 @@ DEADLETTER = TopicSpec(
     "deadletter.v1", "original key", "DeadLetter",
     "Anything undecodable or unprocessable: reason, exception, source offset, original bytes.",
     retention_ms=YEAR_MS,
+    extra_config={"max.message.bytes": str(8 * 1024 * 1024)},  # holds the largest intake record plus its envelope
 )
 
 

@@ -53,6 +53,8 @@ class Draft(AvroRecord):
     disclosure: str = ""
     reason: Optional[str] = None
     alternatives_offered: list[str] = Field(default_factory=list)
+    # e.g. query_embedding_reused, llm_invalid_citation, llm_no_valid_citation (added by the drafter issue)
+    flags: list[str] = Field(default_factory=list)
 
 
 class DraftProposed(DecisionEnvelope):

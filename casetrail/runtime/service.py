@@ -129,6 +129,7 @@ class Service:
         self._app: Optional[faust.App] = None
         self._tracer = trace.get_tracer(f"casetrail.{name}", version)
         self._send_failure: Optional[BaseException] = None
+        self._metric_children: dict[tuple[int, str], Any] = {}
 
     # -- registration -----------------------------------------------------
     def processor(
@@ -143,10 +144,11 @@ class Service:
         return register
 
     def table(self, name: str, default: Any = None, partitions: int = 3) -> faust.Table:
-        """A Faust table with a compacted changelog: state that survives restarts."""
-        return self.app.Table(
-            name, default=default, partitions=partitions, key_serializer="json", value_serializer="json"
-        )
+        """A Faust table with a compacted changelog: state that survives restarts.
+
+        Keys and values travel as JSON (the app's default serializer).
+        """
+        return self.app.Table(name, default=default, partitions=partitions)
 
     def timer(self, seconds: float) -> Callable:
         def register(fn: Callable[[], Awaitable[None]]) -> Callable:
@@ -184,6 +186,7 @@ class Service:
             topic_partitions=3,
             topic_replication_factor=1,
             producer_acks=-1,
+            producer_max_request_size=8 * 1024 * 1024,  # dead letters carry the original bytes
             consumer_auto_offset_reset="earliest",
             web_enabled=True,
             web_bind=self.config.http_host,
@@ -265,7 +268,7 @@ class Service:
             service=self, topic=topic_name, partition=message.partition, offset=message.offset,
             key=message.key, value=message.value, headers=headers, timestamp=message.timestamp,
         )
-        metrics.EVENTS_IN.labels(self.name, topic_name).inc()
+        self._series(metrics.EVENTS_IN, topic_name).inc()
         self._record_lag(message)
         started = time.perf_counter()
         with self._tracer.start_as_current_span(
@@ -282,7 +285,7 @@ class Service:
         ) as span:
             outputs = await self._run_handler(processor, ctx, span)
             await self._emit(outputs, ctx)
-        metrics.PROCESSING_SECONDS.labels(self.name, topic_name).observe(time.perf_counter() - started)
+        self._series(metrics.PROCESSING_SECONDS, topic_name).observe(time.perf_counter() - started)
 
     async def _run_handler(self, processor: _Processor, ctx: RecordContext, span) -> list[Output]:
         if processor.input_type is None:
@@ -351,7 +354,15 @@ class Service:
             # Crash the consumer so no further offsets are committed; a restart reprocesses.
             asyncio.ensure_future(self.app.consumer.crash(error))
             return
-        metrics.EVENTS_OUT.labels(self.name, topic).inc()
+        self._series(metrics.EVENTS_OUT, topic).inc()
+
+    def _series(self, metric, topic: str):
+        """The (service, topic) child of a metric, looked up once: labels() is costly per record."""
+        key = (id(metric), topic)
+        child = self._metric_children.get(key)
+        if child is None:
+            child = self._metric_children[key] = metric.labels(self.name, topic)
+        return child
 
     async def _send(self, producer, output: Output):
         name = resolved_name(output.topic, self.config.topic_prefix)

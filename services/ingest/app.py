@@ -1,0 +1,94 @@
+"""Ingest's Kafka wiring: intake records in, redacted conversations (and re-contacts) out.
+
+Pure logic lives in ``processing`` / ``normalise`` / ``idempotency`` /
+``recontact``; this module only connects it to the runtime:
+
+* ``support.intake.v1`` (raw bytes: Avro IntakeTicket, or source bytes with a
+  ``casetrail-source`` header) -> ``conversations.received.v1`` and, when a
+  customer came back within 7 days of an answer, ``conversations.recontacts.v1``;
+  bad input -> dead-letter record with a reason code.
+* ``replies.outbound.v1`` -> who answered which conversation (for attribution).
+
+State: the Faust tables ``seen_deliveries`` and ``answered_conversations``
+(compacted changelogs, see casetrail/topics.py). Both processors share the
+tables, which are only complete on a worker that holds every partition: run
+ingest as a single replica (see README, "Scaling").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from casetrail import topics
+from casetrail.events import ReplyOutbound
+from casetrail.runtime import Output, RecordContext, Service
+from services.ingest import metrics
+from services.ingest.intake_decoding import intake_record
+from services.ingest.locale_detection import LocaleDetector
+from services.ingest.normalise import Normaliser
+from services.ingest.processing import IngestProcessor
+from services.ingest.rejections import Rejected
+
+log = logging.getLogger("casetrail.ingest")
+
+svc = Service("ingest")
+
+
+seen_deliveries = svc.table("seen_deliveries")
+answered_conversations = svc.table("answered_conversations")
+
+_processor: IngestProcessor | None = None
+
+
+def default_tenant() -> str:
+    return getattr(svc.config, "default_tenant", None) or os.environ.get("CASETRAIL_DEFAULT_TENANT") or "default"
+
+
+def processor() -> IngestProcessor:
+    global _processor
+    if _processor is None:
+        sealer = None
+        if os.environ.get("CASETRAIL_INGEST_SEAL_ORIGINALS", "1") not in ("0", "false", "no"):
+            from casetrail.privacy.keystore import default_keystore
+
+            sealer = default_keystore()
+        detector = LocaleDetector()
+        detector.warm_up()
+        normaliser = Normaliser(locale_detector=detector, sealer=sealer,
+                                max_payload_bytes=svc.config.max_payload_bytes, version=svc.version)
+        _processor = IngestProcessor(normaliser, seen_deliveries, answered_conversations)
+    return _processor
+
+
+# Build everything heavy (lingua models, key store) before the worker starts:
+# loading inside the first handler call would block the event loop for seconds.
+if os.environ.get("CASETRAIL_INGEST_LAZY") != "1":
+    processor()
+
+
+@svc.processor(source=topics.INTAKE, input_type=None)
+async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
+    source = "unknown"
+    try:
+        record = intake_record(value, ctx.headers, svc.codec, default_tenant(), ctx.timestamp)
+        source = record.source
+        outcome = processor().process(record, position=f"{ctx.topic}:{ctx.partition}:{ctx.offset}")
+    except Rejected as rejected:
+        metrics.REJECTED.labels(metrics.source_label(source), rejected.reason_code).inc()
+        log.info("intake record dead-lettered",
+                 extra={"reason_code": rejected.reason_code, "partition": ctx.partition, "offset": ctx.offset})
+        ctx.dead_letter(rejected.reason_code, rejected.reason)
+        return []
+    outputs: list[Output] = []
+    if outcome.conversation is not None:
+        outputs.append(Output(topics.CONVERSATIONS_RECEIVED, outcome.conversation))
+    if outcome.recontact is not None:
+        outputs.append(Output(topics.RECONTACTS, outcome.recontact))
+    return outputs
+
+
+@svc.processor(source=topics.REPLIES_OUTBOUND, input_type=ReplyOutbound)
+async def learn_answers(reply: ReplyOutbound, ctx: RecordContext) -> list[Output]:
+    processor().record_reply(reply)
+    return []

@@ -1,0 +1,30 @@
+"""Ingest's own Prometheus metrics (the runtime exports the shared ones).
+
+Labels are source names, reason codes, personal-data *types*, locales and
+roles - never values, ticket text or customer ids. Unknown source names are
+reported as "unknown" so a misbehaving producer cannot explode cardinality.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+CONVERSATIONS = Counter("casetrail_ingest_conversations_total", "Conversations normalised and emitted", ["source", "channel"])
+REDACTIONS = Counter("casetrail_ingest_redactions_total", "Personal-data values replaced by placeholders", ["kind"])
+REDELIVERIES_DROPPED = Counter("casetrail_ingest_redeliveries_dropped_total", "Webhook redeliveries dropped idempotently", ["source"])
+REJECTED = Counter("casetrail_ingest_rejected_total", "Intake records dead-lettered as bad input", ["source", "reason"])
+RECONTACTS = Counter("casetrail_ingest_recontacts_total", "Re-contacts within the window of an answer", ["kind", "answered_by"])
+ANSWERS = Counter("casetrail_ingest_answers_recorded_total", "Answers recorded for re-contact attribution", ["answered_by", "via"])
+LOCALES = Counter("casetrail_ingest_locale_total", "Conversations by locale and how it was established", ["locale", "status"])
+SEALED = Counter("casetrail_ingest_originals_sealed_total", "Original texts sealed under a per-customer key")
+NORMALISE_SECONDS = Histogram(
+    "casetrail_ingest_normalise_seconds", "Connector + locale + redaction time per record", ["source"],
+    buckets=(0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+)
+WEBHOOK_REQUESTS = Counter("casetrail_ingest_webhook_requests_total", "Webhook bridge requests by outcome", ["source", "status"])
+
+
+def source_label(source: str) -> str:
+    from services.ingest.connectors import registry
+
+    return source if source in registry() else "unknown"

@@ -1,0 +1,219 @@
+"""From one intake payload to one redacted ``ConversationReceived``.
+
+The whole per-ticket path, free of Kafka: size and encoding checks, the
+source's connector, locale detection, personal-data redaction, sealing of the
+original text under the customer's key, and the stable conversation id.
+Stateful decisions (redeliveries, re-contacts) take the facts returned here
+and live in ``idempotency`` and ``recontact``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Optional, Protocol
+
+import casetrail
+from casetrail.events import (
+    AuthorRole, Conversation, ConversationReceived, CustomerContext, EncryptedText, LocaleStatus, Message,
+    ProducerInfo, RedactionFinding,
+)
+from casetrail.events.envelope import utc_now
+from services.ingest.connectors import connector_for
+from services.ingest.connectors.base import NormalisedTicket
+from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
+from services.ingest.redaction import Redactor
+from services.ingest.rejections import EMPTY_BODY, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected
+
+SERVICE = "ingest"
+# Conversation ids are UUIDv5 in this namespace over "tenant/source/external id":
+# stable across redeliveries and restarts, distinct between tenants.
+CONVERSATION_NAMESPACE = uuid.UUID("6f1c3f7e-2b8a-5d0e-9c4b-0a1e2d3c4b5a")
+DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
+
+
+class Sealer(Protocol):
+    def seal(self, tenant: str, customer_id: str, plaintext: str) -> EncryptedText: ...
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """One intake record, whatever its framing (Avro IntakeTicket or raw bytes + headers)."""
+
+    tenant: str
+    source: str
+    payload: bytes
+    content_type: str = "application/json"
+    received_at: dt.datetime = field(default_factory=utc_now)
+    attributes: dict[str, str] = field(default_factory=dict)
+    intake_event_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Normalised:
+    event: ConversationReceived
+    delivery_key: str  # tenant/source/external id
+    delivery_stamp: str  # "u:<source update stamp>" or "h:<payload hash>"
+    customer_key: str  # sha256 of tenant + customer id (state keys carry no ids)
+    subject_key: str  # hash of the normalised subject ("" when none)
+    topic_terms: tuple[int, ...]  # hashed content words of the customer's text (topic similarity)
+    latest_role: AuthorRole  # who wrote the newest message
+    latest_at: dt.datetime
+    status: Optional[str]
+    locale: LocaleGuess
+
+
+def conversation_id(tenant: str, source: str, external_id: str) -> str:
+    return str(uuid.uuid5(CONVERSATION_NAMESPACE, f"{tenant}/{source}/{external_id}"))
+
+
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
+
+
+def subject_key(subject: Optional[str]) -> str:
+    if not subject:
+        return ""
+    cleaned = _SUBJECT_PREFIX.sub("", subject).strip().casefold()
+    cleaned = re.sub(r"\s+", " ", cleaned)
+    return hashlib.sha256(cleaned.encode()).hexdigest()[:16] if cleaned else ""
+
+
+def topic_terms(text: str, limit: int = 40) -> tuple[int, ...]:
+    """Hashed content words (no raw words kept in state), for same-topic comparison."""
+    words = {w.casefold() for w in _WORD.findall(_PLACEHOLDER.sub(" ", text))}
+    hashed = sorted(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=4).digest(), "big") for w in words)
+    return tuple(hashed[:limit])
+
+
+class Normaliser:
+    def __init__(
+        self,
+        *,
+        locale_detector: Optional[LocaleDetector] = None,
+        sealer: Optional[Sealer] = None,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        detect_locale: bool = True,
+        version: str = casetrail.__version__,
+    ):
+        self.locale_detector = locale_detector or LocaleDetector()
+        self.sealer = sealer
+        self.max_payload_bytes = max_payload_bytes
+        self.detect_locale = detect_locale
+        self.producer = ProducerInfo(service=SERVICE, version=version)
+
+    # -- steps ------------------------------------------------------------------
+    def check_payload(self, record: IntakeRecord) -> None:
+        size = len(record.payload)
+        if size > self.max_payload_bytes:
+            raise Rejected(PAYLOAD_TOO_LARGE, f"payload is {size} bytes; the limit is {self.max_payload_bytes}")
+        if not record.payload.strip():
+            raise Rejected(EMPTY_BODY, "payload is empty")
+
+    def parse(self, record: IntakeRecord) -> NormalisedTicket:
+        self.check_payload(record)
+        connector = connector_for(record.source)
+        if "message/rfc822" not in getattr(connector, "content_types", ()):
+            try:
+                record.payload.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise Rejected(INVALID_UTF8, f"payload is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
+        ticket = connector.parse(record.payload, record.attributes)
+        ticket.messages.sort(key=lambda m: m.sent_at)
+        return ticket
+
+    def locale_of(self, ticket: NormalisedTicket) -> LocaleGuess:
+        declared = ticket.declared_locale or ticket.customer.locale
+        if not self.detect_locale:
+            return resolve(LocaleGuess(UNDETERMINED, LocaleStatus.unknown, 0.0), declared)
+        customer_texts = [m.body_text for m in ticket.messages if m.author_role == AuthorRole.customer and m.body_text]
+        latest = customer_texts[-1] if customer_texts else (ticket.messages[-1].body_text if ticket.messages else "")
+        guess = self.locale_detector.detect(latest)
+        if guess.status == LocaleStatus.unknown and len(customer_texts) > 1:
+            guess = self.locale_detector.detect("\n".join(customer_texts[-5:]))
+        if guess.status == LocaleStatus.unknown and ticket.subject:
+            guess = self.locale_detector.detect(f"{ticket.subject}\n{latest}")
+        return resolve(guess, declared)
+
+    def normalise(self, record: IntakeRecord) -> Normalised:
+        ticket = self.parse(record)
+        guess = self.locale_of(ticket)
+        redact_locale = guess.locale if guess.locale not in (UNDETERMINED, "mul") else None
+        redactor = Redactor(redact_locale, ticket.customer.names)
+        messages = [
+            Message(
+                message_id=m.message_id,
+                author_role=m.author_role,
+                author_id=m.author_id,
+                sent_at=m.sent_at,
+                body_text=redactor.redact(m.body_text),
+                attachments=[a.model_copy(update={"filename": redactor.redact(a.filename)}) for a in m.attachments],
+            )
+            for m in ticket.messages
+        ]
+        subject = redactor.redact(ticket.subject) if ticket.subject else None
+        customer = ticket.customer
+        context = CustomerContext(
+            customer_id=customer.customer_id,
+            tier=customer.tier,
+            lifetime_value=customer.lifetime_value,
+            region=customer.region,
+            timezone=customer.timezone,
+            attributes={k: redactor.redact(v) for k, v in customer.attributes.items()},
+        )
+        original = None
+        if self.sealer is not None:
+            plaintext = json.dumps(
+                {"subject": ticket.subject, "messages": [{"id": m.message_id, "text": m.body_text} for m in ticket.messages],
+                 "customer": {"names": list(customer.names), "emails": list(customer.emails)}},
+                ensure_ascii=False,
+            )
+            original = self.sealer.seal(record.tenant, customer.customer_id, plaintext)
+        digest = hashlib.sha256()
+        for part in (subject or "", *(m.body_text for m in messages)):
+            digest.update(part.encode())
+            digest.update(b"\x00")
+        conversation = Conversation(
+            source=ticket.source,
+            external_id=ticket.external_id,
+            channel=ticket.channel,
+            subject=subject,
+            messages=messages,
+            customer=context,
+            source_priority=ticket.source_priority,
+            tags=ticket.tags,
+            received_at=record.received_at,
+            locale_status=guess.status,
+            locale_confidence=guess.confidence,
+            redactions=[RedactionFinding(kind=k, count=n) for k, n in sorted(redactor.findings.items())],
+            original=original,
+            content_hash=digest.hexdigest(),
+        )
+        event = ConversationReceived(
+            conversation_id=conversation_id(record.tenant, ticket.source, ticket.external_id),
+            causation_id=record.intake_event_id,
+            tenant=record.tenant,
+            locale=guess.locale,
+            producer=self.producer,
+            conversation=conversation,
+        )
+        stamp = f"u:{ticket.update_stamp}" if ticket.update_stamp else "h:" + hashlib.sha256(record.payload).hexdigest()[:32]
+        customer_texts = " ".join(m.body_text for m in messages if m.author_role == AuthorRole.customer)
+        latest = ticket.messages[-1]
+        return Normalised(
+            event=event,
+            delivery_key=f"{record.tenant}/{ticket.source}/{ticket.external_id}",
+            delivery_stamp=stamp,
+            customer_key=hashlib.sha256(f"{record.tenant}\x00{customer.customer_id}".encode()).hexdigest()[:32],
+            subject_key=subject_key(ticket.subject),
+            topic_terms=topic_terms(f"{subject or ''} {customer_texts}"),
+            latest_role=latest.author_role,
+            latest_at=latest.sent_at,
+            status=ticket.status,
+            locale=guess,
+        )

@@ -1,0 +1,48 @@
+"""Keep only what the customer just wrote: quoted history and signatures removed.
+
+mail-parser-reply knows the reply headers ("On ... wrote:", "Am ... schrieb",
+"Le ... a écrit", "El ... escribió", Outlook "From:/Sent:" blocks), sign-offs
+and "Sent from my phone" lines for en/de/fr/es; Lithuanian is registered here
+in the library's own language table. Lines quoted with ``>`` that survive
+(inline quoting without a header) are dropped as well.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailparser_reply import constants as _reply_constants
+from mailparser_reply.parser import EmailMessage
+
+LANGUAGES = ("en", "de", "fr", "es", "lt")
+
+_reply_constants.MAIL_LANGUAGES.setdefault(
+    "lt",
+    {
+        "wrote_header": r"^(" + _reply_constants.QUOTED_MATCH_INCLUDE + r"\S.{0,200}\srašė:)$",
+        "from_header": r"((?:(?:^|\n|\n" + _reply_constants.QUOTED_MATCH_INCLUDE
+        + r")[* ]*(?:Nuo|Išsiųsta|Kam|Tema|Data|Kopija):[ *]*(?:\s{,2}).*){2,}(?:\n.*){,1})",
+        "disclaimers": [r"(?:Konfidencialumo|Konfidenciali) (?:informacija|pastaba):", "Atsakomybės apribojimas:"],
+        "signatures": ["Pagarbiai", "Su pagarba", "Linkėjimai", "Geros dienos", "Ačiū,", "Dėkoju,"],
+        "sent_from": "Išsiųsta iš mano|Siųsta iš mano",
+    },
+)
+
+_QUOTED_LINE = re.compile(r"^[ \t]*>")
+_SIG_SEPARATOR = re.compile(r"^-- ?$", re.MULTILINE)
+
+
+def strip_reply(text: str) -> str:
+    """The newest reply of an e-mail or e-mail-like body, without quote and signature."""
+    if not text.strip():
+        return ""
+    separator = _SIG_SEPARATOR.search(text)
+    if separator:  # RFC 3676 signature delimiter: everything after it is signature
+        text = text[: separator.start()]
+    message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+    body = message.replies[0].body if message.replies else text
+    if not body.strip():
+        # Only a quote and a signature: keep the full reply rather than nothing.
+        body = message.replies[0].full_body if message.replies else text
+    lines = [line for line in body.split("\n") if not _QUOTED_LINE.match(line)]
+    return "\n".join(lines).strip()
