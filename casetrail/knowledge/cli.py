@@ -1,0 +1,189 @@
+"""``casetrail kb ...``: publish, evaluate and inspect knowledge bases."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(help="Versioned knowledge base: publish, evaluate, show clauses.", no_args_is_help=True)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_KB = REPO_ROOT / "knowledge" / "acme-shop"
+ABCD_GUIDELINES = REPO_ROOT.parent / "shared" / "datasets" / "abcd" / "guidelines.json"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], locales: Optional[List[str]],
+                emit: bool, force: bool) -> None:
+    from casetrail.embeddings import default_embedder
+    from casetrail.events import ProducerInfo
+    from casetrail.knowledge import KnowledgeBaseError, catalogue
+    from casetrail.knowledge.index import QdrantUnavailable, RetrievalIndex
+    from casetrail.knowledge.publish import emit_published, missing_across_locales, publish
+    from casetrail.knowledge.clauses import load_tenant
+    from casetrail.settings import settings
+    from casetrail import __version__
+
+    progress = lambda line: typer.echo(line, err=True)  # noqa: E731
+    try:
+        kbs = load_tenant(directory, tenant=tenant, locales=locales)
+    except KnowledgeBaseError as exc:
+        _fail(str(exc))
+    for locale, missing in missing_across_locales(kbs).items():
+        typer.secho(f"warning: {locale} lacks clauses other locales have: {', '.join(missing)}", fg=typer.colors.YELLOW, err=True)
+    # With a Qdrant server every process shares it: upsert now. In embedded mode the drafter
+    # indexes new versions from the catalogue itself (its Qdrant folder is locked to it).
+    index = RetrievalIndex.from_settings("publisher") if settings().qdrant_url else None
+    try:
+        results = publish(directory, embedder=default_embedder(), catalogue=catalogue(), tenant=tenant,
+                          human_version=version, locales=locales, index=index, force=force, progress=progress)
+    except (KnowledgeBaseError, ValueError) as exc:
+        _fail(str(exc))
+    except QdrantUnavailable as exc:
+        _fail(f"{exc}\n(the catalogue holds the new version; rerun to index it once Qdrant is back)")
+    finally:
+        if index is not None:
+            index.close()
+    events = [r.event(ProducerInfo(service="kb-publish", version=__version__)) for r in results if not r.unchanged]
+    for r in results:
+        state = "unchanged" if r.unchanged else ("published+indexed" if r.indexed else "published")
+        typer.echo(f"{r.tenant}\t{r.locale}\t{r.version.kb_version}\t{len(r.clause_ids)} clauses\t{state}")
+    if not emit:
+        typer.echo(f"not emitted (--no-emit): {len(events)} KnowledgeBasePublished event(s)", err=True)
+        return
+    try:
+        sent = emit_published(events)
+    except Exception as exc:  # noqa: BLE001 - report the broker problem, keep the published catalogue
+        _fail(f"published, but KnowledgeBasePublished could not be emitted: {exc}\n"
+              "(drafters still pick the new version up from the catalogue; rerun with --force to re-emit)")
+    typer.echo(f"emitted {sent} KnowledgeBasePublished event(s)", err=True)
+
+
+@app.command("publish")
+def publish_command(
+    directory: Path = typer.Argument(..., help="Tenant KB folder with one sub-folder per locale (en/, de/, ...)."),
+    version: Optional[str] = typer.Option(None, "--version", help="Human version (default: next integer)."),
+    tenant: Optional[str] = typer.Option(None, help="Tenant id (default: the folder's name)."),
+    locale: Optional[List[str]] = typer.Option(None, "--locale", help="Publish only these locales."),
+    emit: bool = typer.Option(True, "--emit/--no-emit", help="Emit KnowledgeBasePublished to Kafka."),
+    force: bool = typer.Option(False, help="Publish a new version even if the content is unchanged."),
+) -> None:
+    """Validate, embed and store a new KB version; announce it on kb.published.v1."""
+    _do_publish(directory, tenant, version, locale, emit, force)
+
+
+@app.command("publish-abcd")
+def publish_abcd(
+    guidelines: Path = typer.Option(ABCD_GUIDELINES, help="ABCD guidelines.json (MIT, ASAPP Research)."),
+    out: Path = typer.Option(None, help="Where to write the converted Markdown (default <data_dir>/knowledge/sources)."),
+    tenant: str = typer.Option("abcd-clothing"),
+    version: Optional[str] = typer.Option(None, "--version"),
+    emit: bool = typer.Option(True, "--emit/--no-emit"),
+) -> None:
+    """Convert ABCD's agent guidelines to clauses and publish them as a knowledge base."""
+    from casetrail.knowledge.abcd import convert
+    from casetrail.settings import settings
+
+    if not guidelines.exists():
+        _fail(f"{guidelines} not found")
+    folder = convert(guidelines, out or Path(settings().data_dir) / "knowledge" / "sources", tenant=tenant)
+    typer.echo(f"converted to {folder}", err=True)
+    _do_publish(folder, tenant, version, None, emit, False)
+
+
+@app.command("validate")
+def validate(directory: Path = typer.Argument(...), tenant: Optional[str] = typer.Option(None)) -> None:
+    """Check a KB folder without publishing (problems are listed with file and line)."""
+    from casetrail.knowledge import KnowledgeBaseError, load_tenant
+    from casetrail.knowledge.publish import missing_across_locales
+
+    try:
+        kbs = load_tenant(directory, tenant=tenant)
+    except KnowledgeBaseError as exc:
+        _fail(str(exc))
+    for kb in kbs:
+        typer.echo(f"{kb.tenant}\t{kb.locale}\t{len(kb.clauses)} clauses\thash {kb.content_hash}")
+    for locale, missing in missing_across_locales(kbs).items():
+        typer.secho(f"warning: {locale} lacks {', '.join(missing)}", fg=typer.colors.YELLOW, err=True)
+
+
+@app.command("eval")
+def eval_command(
+    directory: Path = typer.Argument(SAMPLE_KB, help="KB folder with eval/<locale>.yaml question sets."),
+    locale: Optional[List[str]] = typer.Option(None, "--locale"),
+    goal: float = typer.Option(0.95, help="recall@3 every locale must reach (exit 1 otherwise)."),
+    show_misses: bool = typer.Option(True, "--show-misses/--no-show-misses"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions."""
+    from casetrail.embeddings import default_embedder
+    from casetrail.knowledge.evaluation import evaluate
+
+    embedder = default_embedder()
+    reports = evaluate(directory, embedder, locales=locale)
+    if not reports:
+        _fail(f"no eval/<locale>.yaml question sets under {directory}")
+    rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),
+             "recall@3": round(r.recall_at(3), 3), "mrr": round(r.mrr, 3)} for r in reports]
+    if as_json:
+        typer.echo(json.dumps({"embedder": embedder.name, "locales": rows}, indent=2))
+    else:
+        typer.echo(f"embedder: {embedder.name}")
+        typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
+        for row in rows:
+            typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
+        if show_misses:
+            for r in reports:
+                for miss in r.misses_at_3:
+                    typer.echo(f"  miss@3 [{r.locale}] {miss.question!r}: expected {list(miss.expected)}, got {list(miss.ranked[:3])}")
+    below = [row["locale"] for row in rows if row["recall@3"] < goal]
+    if below:
+        _fail(f"recall@3 below {goal} in: {', '.join(below)}")
+
+
+@app.command("show")
+def show(
+    ref: Optional[str] = typer.Argument(None, help="clause_id@kb_version to resolve; omit to list versions."),
+    tenant: str = typer.Option("acme-shop"),
+    locale: str = typer.Option("", help="KB locale ('' = any)."),
+) -> None:
+    """List published versions, or print one clause exactly as published."""
+    from casetrail.knowledge import catalogue, parse_ref, resolve
+
+    if ref is None:
+        versions = catalogue().versions(tenant=tenant)
+        if not versions:
+            typer.echo(f"no published versions for {tenant}")
+        for v in versions:
+            typer.echo(f"{v.tenant}\t{v.locale}\t{v.kb_version}\t{v.embedder}\t{v.published_at.isoformat()}")
+        return
+    try:
+        clause_id, kb_version = parse_ref(ref)
+    except ValueError as exc:
+        _fail(str(exc))
+    clause = resolve(tenant, locale, clause_id, kb_version)
+    if clause is None:
+        _fail(f"{ref} does not resolve for tenant {tenant}" + (f", locale {locale}" if locale else ""))
+    effective = ""
+    if clause.effective_from or clause.effective_until:
+        effective = f" (effective {clause.effective_from or '…'} to {clause.effective_until or '…'})"
+    typer.echo(f"{clause.clause_id}@{clause.kb_version} [{clause.locale}] {clause.title}{effective}")
+    typer.echo(f"source: {clause.source_file}:{clause.line}")
+    typer.echo("")
+    typer.echo(clause.text)
+
+
+def main() -> None:  # pragma: no cover - `python -m casetrail.knowledge.cli`
+    app(prog_name="casetrail kb")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The knowledge base as its readers see it: the catalogue plus a retrieval index kept in step.
+
+``KnowledgeBase.search`` always answers from the newest published version of
+a tenant's locale: before searching it checks (cheaply, at most every
+``refresh_seconds``, or at once after ``invalidate()``) whether the catalogue
+holds a newer version, and indexes it if the index lacks it. Vectors come
+from the catalogue when they were made by the same embedder, otherwise the
+clauses are re-embedded (``kind="passage"``) with the reader's embedder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Optional
+
+import numpy as np
+
+from casetrail.embeddings import Embedder
+from casetrail.knowledge.catalogue import Catalogue, PublishedVersion
+from casetrail.knowledge.clauses import Clause
+from casetrail.knowledge.index import RetrievalIndex, ScoredClause
+from casetrail.knowledge.lexical import LEXICAL_WEIGHT, LexicalScorer
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeBase:
+    def __init__(self, catalogue: Catalogue, index: RetrievalIndex, embedder: Embedder, refresh_seconds: float = 2.0):
+        self.catalogue = catalogue
+        self.index = index
+        self.embedder = embedder
+        self.refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._seen_seq = -1
+        self._checked_at = 0.0
+        self._active: dict[tuple[str, str], Optional[PublishedVersion]] = {}
+        self._indexed: set[tuple[str, str, str]] = set()
+        self._alternatives: dict[tuple[str, str, str], list[Clause]] = {}
+        self._lexical: dict[tuple[str, str, str], LexicalScorer] = {}
+        self.reindex_count = 0
+
+    def invalidate(self) -> None:
+        """Look at the catalogue again on the next call (e.g. on a KnowledgeBasePublished event)."""
+        self._checked_at = 0.0
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self.refresh_seconds:
+            return
+        seq = self.catalogue.max_seq()
+        self._checked_at = now
+        if seq != self._seen_seq:
+            self._seen_seq = seq
+            self._active.clear()
+
+    def active_version(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
+        """The newest published version for a tenant's locale, indexed and ready to search."""
+        with self._lock:
+            self._refresh()
+            key = (tenant, locale)
+            if key not in self._active:
+                self._active[key] = self.catalogue.latest(tenant, locale)
+            version = self._active[key]
+            if version is not None:
+                self._ensure_indexed(version)
+            return version
+
+    def _ensure_indexed(self, version: PublishedVersion) -> None:
+        key = (version.tenant, version.locale, version.kb_version)
+        if key in self._indexed:
+            return
+        clauses, vectors = self.catalogue.clauses_with_vectors(*key)
+        if self.index.count(*key) != len(clauses) or version.embedder != self.embedder.name:
+            if version.embedder != self.embedder.name or vectors.shape[0] != len(clauses):
+                log.info("re-embedding %s/%s@%s: published with %s, searching with %s",
+                         *key, version.embedder, self.embedder.name)
+                vectors = self.embedder.embed([c.passage for c in clauses], kind="passage")
+            self.index.upsert_version(version.tenant, version.locale, clauses, vectors, self.embedder.name)
+            self.reindex_count += 1
+        self._indexed.add(key)
+
+    def _lexical_scorer(self, version: PublishedVersion) -> LexicalScorer:
+        key = (version.tenant, version.locale, version.kb_version)
+        if key not in self._lexical:
+            self._lexical[key] = LexicalScorer(self.catalogue.clauses(*key))
+        return self._lexical[key]
+
+    def search(
+        self,
+        tenant: str,
+        locale: str,
+        query_vector: np.ndarray,
+        query_text: str = "",
+        limit: int = 5,
+        on: Optional[dt.date] = None,
+        candidates: int = 20,
+    ) -> tuple[Optional[PublishedVersion], list[ScoredClause]]:
+        """Top clauses in effect ``on`` (default today) of the active version, best first.
+
+        Qdrant returns the ``candidates`` nearest clauses by embedding; they are
+        re-ranked by ``dense + LEXICAL_WEIGHT * lexical`` (``query_text`` given).
+        """
+        version = self.active_version(tenant, locale)
+        if version is None:
+            return None, []
+        on = on or dt.date.today()
+        hits = [h for h in self.index.search(tenant, locale, version.kb_version, query_vector, limit=max(candidates, limit))
+                if h.clause.in_effect(on)]
+        if query_text and hits:
+            with self._lock:
+                scorer = self._lexical_scorer(version)
+            lexical = scorer.scores(query_text, [h.clause.clause_id for h in hits])
+            hits = [
+                ScoredClause(h.clause, h.dense + LEXICAL_WEIGHT * float(lx), dense=h.dense, lexical=float(lx))
+                for h, lx in zip(hits, lexical)
+            ]
+            hits.sort(key=lambda h: h.score, reverse=True)
+        return version, hits[:limit]
+
+    def alternatives(self, tenant: str, locale: str, kb_version: str, on: Optional[dt.date] = None) -> list[Clause]:
+        """Clauses marked ``alternative=...`` (store credit, exchange) in one version."""
+        key = (tenant, locale, kb_version)
+        if key not in self._alternatives:
+            self._alternatives[key] = [c for c in self.catalogue.clauses(*key) if c.alternative]
+        on = on or dt.date.today()
+        return [c for c in self._alternatives[key] if c.in_effect(on)]
+
+    def close(self) -> None:
+        self.index.close()

@@ -1,0 +1,201 @@
+"""The drafter's decision: from a triaged conversation to a ``DraftProposed`` event.
+
+1. Conversations that must not be drafted (spam, abuse, out of scope) get
+   ``not_drafted`` with a holding reply.
+2. The knowledge base is the tenant's newest version for the conversation's
+   locale; when that locale has none, the first locale in the tenant's
+   ``kb_locale_fallback`` that has one (the draft says so: ``kb_locale``,
+   ``locale_fallback``); when none has one, ``no_knowledge_base``.
+3. The query is the subject plus the newest customer message; its vector is
+   triage's embedding when triage used the same embedder, else embedded here.
+4. Clauses scoring at least ``min_score`` ground the draft; none -> 
+   ``no_grounding`` (a human answers; the retrieved clauses are still listed
+   for the audit trail).
+5. The composer writes the reply with a citation on every factual sentence;
+   a composer that cannot (an LLM draft with no valid citation) is refused ->
+   ``no_grounding``.
+
+Every outcome carries a non-empty reply text and the AI disclosure in the
+customer's language; only ``drafted`` replies are meant to be sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from typing import Mapping, Optional
+
+import numpy as np
+
+from casetrail import __version__
+from casetrail.events import (
+    ConversationTriaged, DecisionVersions, Draft, DraftOutcome, DraftProposed, ProducerInfo, RetrievedClause,
+)
+from casetrail.knowledge.index import ScoredClause
+from casetrail.knowledge.store import KnowledgeBase
+from casetrail.policy.taxonomy import OUT_OF_SCOPE
+from casetrail.policy.tenant import TenantPolicy
+from services.drafter import messages
+from services.drafter.composer import Composer, ComposeRequest, ComposerRefused, TemplateComposer
+from services.drafter.confidence import draft_confidence, retrieval_support
+from services.drafter.entities import order_reference
+from services.drafter.llm import LlmError
+
+log = logging.getLogger(__name__)
+_DRAFT_NAMESPACE = uuid.UUID("0d7f3a52-91c4-4e0b-8d7e-5b2c6f1a9e33")
+MAX_QUERY_CHARS = 2000
+
+
+@dataclasses.dataclass(frozen=True)
+class DrafterConfig:
+    #: hybrid retrieval score (dense cosine + 0.15 x lexical) a clause needs to ground a draft.
+    #: Chosen for multilingual-e5-small (its cosines are compressed into ~0.7-0.95); see README.
+    min_score: float = 0.84
+    #: score at which retrieval support counts as full (confidence formula)
+    strong_score: float = 0.95
+    retrieved_limit: int = 5
+    candidates: int = 20
+
+
+def holding_reply(locale: str) -> str:
+    return f"{messages.text_for(messages.HOLDING, locale)}\n\n-- {messages.text_for(messages.DISCLOSURE, locale)}"
+
+
+class Drafter:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        policies: Mapping[str, TenantPolicy],
+        composer: Optional[Composer] = None,
+        config: DrafterConfig = DrafterConfig(),
+        producer: ProducerInfo = ProducerInfo(service="drafter", version=__version__),
+    ):
+        self.knowledge = knowledge
+        self.policies = policies
+        self.composer = composer or TemplateComposer()
+        self.config = config
+        self.producer = producer
+
+    # -- helpers --------------------------------------------------------------
+    def _kb_locale(self, tenant: str, locale: str, policy: Optional[TenantPolicy]):
+        version = self.knowledge.active_version(tenant, locale)
+        if version is not None:
+            return version, False
+        for fallback in (policy.kb_locale_fallback if policy else []):
+            if fallback == locale:
+                continue
+            version = self.knowledge.active_version(tenant, fallback)
+            if version is not None:
+                return version, True
+        return None, False
+
+    def query_vector(self, event: ConversationTriaged, query: str) -> tuple[np.ndarray, bool]:
+        """Triage's embedding when it came from the same embedder (same space), else a fresh one."""
+        triage = event.triage
+        embedder = self.knowledge.embedder
+        if triage.embedding and triage.embedding_model == embedder.name and len(triage.embedding) == embedder.dimension:
+            return np.asarray(triage.embedding, dtype=np.float32), True
+        return embedder.embed([query], kind="query")[0], False
+
+    @staticmethod
+    def query_text(event: ConversationTriaged) -> str:
+        conversation = event.conversation
+        text = conversation.latest_customer_text()
+        if conversation.subject and conversation.subject.strip() not in text:
+            text = f"{conversation.subject.strip()}\n{text}"
+        return text[:MAX_QUERY_CHARS]
+
+    def _event(self, event: ConversationTriaged, draft: Draft, kb_version: Optional[str], policy, model, prompt):
+        return DraftProposed(
+            conversation_id=event.conversation_id,
+            causation_id=event.event_id,
+            tenant=event.tenant,
+            locale=event.locale,
+            producer=self.producer,
+            versions=DecisionVersions(model=model, prompt=prompt, knowledge_base=kb_version,
+                                      policy=policy.fingerprint if policy else None),
+            conversation=event.conversation,
+            triage=event.triage,
+            draft=draft,
+        )
+
+    def _draft_id(self, event: ConversationTriaged, kb_version: Optional[str]) -> str:
+        # Deterministic: a redelivered input produces the same draft id (idempotent downstream).
+        return str(uuid.uuid5(_DRAFT_NAMESPACE, f"{event.event_id}/{kb_version or '-'}/{self.composer.name}"))
+
+    # -- the decision -------------------------------------------------------------
+    def draft(self, event: ConversationTriaged) -> DraftProposed:
+        policy = self.policies.get(event.tenant)
+        locale = event.locale
+        triage = event.triage
+        disclosure = messages.text_for(messages.DISCLOSURE, locale)
+
+        def not_answered(outcome: DraftOutcome, reason: str, kb_version=None, kb_locale=None, fallback=False,
+                         retrieved=(), flags=()) -> DraftProposed:
+            draft = Draft(
+                draft_id=self._draft_id(event, kb_version), outcome=outcome, reply_text=holding_reply(locale),
+                locale=locale, kb_locale=kb_locale, locale_fallback=fallback, retrieved=list(retrieved),
+                confidence=0.0, composer=self.composer.name, disclosure=disclosure, reason=reason, flags=list(flags),
+            )
+            return self._event(event, draft, kb_version, policy, self.knowledge.embedder.name, messages.TEMPLATE_VERSION)
+
+        if triage.spam or triage.abuse:
+            return not_answered(DraftOutcome.not_drafted, "spam" if triage.spam else "abuse")
+        if triage.out_of_scope or triage.intent == OUT_OF_SCOPE:
+            return not_answered(DraftOutcome.not_drafted, "out_of_scope")
+
+        version, fallback = self._kb_locale(event.tenant, locale, policy)
+        if version is None:
+            allowed = ", ".join(policy.kb_locale_fallback) if policy and policy.kb_locale_fallback else "none"
+            return not_answered(DraftOutcome.no_knowledge_base,
+                                f"no knowledge base for {event.tenant}/{locale} (allowed fallback: {allowed})")
+        kb_locale = version.locale
+        query = self.query_text(event)
+        vector, reused = self.query_vector(event, query)
+        flags = ["query_embedding_reused"] if reused else []
+        if fallback:
+            flags.append("kb_locale_fallback")
+        _, hits = self.knowledge.search(event.tenant, kb_locale, vector, query_text=query,
+                                        limit=self.config.candidates, candidates=self.config.candidates)
+        retrieved = [
+            RetrievedClause(clause_id=h.clause.clause_id, kb_version=h.clause.kb_version, locale=kb_locale,
+                            score=round(h.score, 4), title=h.clause.title, text=h.clause.text)
+            for h in hits[: self.config.retrieved_limit]
+        ]
+        grounded = [h for h in hits[: self.config.retrieved_limit] if h.score >= self.config.min_score]
+        if not grounded:
+            top = f"{hits[0].score:.3f}" if hits else "none"
+            return not_answered(DraftOutcome.no_grounding, f"no clause at or above {self.config.min_score} (best {top})",
+                                version.kb_version, kb_locale, fallback, retrieved, flags)
+        by_id = {h.clause.clause_id: h for h in hits}
+        alternatives = [
+            by_id.get(c.clause_id) or ScoredClause(dataclasses.replace(c), 0.0)
+            for c in self.knowledge.alternatives(event.tenant, kb_locale, version.kb_version)
+        ]
+        request = ComposeRequest(locale=locale, intent=triage.intent, question=query, clauses=grounded,
+                                 alternatives=alternatives, order=order_reference(query))
+        try:
+            reply = self.composer.compose(request)
+        except LlmError as exc:
+            if exc.transient:
+                raise  # the service retries (RetryableError) without committing the input
+            return not_answered(DraftOutcome.no_grounding, f"llm_error: {exc}", version.kb_version, kb_locale,
+                                fallback, retrieved, [*flags, "llm_error"])
+        except ComposerRefused as refused:
+            return not_answered(DraftOutcome.no_grounding, refused.reason, version.kb_version, kb_locale, fallback,
+                                retrieved, [*flags, *refused.flags])
+        cited_scores = [c.score for c in reply.citations if c.score > 0]
+        confidence = draft_confidence(
+            triage.intent_confidence,
+            retrieval_support(cited_scores, self.config.min_score, self.config.strong_score),
+            reply.coverage,
+        )
+        draft = Draft(
+            draft_id=self._draft_id(event, version.kb_version), outcome=DraftOutcome.drafted, reply_text=reply.text,
+            locale=locale, kb_locale=kb_locale, locale_fallback=fallback, retrieved=retrieved,
+            citations=reply.citations, confidence=confidence, composer=reply.composer, disclosure=disclosure,
+            alternatives_offered=reply.alternatives_offered, flags=[*flags, *reply.flags],
+        )
+        return self._event(event, draft, version.kb_version, policy, reply.model or self.knowledge.embedder.name,
+                           reply.prompt_version)

@@ -1,0 +1,160 @@
+"""What the offline composer says around the cited clauses, per locale.
+
+Only framing lives here (greeting, the intent-specific opening, the lead-in
+to alternatives, the hand-off line, the AI disclosure, the holding reply).
+Every factual statement in a draft comes from a cited clause, never from
+these strings, which is why none of them contains a number or a promise.
+"""
+
+from __future__ import annotations
+
+TEMPLATE_VERSION = "drafter-templates-v1"
+
+GREETING = {
+    "en": "Hello,", "de": "Hallo,", "fr": "Bonjour,", "es": "Hola:", "lt": "Sveiki,",
+}
+
+CLOSING = {
+    "en": "If anything is still unclear, just reply to this message.",
+    "de": "Wenn noch etwas unklar ist, antworten Sie einfach auf diese Nachricht.",
+    "fr": "Si quelque chose n'est pas clair, répondez simplement à ce message.",
+    "es": "Si algo no queda claro, responde a este mensaje.",
+    "lt": "Jei kas nors dar neaišku, tiesiog atsakykite į šią žinutę.",
+}
+
+# EU AI Act Art. 50(1): people must be told they are interacting with an AI system.
+DISCLOSURE = {
+    "en": "This reply was drafted by an AI assistant on behalf of our support team. You can ask for a human at any time.",
+    "de": "Diese Antwort wurde von einem KI-Assistenten im Auftrag unseres Support-Teams verfasst. Sie können jederzeit einen Menschen verlangen.",
+    "fr": "Cette réponse a été rédigée par un assistant d'IA pour le compte de notre équipe support. Vous pouvez demander un interlocuteur humain à tout moment.",
+    "es": "Esta respuesta la ha redactado un asistente de IA en nombre de nuestro equipo de atención. Puedes pedir hablar con una persona en cualquier momento.",
+    "lt": "Šį atsakymą mūsų pagalbos komandos vardu parengė dirbtinio intelekto asistentas. Bet kada galite paprašyti žmogaus pagalbos.",
+}
+
+ALTERNATIVES_INTRO = {
+    "en": "Instead of a refund, you can also choose:",
+    "de": "Statt einer Erstattung können Sie auch wählen:",
+    "fr": "Au lieu d'un remboursement, vous pouvez aussi choisir :",
+    "es": "En lugar de un reembolso, también puedes elegir:",
+    "lt": "Vietoje pinigų grąžinimo taip pat galite pasirinkti:",
+}
+
+# Opening line per intent (the default taxonomy); {about} is "" or " about order X".
+OPENERS = {
+    "en": {
+        "order_status": "Thank you for asking about your order{about}.",
+        "returns_refunds": "Thank you for your message about your return{about}.",
+        "product_question": "Thank you for your question about our products{about}.",
+        "payment_issue": "I'm sorry you ran into a problem with your payment{about}.",
+        "account_access": "I'm sorry you are having trouble with your account.",
+        "bug_report": "Thank you for reporting this problem.",
+        "feature_request": "Thank you for your suggestion.",
+        "how_to": "Thank you for your question.",
+        "api_integration": "Thank you for your question about our API.",
+        "performance": "I'm sorry the shop has been slow for you.",
+        "billing": "Thank you for your message about your bill{about}.",
+        "fraud_report": "Thank you for telling us straight away.",
+        "transaction_dispute": "Thank you for letting us know that you disagree with this charge{about}.",
+        "balance_inquiry": "Thank you for your question about your balance.",
+        "complaint_cancellation": "Thank you for your message{about}, and I'm sorry for the trouble.",
+        "_default": "Thank you for your message{about}.",
+    },
+    "de": {
+        "order_status": "Vielen Dank für Ihre Frage zu Ihrer Bestellung{about}.",
+        "returns_refunds": "Vielen Dank für Ihre Nachricht zu Ihrer Rücksendung{about}.",
+        "product_question": "Vielen Dank für Ihre Frage zu unseren Produkten{about}.",
+        "payment_issue": "Es tut mir leid, dass es bei Ihrer Zahlung ein Problem gab{about}.",
+        "account_access": "Es tut mir leid, dass Sie Probleme mit Ihrem Konto haben.",
+        "bug_report": "Vielen Dank, dass Sie uns dieses Problem melden.",
+        "feature_request": "Vielen Dank für Ihren Vorschlag.",
+        "how_to": "Vielen Dank für Ihre Frage.",
+        "api_integration": "Vielen Dank für Ihre Frage zu unserer API.",
+        "performance": "Es tut mir leid, dass der Shop bei Ihnen langsam war.",
+        "billing": "Vielen Dank für Ihre Nachricht zu Ihrer Rechnung{about}.",
+        "fraud_report": "Vielen Dank, dass Sie uns sofort informieren.",
+        "transaction_dispute": "Vielen Dank für den Hinweis, dass Sie mit dieser Abbuchung nicht einverstanden sind{about}.",
+        "balance_inquiry": "Vielen Dank für Ihre Frage zu Ihrem Guthaben.",
+        "complaint_cancellation": "Vielen Dank für Ihre Nachricht{about}, und entschuldigen Sie die Unannehmlichkeiten.",
+        "_default": "Vielen Dank für Ihre Nachricht{about}.",
+    },
+    "fr": {
+        "order_status": "Merci pour votre question sur votre commande{about}.",
+        "returns_refunds": "Merci pour votre message concernant votre retour{about}.",
+        "product_question": "Merci pour votre question sur nos produits{about}.",
+        "payment_issue": "Je suis désolé que votre paiement ait posé problème{about}.",
+        "account_access": "Je suis désolé que vous ayez des difficultés avec votre compte.",
+        "bug_report": "Merci de nous signaler ce problème.",
+        "feature_request": "Merci pour votre suggestion.",
+        "how_to": "Merci pour votre question.",
+        "api_integration": "Merci pour votre question sur notre API.",
+        "performance": "Je suis désolé que la boutique ait été lente pour vous.",
+        "billing": "Merci pour votre message concernant votre facture{about}.",
+        "fraud_report": "Merci de nous avoir prévenus aussitôt.",
+        "transaction_dispute": "Merci de nous indiquer que vous contestez ce débit{about}.",
+        "balance_inquiry": "Merci pour votre question sur votre solde.",
+        "complaint_cancellation": "Merci pour votre message{about}, et désolé pour ce désagrément.",
+        "_default": "Merci pour votre message{about}.",
+    },
+    "es": {
+        "order_status": "Gracias por tu consulta sobre tu pedido{about}.",
+        "returns_refunds": "Gracias por tu mensaje sobre tu devolución{about}.",
+        "product_question": "Gracias por tu pregunta sobre nuestros productos{about}.",
+        "payment_issue": "Siento que hayas tenido un problema con el pago{about}.",
+        "account_access": "Siento que tengas problemas con tu cuenta.",
+        "bug_report": "Gracias por informarnos de este problema.",
+        "feature_request": "Gracias por tu sugerencia.",
+        "how_to": "Gracias por tu pregunta.",
+        "api_integration": "Gracias por tu pregunta sobre nuestra API.",
+        "performance": "Siento que la tienda te haya ido lenta.",
+        "billing": "Gracias por tu mensaje sobre tu factura{about}.",
+        "fraud_report": "Gracias por avisarnos enseguida.",
+        "transaction_dispute": "Gracias por indicarnos que no estás de acuerdo con este cargo{about}.",
+        "balance_inquiry": "Gracias por tu pregunta sobre tu saldo.",
+        "complaint_cancellation": "Gracias por tu mensaje{about}, y perdona las molestias.",
+        "_default": "Gracias por tu mensaje{about}.",
+    },
+    "lt": {
+        "order_status": "Dėkojame už klausimą apie jūsų užsakymą{about}.",
+        "returns_refunds": "Dėkojame už žinutę dėl prekės grąžinimo{about}.",
+        "product_question": "Dėkojame už klausimą apie mūsų prekes{about}.",
+        "payment_issue": "Apgailestaujame, kad kilo problema su mokėjimu{about}.",
+        "account_access": "Apgailestaujame, kad kilo problemų su jūsų paskyra.",
+        "bug_report": "Dėkojame, kad pranešėte apie šią problemą.",
+        "feature_request": "Dėkojame už pasiūlymą.",
+        "how_to": "Dėkojame už klausimą.",
+        "api_integration": "Dėkojame už klausimą apie mūsų API.",
+        "performance": "Apgailestaujame, kad parduotuvė jums veikė lėtai.",
+        "billing": "Dėkojame už žinutę dėl sąskaitos{about}.",
+        "fraud_report": "Dėkojame, kad nedelsdami pranešėte.",
+        "transaction_dispute": "Dėkojame, kad pranešėte nesutinkantys su šiuo nuskaitymu{about}.",
+        "balance_inquiry": "Dėkojame už klausimą apie jūsų likutį.",
+        "complaint_cancellation": "Dėkojame už žinutę{about} ir atsiprašome už nepatogumus.",
+        "_default": "Dėkojame už žinutę{about}.",
+    },
+}
+
+ABOUT_ORDER = {
+    "en": " (order {order})", "de": " (Bestellung {order})", "fr": " (commande {order})",
+    "es": " (pedido {order})", "lt": " (užsakymas {order})",
+}
+
+# Holding replies: no draft could be grounded; a person answers. Never empty.
+HOLDING = {
+    "en": "Thank you for your message. A member of our support team will look at it and reply to you personally.",
+    "de": "Vielen Dank für Ihre Nachricht. Eine Person aus unserem Support-Team sieht sie sich an und antwortet Ihnen persönlich.",
+    "fr": "Merci pour votre message. Un membre de notre équipe support va l'examiner et vous répondre personnellement.",
+    "es": "Gracias por tu mensaje. Una persona de nuestro equipo de atención lo revisará y te responderá personalmente.",
+    "lt": "Dėkojame už žinutę. Mūsų pagalbos komandos narys ją peržiūrės ir jums atsakys asmeniškai.",
+}
+
+
+def text_for(table: dict[str, str], locale: str) -> str:
+    """The locale's text, English when the locale has none (never empty)."""
+    return table.get(locale) or table["en"]
+
+
+def opener(locale: str, intent: str, order: str | None) -> str:
+    openers = OPENERS.get(locale) or OPENERS["en"]
+    template = openers.get(intent) or openers["_default"]
+    about = text_for(ABOUT_ORDER, locale).format(order=order) if order else ""
+    return template.format(about=about)

@@ -1,0 +1,271 @@
+"""Router service: Kafka wiring around the pure routing, SLA and feedback logic.
+
+Processors (all sources are keyed by conversation id with the same partition
+count, so the tables below are co-partitioned with every stream):
+
+- ``drafts.verified``  → RoutedDecision (+ autonomous reply or out-of-hours
+  acknowledgement, deduplicated by idempotency key; + SLA ``started``);
+- ``sla.events``       → the ``sla_timers`` table follows the SLA events (the
+  event log is the timers' source of truth); at-risk / breached re-route the
+  case with a new escalation decision;
+- ``replies.outbound`` → an answer stops the conversation's timer;
+- ``feedback.agent``   → approve / edit send (deduplicated), reject records.
+
+A periodic tick emits the at-risk / breached events timers owe. Tables:
+``sla_timers``, ``sent_replies`` (idempotency keys already sent) and
+``conversations`` (what an agent's approve needs, and the case's status).
+Tenant policies are loaded at import: an invalid policy (a rule that does not
+parse, or that names an unknown field) refuses start-up with its name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Callable, Optional
+
+from casetrail import topics
+from casetrail.events import AgentFeedback, DraftVerified, ReplyOutbound, SlaEvent
+from casetrail.events.decision import ReplyKind, SlaEventKind
+from casetrail.policy.tenant import TenantPolicy, load_policies
+from casetrail.runtime import Output, RecordContext, Service
+from casetrail.topic_admin import resolved_name
+
+from services.router import metrics
+from services.router.decide import route
+from services.router.feedback import apply_feedback
+from services.router.sending import claim_send, derived_event_id
+from services.router.settings import RouterSettings
+from services.router.sla import RUNNING, STOPPED, SlaTimer, apply_event, due_transitions
+from services.router.sla_escalation import sla_escalation
+
+log = logging.getLogger("casetrail.router")
+
+svc = Service("router")
+router_settings = RouterSettings()
+POLICIES: dict[str, TenantPolicy] = load_policies(svc.config.tenants_dir)
+
+
+
+def _table(name: str):
+    """``svc.table``; falls back to Faust's own table when the runtime rejects the serializer options
+    (Faust derives JSON key/value serializers itself when no types are given)."""
+    try:
+        return svc.table(name)
+    except TypeError:
+        return svc.app.Table(name, default=None, partitions=3)
+
+
+sla_timers = _table("sla_timers")
+sent_replies = _table("sent_replies")
+conversations = _table("conversations")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+clock: Callable[[], dt.datetime] = utc_now
+
+
+def _policy(tenant: str, ctx: RecordContext) -> Optional[TenantPolicy]:
+    policy = POLICIES.get(tenant)
+    if policy is None:
+        ctx.dead_letter("unknown_tenant", f"no policy for tenant {tenant!r} in {svc.config.tenants_dir}")
+    return policy
+
+
+def _send(reply: ReplyOutbound, outputs: list[Output], now: dt.datetime) -> None:
+    if claim_send(sent_replies, reply, at=now.isoformat()):
+        outputs.append(Output(topics.REPLIES_OUTBOUND, reply))
+        metrics.SENDS.labels(reply.tenant, reply.kind.value, reply.sent_by.split(":", 1)[0]).inc()
+    else:
+        metrics.DUPLICATE_SENDS_SUPPRESSED.labels(reply.tenant).inc()
+        log.info("duplicate send suppressed", extra={"conversation_id": reply.conversation_id, "draft_id": reply.draft_id})
+
+
+def _stop_event(timer: SlaTimer, causation_id: str, reason: str, now: dt.datetime) -> SlaEvent:
+    return SlaEvent(
+        event_id=derived_event_id("sla", timer.conversation_id, timer.draft_id or "", "stopped"),
+        conversation_id=timer.conversation_id, causation_id=causation_id, tenant=timer.tenant, locale=timer.locale,
+        occurred_at=now, producer=svc.producer_info, kind=SlaEventKind.stopped, due_at=timer.due_at,
+        fraction=timer.fraction, queue=timer.queue, at_risk_at=timer.at_risk_at, priority=timer.priority,
+        draft_id=timer.draft_id, reason=reason,
+    )
+
+
+def _open_timer(conversation_id: str) -> Optional[SlaTimer]:
+    raw = sla_timers.get(conversation_id)
+    timer = SlaTimer.from_dict(raw) if raw else None
+    return timer if timer is not None and timer.open else None
+
+
+def _stop_timer(conversation_id: str, causation_id: str, reason: str, now: dt.datetime) -> list[Output]:
+    """Close the conversation's open timer now (so neither the tick nor a second answer fires it
+    again) and announce it; the ``stopped`` event removes it from the table."""
+    timer = _open_timer(conversation_id)
+    if timer is None:
+        return []
+    sla_timers[conversation_id] = timer.with_state(STOPPED).to_dict()
+    return [Output(topics.SLA_EVENTS, _stop_event(timer, causation_id, reason, now))]
+
+
+@svc.processor(source=topics.DRAFTS_VERIFIED, input_type=DraftVerified)
+async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Output]:
+    policy = _policy(event.tenant, ctx)
+    if policy is None:
+        return []
+    now = clock()
+    started = time.perf_counter()
+    outcome = route(event, policy, now, svc.producer_info, at_risk_fraction=router_settings.at_risk_fraction)
+    metrics.DECISION_SECONDS.observe(time.perf_counter() - started)
+    decision = outcome.decision
+    metrics.DECISIONS.labels(event.tenant, decision.mode.value, decision.action.value, decision.queue or "none").inc()
+    if decision.rule:
+        metrics.RULES_FIRED.labels(event.tenant, decision.rule).inc()
+    for name in filter(None, decision.inputs.get("rule_errors", "").split(",")):
+        metrics.RULE_ERRORS.labels(event.tenant, name).inc()
+
+    outputs = [Output(topics.DECISIONS_ROUTED, decision)]
+    for reply in outcome.replies:
+        _send(reply, outputs, now)
+
+    previous = conversations.get(event.conversation_id)
+    if previous and previous.get("draft_id") == event.draft.draft_id:
+        # A redelivered decision: keep what happened since (agent feedback, answer, stop).
+        conversations[event.conversation_id] = {
+            **outcome.conversation, "status": previous["status"], "feedback": previous.get("feedback", []),
+            "sla": previous.get("sla"),
+        }
+        if previous["status"] in ("answered", "resolved") or previous.get("sla"):
+            return outputs  # answered, or its timer already ran out: never restart it
+    else:
+        conversations[event.conversation_id] = outcome.conversation
+    if outcome.sla_started is not None:
+        outputs.append(Output(topics.SLA_EVENTS, outcome.sla_started))
+    return outputs
+
+
+@svc.processor(source=topics.SLA_EVENTS, input_type=SlaEvent)
+async def follow_sla(event: SlaEvent, ctx: RecordContext) -> list[Output]:
+    key = event.conversation_id
+    raw = sla_timers.get(key)
+    timer = SlaTimer.from_dict(raw) if raw else None
+    if event.kind == SlaEventKind.started:
+        record = conversations.get(key)
+        answered = record is not None and record.get("draft_id") == event.draft_id and record.get("status") in (
+            "answered", "resolved")
+        if answered or (timer is not None and timer.draft_id == event.draft_id):
+            return []  # redelivered start, or the case was answered before its timer began
+        sla_timers[key] = SlaTimer(
+            conversation_id=key, tenant=event.tenant, locale=event.locale, started_at=event.occurred_at,
+            due_at=event.due_at, at_risk_at=event.at_risk_at or event.due_at, fraction=event.fraction,
+            queue=event.queue, priority=event.priority, draft_id=event.draft_id, partition=ctx.partition,
+        ).to_dict()
+        return []
+    if timer is None or (event.draft_id and timer.draft_id != event.draft_id):
+        return []  # a stale event for an older draft's timer
+    if event.kind == SlaEventKind.stopped:
+        timer = timer.with_state(RUNNING) if timer.state == STOPPED else timer  # closed early by _stop_timer
+    after = apply_event(timer, event.kind)
+    if after is None or after == timer:
+        return []
+    if after.open:
+        sla_timers[key] = after.to_dict()
+    else:
+        del sla_timers[key]  # breached or stopped: nothing left to fire
+        record = conversations.get(key)
+        if record is not None and record.get("draft_id") == timer.draft_id:
+            conversations[key] = {**record, "sla": after.state}
+    outputs: list[Output] = []
+    if event.kind in (SlaEventKind.at_risk, SlaEventKind.breached) and router_settings.escalate_on_sla:
+        policy = POLICIES.get(event.tenant)
+        escalation = policy and sla_escalation(
+            conversations.get(key), policy, event.kind, event.due_at, clock(), svc.producer_info, event.event_id
+        )
+        if escalation is not None:
+            record = conversations.get(key)
+            conversations[key] = {**record, "status": "escalated", "queue": escalation.queue,
+                                  "priority": escalation.priority}
+            metrics.DECISIONS.labels(event.tenant, escalation.mode.value, escalation.action.value,
+                                     escalation.queue or "none").inc()
+            outputs.append(Output(topics.DECISIONS_ROUTED, escalation))
+    return outputs
+
+
+@svc.processor(source=topics.REPLIES_OUTBOUND, input_type=ReplyOutbound)
+async def stop_on_answer(event: ReplyOutbound, ctx: RecordContext) -> list[Output]:
+    if event.kind != ReplyKind.answer:
+        return []  # an acknowledgement does not answer the customer
+    record = conversations.get(event.conversation_id)
+    if record is not None and record.get("status") not in ("answered", "resolved"):
+        conversations[event.conversation_id] = {**record, "status": "answered"}
+    return _stop_timer(event.conversation_id, event.event_id, "answered", clock())
+
+
+@svc.processor(source=topics.FEEDBACK_AGENT, input_type=AgentFeedback)
+async def apply_agent_feedback(event: AgentFeedback, ctx: RecordContext) -> list[Output]:
+    now = clock()
+    outcome = apply_feedback(conversations.get(event.conversation_id), event, svc.producer_info, now)
+    if outcome.problem is not None:
+        metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.problem).inc()
+        ctx.dead_letter(outcome.problem, f"agent feedback on draft {event.draft_id!r} cannot be applied: {outcome.problem}")
+        return []
+    metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.note or "applied").inc()
+    conversations[event.conversation_id] = outcome.record
+    outputs: list[Output] = []
+    if outcome.reply is not None:
+        _send(outcome.reply, outputs, now)
+    if outcome.stop_sla:
+        # An agent's answer stops the timer here already: the customer is answered from this moment.
+        outputs.extend(_stop_timer(event.conversation_id, event.event_id,
+                                   "resolved" if event.resolved else "answered", now))
+    return outputs
+
+
+# Timer events already produced by this process (the table catches up via the SLA topic).
+_fired: set[tuple[str, str, str]] = set()
+
+
+def _owned_partitions() -> Optional[set[int]]:
+    """SLA-topic partitions this worker actively owns (None: unknown, check every timer)."""
+    try:
+        name = resolved_name(topics.SLA_EVENTS, svc.config.topic_prefix)
+        return {tp.partition for tp in svc.app.assignor.assigned_actives() if tp.topic == name}
+    except Exception:  # assignor not ready
+        return None
+
+
+@svc.timer(router_settings.sla_tick_seconds)
+async def fire_sla_timers() -> None:
+    now = clock()
+    owned = _owned_partitions()
+    due: list[Output] = []
+    open_count = 0
+    for key, raw in list(sla_timers.items()):
+        if not raw:
+            continue
+        timer = SlaTimer.from_dict(raw)
+        if owned is not None and timer.partition is not None and timer.partition not in owned:
+            continue  # a standby copy: the owning worker fires it
+        open_count += timer.open
+        for kind in due_transitions(timer, now):
+            marker = (key, timer.draft_id or "", kind.value)
+            if marker in _fired:
+                continue
+            _fired.add(marker)
+            due.append(Output(topics.SLA_EVENTS, SlaEvent(
+                event_id=derived_event_id("sla", key, timer.draft_id or "", kind.value),
+                conversation_id=key, causation_id=derived_event_id("sla", key, timer.draft_id or "", "started"),
+                tenant=timer.tenant, locale=timer.locale, occurred_at=now, producer=svc.producer_info,
+                kind=kind, due_at=timer.due_at, fraction=timer.fraction, queue=timer.queue,
+                at_risk_at=timer.at_risk_at, priority=timer.priority, draft_id=timer.draft_id,
+            )))
+            metrics.SLA_EVENTS.labels(timer.tenant, kind.value).inc()
+            (metrics.SLA_AT_RISK if kind == SlaEventKind.at_risk else metrics.SLA_BREACHED).labels(timer.tenant).inc()
+    live = {key for key, raw in sla_timers.items() if raw}
+    _fired.intersection_update({marker for marker in _fired if marker[0] in live})  # forget finished timers
+    metrics.SLA_OPEN_TIMERS.set(open_count)
+    if due:
+        await svc.produce(*due)

@@ -1,0 +1,136 @@
+"""Agent feedback closes the loop: approve sends the draft, edit sends the agent's text,
+reject records the reason. Every verdict becomes a labelled example for evaluation.
+
+``apply_feedback`` is pure: it takes the conversation's state record and the
+feedback, and returns the new record, the reply to send (if any) and a
+problem code for feedback that cannot be carried out (dead-lettered by the
+app with that reason). ``labelled_examples`` joins the routed decisions and
+the agents' feedback from the log into JSONL rows for the evaluation set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from casetrail.events.decision import AgentFeedback, FeedbackAction, ReplyOutbound, RoutedDecision
+from casetrail.events.envelope import ProducerInfo
+
+from services.router.sending import make_reply
+
+# Problems that make the feedback itself bad input (dead-lettered with this code).
+UNKNOWN_CONVERSATION = "unknown_conversation"
+EDIT_WITHOUT_TEXT = "edit_without_text"
+# Feedback that is valid but does not send (recorded on the conversation).
+SUPERSEDED_DRAFT = "superseded_draft"
+NOTHING_TO_APPROVE = "nothing_to_approve"
+
+
+@dataclass
+class FeedbackOutcome:
+    record: Optional[dict[str, Any]]
+    reply: Optional[ReplyOutbound] = None
+    problem: Optional[str] = None  # dead-letter reason code
+    note: Optional[str] = None  # recorded, not an error
+    stop_sla: bool = False
+
+
+def apply_feedback(
+    record: Optional[dict[str, Any]], feedback: AgentFeedback, producer: ProducerInfo, now: dt.datetime
+) -> FeedbackOutcome:
+    if record is None:
+        return FeedbackOutcome(record=None, problem=UNKNOWN_CONVERSATION)
+    if feedback.action == FeedbackAction.edit and not (feedback.edited_text or "").strip():
+        return FeedbackOutcome(record=record, problem=EDIT_WITHOUT_TEXT)
+
+    entry = {
+        "event_id": feedback.event_id,
+        "at": now.isoformat(),
+        "agent_id": feedback.agent_id,
+        "action": feedback.action.value,
+        "draft_id": feedback.draft_id,
+        "reason": feedback.reason,
+        "resolved": feedback.resolved,
+    }
+    updated = {**record, "feedback": [*record.get("feedback", []), entry]}
+    reply = None
+    note = None
+    if feedback.draft_id != record.get("draft_id"):
+        note = SUPERSEDED_DRAFT  # the agent acted on an older draft: never send stale text
+    elif feedback.action == FeedbackAction.reject:
+        updated["status"] = "rejected"
+        updated["rejection_reason"] = feedback.reason or ""
+    else:
+        body = feedback.edited_text if feedback.action == FeedbackAction.edit else record.get("reply_text", "")
+        if not (body or "").strip():
+            note = NOTHING_TO_APPROVE
+        else:
+            reply = make_reply(
+                conversation_id=feedback.conversation_id,
+                causation_id=feedback.event_id,
+                tenant=record["tenant"],
+                locale=record["locale"],
+                channel=record["channel"],
+                source=record["source"],
+                external_id=record["external_id"],
+                draft_id=feedback.draft_id,
+                body=body,
+                sent_by=f"agent:{feedback.agent_id}",
+                producer=producer,
+                citations=record.get("citations", []),
+            )
+            updated["status"] = "answered"
+    if note:
+        entry["note"] = note
+    if feedback.resolved:
+        updated["status"] = "resolved"
+    return FeedbackOutcome(
+        record=updated, reply=reply, note=note, stop_sla=reply is not None or feedback.resolved
+    )
+
+
+def labelled_examples(decisions: Iterable[RoutedDecision], feedback: Iterable[AgentFeedback]) -> list[dict[str, Any]]:
+    """One row per feedback, joined to the first decision made on the same draft."""
+    first: dict[tuple[str, str], RoutedDecision] = {}
+    for decision in decisions:
+        if decision.draft_id:
+            first.setdefault((decision.conversation_id, decision.draft_id), decision)
+    rows = []
+    for item in feedback:
+        decision = first.get((item.conversation_id, item.draft_id))
+        row: dict[str, Any] = {
+            "conversation_id": item.conversation_id,
+            "tenant": item.tenant,
+            "locale": item.locale,
+            "draft_id": item.draft_id,
+            "label": item.action.value,
+            "agent_id": item.agent_id,
+            "feedback_at": item.occurred_at.isoformat(),
+            "final_text": item.edited_text if item.action == FeedbackAction.edit else None,
+            "reason": item.reason,
+            "corrected_intent": item.corrected_intent,
+            "decision_found": decision is not None,
+        }
+        if decision is not None:
+            triage = decision.triage
+            row.update(
+                intent=triage.intent,
+                intent_confidence=triage.intent_confidence,
+                category=triage.category,
+                mode=decision.mode.value,
+                router_action=(decision.deferred_action or decision.action).value,
+                rule=decision.rule,
+                queue=decision.queue,
+                verdict=decision.verdict.value if decision.verdict else None,
+                failed_checks=[r for r in (decision.brief.not_sent_because if decision.brief else [])
+                               if r.startswith("check ")],
+                draft_text=decision.reply_text,
+                citations=list(decision.citations),
+                versions=decision.versions.model_dump(),
+                decided_at=decision.occurred_at.isoformat(),
+            )
+            if item.action == FeedbackAction.approve:
+                row["final_text"] = decision.reply_text
+        rows.append(row)
+    return rows

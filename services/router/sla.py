@@ -1,0 +1,139 @@
+"""SLA timers as pure state: when a case is at risk, when it is breached, when it stops.
+
+The due time comes from triage (``sla_due_at``, already in business time per
+tier and priority). The at-risk instant is the configured fraction of the SLA
+measured from the moment the customer started waiting; when the tenant counts
+SLAs in business hours the fraction is of business time (75 % of a 4-hour
+SLA opened on Friday evening is reached on Monday morning, not on Sunday).
+
+A timer is a plain JSON-able dict so it can live in a Faust table (changelog:
+state survives restarts). ``due_transitions`` is what the periodic tick calls:
+it returns the SLA events a timer owes at ``now`` — both at once when the
+router was down across the at-risk and the due instant, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from casetrail.events.decision import SlaEventKind
+from casetrail.policy.tenant import OpeningHours
+
+from services.router.hours import add_business_time, business_time_between
+
+RUNNING = "running"
+AT_RISK = "at_risk"
+BREACHED = "breached"
+STOPPED = "stopped"
+OPEN_STATES = (RUNNING, AT_RISK)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def at_risk_instant(
+    started_at: dt.datetime,
+    due_at: dt.datetime,
+    fraction: float,
+    hours: Optional[OpeningHours] = None,
+) -> dt.datetime:
+    """``started_at`` + ``fraction`` of the SLA (of business time when ``hours`` is given)."""
+    started_at, due_at = _aware(started_at), _aware(due_at)
+    if due_at <= started_at:
+        return due_at
+    if hours is not None:
+        total = business_time_between(hours, started_at, due_at)
+        if total > dt.timedelta():
+            return min(add_business_time(hours, started_at, total * fraction), due_at)
+    return started_at + (due_at - started_at) * fraction
+
+
+@dataclass(frozen=True)
+class SlaTimer:
+    conversation_id: str
+    tenant: str
+    locale: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    at_risk_at: dt.datetime
+    fraction: float
+    queue: Optional[str] = None
+    priority: Optional[str] = None
+    draft_id: Optional[str] = None
+    state: str = RUNNING
+    partition: Optional[int] = None  # source partition that owns it (timers run only for owned ones)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "tenant": self.tenant,
+            "locale": self.locale,
+            "started_at": self.started_at.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "at_risk_at": self.at_risk_at.isoformat(),
+            "fraction": self.fraction,
+            "queue": self.queue,
+            "priority": self.priority,
+            "draft_id": self.draft_id,
+            "state": self.state,
+            "partition": self.partition,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SlaTimer":
+        return cls(
+            conversation_id=data["conversation_id"],
+            tenant=data["tenant"],
+            locale=data["locale"],
+            started_at=dt.datetime.fromisoformat(data["started_at"]),
+            due_at=dt.datetime.fromisoformat(data["due_at"]),
+            at_risk_at=dt.datetime.fromisoformat(data["at_risk_at"]),
+            fraction=float(data["fraction"]),
+            queue=data.get("queue"),
+            priority=data.get("priority"),
+            draft_id=data.get("draft_id"),
+            state=data.get("state", RUNNING),
+            partition=data.get("partition"),
+        )
+
+    def with_state(self, state: str) -> "SlaTimer":
+        return SlaTimer(**{**self.__dict__, "state": state})
+
+    @property
+    def open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+def due_transitions(timer: SlaTimer, now: dt.datetime) -> list[SlaEventKind]:
+    """SLA events ``timer`` owes at ``now``, in order (empty when nothing is due or it stopped)."""
+    if not timer.open:
+        return []
+    owed: list[SlaEventKind] = []
+    if timer.state == RUNNING and now >= timer.at_risk_at:
+        owed.append(SlaEventKind.at_risk)
+    if now >= timer.due_at:
+        owed.append(SlaEventKind.breached)
+    return owed
+
+
+def state_after(kind: SlaEventKind) -> str:
+    return {
+        SlaEventKind.started: RUNNING,
+        SlaEventKind.at_risk: AT_RISK,
+        SlaEventKind.breached: BREACHED,
+        SlaEventKind.stopped: STOPPED,
+    }[kind]
+
+
+def apply_event(timer: Optional[SlaTimer], kind: SlaEventKind) -> Optional[SlaTimer]:
+    """The timer after an SLA event (a stopped or breached timer never restarts by itself)."""
+    if timer is None:
+        return None
+    if not timer.open:
+        return timer
+    if kind == SlaEventKind.at_risk and timer.state != RUNNING:
+        return timer
+    return timer.with_state(state_after(kind))

@@ -1,0 +1,139 @@
+"""The drafter service as a real process on the real broker.
+
+Triaged conversations in, drafts with citations out; publishing a new KB
+version changes what is cited while the old version stays resolvable; every
+produced draft carries at least one citation that resolves to an existing
+clause at the cited version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import uuid
+
+import pytest
+
+from casetrail.codec import AvroCodec
+from casetrail.embeddings import default_embedder
+from casetrail.events import (
+    AuthorRole, Conversation, ConversationTriaged, CustomerContext, DraftOutcome, Message, ProducerInfo, TriageResult,
+)
+from casetrail.knowledge import resolve
+from casetrail.knowledge.catalogue import Catalogue
+from casetrail.knowledge.publish import publish
+from casetrail.topics import CONVERSATIONS_TRIAGED, DEADLETTER, DRAFTS_PROPOSED, KB_PUBLISHED
+from tests.support.kafka import consume, create_topics, produce_events
+from tests.support.processes import REPO, service_process
+
+pytestmark = pytest.mark.integration
+
+SAMPLE_KB = REPO / "knowledge" / "acme-shop"
+QUESTIONS = [
+    ("en", "returns_refunds", "Hi, how many days after delivery can I still return a jacket and get a full refund?"),
+    ("en", "order_status", "Where is my parcel? It was sent two weeks ago and still has not arrived. Order #A-55120"),
+    ("en", "account_access", "I forgot my password and the reset link does not work"),
+    ("de", "payment_issue", "Meine Karte wird an der Kasse ständig abgelehnt, was kann ich tun?"),
+    ("de", "fraud_report", "In meinem Konto ist eine Bestellung, die ich nie gemacht habe"),
+    ("lt", "returns_refunds", "Ar galiu grąžinti prekę ir atgauti pinigus?"),  # lt not published: falls back to en
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def triaged(number: int, locale: str, intent: str, text: str) -> ConversationTriaged:
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    conversation = Conversation(
+        source="email", external_id=f"it-{number}", channel="email",
+        messages=[Message(message_id="m1", author_role=AuthorRole.customer, sent_at=now, body_text=text)],
+        customer=CustomerContext(customer_id=f"cust-{number}"), received_at=now,
+    )
+    return ConversationTriaged(
+        conversation_id=f"conv-{uuid.uuid4().hex[:8]}", tenant="acme-shop", locale=locale,
+        producer=ProducerInfo(service="triage", version="test"), conversation=conversation,
+        triage=TriageResult(intent=intent, intent_confidence=0.92, category=intent, language=locale),
+    )
+
+
+def drafts_for(prefix: str, conversation_ids: set[str], codec: AvroCodec):
+    messages = consume([f"{prefix}{DRAFTS_PROPOSED.name}"], expected=len(conversation_ids), timeout=180)
+    drafts = [codec.decode(m.value()) for m in messages]
+    return {d.conversation_id: d for d in drafts if d.conversation_id in conversation_ids}
+
+
+def test_drafts_cite_resolvable_clauses_and_follow_new_kb_versions(kafka_bootstrap, tmp_path):
+    prefix = f"it-drafter-{uuid.uuid4().hex[:8]}."
+    create_topics(prefix, [CONVERSATIONS_TRIAGED, DRAFTS_PROPOSED, KB_PUBLISHED, DEADLETTER])
+    data_dir = tmp_path / "var"
+    catalogue_path = data_dir / "knowledge" / "catalogue.sqlite3"
+    kb_dir = tmp_path / "acme-shop"
+    for locale in ("en", "de"):
+        shutil.copytree(SAMPLE_KB / locale, kb_dir / locale)
+    embedder = default_embedder()
+    catalogue = Catalogue(catalogue_path)
+    v1 = {r.locale: r.version.kb_version for r in publish(kb_dir, embedder=embedder, catalogue=catalogue, human_version="1")}
+
+    service = service_process("drafter", prefix=prefix, port=free_port(), log_dir=tmp_path,
+                              env={"CASETRAIL_DATA_DIR": str(data_dir), "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    service.start()
+    codec = AvroCodec()
+    try:
+        service.wait_ready(timeout=180)
+        first = [triaged(i, *q) for i, q in enumerate(QUESTIONS)]
+        produce_events(f"{prefix}{CONVERSATIONS_TRIAGED.name}", first)
+        drafts = drafts_for(prefix, {e.conversation_id for e in first}, codec)
+        assert len(drafts) == len(first), service.log_tail()
+
+        for event in first:
+            proposed = drafts[event.conversation_id]
+            draft = proposed.draft
+            assert proposed.causation_id == event.event_id
+            assert draft.reply_text and draft.disclosure in draft.reply_text
+            if draft.outcome != DraftOutcome.drafted:
+                continue
+            # Every produced draft: >= 1 citation, each resolving to an existing clause at the cited version.
+            assert draft.citations
+            for citation in draft.citations:
+                clause = resolve("acme-shop", draft.kb_locale, citation.clause_id, citation.kb_version,
+                                 catalogue_path=catalogue_path)
+                assert clause is not None, citation.ref
+                assert citation.sentence in clause.plain_text
+                assert citation.kb_version == v1[draft.kb_locale]
+        drafted = [drafts[e.conversation_id].draft for e in first if drafts[e.conversation_id].draft.outcome == DraftOutcome.drafted]
+        assert len(drafted) >= 4, [(d.outcome, d.reason) for d in drafts.values()]
+        lt = drafts[first[-1].conversation_id].draft
+        assert lt.locale == "lt" and lt.kb_locale == "en" and lt.locale_fallback  # acme-shop allows en fallback
+        refund = drafts[first[0].conversation_id].draft
+        assert refund.outcome == DraftOutcome.drafted
+        assert "refunds.window" in {c.clause_id for c in refund.citations}
+
+        # A new KB version: the refund window changes to 60 days.
+        refunds = kb_dir / "en" / "refunds.md"
+        refunds.write_text(refunds.read_text().replace("within 30 days of delivery", "within 60 days of delivery"))
+        [v2] = [r for r in publish(kb_dir, embedder=embedder, catalogue=catalogue, human_version="2", locales=["en"])]
+        assert not v2.unchanged and v2.version.kb_version != v1["en"]
+        produce_events(f"{prefix}{KB_PUBLISHED.name}", [v2.event(ProducerInfo(service="kb-publish", version="test"))])
+
+        again = triaged(100, *QUESTIONS[0])
+        produce_events(f"{prefix}{CONVERSATIONS_TRIAGED.name}", [again])
+        new_draft = drafts_for(prefix, {again.conversation_id}, codec)[again.conversation_id]
+        cited = {c.clause_id: c for c in new_draft.draft.citations}
+        assert new_draft.versions.knowledge_base == v2.version.kb_version
+        assert cited["refunds.window"].kb_version == v2.version.kb_version
+        assert "60 days" in cited["refunds.window"].sentence or "60 days" in new_draft.draft.reply_text
+
+        # The old version stays resolvable exactly as it was cited.
+        old = resolve("acme-shop", "en", "refunds.window", v1["en"], catalogue_path=catalogue_path)
+        assert old is not None and "30 days" in old.text
+        assert resolve("acme-shop", "en", "refunds.window", v2.version.kb_version,
+                       catalogue_path=catalogue_path).text != old.text
+
+        dead = consume([f"{prefix}{DEADLETTER.name}"], expected=1, timeout=3)
+        assert dead == [], "no record may be dead-lettered"
+    finally:
+        assert service.stop() in (0, -15, 143), service.log_tail()

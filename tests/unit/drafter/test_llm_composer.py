@@ -1,0 +1,120 @@
+"""The LLM composer against a local HTTP server that speaks OpenAI chat completions."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from drafter_testing import triaged
+
+from casetrail.events import DraftOutcome
+from services.drafter.confidence import draft_confidence, retrieval_support
+from services.drafter.drafting import Drafter, DrafterConfig
+from services.drafter.llm import PROMPT_VERSION, LlmComposer, LlmError
+
+LOW = DrafterConfig(min_score=0.2, strong_score=0.8)
+
+
+class ChatServer:
+    """Answers POST /v1/chat/completions with the next scripted reply; records the requests."""
+
+    def __init__(self):
+        self.replies: list[tuple[int, object]] = []
+        self.requests: list[dict] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server API
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+                status, content = server.replies.pop(0)
+                payload = {"id": "x", "object": "chat.completion", "model": body["model"],
+                           "choices": [{"index": 0, "finish_reason": "stop",
+                                        "message": {"role": "assistant", "content": content}}]}
+                data = json.dumps(payload if status == 200 else {"error": "busy"}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def chat():
+    server = ChatServer()
+    yield server
+    server.close()
+
+
+def drafter_with(chat, knowledge, policy):
+    return Drafter(knowledge, {"acme-shop": policy}, composer=LlmComposer(chat.url, "test-model", api_key="k"), config=LOW)
+
+
+QUESTION = "Can I return an item within 30 days of delivery for a full refund?"
+
+
+def test_valid_citations_become_markers_and_citations(chat, knowledge, policy):
+    chat.replies.append((200, json.dumps({"sentences": [
+        {"text": "You can return any item within 30 days of delivery for a full refund.", "citations": [1]},
+        {"text": "Thanks for shopping with us.", "citations": []},
+    ]})))
+    proposed = drafter_with(chat, knowledge, policy).draft(triaged(QUESTION))
+    draft = proposed.draft
+    assert draft.outcome == DraftOutcome.drafted and draft.composer == "llm"
+    assert [c.clause_id for c in draft.citations] == [draft.retrieved[0].clause_id]
+    assert "for a full refund. [1]" in draft.reply_text and draft.disclosure in draft.reply_text
+    assert (proposed.versions.model, proposed.versions.prompt) == ("test-model", PROMPT_VERSION)
+    # One of two sentences cited: coverage 0.5 enters the confidence.
+    support = retrieval_support([draft.citations[0].score], LOW.min_score, LOW.strong_score)
+    assert draft.confidence == draft_confidence(0.9, support, 0.5) < draft_confidence(0.9, support, 1.0)
+    request = chat.requests[0]
+    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer k"
+    assert request["body"]["model"] == "test-model"
+    assert "[1] (" in request["body"]["messages"][1]["content"] and QUESTION in request["body"]["messages"][1]["content"]
+
+
+def test_invalid_indexes_are_dropped_and_flagged(chat, knowledge, policy):
+    chat.replies.append((200, "```json\n" + json.dumps({"sentences": [
+        {"text": "Returns are accepted within 30 days.", "citations": [1, 99, "2", -1]},
+    ]}) + "\n```"))
+    draft = drafter_with(chat, knowledge, policy).draft(triaged(QUESTION)).draft
+    assert draft.outcome == DraftOutcome.drafted
+    assert len(draft.citations) == 1 and "llm_invalid_citation" in draft.flags
+
+
+def test_a_draft_without_valid_citations_is_refused(chat, knowledge, policy):
+    chat.replies.append((200, json.dumps({"sentences": [{"text": "Sure, 90 days is fine!", "citations": [42]}]})))
+    draft = drafter_with(chat, knowledge, policy).draft(triaged(QUESTION)).draft
+    assert draft.outcome == DraftOutcome.no_grounding and draft.citations == []
+    assert "90 days" not in draft.reply_text and draft.reply_text  # the holding reply, not the model's text
+    assert {"llm_invalid_citation", "llm_no_valid_citation"} <= set(draft.flags)
+
+
+def test_unparseable_answer_is_refused(chat, knowledge, policy):
+    chat.replies.append((200, "I think you can return it."))
+    draft = drafter_with(chat, knowledge, policy).draft(triaged(QUESTION)).draft
+    assert draft.outcome == DraftOutcome.no_grounding and "llm_unparseable" in draft.flags
+
+
+def test_server_errors_are_transient_client_errors_are_not(chat, knowledge, policy):
+    drafter = drafter_with(chat, knowledge, policy)
+    chat.replies.append((503, ""))
+    with pytest.raises(LlmError) as caught:
+        drafter.draft(triaged(QUESTION))
+    assert caught.value.transient
+    chat.replies.append((400, ""))
+    draft = drafter.draft(triaged(QUESTION)).draft
+    assert draft.outcome == DraftOutcome.no_grounding and "llm_error" in draft.flags

@@ -1,0 +1,115 @@
+"""The Markdown clause format: parsing, validation with file and line, the sample tenant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from kb_testing import SAMPLE_KB
+
+from casetrail.knowledge.clauses import KnowledgeBaseError, load_locale, load_tenant
+from casetrail.knowledge.publish import missing_across_locales
+from casetrail.policy.taxonomy import DEFAULT_CATEGORIES, SUPPORTED_LOCALES
+from casetrail.policy.tenant import load_policy
+
+
+def write(folder, name, text):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_clause_attributes_references_and_effective_dates(tmp_path):
+    write(tmp_path / "en", "a.md", """---
+category: returns_refunds
+---
+# Refunds
+
+## Refund window {#refunds.window effective_from=2026-01-01 effective_until=2027-01-01}
+Return within **30 days**. See [how refunds are paid](#refunds.method).
+
+```
+## not a heading inside a code block
+```
+
+## Paid back {#refunds.method category=billing}
+To the original payment method.
+
+### A sub-heading stays in its clause
+More text.
+""")
+    kb = load_locale(tmp_path / "en", "t", "en")
+    window, method = kb.clauses
+    assert (window.clause_id, window.title, window.section, window.line) == ("refunds.window", "Refund window", "Refunds", 6)
+    assert window.category == "returns_refunds" and method.category == "billing"
+    assert window.references == ("refunds.method",)
+    assert window.plain_text.startswith("Return within 30 days. See how refunds are paid.")
+    assert "not a heading" in window.text  # the fenced ## did not open a clause
+    assert "A sub-heading" in method.text
+    assert window.in_effect(dt.date(2026, 6, 1))
+    assert not window.in_effect(dt.date(2025, 12, 31)) and not window.in_effect(dt.date(2027, 1, 1))
+
+
+def test_every_problem_is_refused_with_file_and_line(tmp_path):
+    write(tmp_path / "en", "a.md", """# Section
+
+## No id here
+text
+
+## Empty {#x.empty}
+
+## Good {#x.good}
+See [missing](#x.missing).
+
+## Bad date {#x.date effective_from=2026-13-01}
+text
+
+## Bad id {#NotValid}
+text
+""")
+    write(tmp_path / "en", "b.md", "## Again {#x.good}\nduplicate\n")
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_locale(tmp_path / "en", "t", "en")
+    problems = [str(p) for p in caught.value.problems]
+    text = "\n".join(problems)
+    assert re.search(r"a\.md:3: clause heading 'No id here' has no id", text)
+    assert re.search(r"a\.md:6: clause 'x.empty' is empty", text)
+    assert re.search(r"a\.md:9: clause 'x.good' refers to unknown clause 'x.missing'", text)
+    assert re.search(r"a\.md:11: effective_from='2026-13-01' is not a date", text)
+    assert re.search(r"a\.md:14: clause id 'NotValid' is invalid", text)
+    assert re.search(r"b\.md:1: duplicate clause id 'x.good' \(first defined at .*a\.md:8\)", text)
+    assert len(problems) == 6
+
+
+def test_content_hash_follows_content(tmp_path):
+    write(tmp_path / "en", "a.md", "## T {#a.b}\none\n")
+    first = load_locale(tmp_path / "en", "t", "en").content_hash
+    assert load_locale(tmp_path / "en", "t", "en").content_hash == first
+    write(tmp_path / "en", "a.md", "## T {#a.b}\ntwo\n")
+    assert load_locale(tmp_path / "en", "t", "en").content_hash != first
+
+
+def test_sample_tenant_is_valid_with_the_same_ids_in_every_locale():
+    kbs = load_tenant(SAMPLE_KB)
+    assert sorted(kb.locale for kb in kbs) == sorted(SUPPORTED_LOCALES)
+    assert missing_across_locales(kbs) == {}
+    assert all(kb.tenant == "acme-shop" for kb in kbs)
+    ids = set(kbs[0].by_id())
+    for required in ("refunds.window", "refunds.store_credit", "refunds.exchange", "refunds.partial_credit",
+                     "shipping.delays", "orders.changes", "account.password_reset", "payments.failed",
+                     "fraud.report", "privacy.erasure"):
+        assert required in ids
+    # Every category of the default taxonomy has at least one clause.
+    for kb in kbs:
+        assert {c.category for c in kb.clauses} >= set(DEFAULT_CATEGORIES), kb.locale
+        alternatives = {c.alternative for c in kb.clauses if c.alternative}
+        assert alternatives == {"credit", "exchange", "partial_credit"}
+
+
+def test_sample_clauses_state_the_tenant_policy_numbers():
+    """The KB and config/tenants/acme-shop.yaml must not contradict each other (the verifier checks drafts against both)."""
+    policy = load_policy(SAMPLE_KB.parents[1] / "config" / "tenants" / "acme-shop.yaml")
+    for kb in load_tenant(SAMPLE_KB):
+        clauses = kb.by_id()
+        assert f"{policy.refunds.window_days}" in clauses["refunds.window"].text, kb.locale
+        assert f"{policy.refunds.auto_approval_limit:g} {policy.refunds.currency}" in clauses["refunds.approval"].text
