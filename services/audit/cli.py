@@ -1,0 +1,261 @@
+"""``casetrail audit ...``, ``casetrail lineage`` and ``casetrail bench audit``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="Audit: decision lineage store, integrity, erasure, compliance reports.", no_args_is_help=True)
+
+
+def _store(url: Optional[str] = None, bulk: bool = False):
+    from services.audit.store import AuditStore
+
+    store = AuditStore(url, bulk=bulk)
+    store.migrate()
+    return store
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def citation_checker(store, tenant: Optional[str]):
+    """(tenant, locale, "clause@version") -> True / False / None (cannot tell) for reports.
+
+    A clause is valid when a published KB version lists it (``kb.published``
+    events in the log) or the knowledge module resolves it. A version known
+    here that lacks the clause is invalid; an unknown version is unverifiable.
+    """
+    known = store.kb_clauses(tenant)
+    known_versions = {ref.rsplit("@", 1)[1] for ref in known}
+    try:
+        from casetrail.knowledge import resolve
+    except Exception:  # the knowledge module is optional for the audit service
+        resolve = None
+
+    def check(row_tenant: str, locale: str, ref: str) -> Optional[bool]:
+        if ref in known:
+            return True
+        clause_id, _, version = ref.rpartition("@")
+        if resolve is not None:
+            try:
+                if resolve(row_tenant, "", clause_id, version) is not None:
+                    return True
+            except Exception:
+                pass
+        return False if version in known_versions else None
+
+    return check
+
+
+@app.command()
+def migrate(db: Optional[str] = typer.Option(None, help="database URL (default: CASETRAIL_AUDIT_DB_URL or var/audit/audit.sqlite)")) -> None:
+    """Create or upgrade the audit store's schema."""
+    store = _store(db)
+    typer.echo(f"audit store at schema revision {store.schema_revision()} ({store.dialect})")
+
+
+@app.command()
+def rebuild(
+    db: Optional[str] = typer.Option(None, help="database URL"),
+    workers: int = typer.Option(1, help="decoding processes (0: decode in this process)"),
+    prefix: Optional[str] = typer.Option(None, help="topic prefix (default: CASETRAIL_TOPIC_PREFIX)"),
+) -> None:
+    """Drop the store and replay every event topic from the beginning; prints the digest."""
+    from services.audit.app import replay, topic_names
+    from services.audit.store import AuditStore
+
+    store = AuditStore(db, bulk=True)
+    typer.echo(f"dropping the audit store ({store.dialect}) and replaying the log")
+    store.drop()
+    store.migrate()
+    stats = replay(store, topic_names(prefix), workers=workers, progress=typer.echo)
+    rate = stats.records / stats.seconds if stats.seconds else 0.0
+    typer.echo(f"replayed {stats.records} records ({stats.stored} stored, skipped {stats.skipped or 'none'}),"
+               f" {stats.chains} chains in {stats.seconds:.1f}s = {rate:,.0f} records/s")
+    typer.echo(f"digest {store.digest()}")
+
+
+@app.command()
+def digest(db: Optional[str] = typer.Option(None, help="database URL")) -> None:
+    """SHA-256 over the whole store: equal digests mean identical stores."""
+    store = _store(db)
+    counts = store.counts()
+    typer.echo(f"{store.digest()}  ({counts['events']} events, {counts['chains']} chains,"
+               f" {counts['conversations']} conversations)")
+
+
+@app.command()
+def verify(db: Optional[str] = typer.Option(None, help="database URL")) -> None:
+    """Recompute every hash chain and summary; exit 1 and name each changed record."""
+    from services.audit import metrics
+
+    store = _store(db)
+    problems = store.verify()
+    metrics.VERIFY_PROBLEMS.set(len(problems))
+    if not problems:
+        counts = store.counts()
+        typer.echo(f"ok: {counts['events']} records in {counts['chains']} chains verified")
+        return
+    for p in problems:
+        typer.echo(f"TAMPERED chain={p.chain_key} seq={p.seq} event={p.event_id}: {p.problem}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def erase(
+    tenant: str = typer.Option(..., help="tenant of the customer"),
+    customer: str = typer.Option(..., help="customer id as the source system knows it"),
+    by: str = typer.Option(..., help="who requested the erasure (recorded in the audited event)"),
+    reason: str = typer.Option("", help="e.g. GDPR Art. 17 request reference"),
+    db: Optional[str] = typer.Option(None, help="database URL"),
+    prefix: Optional[str] = typer.Option(None, help="topic prefix"),
+) -> None:
+    """Crypto-shred a customer: destroy their key, emit PersonalDataErased, scrub the store."""
+    from services.audit.app import erase_customer
+
+    event = erase_customer(tenant, customer, by, reason, store=_store(db), prefix=prefix)
+    typer.echo(f"erased: key {event.key_id} destroyed; event {event.event_id} published; store scrubbed")
+
+
+@app.command()
+def report(
+    period: str = typer.Option(..., help="2026, 2026-Q4, 2026-11, 2026-W45, 2026-11-02 or 2026-11-01..2026-11-15"),
+    tenant: Optional[str] = typer.Option(None, help="one tenant (default: all)"),
+    format: str = typer.Option("markdown", help="markdown or json"),
+    out: Optional[Path] = typer.Option(None, help="write to this file instead of stdout"),
+    db: Optional[str] = typer.Option(None, help="database URL"),
+) -> None:
+    """Compliance report of a period: citation trail, automation, accuracy, verifier, SLA, deflection."""
+    from services.audit.records import iso_utc
+    from services.audit.reports import build_report, parse_period, render_markdown
+
+    if format not in ("markdown", "json"):
+        _fail("--format must be markdown or json")
+    try:
+        since, until, label = parse_period(period)
+    except ValueError as exc:
+        _fail(str(exc))
+    store = _store(db)
+    result = build_report(store.summaries(tenant, iso_utc(since), iso_utc(until)), since=since, until=until,
+                          period=label, tenant=tenant, citation_check=citation_checker(store, tenant))
+    text = json.dumps(result, indent=2) if format == "json" else render_markdown(result)
+    if out:
+        out.write_text(text + "\n")
+        typer.echo(f"wrote {out}")
+    else:
+        typer.echo(text)
+
+
+@app.command()
+def retention(
+    apply: bool = typer.Option(False, "--apply", help="delete expired chains (default: only count them)"),
+    db: Optional[str] = typer.Option(None, help="database URL"),
+) -> None:
+    """Apply the retention per tenant (audit config; default 7 years) to the store."""
+    from services.audit.config import load_config
+
+    config = load_config()
+    store = _store(db)
+    if not apply:
+        typer.echo(f"default retention {config.retention.default}; per tenant {config.retention.tenants or 'none'}."
+                   " Run with --apply to delete expired chains.")
+        return
+    removed = store.purge_expired(config.retention.for_tenant)
+    typer.echo(f"removed {removed} expired chains")
+
+
+@app.command()
+def token(
+    tenant: str = typer.Option(...), role: str = typer.Option(..., help="auditor or qa"),
+    name: str = typer.Option(..., help="who holds it, e.g. acme-auditor"),
+) -> None:
+    """Make a new API token: prints it once, and the config entry (hash only) to add."""
+    from services.audit.config import new_token
+
+    if role not in ("auditor", "qa"):
+        _fail("--role must be auditor or qa")
+    plain, digest_hex = new_token()
+    typer.echo(f"token (shown once): {plain}")
+    typer.echo("config entry:")
+    typer.echo(f"  - {{name: {name}, tenant: {tenant}, role: {role}, sha256: \"{digest_hex}\"}}")
+
+
+@app.command()
+def serve(
+    host: Optional[str] = typer.Option(None), port: Optional[int] = typer.Option(None),
+    db: Optional[str] = typer.Option(None, help="database URL"),
+) -> None:
+    """Serve the query API only (``casetrail run audit`` runs the consumer too)."""
+    import uvicorn
+
+    from casetrail.runtime.service import DEFAULT_PORTS
+    from casetrail.settings import settings
+    from services.audit.api import create_app
+    from services.audit.config import load_config
+
+    store = _store(db)
+    try:
+        from casetrail.privacy.keystore import default_keystore
+
+        keystore = default_keystore()
+    except Exception:
+        keystore = None
+    api = create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
+    config = settings()
+    uvicorn.run(api, host=host or config.http_host, port=port or config.http_port or DEFAULT_PORTS["audit"])
+
+
+def lineage(
+    conversation_id: str = typer.Argument(..., help="the conversation to trace"),
+    as_json: bool = typer.Option(False, "--json", help="print the lineage as JSON"),
+    original: bool = typer.Option(False, "--original", help="decrypt the original text (needs the key store)"),
+    db: Optional[str] = typer.Option(None, help="database URL"),
+) -> None:
+    """Print the decision lineage of one conversation, from the audit store."""
+    from services.audit.api import present
+    from services.audit.lineage import render_text
+
+    store = _store(db)
+    found = store.lineage(conversation_id)
+    if found is None:
+        _fail(f"no conversation {conversation_id!r} in the audit store ({store.url.split('?')[0]})", code=1)
+    keystore = None
+    if original:
+        from casetrail.privacy.keystore import default_keystore
+
+        keystore = default_keystore()
+    view = present(found, "auditor", keystore) if original else found
+    if as_json:
+        typer.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        return
+    typer.echo(render_text(view))
+    if original:
+        for step in view["steps"]:
+            conv = step["record"].get("conversation") or {}
+            if "original_text" in conv:
+                status = conv["original_text"]
+                typer.echo(f"original text: {status.get('text') if status['status'] == 'ok' else status['status']}")
+
+
+def bench(
+    events: int = typer.Option(1_000_000, "--events", help="events in the generated log"),
+    workers: int = typer.Option(1, help="decoding processes for the rebuild (0: none)"),
+    queries: int = typer.Option(2000, help="lineage queries to time"),
+    keep_topic: bool = typer.Option(False, help="keep the benchmark topic afterwards"),
+    json_out: Optional[Path] = typer.Option(None, help="also write the figures as JSON"),
+) -> None:
+    """Rebuild throughput and lineage-query latency on a generated log written to a real Kafka topic."""
+    from services.audit.bench import run_bench
+
+    result = run_bench(events=events, workers=workers, queries=queries, keep_topic=keep_topic, echo=typer.echo)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, indent=2))

@@ -1,0 +1,33 @@
+import datetime as dt
+import random
+
+import pytest
+
+from casetrail.privacy.keystore import KeyStore
+from services.audit import synthetic
+from services.audit.store import AuditStore
+
+START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+ORIGINAL_TEXT = "Hello, where is my order 12345? I paid on Monday. Regards, Jane Doe jane@example.com"
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}")
+    s.migrate()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def keystore(tmp_path):
+    ks = KeyStore(tmp_path / "keys.sqlite")
+    yield ks
+    ks.close()
+
+
+def sealed_conversation(keystore, tenant="acme-shop", customer="cust-jane", seed=11, **kwargs):
+    """All events of one conversation whose original text is sealed with the customer's real key."""
+    sealed = keystore.seal(tenant, customer, ORIGINAL_TEXT).model_dump()
+    return synthetic.conversation_events(random.Random(seed), tenant, START, customer_id=customer, sealed=sealed,
+                                         **kwargs)

@@ -1,0 +1,80 @@
+"""Lineage folding: order and duplicates never change the result; gaps are named."""
+
+import datetime as dt
+import random
+
+from casetrail.events import EVENT_TYPES
+from services.audit import synthetic
+from services.audit.lineage import fold, render_text
+from services.audit.records import reduce_event
+
+START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def _conversation(seed: int = 1, **kwargs):
+    return synthetic.conversation_events(random.Random(seed), "acme-shop", START, **kwargs)
+
+
+def test_generated_events_are_valid_events():
+    for name, record in list(synthetic.event_log(300)):
+        EVENT_TYPES[name].model_validate(record)
+
+
+def test_complete_lineage_has_every_stage_and_decision():
+    events = _conversation()
+    cid = events[1][1]["conversation_id"]
+    lineage = fold(cid, [reduce_event(n, e) for n, e in events])
+    stages = [s["stage"] for s in lineage["steps"]]
+    assert stages[:6] == ["intake", "received", "triaged", "drafted", "verified", "routed"]
+    assert "sla" in stages
+    assert lineage["complete"], lineage["gaps"]
+    s = lineage["summary"]
+    assert s["triage_model"] == "triage-logreg-2026.11"
+    assert s["kb_version"] == synthetic.KB_VERSION and s["prompt_version"] == "reply-v3"
+    assert s["citations"] and all("@" in c for c in s["citations"])
+    assert len(s["checks"]) == len(synthetic.CHECKS)
+    assert s["mode"] in ("autonomous", "assist", "shadow")
+    by_stage = {st["stage"]: st for st in lineage["steps"]}
+    assert by_stage["triaged"]["caused_by_stage"] == "received"
+    assert by_stage["routed"]["caused_by_stage"] == "verified"
+    assert "received" in render_text(lineage)
+
+
+def test_out_of_order_and_duplicated_events_give_the_same_lineage():
+    events = _conversation(seed=3)
+    cid = events[1][1]["conversation_id"]
+    records = [reduce_event(n, e) for n, e in events]
+    expected = fold(cid, records)
+    rng = random.Random(5)
+    for _ in range(20):
+        shuffled = records + rng.sample(records, k=4)  # redeliveries
+        rng.shuffle(shuffled)
+        assert fold(cid, shuffled) == expected
+
+
+def test_missing_stage_and_unknown_cause_are_gaps():
+    events = _conversation(seed=4)
+    cid = events[1][1]["conversation_id"]
+    records = [reduce_event(n, e) for n, e in events if n != "DraftVerified"]
+    lineage = fold(cid, records)
+    assert not lineage["complete"]
+    assert "missing stage: verified" in lineage["gaps"]
+    assert any("routed" in g and "not in the log" in g for g in lineage["gaps"])
+
+
+def test_recontact_shows_on_both_conversations():
+    first = _conversation(seed=6)
+    first_id = first[1][1]["conversation_id"]
+    second = _conversation(seed=7, recontact_of=first_id)
+    second_id = second[1][1]["conversation_id"]
+    records = [reduce_event(n, e) for n, e in first + second]
+    assert fold(first_id, records)["summary"]["recontacted"][0]["conversation_id"] == second_id
+    assert fold(second_id, [r for r in records if r.get("conversation_id") == second_id])["summary"]["recontact_of"] == first_id
+
+
+def test_received_missing_still_heads_the_lineage_from_carried_state():
+    events = _conversation(seed=8)
+    cid = events[1][1]["conversation_id"]
+    lineage = fold(cid, [reduce_event(n, e) for n, e in events if n != "ConversationReceived"])
+    assert lineage["customer_id"] is not None and lineage["source"] == "zendesk"
+    assert "missing stage: received" in lineage["gaps"]
