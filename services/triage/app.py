@@ -1,0 +1,102 @@
+"""Triage's Kafka wiring: ConversationReceived in, ConversationTriaged out.
+
+Pure logic is in ``triager`` (and the signal modules it calls); this module
+connects it to the runtime:
+
+* ``conversations.received.v1`` -> ``conversations.triaged.v1``;
+* per-customer history (contact counts, sentiment trend, recent embeddings for
+  near-duplicates) in the Faust table ``customer_history`` (compacted
+  changelog ``casetrail-triage-customer_history-changelog``), keyed
+  ``<tenant>:<customer_id>``;
+* a conversation for a tenant without a policy is dead-lettered
+  (``unknown_tenant``): without its SLA table and VIP rules triage cannot
+  decide, and guessing would be worse than a visible dead letter.
+
+Scaling: the table is keyed by customer while the input is keyed by
+conversation, so one customer's history is only complete on a worker that
+holds every partition: run triage as one replica (see README, "Scaling").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+
+from casetrail import topics
+from casetrail.events import ConversationReceived
+from casetrail.events.envelope import DecisionVersions
+from casetrail.events.triage import ConversationTriaged
+from casetrail.policy.tenant import TenantPolicy, load_policies
+from casetrail.runtime import Output, RecordContext, Service
+from services.triage import metrics
+from services.triage.triager import Triager
+
+log = logging.getLogger("casetrail.triage")
+
+svc = Service("triage")
+
+
+customer_history = svc.table("customer_history")
+
+_triager: Triager | None = None
+_policies: dict[str, TenantPolicy] | None = None
+
+
+def triager() -> Triager:
+    global _triager
+    if _triager is None:
+        _triager = Triager.default()
+        log.info("triage models loaded", extra={"model": _triager.model_version})
+    return _triager
+
+
+def policies() -> dict[str, TenantPolicy]:
+    global _policies
+    if _policies is None:
+        _policies = load_policies(Path(os.environ.get("CASETRAIL_TENANTS_DIR", str(svc.config.tenants_dir))))
+    return _policies
+
+
+@svc.warm_up
+def load_models() -> None:
+    # Fail fast (and before /readyz answers) on a missing model or an invalid tenant policy,
+    # and pay the embedder's first-call cost before the first ticket does.
+    triager()
+    policies()
+    from casetrail.embeddings import default_embedder
+
+    default_embedder().embed(["warm-up"], kind="query")
+
+
+@svc.processor(source=topics.CONVERSATIONS_RECEIVED, input_type=ConversationReceived)
+async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
+    policy = policies().get(event.tenant)
+    if policy is None:
+        metrics.REJECTED.labels("unknown_tenant").inc()
+        ctx.dead_letter("unknown_tenant", f"no tenant policy for tenant {event.tenant!r}")
+        return []
+    started = time.perf_counter()
+    key = f"{event.tenant}:{event.conversation.customer.customer_id}"
+    outcome = triager().triage(event, customer_history.get(key), policy)
+    customer_history[key] = outcome.history
+    triaged = ConversationTriaged(
+        # Derived from the input's id: a redelivered input yields the same event id, so consumers deduplicate.
+        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"casetrail:triage:{event.event_id}")),
+        conversation_id=event.conversation_id,
+        causation_id=event.event_id,
+        tenant=event.tenant,
+        locale=event.locale,
+        producer=svc.producer_info,
+        versions=DecisionVersions(model=outcome.model_version, policy=policy.fingerprint),
+        conversation=event.conversation,
+        triage=outcome.result,
+    )
+    metrics.observe(True, event.tenant, outcome.result, time.perf_counter() - started)
+    return [Output(topics.CONVERSATIONS_TRIAGED, triaged)]
+
+
+if __name__ == "__main__":
+    svc.run()

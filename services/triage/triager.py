@@ -1,0 +1,201 @@
+"""Triage of one conversation: every signal, computed once, from pure inputs.
+
+``Triager.triage(event, history, policy)`` returns the ``TriageResult``, the
+customer's updated history (for the Faust table) and the model versions —
+no Kafka here, so it is unit-tested without a broker and reused by the
+benchmark. The embedding is computed once and reused by intent, sentiment and
+duplicate detection, and travels in the event for the drafter.
+
+Behaviour on bad input (see services/triage/README.md): empty or emoji-only
+text, over-long text and unknown language never raise; they set flags and
+make the result one a human must look at (``out_of_scope`` with confidence 0
+or the ``unknown_language`` flag, which tenant routing sends to a person).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from casetrail.embeddings import Embedder
+from casetrail.events.conversation import ConversationReceived, LocaleStatus
+from casetrail.events.triage import IntentScore, TriageResult
+from casetrail.policy.taxonomy import OUT_OF_SCOPE, SUPPORTED_LOCALES
+from casetrail.policy.tenant import TenantPolicy
+from services.triage.churn import churn_risk
+from services.triage.customer_history import (
+    HistorySettings, contacts_in_window, find_duplicate, record_contact, sentiment_trend,
+)
+from services.triage.intent_model import IntentModel
+from services.triage.sentiment import SentimentModel, surface_frustration
+from services.triage.sla import sla_due
+from services.triage.spam_abuse import detect_spam_abuse
+from services.triage.text_input import MAX_TEXT_CHARS, conversation_text, prepare_text
+from services.triage.urgency import assess_urgency
+from services.triage.vip import is_vip
+
+MODELS_DIR = Path(__file__).parent / "models"
+DEFAULT_INTENT_MODEL = MODELS_DIR / "intent"
+DEFAULT_SENTIMENT_MODEL = MODELS_DIR / "sentiment"
+
+# Emoji carry tone even when there are no words (an "emoji only" ticket).
+_NEGATIVE_EMOJI = set("😠😡🤬😤😞😢😭👎💢😩😫🙄😒")
+_POSITIVE_EMOJI = set("😀😃😄😁😊🙂😍🥰👍🙏❤💯🎉😇")
+
+
+@dataclass
+class TriageOutcome:
+    result: TriageResult
+    history: dict
+    model_version: str
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _emoji_sentiment(text: str) -> float:
+    negative = sum(ch in _NEGATIVE_EMOJI for ch in text)
+    positive = sum(ch in _POSITIVE_EMOJI for ch in text)
+    if negative + positive == 0:
+        return 0.0
+    return round((positive - negative) / (positive + negative), 4)
+
+
+def content_hash(text: str) -> str:
+    """Hash of the normalised text (case and whitespace folded) — for exact duplicates."""
+    return hashlib.sha256(" ".join(text.lower().split()).encode("utf-8")).hexdigest()[:32]
+
+
+class Triager:
+    def __init__(
+        self,
+        embedder: Embedder,
+        intent_model: IntentModel,
+        sentiment_model: SentimentModel,
+        history_settings: HistorySettings = HistorySettings(),
+        max_text_chars: int = MAX_TEXT_CHARS,
+    ) -> None:
+        if intent_model.embedder_name != embedder.name:
+            raise ValueError(
+                f"intent model {intent_model.version} was trained on embeddings of {intent_model.embedder_name!r}, "
+                f"but the embedder is {embedder.name!r}; retrain it (casetrail triage train) or use the matching embedder"
+            )
+        if sentiment_model.embedder_name != embedder.name:
+            raise ValueError(f"sentiment model was trained on {sentiment_model.embedder_name!r}, embedder is {embedder.name!r}")
+        self.embedder = embedder
+        self.intent_model = intent_model
+        self.sentiment_model = sentiment_model
+        self.history_settings = history_settings
+        self.max_text_chars = max_text_chars
+
+    @classmethod
+    def default(cls, embedder: Optional[Embedder] = None) -> "Triager":
+        from casetrail.embeddings import default_embedder
+
+        intent_dir = Path(os.environ.get("CASETRAIL_TRIAGE_INTENT_MODEL") or DEFAULT_INTENT_MODEL)
+        sentiment_dir = Path(os.environ.get("CASETRAIL_TRIAGE_SENTIMENT_MODEL") or DEFAULT_SENTIMENT_MODEL)
+        return cls(embedder or default_embedder(), IntentModel.load(intent_dir), SentimentModel.load(sentiment_dir))
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {"intent": self.intent_model.version, "sentiment": self.sentiment_model.version,
+                "embedder": self.embedder.name}
+
+    @property
+    def model_version(self) -> str:
+        """Stamped on ``versions.model``: intent model, sentiment model and embedder, all content-addressed."""
+        return f"{self.intent_model.version}+{self.sentiment_model.version}+{self.embedder.name}"
+
+    def triage(self, event: ConversationReceived, history: Optional[dict], policy: TenantPolicy,
+               now: Optional[dt.datetime] = None) -> TriageOutcome:
+        conversation = event.conversation
+        history = history or {"entries": []}
+        received_at = conversation.received_at
+        if received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=dt.timezone.utc)
+        now = now or received_at
+        prepared = prepare_text(conversation_text(conversation), self.max_text_chars)
+        flags = list(prepared.flags)
+        reasons: dict[str, list[str]] = {}
+
+        language = event.locale.split("-")[0].lower() if event.locale else "unknown"
+        if conversation.locale_status == LocaleStatus.unknown or language not in SUPPORTED_LOCALES:
+            flags.append("unknown_language")
+            language = "unknown"
+        elif conversation.locale_status == LocaleStatus.mixed:
+            flags.append("mixed_language")
+        if language != "unknown" and language not in policy.locales:
+            flags.append("locale_not_served")
+
+        embedding: Optional[np.ndarray] = None
+        alternatives: list[IntentScore] = []
+        if prepared.classifiable:
+            embedding = self.embedder.embed([prepared.text], kind="query")[0]
+            prediction = self.intent_model.predict([prepared.text], embedding[None, :])[0]
+            intent, confidence, out_of_scope = prediction.intent, prediction.confidence, prediction.out_of_scope
+            alternatives = [IntentScore(intent=i, confidence=round(p, 4)) for i, p in prediction.alternatives]
+            sentiment, frustration = self.sentiment_model.score([prepared.text], embedding[None, :])[0]
+        else:
+            intent, confidence, out_of_scope = OUT_OF_SCOPE, 0.0, True
+            sentiment = _emoji_sentiment(prepared.text)
+            frustration = min(1.0, max(0.0, -sentiment) * 0.5 + surface_frustration(prepared.text))
+        if out_of_scope:
+            flags.append("out_of_scope")
+        # Default-taxonomy intents are the categories; a tenant-trained model's intents are its categories.
+        category = intent
+
+        spam = detect_spam_abuse(prepared.text)
+        reasons["spam_abuse"] = spam.reasons
+        vip, vip_matched = is_vip(policy, conversation.customer)
+        reasons["vip"] = vip_matched
+
+        text_hash = content_hash(prepared.text) if prepared.text else ""
+        duplicate_of, similarity = (None, 0.0)
+        if prepared.text:
+            duplicate_of, similarity = find_duplicate(history, event.conversation_id, text_hash, embedding, now,
+                                                      self.history_settings)
+        if duplicate_of:
+            flags.append("duplicate")
+        new_history = record_contact(history, conversation_id=event.conversation_id, at=received_at, sentiment=sentiment,
+                                     intent=intent, content_hash=text_hash, embedding=embedding,
+                                     settings=self.history_settings)
+        contacts = contacts_in_window(new_history, received_at, self.history_settings)
+        trend = sentiment_trend(new_history, received_at, self.history_settings)
+
+        urgency = assess_urgency(prepared.text, category, source_priority=conversation.source_priority, vip=vip,
+                                 vip_priority=policy.vip.priority, frustration=frustration)
+        reasons["priority"] = urgency.reasons
+        churn = churn_risk(intent=intent, sentiment=sentiment, frustration=frustration, sentiment_trend=trend,
+                           contacts_in_window=contacts, lifetime_value=conversation.customer.lifetime_value)
+        reasons["churn"] = churn.reasons
+        due = sla_due(policy, conversation.customer.tier, urgency.priority, received_at)
+
+        result = TriageResult(
+            intent=intent,
+            intent_confidence=round(float(confidence), 4),
+            out_of_scope=out_of_scope,
+            alternatives=alternatives,
+            category=category,
+            urgency=urgency.urgency,
+            priority=urgency.priority,
+            sentiment=float(sentiment),
+            frustration=round(float(frustration), 4),
+            language=language,
+            spam=spam.spam,
+            abuse=spam.abuse,
+            duplicate_of=duplicate_of,
+            vip=vip,
+            churn_risk=churn.score,
+            contacts_in_window=contacts,
+            sla_due_at=due.due_at,
+            sla_policy=due.policy_label,
+            truncated=prepared.truncated,
+            flags=sorted(set(flags)),
+            embedding_model=self.embedder.name if embedding is not None else None,
+            embedding=[round(float(x), 6) for x in embedding] if embedding is not None else [],
+        )
+        return TriageOutcome(result, new_history, self.model_version, reasons)
