@@ -53,8 +53,18 @@ test-integration: kafka-up ## Integration tier: a real Kafka broker
 test-e2e: kafka-up ## End-to-end tier: all services as processes on a real broker
 	scripts/pytest-tier e2e tests/e2e -q -m e2e
 
-test: ## All tiers: unit, integration, end-to-end (starts the broker if needed)
+deploy-tools: install ## helm (built with the Go toolchain) + hadolint, kubernetes-validate, promql-parser
+	deploy/tools/install.sh
+
+deploy-resources: install ## Regenerate topics.yaml, dashboard JSON and the chart's alert copy from code
+	$(BIN)/python -m casetrail.deploy_resources write
+
+deploy-check: deploy-tools ## Chart lint/template/schema validation, hadolint, metric names, topic resources
+	scripts/pytest-tier deploy tests/deploy -q
+
+test: ## All tiers: unit, deploy checks, integration, end-to-end (starts the broker if needed)
 	$(MAKE) test-unit
+	$(MAKE) deploy-check
 	$(MAKE) test-integration
 	$(MAKE) test-e2e
 
@@ -81,4 +91,4 @@ chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malforme
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var
 
-.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos clean
+.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean

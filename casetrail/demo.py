@@ -129,8 +129,10 @@ def run_demo(
         for line in decision_table(outcomes):
             progress(line)
 
-        escalated = next((o for o in outcomes if o.trail and o.trail.decision is not None
-                          and getattr(o.trail.decision.action, "value", "") == "escalate"), None)
+        escalations = [o for o in outcomes if o.trail and o.trail.decision is not None
+                       and o.trail.decision.action.value == "escalate"]
+        # Prefer one a tenant rule escalated (fraud, VIP, ...): its lineage shows the most.
+        escalated = next((o for o in escalations if o.trail.decision.rule), escalations[0] if escalations else None)
         lineage_text, lineage_id = "", None
         if escalated is not None:
             lineage_id = escalated.trail.conversation_id

@@ -12,6 +12,11 @@ from typing import Optional
 DAY_MS = 24 * 60 * 60 * 1000
 YEAR_MS = 365 * DAY_MS
 FOREVER = -1
+# The audit store is a projection of the log: a rebuild restores only what the
+# topics still hold, so every topic the lineage is folded from keeps data as long
+# as the longest audit retention (7 years by default). Raw intake payloads are not
+# part of the lineage and keep 14 days, which also bounds unencrypted personal data.
+AUDIT_TRAIL_MS = 7 * 365 * DAY_MS
 
 
 @dataclass(frozen=True)
@@ -41,39 +46,39 @@ INTAKE = TopicSpec(
 )
 CONVERSATIONS_RECEIVED = TopicSpec(
     "conversations.received.v1", "conversation_id", "ConversationReceived",
-    "Normalised, redacted conversations from ingest.", retention_ms=30 * DAY_MS,
+    "Normalised, redacted conversations from ingest.", retention_ms=AUDIT_TRAIL_MS,
 )
 RECONTACTS = TopicSpec(
     "conversations.recontacts.v1", "conversation_id", "RecontactDetected",
-    "A customer came back within 7 days of an answer; names the original conversation.", retention_ms=YEAR_MS,
+    "A customer came back within 7 days of an answer; names the original conversation.", retention_ms=AUDIT_TRAIL_MS,
 )
 CONVERSATIONS_TRIAGED = TopicSpec(
     "conversations.triaged.v1", "conversation_id", "ConversationTriaged",
-    "Triage signals: intent, category, urgency, sentiment, SLA due time.", retention_ms=30 * DAY_MS,
+    "Triage signals: intent, category, urgency, sentiment, SLA due time.", retention_ms=AUDIT_TRAIL_MS,
 )
 DRAFTS_PROPOSED = TopicSpec(
     "drafts.proposed.v1", "conversation_id", "DraftProposed",
-    "Drafted replies with a citation on every statement (or an explicit no-grounding outcome).", retention_ms=30 * DAY_MS,
+    "Drafted replies with a citation on every statement (or an explicit no-grounding outcome).", retention_ms=AUDIT_TRAIL_MS,
 )
 DRAFTS_VERIFIED = TopicSpec(
     "drafts.verified.v1", "conversation_id", "DraftVerified",
-    "Verifier verdicts with the result of every check.", retention_ms=30 * DAY_MS,
+    "Verifier verdicts with the result of every check.", retention_ms=AUDIT_TRAIL_MS,
 )
 DECISIONS_ROUTED = TopicSpec(
     "decisions.routed.v1", "conversation_id", "RoutedDecision",
-    "Router decisions: mode, action, rule, queue, handoff brief.", retention_ms=30 * DAY_MS,
+    "Router decisions: mode, action, rule, queue, handoff brief.", retention_ms=AUDIT_TRAIL_MS,
 )
 REPLIES_OUTBOUND = TopicSpec(
     "replies.outbound.v1", "conversation_id", "ReplyOutbound",
-    "Replies to deliver, each with an idempotency key.", retention_ms=30 * DAY_MS,
+    "Replies to deliver, each with an idempotency key.", retention_ms=AUDIT_TRAIL_MS,
 )
 FEEDBACK_AGENT = TopicSpec(
     "feedback.agent.v1", "conversation_id", "AgentFeedback",
-    "Agent approve / edit / reject of drafts.", retention_ms=YEAR_MS,
+    "Agent approve / edit / reject of drafts.", retention_ms=AUDIT_TRAIL_MS,
 )
 SLA_EVENTS = TopicSpec(
     "sla.events.v1", "conversation_id", "SlaEvent",
-    "SLA started / at-risk / breached / stopped.", retention_ms=30 * DAY_MS,
+    "SLA started / at-risk / breached / stopped.", retention_ms=AUDIT_TRAIL_MS,
 )
 KB_PUBLISHED = TopicSpec(
     "kb.published.v1", "tenant:locale", "KnowledgeBasePublished",

@@ -68,6 +68,16 @@ class KnowledgeBase:
                 self._ensure_indexed(version)
             return version
 
+    def warm(self, tenant_locales: list[tuple[str, str]]) -> int:
+        """Index the newest version of each (tenant, locale) now rather than on the first search."""
+        warmed = 0
+        for tenant, locale in tenant_locales:
+            version = self.active_version(tenant, locale)
+            if version is not None:
+                self._lexical_scorer(version)
+                warmed += 1
+        return warmed
+
     def _ensure_indexed(self, version: PublishedVersion) -> None:
         key = (version.tenant, version.locale, version.kb_version)
         if key in self._indexed:

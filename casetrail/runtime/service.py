@@ -130,6 +130,7 @@ class Service:
         self._tracer = trace.get_tracer(f"casetrail.{name}", version)
         self._send_failure: Optional[BaseException] = None
         self._metric_children: dict[tuple[int, str], Any] = {}
+        self._warm_ups: list[Callable[[], None]] = []
 
     # -- registration -----------------------------------------------------
     def processor(
@@ -156,6 +157,12 @@ class Service:
 
         return register
 
+    def warm_up(self, fn: Callable[[], None]) -> Callable[[], None]:
+        """Register a blocking start-up step (load models, index the KB) run before the worker
+        starts, so ``/readyz`` only answers once the first record will not pay for it."""
+        self._warm_ups.append(fn)
+        return fn
+
     def task(self, fn: Callable[[], Awaitable[None]]) -> Callable:
         return self.app.task(fn)
 
@@ -178,11 +185,14 @@ class Service:
 
     def _create_app(self) -> faust.App:
         servers = ";".join(f"kafka://{host}" for host in self.kafka.bootstrap_servers.split(","))
+        datadir = self.config.data_dir / "faust" / self.app_id
+        datadir.mkdir(parents=True, exist_ok=True)
         app = faust.App(
             self.app_id,
             broker=servers,
             broker_credentials=self._faust_credentials(),
             store="memory://",  # tables are rebuilt from their compacted changelogs on start
+            datadir=str(datadir),
             topic_partitions=3,
             topic_replication_factor=1,
             producer_acks=-1,
@@ -207,6 +217,11 @@ class Service:
         @app.page("/healthz")
         async def healthz(web, request):  # noqa: ARG001
             return web.json({"status": "ok", "service": self.name, "version": self.version})
+
+        @app.timer(interval=15.0, name=f"{self.name}.consumer_lag")
+        async def refresh_consumer_lag():
+            # Per-record updates stop when a consumer is stuck; this keeps the gauge truthful.
+            await self._refresh_lag()
 
         @app.page("/readyz")
         async def readyz(web, request):  # noqa: ARG001
@@ -405,6 +420,22 @@ class Service:
         if futures:
             await asyncio.gather(*futures)
 
+    async def _refresh_lag(self) -> None:
+        consumer = self.app.consumer
+        try:
+            assigned = consumer.assignment()
+        except Exception:  # not started yet
+            return
+        for tp in assigned:
+            if tp.topic.endswith("-changelog") or "__assignor" in tp.topic:
+                continue
+            try:
+                highwater, position = consumer.highwater(tp), await consumer.position(tp)
+            except Exception:  # partition being revoked; next tick
+                continue
+            if highwater is not None and position is not None:
+                metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(0, highwater - position))
+
     def _record_lag(self, message) -> None:
         try:
             highwater = self.app.consumer.highwater(message.tp)
@@ -427,6 +458,10 @@ class Service:
             report = apply_topics(ALL_TOPICS, kafka=self.kafka)
             for line in report.drift:
                 log.warning("topic drift", extra={"drift": line})
+        for step in self._warm_ups:
+            started = time.perf_counter()
+            step()
+            log.info("warmed up", extra={"step": step.__name__, "seconds": round(time.perf_counter() - started, 2)})
         worker = faust.Worker(self.app, loglevel=level.lower() if level != "WARNING" else "warn", quiet=True,
                               override_logging=False)
         worker.execute_from_commandline()

@@ -106,6 +106,17 @@ def create_app(store: AuditStore, config: AuditConfig, keystore: Any = None,
     def healthz() -> dict:
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        # ``app.state.ready`` is set by the audit service (consumer alive and assigned);
+        # an API served without a consumer (``audit serve``) is ready once it answers.
+        check = getattr(app.state, "ready", None)
+        ready = check() if check is not None else True
+        return Response(
+            '{"ready": %s}' % ("true" if ready else "false"), status_code=200 if ready else 503,
+            media_type="application/json",
+        )
+
     @app.get("/metrics", include_in_schema=False)
     def metrics_page() -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

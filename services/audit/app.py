@@ -14,12 +14,16 @@ thread and the query API (uvicorn) in the foreground; SIGTERM stops both
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+
+import uvicorn
 
 from casetrail.settings import KafkaSettings, kafka_settings, settings
 from casetrail.topic_admin import resolved_name
@@ -71,6 +75,7 @@ class AuditConsumer:
         self.kafka = kafka or kafka_settings()
         self.batch_size = batch_size
         self._stop = threading.Event()
+        self.assigned = threading.Event()  # set once the group gave this consumer its partitions
 
     def stop(self) -> None:
         self._stop.set()
@@ -78,7 +83,7 @@ class AuditConsumer:
     def run(self, *, idle_stop_seconds: Optional[float] = None) -> int:
         """Consume until ``stop()`` (or ``idle_stop_seconds`` without records); returns records stored."""
         consumer = _consumer(self.kafka, self.group_id)
-        consumer.subscribe(self.topics)
+        consumer.subscribe(self.topics, on_assign=lambda _consumer, _partitions: self.assigned.set())
         stored = 0
         idle_since = time.monotonic()
         try:
@@ -317,14 +322,29 @@ def erase_customer(tenant: str, customer_id: str, requested_by: str, reason: str
     return event
 
 
+class GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its own shutdown, which would kill the process
+    before the consumer stops and the store closes; here SIGTERM only asks it to exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        def request_exit(signum, frame):  # noqa: ARG001 - signal handler signature
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 class AuditService:
     """``casetrail run audit``: the consumer plus the query API in one process."""
 
     name = "audit"
 
     def run(self, loglevel: Optional[str] = None) -> None:
-        import uvicorn
-
         from casetrail.runtime.service import DEFAULT_PORTS
         from casetrail.runtime.structured_logging import configure_logging
         from services.audit.api import create_app
@@ -352,9 +372,11 @@ class AuditService:
             log.warning("no key store available: originals will not be decrypted")
             keystore = None
         api = create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
+        api.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
         port = config.http_port or DEFAULT_PORTS["audit"]
+        server = GracefulServer(uvicorn.Config(api, host=config.http_host, port=port, log_level="warning"))
         try:
-            uvicorn.run(api, host=config.http_host, port=port, log_level="warning")
+            server.run()
         finally:
             consumer.stop()
             thread.join(timeout=30)

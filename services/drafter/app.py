@@ -74,6 +74,15 @@ def drafter() -> Drafter:
     return _drafter
 
 
+@svc.warm_up
+def load_knowledge_base() -> None:
+    """Build the drafter and index every tenant's published locales before the first ticket."""
+    built = drafter()
+    pairs = [(tenant, locale) for tenant, policy in built.policies.items() for locale in policy.locales]
+    built.knowledge.warm(pairs)
+    built.knowledge.embedder.embed(["warm-up"], kind="query")
+
+
 def draft_or_retry(event: ConversationTriaged) -> list[Output]:
     """Blocking: one triaged conversation -> its DraftProposed (or RetryableError)."""
     from casetrail.knowledge.index import QdrantUnavailable

@@ -48,18 +48,9 @@ POLICIES: dict[str, TenantPolicy] = load_policies(svc.config.tenants_dir)
 
 
 
-def _table(name: str):
-    """``svc.table``; falls back to Faust's own table when the runtime rejects the serializer options
-    (Faust derives JSON key/value serializers itself when no types are given)."""
-    try:
-        return svc.table(name)
-    except TypeError:
-        return svc.app.Table(name, default=None, partitions=3)
-
-
-sla_timers = _table("sla_timers")
-sent_replies = _table("sent_replies")
-conversations = _table("conversations")
+sla_timers = svc.table("sla_timers")
+sent_replies = svc.table("sent_replies")
+conversations = svc.table("conversations")
 
 
 def utc_now() -> dt.datetime:
@@ -111,6 +102,21 @@ def _stop_timer(conversation_id: str, causation_id: str, reason: str, now: dt.da
     return [Output(topics.SLA_EVENTS, _stop_event(timer, causation_id, reason, now))]
 
 
+_FIRST_RESPONSE_OUTCOMES = {"send": "sent", "escalate": "human_notified", "review": "human_notified",
+                             "acknowledge": "acknowledged"}
+
+
+def _observe_first_response(decision, now) -> None:
+    """The design's first-response time, and automation per category and locale, for the dashboards."""
+    action = decision.action.value
+    metrics.AUTOMATION.labels(decision.tenant, decision.triage.category, decision.locale,
+                              "true" if action == "send" else "false").inc()
+    if decision.intake_at is not None:
+        metrics.FIRST_RESPONSE_SECONDS.labels(decision.tenant, _FIRST_RESPONSE_OUTCOMES.get(action, "none")).observe(
+            max(0.0, (now - decision.intake_at).total_seconds())
+        )
+
+
 @svc.processor(source=topics.DRAFTS_VERIFIED, input_type=DraftVerified)
 async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Output]:
     policy = _policy(event.tenant, ctx)
@@ -122,6 +128,7 @@ async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Outpu
     metrics.DECISION_SECONDS.observe(time.perf_counter() - started)
     decision = outcome.decision
     metrics.DECISIONS.labels(event.tenant, decision.mode.value, decision.action.value, decision.queue or "none").inc()
+    _observe_first_response(decision, now)
     if decision.rule:
         metrics.RULES_FIRED.labels(event.tenant, decision.rule).inc()
     for name in filter(None, decision.inputs.get("rule_errors", "").split(",")):

@@ -29,3 +29,14 @@ DUPLICATE_SENDS_SUPPRESSED = Counter(
     ["tenant"],
 )
 FEEDBACK = Counter("casetrail_router_feedback_total", "Agent feedback consumed", ["tenant", "action", "outcome"])
+FIRST_RESPONSE_SECONDS = Histogram(
+    "casetrail_router_first_response_seconds",
+    "First response: intake (conversation received) to a reply queued or a human notified",
+    ["tenant", "outcome"],  # outcome: sent | human_notified | acknowledged | none
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 12.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
+)
+AUTOMATION = Counter(
+    "casetrail_router_automation_total",
+    "Routing decisions per category and locale, automated (sent without a human) or not",
+    ["tenant", "category", "locale", "automated"],
+)
