@@ -1,0 +1,258 @@
+"""The Helm chart: lint, render for each values file, validate against the Kubernetes
+schemas (kubernetes-validate, offline), and check what the issue promises of every pod."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.deploy.conftest import CHART, CI_VALUES, KUBERNETES_VERSION, VALUES_FILES, helm, render
+CORE_SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule", "KafkaTopic"}
+
+
+def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+
+
+def component(doc: dict) -> str:
+    return doc["metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+@pytest.mark.parametrize("values", VALUES_FILES)
+def test_helm_lint_strict(tools, values):
+    result = helm(tools, "lint", "--strict", "--kube-version", KUBERNETES_VERSION, str(CHART),
+                  "-f", str(CI_VALUES / values), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("values", VALUES_FILES)
+@pytest.mark.parametrize("kubernetes_version", [KUBERNETES_VERSION, "1.34.0"])
+def test_rendered_manifests_match_kubernetes_schemas(rendered, values, kubernetes_version):
+    import kubernetes_validate  # installed by deploy/tools/install.sh (the `tools` fixture)
+
+    problems = []
+    for doc in rendered[values]:
+        if doc["kind"] in CRD_KINDS:
+            continue  # custom resources: checked field by field below
+        try:
+            kubernetes_validate.validate(doc, kubernetes_version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            path = "/".join(str(p) for p in exc.path)
+            problems.append(f"{doc['kind']}/{doc['metadata']['name']}: {path}: {exc.message}")
+    assert not problems, "\n".join(problems)
+
+
+def test_schema_validation_can_fail(tools):
+    import kubernetes_validate
+
+    bad = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"},
+           "spec": {"selector": {}, "template": {"spec": {"containers": [{"name": "x", "imagePullPolicy": 3}]}}}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, KUBERNETES_VERSION, strict=True)
+
+
+def test_minimal_values_render_every_service_with_hardened_pods(rendered):
+    docs = rendered["minimal-values.yaml"]
+    deployments = by_kind(docs, "Deployment")
+    assert {component(d) for d in deployments.values()} == set(CORE_SERVICES) | {"webhook-bridge"}
+    accounts = by_kind(docs, "ServiceAccount")
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == name and name in accounts, "one ServiceAccount per component"
+        assert accounts[name]["automountServiceAccountToken"] is False
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] > 0
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        (container,) = pod["containers"]
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True
+        assert security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"]["drop"] == ["ALL"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for path in ("/tmp", "/var/lib/casetrail"):
+            assert "emptyDir" in volumes[mounts[path]], f"{name}: {path} must be a writable emptyDir"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] in ("/readyz", "/healthz")
+        assert container["resources"]["requests"] and container["resources"]["limits"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka-bootstrap.kafka:9092"
+        assert env["CASETRAIL_HTTP_HOST"] == "0.0.0.0"
+        assert env["CASETRAIL_HTTP_PORT"] == str(container["ports"][0]["containerPort"])
+    for service in CORE_SERVICES:
+        container = deployments[f"ct-casetrail-{service}"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == ["run", service], "entry point is `casetrail run <service>`"
+        if service != "audit":
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_services_and_disruption_budgets(rendered):
+    docs = rendered["minimal-values.yaml"]
+    deployments = by_kind(docs, "Deployment")
+    services = by_kind(docs, "Service")
+    assert set(services) == set(deployments), "every component has a Service for its HTTP port"
+    for name, service in services.items():
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        assert all(labels.get(k) == v for k, v in service["spec"]["selector"].items())
+        assert service["metadata"]["labels"]["casetrail.io/job"] == f"casetrail-{component(service)}"
+    pdbs = by_kind(docs, "PodDisruptionBudget")
+    assert set(pdbs) == set(deployments) - {"ct-casetrail-audit"}  # single-replica audit: no PDB blocking drains
+
+
+def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
+    docs = rendered["full-values.yaml"]
+    policies = by_kind(docs, "NetworkPolicy")
+    deny = policies.pop("ct-casetrail-default-deny")
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    deployments = by_kind(docs, "Deployment")
+    assert set(policies) == set(deployments)
+    for name, policy in policies.items():
+        egress = policy["spec"]["egress"]
+        ports = {(p["port"], p.get("protocol")) for rule in egress for p in rule.get("ports", [])}
+        assert (53, "UDP") in ports, f"{name}: DNS"
+        if name != "ct-casetrail-audit-api":
+            assert (9093, "TCP") in ports, f"{name}: Kafka"
+        else:
+            assert (9093, "TCP") not in ports, "the API-only pod needs no Kafka"
+        qdrant = (6333, "TCP") in ports
+        assert qdrant == (component(policy) in ("drafter", "verifier", "audit", "audit-api")), f"{name}: Qdrant"
+        assert ((5432, "TCP") in ports) == (component(policy) in ("audit", "audit-api")), f"{name}: database"
+        sources = [rule["from"] for rule in policy["spec"]["ingress"]]
+        prometheus_allowed = any(
+            peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "prometheus"
+            for peers in sources for peer in peers)
+        assert prometheus_allowed == (component(policy) != "webhook-bridge"), f"{name}: Prometheus scrape"
+        if component(policy) in ("webhook-bridge", "audit", "audit-api"):
+            assert any("ingress-nginx" in str(peers) for peers in sources), f"{name}: its HTTP clients"
+
+
+def test_sasl_ssl_wires_secrets_and_ca(rendered):
+    docs = rendered["full-values.yaml"]
+    for deployment in by_kind(docs, "Deployment").values():
+        pod = deployment["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        env = {e["name"]: e for e in container["env"]}
+        assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+        assert env["KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
+        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "casetrail-kafka-user", "key": "password"}
+        assert env["KAFKA_SSL_CA_LOCATION"]["value"] == "/etc/casetrail/kafka-ca/ca.crt"
+        assert "value" not in env["KAFKA_SASL_PASSWORD"], "no secret value in the manifest"
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["kafka-ca"]["secret"]["secretName"] == "my-cluster-cluster-ca-cert"
+        assert env["CASETRAIL_CREATE_TOPICS"]["value"] == "false"
+        assert env["CASETRAIL_TENANTS_DIR"]["value"] == "/etc/casetrail/tenants"
+        assert volumes["tenant-policies"]["configMap"]["name"] == "ct-casetrail-tenant-policies"
+    bridge = by_kind(docs, "Deployment")["ct-casetrail-webhook-bridge"]["spec"]["template"]["spec"]["containers"][0]
+    assert {"secretRef": {"name": "casetrail-webhook-secrets"}} in bridge["envFrom"]
+
+
+def test_mutual_tls_mounts_client_certificate(rendered):
+    docs = rendered["mtls-values.yaml"]
+    container = by_kind(docs, "Deployment")["ct-casetrail-triage"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SSL"
+    assert env["KAFKA_SSL_CERTIFICATE_LOCATION"] == "/etc/casetrail/kafka-client/user.crt"
+    assert env["KAFKA_SSL_KEY_LOCATION"] == "/etc/casetrail/kafka-client/user.key"
+    assert "KAFKA_SASL_MECHANISM" not in env
+    auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
+    assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"ca", "cert", "key"}
+    scaled = by_kind(docs, "ScaledObject")["ct-casetrail-triage"]["spec"]["triggers"][0]["metadata"]
+    assert scaled["tls"] == "enable" and "sasl" not in scaled
+
+
+def test_tenant_policy_configmap_holds_a_valid_policy(rendered, tmp_path):
+    from casetrail.policy.tenant import load_policy
+
+    configmap = by_kind(rendered["full-values.yaml"], "ConfigMap")["ct-casetrail-tenant-policies"]
+    assert set(configmap["data"]) == {"acme-shop.yaml"}
+    path = tmp_path / "acme-shop.yaml"
+    path.write_text(configmap["data"]["acme-shop.yaml"])
+    policy = load_policy(path)
+    assert policy.tenant == "acme-shop"
+
+
+def test_keda_scales_consumers_on_their_faust_group_lag(rendered):
+    docs = rendered["full-values.yaml"]
+    scaled = by_kind(docs, "ScaledObject")
+    deployments = by_kind(docs, "Deployment")
+    assert {component(s) for s in scaled.values()} == {"ingest", "triage", "drafter", "verifier"}
+    for name, obj in scaled.items():
+        assert obj["apiVersion"] == "keda.sh/v1alpha1"
+        spec = obj["spec"]
+        assert spec["scaleTargetRef"]["name"] == name and name in deployments
+        assert "replicas" not in deployments[name]["spec"], "KEDA owns the replica count"
+        assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"]
+        (trigger,) = spec["triggers"]
+        assert trigger["type"] == "kafka"
+        meta = trigger["metadata"]
+        assert meta["consumerGroup"] == f"casetrail-{component(obj)}"
+        assert meta["bootstrapServers"] == "my-cluster-kafka-bootstrap.kafka:9093"
+        assert meta["sasl"] == "scram_sha512" and meta["tls"] == "enable"
+        assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"
+        assert trigger["authenticationRef"]["name"] == "ct-casetrail-kafka"
+    auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
+    assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"password", "ca"}
+    assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
+
+
+def test_keda_group_follows_the_topic_prefix(tools):
+    docs = render(tools, "minimal-values.yaml", set_values=("topics.prefix=staging-", "components.router.keda.enabled=true"))
+    (obj,) = by_kind(docs, "ScaledObject").values()
+    assert obj["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "staging-casetrail-router"
+
+
+def test_service_monitor_and_rules_and_dashboard(rendered):
+    import json
+    from casetrail.deploy_resources import ALERTS_SOURCE, dashboard
+
+    docs = rendered["full-values.yaml"]
+    (monitor,) = by_kind(docs, "ServiceMonitor").values()
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["jobLabel"] == "casetrail.io/job"
+    assert monitor["spec"]["selector"]["matchLabels"]["casetrail.io/metrics"] == "true"
+    assert monitor["spec"]["endpoints"][0]["honorLabels"] is True
+    scraped = [s for s in by_kind(docs, "Service").values() if s["metadata"]["labels"]["casetrail.io/metrics"] == "true"]
+    assert {component(s) for s in scraped} >= set(CORE_SERVICES)
+    (rule,) = by_kind(docs, "PrometheusRule").values()
+    import yaml
+    assert rule["spec"] == yaml.safe_load(ALERTS_SOURCE.read_text())
+    (board,) = [c for c in by_kind(docs, "ConfigMap").values() if "casetrail.json" in c.get("data", {})]
+    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(board["data"]["casetrail.json"]) == dashboard()
+
+
+def test_minimal_values_leave_optional_resources_out(rendered):
+    kinds = {doc["kind"] for doc in rendered["minimal-values.yaml"]}
+    assert not kinds & CRD_KINDS, "no CRD-backed resource unless asked for"
+    assert "ConfigMap" not in kinds
+
+
+@pytest.mark.parametrize("sets, message", [
+    ((), "kafka.bootstrapServers is required"),
+    (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SASL_SSL"), "kafka.sasl.mechanism is required"),
+    (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), 'kafka.securityProtocol "SCRAM"'),
+    (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
+    (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
+])
+def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
+    args = ["template", "ct", str(CHART)]
+    for item in sets:
+        args += ["--set", item]
+    result = helm(tools, *args, check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_http_facing_components_accept_their_clients_by_default(rendered):
+    docs = rendered["minimal-values.yaml"]
+    policies = by_kind(docs, "NetworkPolicy")
+    for name in ("ct-casetrail-webhook-bridge", "ct-casetrail-audit"):
+        peers = [peer for rule in policies[name]["spec"]["ingress"] for peer in rule["from"]]
+        assert {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}} in peers
+    for name in ("ct-casetrail-triage", "ct-casetrail-router"):
+        assert len(policies[name]["spec"]["ingress"]) == 1, "consumers accept Prometheus only"
+    deployments = by_kind(docs, "Deployment")
+    assert deployments["ct-casetrail-audit"]["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployments["ct-casetrail-triage"]["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
