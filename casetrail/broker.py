@@ -163,6 +163,11 @@ def start(progress=print, timeout: float = 90.0) -> str:
         progress(f"KAFKA_BOOTSTRAP_SERVERS={kafka.bootstrap_servers}: using that cluster, starting nothing")
         wait_until_ready(kafka.bootstrap_servers, timeout=30)
         return kafka.bootstrap_servers
+    return start_local(progress, timeout)
+
+
+def start_local(progress=print, timeout: float = 90.0) -> str:
+    """Start (or find running) the broker casetrail manages under ``var/kafka``."""
     broker = local_broker()
     if broker.pid() is not None:
         wait_until_ready(broker.bootstrap, timeout)

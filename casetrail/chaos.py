@@ -95,7 +95,8 @@ def run_chaos(
     data_dir.mkdir(parents=True)
     bootstrap = broker.start(progress=progress)
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
-    local_broker = not kafka_settings().explicitly_configured or broker.local_broker().pid() is not None
+    # Only a broker casetrail started (pid file) can be restarted here; an external cluster is not ours to bounce.
+    local_broker = broker.local_broker().pid() is not None
     apply_topics(ALL_TOPICS, prefix=prefix)
     env = {"CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_TOPIC_PREFIX": prefix, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     subprocess.run([sys.executable, "-m", "casetrail.cli", "kb", "publish", str(REPO_ROOT / "knowledge" / TENANT)],
@@ -149,11 +150,13 @@ def run_chaos(
             progress("restarting the broker")
             broker.stop(progress=progress)
             time.sleep(2)
-            broker.start(progress=progress)
+            broker.start_local(progress=progress)
             report.faults.append("broker restart")
             time.sleep(pause)
             supervise()
             pipeline.wait_ready(timeout=180)
+        elif restart_broker:
+            report.faults.append("broker restart skipped (the broker was not started by casetrail)")
         progress("feeding malformed records")
         records = malformed_records(run)
         producer = Producer({**kafka_settings().librdkafka_config(), "message.max.bytes": 5 * 1024 * 1024})
