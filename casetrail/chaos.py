@@ -10,9 +10,6 @@ the dead-letter topic with a reason.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -24,10 +21,9 @@ from typing import Callable
 from confluent_kafka import Consumer, Producer
 
 from casetrail.codec import AvroCodec, DecodeError
-from casetrail.pipeline_harness import SERVICES, Pipeline
-from casetrail.settings import REPO_ROOT, kafka_settings, settings
-from casetrail.topic_admin import apply_topics
-from casetrail.topics import ALL_TOPICS, DEADLETTER, DECISIONS_ROUTED, INTAKE, REPLIES_OUTBOUND
+from casetrail.pipeline_harness import SERVICES, Pipeline, prepare_run
+from casetrail.settings import kafka_settings
+from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, INTAKE, REPLIES_OUTBOUND
 
 TENANT = "acme-shop"
 Progress = Callable[[str], None]
@@ -88,19 +84,10 @@ def run_chaos(
     from casetrail.intake_publisher import IntakePublisher, ticket_from_line
     from services.ingest.normalise import conversation_id
 
-    run = uuid.uuid4().hex[:6]
-    prefix = f"chaos-{run}."
-    data_dir = settings().data_dir / "chaos"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    bootstrap = broker.start(progress=progress)
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+    prepared = prepare_run("chaos", progress=progress)
+    run, prefix, data_dir, env = prepared.run_id, prepared.prefix, prepared.data_dir, prepared.env
     # Only a broker casetrail started (pid file) can be restarted here; an external cluster is not ours to bounce.
     local_broker = broker.local_broker().pid() is not None
-    apply_topics(ALL_TOPICS, prefix=prefix)
-    env = {"CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_TOPIC_PREFIX": prefix, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-    subprocess.run([sys.executable, "-m", "casetrail.cli", "kb", "publish", str(REPO_ROOT / "knowledge" / TENANT)],
-                   cwd=REPO_ROOT, env={**os.environ, **env}, check=True, capture_output=True)
     pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", env=env, port_offset=70)
     report = ChaosReport()
     sent: dict[str, str] = {}

@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 from casetrail.intake_publisher import IntakePublisher, ticket_from_line
-from casetrail.pipeline_harness import Pipeline
+from casetrail.pipeline_harness import Pipeline, prepare_run
 from casetrail.pipeline_observer import ConversationTrail, PipelineObserver
 from casetrail.sample_tickets import SampleTicket, sample_tickets
-from casetrail.settings import REPO_ROOT, settings
-from casetrail.topic_admin import apply_topics
-from casetrail.topics import ALL_TOPICS
+from casetrail.settings import REPO_ROOT
 
 TENANT = "acme-shop"
 
@@ -86,29 +82,15 @@ def run_demo(
     port_offset: int = 0,
     settle_timeout: float = 240.0,
 ) -> DemoResult:
-    from casetrail import broker
-
-    run_id = uuid.uuid4().hex[:6]
-    prefix = f"demo-{run_id}."
-    data_dir = data_dir or settings().data_dir / "demo"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
-    env = {"CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_TOPIC_PREFIX": prefix}
-
-    progress("1. Kafka")
-    bootstrap = broker.start(progress=lambda line: progress(f"   {line}"))
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
-    report = apply_topics(ALL_TOPICS, prefix=prefix)
-    progress(f"   {len(report.created)} topics created under prefix {prefix!r}")
-
-    progress("2. Knowledge base")
-    published = _cli(["kb", "publish", str(REPO_ROOT / "knowledge" / TENANT)], env)
-    for line in published.stdout.strip().splitlines()[-6:]:
+    progress("1. Kafka and 2. the sample knowledge base")
+    run = prepare_run("demo", progress=lambda line: progress(f"   {line}"), data_dir=data_dir)
+    prefix, data_dir, env, run_id = run.prefix, run.data_dir, run.env, run.run_id
+    progress(f"   {run.topics_created} topics created under prefix {prefix!r}")
+    for line in run.kb_published[-6:]:
         progress(f"   {line}")
 
     progress("3. Services")
-    pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", port_offset=port_offset,
-                        env={"CASETRAIL_DATA_DIR": str(data_dir), "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+    pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", port_offset=port_offset, env=env)
     observer = PipelineObserver(prefix).start()
     pipeline.start()
     exit_codes: dict[str, int] = {}

@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Iterator
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer
 
 from casetrail.codec import AvroCodec, DecodeError
 from casetrail.settings import kafka_settings, settings

@@ -5,19 +5,60 @@ fault tests. Each service logs to its own file; ``/readyz`` tells when it is up.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 from casetrail.runtime.service import DEFAULT_PORTS
-from casetrail.settings import REPO_ROOT
+from casetrail.settings import REPO_ROOT, settings
 
 SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")
+
+
+SAMPLE_TENANT = "acme-shop"
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A broker, a fresh topic prefix with every topic, a fresh data dir with the sample KB published."""
+
+    run_id: str
+    prefix: str
+    data_dir: Path
+    bootstrap: str
+    env: dict[str, str]  # what every process of this run needs (data dir, prefix, bootstrap)
+    topics_created: int
+    kb_published: list[str]  # the publisher's summary lines
+
+
+def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir: Optional[Path] = None) -> PreparedRun:
+    """Shared start of the demo, the pipeline benchmark and the fault runs."""
+    from casetrail import broker
+    from casetrail.topic_admin import apply_topics
+    from casetrail.topics import ALL_TOPICS
+
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"{kind}-{run_id}."
+    data_dir = data_dir or settings().data_dir / kind
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    bootstrap = broker.start(progress=progress)
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap  # this process's clients and the children
+    report = apply_topics(ALL_TOPICS, prefix=prefix)
+    env = {"CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_TOPIC_PREFIX": prefix, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    published = subprocess.run(
+        [sys.executable, "-m", "casetrail.cli", "kb", "publish", str(REPO_ROOT / "knowledge" / SAMPLE_TENANT)],
+        cwd=REPO_ROOT, env={**os.environ, **env}, check=True, capture_output=True, text=True,
+    )
+    return PreparedRun(run_id, prefix, data_dir, bootstrap, env, len(report.created),
+                       published.stdout.strip().splitlines())
 
 
 @dataclass
@@ -101,6 +142,21 @@ class Pipeline:
             if waiting:
                 time.sleep(0.5)
         return time.monotonic() - started
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each live service process has used so far (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, handle in self.handles.items():
+            if not handle.alive():
+                continue
+            try:
+                with open(f"/proc/{handle.process.pid}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                used[name] = round((int(fields[11]) + int(fields[12])) / ticks, 1)
+            except (OSError, IndexError, ValueError):
+                continue
+        return used
 
     def kill(self, name: str) -> None:
         """SIGKILL the service's process group: a crash, no graceful shutdown."""

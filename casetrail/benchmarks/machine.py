@@ -6,7 +6,7 @@ import os
 import platform
 
 
-def machine_facts() -> dict[str, str]:
+def machine_facts() -> dict[str, object]:
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
@@ -23,10 +23,15 @@ def machine_facts() -> dict[str, str]:
             memory = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, ValueError, IndexError):
         pass
+    try:
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "unknown"
     return {
         "cpu": cpu,
-        "cores": str(os.cpu_count()),
+        "cores": os.cpu_count(),
         "memory": memory,
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
+        "load_average_1_5_15": load,  # other work on the machine while the figures were taken
     }

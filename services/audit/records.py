@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import enum
 import hashlib
 from typing import Any, Iterable, Optional
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -21,15 +19,11 @@ SAMPLE_KB = REPO_ROOT / "knowledge" / "acme-shop"
 
 
 def _machine() -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    from casetrail.benchmarks.machine import machine_facts
+
+    facts = machine_facts()
+    return (f"{facts['cpu']}, {facts['cores']} cores, Python {facts['python']}, {facts['os']}, "
+            f"load {facts['load_average_1_5_15']}")
 
 
 def _triaged(text: str, locale: str, intent: str, embedding=None, model: Optional[str] = None, number: int = 0):

@@ -18,7 +18,7 @@ import string
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable
 
 import phonenumbers
 from stdnum import iban as std_iban

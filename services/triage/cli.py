@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import time
 from enum import Enum
@@ -35,21 +34,9 @@ class DataFormat(str, Enum):
 
 
 def machine_info() -> dict:
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "embedding_threads": int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1")),
-            "load_average_1_5_15": load}
+    from casetrail.benchmarks.machine import machine_facts
+
+    return {**machine_facts(), "embedding_threads": int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1"))}
 
 
 def _say(message: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 import sys
-import uuid
 from pathlib import Path
 
 import pytest

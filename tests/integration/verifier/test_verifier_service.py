@@ -26,7 +26,7 @@ from casetrail.events import (
 )
 from casetrail.knowledge import Catalogue, load_tenant
 from casetrail.topic_admin import apply_topics
-from casetrail.topics import ALL_TOPICS, DEADLETTER, DRAFTS_PROPOSED, DRAFTS_VERIFIED
+from casetrail.topics import DEADLETTER, DRAFTS_PROPOSED, DRAFTS_VERIFIED
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]

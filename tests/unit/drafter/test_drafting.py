@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 
-import numpy as np
 import pytest
 from drafter_testing import SAMPLE_KB, HashingEmbedder, triaged
 
