@@ -72,8 +72,11 @@ test: ## All tiers: unit, deploy checks, integration, end-to-end (starts the bro
 up: topics ## Run all six services locally (Ctrl-C stops them)
 	$(CASETRAIL) up
 
-demo: topics ## Start everything, push sample tickets, show decisions and one lineage, stop
-	$(BIN)/python -m casetrail.demo
+demo: install kafka-jars ## Start Kafka and all services, push sample tickets, show decisions and one lineage, stop
+	@was_running=$$($(CASETRAIL) broker status | grep -q "running" && echo yes); \
+	$(CASETRAIL) broker start && $(BIN)/python -m casetrail.demo; status=$$?; \
+	if [ "$$was_running" != yes ]; then $(CASETRAIL) broker stop; fi; \
+	exit $$status
 
 # -- benchmarks -------------------------------------------------------------------
 bench-codec: install ## Avro encode+decode throughput
