@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import yaml
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka import ConsumerGroupTopicPartitions
 from confluent_kafka.admin import AdminClient
+
+from tests.support.processes import ServiceProcess
 
 from casetrail import topics
 from casetrail.codec import AvroCodec
@@ -67,55 +68,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class RouterProcess:
+class RouterProcess(ServiceProcess):
     """``casetrail run router`` as a child process with an isolated prefix and tenant directory."""
 
     def __init__(self, workdir: Path, prefix: str, tenants_dir: Path):
-        self.workdir, self.prefix, self.port = workdir, prefix, _free_port()
-        self.env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
-            "CASETRAIL_TOPIC_PREFIX": prefix,
-            "CASETRAIL_TENANTS_DIR": str(tenants_dir),
-            "CASETRAIL_HTTP_PORT": str(self.port),
-            "CASETRAIL_ROUTER_SLA_TICK_SECONDS": "0.5",
-            "CASETRAIL_LOG_LEVEL": "WARNING",
-        }
-        self.proc = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        log = (self.workdir / f"router-{self.starts}.log").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "casetrail.cli", "run", "router"], cwd=self.workdir, env=self.env,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        super().__init__(
+            [sys.executable, "-m", "casetrail.cli", "run", "router"], prefix=prefix, port=_free_port(),
+            log_dir=workdir, name="router",
+            env={"KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "CASETRAIL_TENANTS_DIR": str(tenants_dir),
+                 "CASETRAIL_ROUTER_SLA_TICK_SECONDS": "0.5"},
         )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"router exited early: {self.log_tail()}"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"router not ready in {STARTUP_TIMEOUT}s: {self.log_tail()}")
+        self.workdir = workdir
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-
-    def log_tail(self) -> str:
-        path = self.workdir / f"router-{self.starts}.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+    def start(self) -> "RouterProcess":
+        super().start()
+        self.wait_ready(STARTUP_TIMEOUT)
+        return self
 
 
 @pytest.fixture
