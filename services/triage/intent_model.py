@@ -30,7 +30,6 @@ thresholds, metadata). Nothing is unpickled. The version is
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field, replace
@@ -38,6 +37,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from services.triage.artefacts import content_version, read_artefact
 
 from casetrail.policy.taxonomy import OUT_OF_SCOPE
 
@@ -242,24 +243,15 @@ class IntentModel:
     @classmethod
     def load(cls, directory: Path) -> "IntentModel":
         directory = Path(directory)
-        try:
-            meta = json.loads((directory / JSON_NAME).read_text(encoding="utf-8"))
-            with np.load(directory / NPZ_NAME, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, KeyError) as exc:
-            raise ValueError(f"{directory}: not an intent model artefact ({exc})") from exc
+        meta, arrays = read_artefact(directory, JSON_NAME, NPZ_NAME, "an intent model")
         if meta.get("format") != FORMAT_VERSION:
             raise ValueError(f"{directory}: unsupported intent model format {meta.get('format')!r}")
         return cls(meta, arrays, artefact_version(directory))
 
 
 def artefact_version(directory: Path) -> str:
-    directory = Path(directory)
-    digest = hashlib.sha256()
-    for name in (JSON_NAME, NPZ_NAME):
-        digest.update((directory / name).read_bytes())
-    meta = json.loads((directory / JSON_NAME).read_text(encoding="utf-8"))
-    return f"{meta.get('name', 'intent')}@{digest.hexdigest()[:12]}"
+    meta = json.loads((Path(directory) / JSON_NAME).read_text(encoding="utf-8"))
+    return content_version(directory, JSON_NAME, NPZ_NAME, meta.get("name", "intent"))
 
 
 def build_features(texts, embeddings, embedding_mean, char_vectorizer, word_vectorizer, cfg: FeatureConfig):

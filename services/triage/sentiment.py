@@ -28,6 +28,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from services.triage.artefacts import content_version, read_artefact
+
 POLARITIES = ("negative", "neutral", "positive")
 # XED emotions: anger 1, anticipation 2, disgust 3, fear 4, joy 5, sadness 6, surprise 7, trust 8.
 NEGATIVE_EMOTIONS = {1, 3, 4, 6}
@@ -161,21 +163,13 @@ class SentimentModel:
     @classmethod
     def load(cls, directory: Path) -> "SentimentModel":
         directory = Path(directory)
-        try:
-            meta = json.loads((directory / JSON_NAME).read_text(encoding="utf-8"))
-            with np.load(directory / NPZ_NAME, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, KeyError) as exc:
-            raise ValueError(f"{directory}: not a sentiment model artefact ({exc})") from exc
+        meta, arrays = read_artefact(directory, JSON_NAME, NPZ_NAME, "a sentiment model")
         meta["version"] = _version(directory)
         return cls(meta, arrays)
 
 
 def _version(directory: Path) -> str:
-    digest = hashlib.sha256()
-    for name in (JSON_NAME, NPZ_NAME):
-        digest.update((Path(directory) / name).read_bytes())
-    return f"sentiment@{digest.hexdigest()[:12]}"
+    return content_version(directory, JSON_NAME, NPZ_NAME, "sentiment")
 
 
 def train_sentiment(examples: Sequence[SentimentExample], embeddings: np.ndarray, embedder_name: str, C: float = 1.0) -> SentimentModel:
