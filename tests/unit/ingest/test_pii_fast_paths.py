@@ -1,0 +1,101 @@
+"""The detector's fast paths (digit-count prefilters, gated cue scans) find exactly what the plain scans find.
+
+``pii_reference`` is a frozen copy of the detector before the fast paths; every
+text below must give the same findings from both.
+"""
+
+import datetime as dt
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+import pii_reference as reference
+from casetrail.privacy import pii
+from services.ingest import pii_eval
+
+TODAY = dt.date(2025, 6, 1)
+EVI = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "evi"
+LOCALES = (None, "en", "de", "fr-BE", "es", "lt")
+NAMES = ((), ("Jonas Jonaitis",), ("Žydrūnė Šimkūnienė", "Marie"), ("Claire Dubois",))
+
+
+def same(text, locale=None, names=()):
+    new = [(f.kind.value, f.start, f.end) for f in pii.detect(text, locale, names, today=TODAY)]
+    old = [(f.kind.value, f.start, f.end) for f in reference.detect(text, locale, names, today=TODAY)]
+    assert new == old, (text, locale, names)
+    return new
+
+
+def generated_values(rng: random.Random) -> list[str]:
+    values = []
+    for locale in pii_eval.LOCALES:
+        values += [pii_eval._phone(rng, locale), pii_eval._iban(rng, locale), pii_eval._card(rng),
+                   pii_eval._national_id(rng, locale)]
+    return values
+
+
+def test_same_findings_on_generated_ticket_sentences():
+    rng = random.Random(5)
+    templates = [t for by_locale in pii_eval.TEMPLATES.values() for ts in by_locale.values() for t in ts]
+    distractors = [t for ts in pii_eval.DISTRACTORS.values() for t in ts]
+    found = 0
+    for _ in range(60):
+        values = generated_values(rng)
+        for value in values:
+            text = rng.choice(templates).replace("{city}", "Lyon").replace("{v}", value)
+            found += bool(same(text, rng.choice(LOCALES), rng.choice(NAMES)))
+        # several sentences in one body, the way tickets arrive
+        body = rng.choice(["\n", " ", "\n\nRegards,\n", "\nMerci,\n"]).join(
+            rng.choice(templates + distractors).replace("{city}", "Lyon").replace("{v}", rng.choice(values)) for _ in range(4))
+        same(body, rng.choice(LOCALES), rng.choice(NAMES))
+    assert found > 1000  # the corpus exercises the detectors, not only the prefilters
+
+
+@pytest.mark.skipif(not (EVI / "records.en.csv").is_file(), reason="EVI records not available")
+def test_same_findings_on_the_eval_pii_set():
+    for example in pii_eval.build_dataset(EVI, per_type=120, seed=3):
+        same(example.text, example.locale, example.known_names)
+        same(example.text, None, example.known_names)
+
+
+def test_few_digits_edge_cases():
+    # right at the digit thresholds of each number-shaped type
+    for text in ["", "1", "12", "1234", "12345 Berlin", "PLZ 10115", "LT-01103", "LT01103", "SW1A 1AA", "GIR 0AA",
+                 "X1234567L", "12345678Z", "T22000129", "born 11/08/1909", "tel 0301234567", "030 1234567",
+                 "38703181745", "36574261809", "2 95 10 99 126 111 93", "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00",
+                 "٣٨٧٠٣١٨١٧٤٥", "+370 612 34567", "8 612 34567", "(+49) 30 901820", "²³ not digits for re"]:
+        for locale in LOCALES:
+            same(text, locale)
+            same(f"Kodas {text}, ačiū", locale, ("Jonas Jonaitis",))
+
+
+CUE_WORDS = [re.sub(r"\\s[+*]|\(\?:|\)\?|\\b", " ", cue).replace("  ", " ").strip()
+             for cue in pii._STRONG_CUES + pii._WEAK_CUES + pii._CLOSING_CUES]
+
+
+def test_name_cues_in_every_casing():
+    for word in CUE_WORDS:
+        for variant in {word, word.upper(), word.title(), word.capitalize(), word.swapcase()}:
+            for text in (f"{variant} Anna Maria\nthanks", f"x {variant},\n  Jonas Jonaitis", f"({variant}\nAnna Berg)",
+                         f"I am {variant} Bob Stone", variant, f"{variant}\n"):
+                same(text)
+                same(text, "lt", ("Anna Maria",))
+
+
+def test_initial_gate_covers_case_folded_initials():
+    # re.IGNORECASE matches "i" with "İ"/"ı", "s" with "ſ", "k" with the Kelvin sign: the gate must too
+    for text in ["ſincerely,\nAnna", "İ am Anna Berg", "ı'm Anna Berg", "SINCERELY,\nAnna", "This is Anna Berg"]:
+        assert [m.span() for m in pii._CLOSING_SCAN.finditer(text)] == [m.span() for m in pii._CLOSING.finditer(text)]
+        assert [m.span() for m in pii._INTRO_WEAK_SCAN.finditer(text)] == [m.span() for m in pii._INTRO_WEAK.finditer(text)]
+    with pytest.raises(ValueError):
+        pii._initial_gate(re.compile("(?:ž)"), ("ž",))
+
+
+def test_random_character_soup():
+    rng = random.Random(11)
+    alphabet = "0123456789 -+()./\n\tabcdeILSKXYZ@éžİıſ:'"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        same(text, rng.choice(LOCALES), rng.choice(NAMES))
