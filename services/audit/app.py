@@ -141,7 +141,8 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
     """Read ``topics`` from the beginning to their end offsets (as of the start) into ``store``.
 
     A fresh consumer group that commits nothing, so replays never disturb the
-    live consumer. ``workers`` > 0 decodes in that many processes.
+    live consumer. ``workers`` > 0 decodes in that many processes, which then
+    also compute the hash chains and summaries (this process reads and writes).
     """
     from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
@@ -227,20 +228,28 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
                 last_report = time.monotonic()
                 progress(f"  read {stats.records}/{total} records")
         drain(block=True)
+    except BaseException:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        raise
     finally:
         consumer.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
         if bulk:  # also after a failure: never leave the store without its indexes
             store.end_bulk_load()
     stats.seconds_read = time.perf_counter() - started
     if progress:
         progress(f"read {stats.records} records in {stats.seconds_read:.1f}s; computing hash chains and summaries")
     started = time.perf_counter()
-    stats.chains = store.rechain_all(
-        progress=(lambda done, n: progress(f"  chained {done}/{n}")) if progress else None
-    )
+    try:
+        # The same worker processes compute the chains; this process writes them.
+        stats.chains = store.rechain_all(
+            progress=(lambda done, n: progress(f"  chained {done}/{n}")) if progress else None, pool=pool
+        )
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     stats.seconds_chain = time.perf_counter() - started
     return stats
 

@@ -21,6 +21,7 @@ events, which is what makes a rebuild byte-for-byte identical (``digest``).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hashlib
 import logging
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECHAIN_BATCH = 2000  # chains per rechain query
+BULK_WAL_PAGES = 100_000  # automatic checkpoint of a bulk (rebuild) store every ~400 MB of WAL
 NON_CONVERSATION_PREFIXES = ("intake:", "kb:", "erasure:", "deadletter:")
 
 
@@ -83,6 +85,7 @@ class AuditStore:
         self.engine = sa.create_engine(self.url, connect_args=connect_args)
         self.dialect = self.engine.dialect.name
         self._compiled: dict[int, tuple] = {}
+        self._upserts: dict[str, Any] = {}
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", self._sqlite_pragmas(bulk))
 
@@ -98,6 +101,10 @@ class AuditStore:
             cursor.execute(f"PRAGMA cache_size={-1048576 if bulk else -131072}")  # KiB: 1 GiB / 128 MiB
             if bulk:
                 cursor.execute("PRAGMA mmap_size=8589934592")
+                # Checkpoint in large steps: every page of a rebuild is written
+                # twice anyway (insert, then chain); small automatic checkpoints
+                # copy the same pages back to the database over and over.
+                cursor.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_PAGES}")
             cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.close()
 
@@ -198,15 +205,6 @@ class AuditStore:
             params = rows
         connection.exec_driver_sql(str(sql), params)
 
-    def _upsert(self, connection, table: sa.Table, key: str, rows: list[dict]) -> None:
-        if not rows:
-            return
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[key]], set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-        )
-        connection.execute(stmt, rows)
-
     def begin_bulk_load(self) -> None:
         """Drop the secondary indexes of the events table before a rebuild loads it.
 
@@ -223,10 +221,49 @@ class AuditStore:
             for index in events.indexes:
                 index.create(connection, checkfirst=True)
 
-    def rechain_all(self, progress: Optional[Callable[[int, int], None]] = None) -> int:
+    def rechain_all(self, progress: Optional[Callable[[int, int], None]] = None, *, pool=None) -> int:
+        """Rechain every chain of the store; with a process ``pool``, chains are computed in its workers.
+
+        The work is cut into ranges of ``RECHAIN_BATCH`` chain keys. A worker
+        reads its range through its own connection and computes order, hashes,
+        scrubbing and summaries; this process only writes the results, one
+        transaction per range. Ranges are disjoint and nothing a range computes
+        depends on another range's writes, so the result is the same as
+        computing them one after the other here.
+        """
         with self.engine.connect() as connection:
-            keys = list(connection.execute(sa.select(events.c.chain_key).distinct()).scalars())
-        self.rechain(keys, progress=progress)
+            keys = list(connection.execute(
+                sa.select(events.c.chain_key).distinct().order_by(events.c.chain_key)).scalars())
+        if not keys:
+            return 0
+        erasures = self._erasures()
+        ranges = [(keys[i], keys[min(i + RECHAIN_BATCH, len(keys)) - 1]) for i in range(0, len(keys), RECHAIN_BATCH)]
+        if pool is not None and not _shareable(self.url):
+            pool = None  # an in-memory database cannot be opened by another process
+        done = 0
+
+        def write(work: "ChainWork") -> None:
+            nonlocal done
+            with self.engine.begin() as connection:
+                self._write_chains(connection, work)
+            done += work.chains
+            if progress:
+                progress(done, len(keys))
+
+        if pool is None:
+            for first, last in ranges:
+                with self.engine.connect() as connection:
+                    rows, related = _fetch_range(connection, first, last)
+                write(compute_chains(rows, related, erasures))
+            return len(keys)
+        window = 2 * max(1, getattr(pool, "_processes", 2))
+        pending: collections.deque = collections.deque()
+        for first, last in ranges:
+            pending.append(pool.apply_async(chain_range, (self.url, first, last, erasures)))
+            while len(pending) > window:
+                write(pending.popleft().get())
+        while pending:
+            write(pending.popleft().get())
         return len(keys)
 
     def rechain(self, keys: Iterable[str], progress: Optional[Callable[[int, int], None]] = None) -> None:
@@ -239,7 +276,12 @@ class AuditStore:
         for start in range(0, len(keys), RECHAIN_BATCH):
             batch = keys[start : start + RECHAIN_BATCH]
             with self.engine.begin() as connection:
-                self._rechain_batch(connection, batch, erasures)
+                rows, related = _fetch_keys(connection, batch)
+                work = compute_chains(rows, related, erasures)
+                self._write_chains(connection, work)
+            if work.chains < len(batch):
+                # Conversations referred to (e.g. by a re-contact) that have no records of their own yet.
+                log.debug("%d referenced conversations have no records yet", len(batch) - work.chains)
             done += len(batch)
             if progress:
                 progress(done, len(keys))
@@ -253,58 +295,25 @@ class AuditStore:
                 out.setdefault(record["tenant"], []).append(record)
         return out
 
-    def _rechain_batch(self, connection, keys: list[str], erasures: dict[str, list[dict]]) -> None:
-        c = events.c
-        rows = connection.execute(
-            sa.select(c.event_id, c.chain_key, c.record, c.seq, c.prev_hash, c.hash)
-            .where(c.chain_key.in_(keys))
-            .order_by(c.chain_key, c.sort_key)
-        ).all()
-        related: dict[str, list[dict]] = {}
-        for rid, text in connection.execute(sa.select(c.related_id, c.record).where(c.related_id.isnot(None), c.related_id.in_(keys))):
-            related.setdefault(rid, []).append(orjson.loads(text))
-        updates: list[dict] = []
-        rewrites: list[dict] = []
-        heads: list[dict] = []
-        summaries: list[dict] = []
-        i = 0
-        while i < len(rows):
-            key = rows[i].chain_key
-            j = i
-            while j < len(rows) and rows[j].chain_key == key:
-                j += 1
-            chain_rows = rows[i:j]
-            i = j
-            records = [orjson.loads(r.record) for r in chain_rows]
-            texts = [r.record.encode("utf-8") for r in chain_rows]
-            is_conversation = bool(records[0].get("conversation_id")) and not key.startswith(NON_CONVERSATION_PREFIXES)
-            erasure = _erasure_for(records, erasures) if is_conversation else None
-            if erasure is not None:
-                for n, record in enumerate(records):
-                    if not record.get("erased"):
-                        records[n] = scrub(record)
-                        texts[n] = canonical_json(records[n])
-                        rewrites.append({"b_event_id": chain_rows[n].event_id, "b_record": texts[n].decode("utf-8")})
-            links = chain.hashes(texts)
-            for seq, (row, (prev, current)) in enumerate(zip(chain_rows, links)):
-                if row.seq != seq or row.prev_hash != prev or row.hash != current:
-                    updates.append({"b_event_id": row.event_id, "b_seq": seq, "b_prev": prev, "b_hash": current})
-            tenant = next((r.get("tenant") for r in records if r.get("tenant")), None)
-            heads.append({"chain_key": key, "tenant": tenant, "length": len(records), "head_hash": links[-1][1]})
-            if is_conversation:
-                lineage = fold(key, records + related.get(key, []) + ([erasure] if erasure else []))
-                summaries.append(_summary_row(lineage, len(records)))
-        # Conversations referred to (e.g. by a re-contact) that have no records of their own yet.
-        known = {h["chain_key"] for h in heads}
-        stale = [k for k in keys if k not in known]
-        if rewrites:
-            self._executemany(connection, _REWRITE, rewrites)
-        if updates:
-            self._executemany(connection, _RELINK, updates)
-        self._upsert(connection, chains, "chain_key", heads)
-        self._upsert(connection, conversations, "conversation_id", summaries)
-        if stale:
-            log.debug("%d referenced conversations have no records yet", len(stale))
+    def _write_chains(self, connection, work: "ChainWork") -> None:
+        if work.rewrites:
+            self._executemany(connection, _REWRITE, work.rewrites)
+        if work.updates:
+            self._executemany(connection, _RELINK, work.updates)
+        if work.heads:
+            self._executemany(connection, self._upsert_stmt(chains, "chain_key"), work.heads)
+        if work.summaries:
+            self._executemany(connection, self._upsert_stmt(conversations, "conversation_id"), work.summaries)
+
+    def _upsert_stmt(self, table: sa.Table, key: str):
+        stmt = self._upserts.get(table.name)
+        if stmt is None:
+            stmt = self._insert(table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c[key]], set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+            )
+            self._upserts[table.name] = stmt
+        return stmt
 
     def purge_expired(self, retention: Callable[[str], dt.timedelta], now: Optional[dt.datetime] = None) -> int:
         """Delete every chain of a tenant whose newest record is older than the tenant's retention."""
@@ -501,6 +510,131 @@ def _chain_prefix(prefix: str) -> tuple:
     """Chains whose key starts with ``prefix``, as an index range (works the same in SQLite and PostgreSQL)."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return (events.c.chain_key >= prefix, events.c.chain_key < upper)
+
+
+_ROW_COLUMNS = (events.c.event_id, events.c.chain_key, events.c.record, events.c.seq, events.c.prev_hash, events.c.hash)
+_RANGE_ROWS = (
+    sa.select(*_ROW_COLUMNS)
+    .where(events.c.chain_key >= sa.bindparam("lo"), events.c.chain_key <= sa.bindparam("hi"))
+    .order_by(events.c.chain_key, events.c.sort_key)
+)
+_RANGE_RELATED = sa.select(events.c.related_id, events.c.record).where(
+    events.c.related_id.isnot(None), events.c.related_id >= sa.bindparam("lo"), events.c.related_id <= sa.bindparam("hi")
+)
+_RAW_SQL: dict[tuple[str, int], tuple[str, Optional[tuple]]] = {}
+
+
+def _raw_all(connection, stmt, params: dict) -> list[tuple]:
+    """Rows of a compiled SELECT as plain tuples, straight from the driver (no per-row Row objects)."""
+    dialect = connection.dialect
+    cached = _RAW_SQL.get((dialect.name, id(stmt)))
+    if cached is None:
+        compiled = stmt.compile(dialect=dialect)
+        cached = (str(compiled), tuple(compiled.positiontup) if compiled.positional else None)
+        _RAW_SQL[(dialect.name, id(stmt))] = cached
+    sql, order = cached
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params[name] for name in order) if order is not None else params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _fetch_range(connection, first: str, last: str) -> tuple[list, dict[str, list[dict]]]:
+    """Rows ``(event_id, chain_key, record, seq, prev_hash, hash)`` of the chains in ``[first, last]``, in
+    canonical order, and the records of other chains that refer to one of them (by ``related_id``)."""
+    params = {"lo": first, "hi": last}
+    rows = _raw_all(connection, _RANGE_ROWS, params)
+    related: dict[str, list[dict]] = {}
+    for rid, text in _raw_all(connection, _RANGE_RELATED, params):
+        related.setdefault(rid, []).append(orjson.loads(text))
+    return rows, related
+
+
+def _fetch_keys(connection, keys: list[str]) -> tuple[list, dict[str, list[dict]]]:
+    """Like ``_fetch_range`` for a list of chain keys (the live path: the chains a batch touched)."""
+    c = events.c
+    rows = connection.execute(sa.select(*_ROW_COLUMNS).where(c.chain_key.in_(keys)).order_by(c.chain_key, c.sort_key)).all()
+    related: dict[str, list[dict]] = {}
+    for rid, text in connection.execute(sa.select(c.related_id, c.record).where(c.related_id.isnot(None), c.related_id.in_(keys))):
+        related.setdefault(rid, []).append(orjson.loads(text))
+    return rows, related
+
+
+@dataclass
+class ChainWork:
+    """What rechaining some chains writes: parameter rows of the statements ``_write_chains`` runs."""
+
+    chains: int
+    rewrites: list[dict]
+    updates: list[dict]
+    heads: list[dict]
+    summaries: list[dict]
+
+
+def compute_chains(rows, related: dict[str, list[dict]], erasures: dict[str, list[dict]]) -> ChainWork:
+    """Order, hash chain, erasure scrubbing and summary of chains (pure: runs in worker processes too).
+
+    ``rows`` are ``(event_id, chain_key, record, seq, prev_hash, hash)`` ordered by chain key and
+    sort key; only rows whose stored seq / hashes / record differ from the computed ones are written.
+    """
+    updates: list[dict] = []
+    rewrites: list[dict] = []
+    heads: list[dict] = []
+    summaries: list[dict] = []
+    link = chain.link
+    loads = orjson.loads
+    n_rows = len(rows)
+    i = 0
+    while i < n_rows:
+        key = rows[i][1]
+        j = i + 1
+        while j < n_rows and rows[j][1] == key:
+            j += 1
+        chain_rows = rows[i:j]
+        i = j
+        records = [loads(r[2]) for r in chain_rows]
+        texts = [r[2].encode("utf-8") for r in chain_rows]
+        is_conversation = bool(records[0].get("conversation_id")) and not key.startswith(NON_CONVERSATION_PREFIXES)
+        erasure = _erasure_for(records, erasures) if is_conversation else None
+        if erasure is not None:
+            for n, record in enumerate(records):
+                if not record.get("erased"):
+                    records[n] = scrub(record)
+                    texts[n] = canonical_json(records[n])
+                    rewrites.append({"b_event_id": chain_rows[n][0], "b_record": texts[n].decode("utf-8")})
+        prev = chain.GENESIS
+        for seq, (row, text) in enumerate(zip(chain_rows, texts)):
+            current = link(prev, text)
+            if row[3] != seq or row[4] != prev or row[5] != current:
+                updates.append({"b_event_id": row[0], "b_seq": seq, "b_prev": prev, "b_hash": current})
+            prev = current
+        tenant = next((r.get("tenant") for r in records if r.get("tenant")), None)
+        heads.append({"chain_key": key, "tenant": tenant, "length": len(records), "head_hash": prev})
+        if is_conversation:
+            lineage = fold(key, records + related.get(key, []) + ([erasure] if erasure else []))
+            summaries.append(_summary_row(lineage, len(records)))
+    return ChainWork(len(heads), rewrites, updates, heads, summaries)
+
+
+_WORKER_STORES: dict[str, "AuditStore"] = {}
+
+
+def chain_range(url: str, first: str, last: str, erasures: dict[str, list[dict]]) -> ChainWork:
+    """``compute_chains`` for the chains in ``[first, last]``, read through this process's own connection."""
+    store = _WORKER_STORES.get(url)
+    if store is None:
+        store = _WORKER_STORES[url] = AuditStore(url)
+    with store.engine.connect() as connection:
+        rows, related = _fetch_range(connection, first, last)
+    return compute_chains(rows, related, erasures)
+
+
+def _shareable(url: str) -> bool:
+    """Whether another process can open the same database (not an in-memory SQLite one)."""
+    parsed = sa.engine.make_url(url)
+    return not parsed.drivername.startswith("sqlite") or parsed.database not in (None, "", ":memory:")
 
 
 def row_of(event_type: str, event: dict) -> dict:
