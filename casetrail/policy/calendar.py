@@ -26,6 +26,23 @@ def _country_holidays(country: str, year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
+def preload_holidays(policy, today: Optional[dt.date] = None) -> int:
+    """Load the public holidays every calendar of ``policy`` uses (this year and next).
+
+    The ``holidays`` package builds a country's calendar on first use, which
+    costs a second of CPU or more (lunar calendars); services call this at
+    start-up so the first ticket of a year does not pay for it. Returns how
+    many country-years were loaded.
+    """
+    year = (today or dt.date.today()).year
+    hours = [policy.business_hours, *(team.hours for team in policy.teams if team.hours is not None)]
+    countries = {h.holidays_country for h in hours if h.holidays_country}
+    for country in countries:
+        for y in (year, year + 1):
+            _country_holidays(country, y)
+    return 2 * len(countries)
+
+
 class BusinessCalendar:
     def __init__(self, hours: OpeningHours) -> None:
         self.hours = hours

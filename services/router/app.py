@@ -28,6 +28,7 @@ from typing import Callable, Optional
 from casetrail import topics
 from casetrail.events import AgentFeedback, DraftVerified, ReplyOutbound, SlaEvent
 from casetrail.events.decision import ReplyKind, SlaEventKind
+from casetrail.policy.calendar import preload_holidays
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail.runtime import Output, RecordContext, Service
 from casetrail.topic_admin import resolved_name
@@ -46,6 +47,13 @@ svc = Service("router")
 router_settings = RouterSettings()
 POLICIES: dict[str, TenantPolicy] = load_policies(svc.config.tenants_dir)
 
+
+@svc.warm_up
+def load_holiday_calendars() -> None:
+    # SLA timers count business hours; without this the first ticket pays for building the
+    # holiday calendars (seconds of CPU, during which the partition's records queue).
+    for policy in POLICIES.values():
+        preload_holidays(policy)
 
 
 sla_timers = svc.table("sla_timers")
