@@ -8,11 +8,14 @@ which is what lets the audit service fold events into a lineage.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import types
+import typing
 import uuid
 from typing import Optional
 
 from dataclasses_avroschema.pydantic import AvroBaseModel
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, model_validator
 
 NAMESPACE = "io.casetrail.events"
 
@@ -45,12 +48,29 @@ class AvroRecord(AvroBaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    @field_validator("*", mode="after")
-    @classmethod
-    def _avro_timestamps(cls, value):
-        if isinstance(value, dt.datetime):
-            return to_avro_timestamp(value)
-        return value
+    @model_validator(mode="after")
+    def _avro_timestamps(self):
+        # One pass over the datetime fields per model, not a Python call per field of
+        # every (nested) record: this runs on every event each service decodes or builds.
+        for name in _datetime_fields(type(self)):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, to_avro_timestamp(value))  # frozen: set once, here
+        return self
+
+
+@functools.lru_cache(maxsize=None)
+def _datetime_fields(model: type[AvroBaseModel]) -> tuple[str, ...]:
+    """Fields annotated ``datetime`` or ``Optional[datetime]`` (the ones that hold a timestamp)."""
+    names = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if annotation is dt.datetime or (
+            typing.get_origin(annotation) in (typing.Union, types.UnionType)
+            and dt.datetime in typing.get_args(annotation)
+        ):
+            names.append(name)
+    return tuple(names)
 
 
 class ProducerInfo(AvroRecord):
