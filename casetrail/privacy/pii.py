@@ -408,29 +408,144 @@ def _fold(s: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch)).casefold()
 
 
-def _token_pattern(token: str, lithuanian: bool) -> str:
-    if lithuanian and len(token) >= 4:
-        for ending in sorted(_LT_ENDINGS, key=len, reverse=True):
-            if token.lower().endswith(ending) and len(token) - len(ending) >= 3:
-                return re.escape(token[: -len(ending)]) + r"(?:" + "|".join(sorted(_LT_ENDINGS, key=len, reverse=True)) + r")"
-    return re.escape(token)
+# Case-insensitive comparison exactly as ``re.IGNORECASE`` does it for str
+# patterns: one character against one, ``c`` matching ``t`` when their simple
+# lowercase forms are equal or belong to one of the few classes ``re`` adds
+# (s/ſ, i/ı, µ/μ, σ/ς, ...; ``re._casefix``). A character's key is one member
+# of its class (an uncased character: itself), so two characters match iff
+# their keys are equal; for every character except those below the key is
+# ``ch.lower()``, so
+# ``text.lower()`` gives the keys of a whole text in one C call. The table is
+# generated from ``_sre`` and ``re._casefix`` (tests/unit/ingest/test_pii_names.py
+# regenerates and compares it); "Σ" is lowered by context (final sigma) by
+# ``str.lower``, so texts holding it take the per-character path too.
+_CASE_KEY_EXCEPTIONS = {
+    "\u00b5": "\u03bc", "\u0130": "i", "\u0131": "i", "\u017f": "s", "\u0345": "\u03b9", "\u03c2": "\u03c3",
+    "\u03d0": "\u03b2", "\u03d1": "\u03b8", "\u03d5": "\u03c6", "\u03d6": "\u03c0", "\u03f0": "\u03ba",
+    "\u03f1": "\u03c1", "\u03f5": "\u03b5", "\u1c80": "\u0432", "\u1c81": "\u0434", "\u1c82": "\u043e",
+    "\u1c83": "\u0441", "\u1c84": "\u0442", "\u1c85": "\u0442", "\u1c86": "\u044a", "\u1c87": "\u0463",
+    "\u1c88": "\ua64b", "\u1e9b": "\u1e61", "\u1fbe": "\u03b9", "\u1fd3": "\u0390", "\u1fe3": "\u03b0",
+    "\ufb06": "\ufb05",
+}
+_CASE_KEY_SLOW = re.compile("[" + "".join(_CASE_KEY_EXCEPTIONS) + "\u03a3]")
 
 
-@lru_cache(maxsize=4096)
-def _known_name_pattern(names: tuple[str, ...], lithuanian: bool) -> Optional[re.Pattern]:
+def _case_keys(text: str) -> str:
+    """``text`` with every character replaced by its ``re.IGNORECASE`` key (same length)."""
+    if text.isascii() or not _CASE_KEY_SLOW.search(text):
+        return text.lower()
+    return "".join(_CASE_KEY_EXCEPTIONS.get(ch) or ch.lower() for ch in text)
+
+
+_LT_ENDINGS_BY_LENGTH = tuple(sorted(_LT_ENDINGS, key=len, reverse=True))
+_LT_ENDINGS_ALT = r"(?:" + "|".join(_LT_ENDINGS_BY_LENGTH) + r")"
+_LT_ENDING_SET = frozenset(_LT_ENDINGS)
+_SPACES = re.compile(r"\s+")
+_WORD_RUN = re.compile(r"\w*")
+
+
+def _token_pattern(token: str, lithuanian: bool) -> tuple[str, str, bool]:
+    """(regex the detector used to compile for ``token``, its case keys, whether a Lithuanian ending follows).
+
+    A Lithuanian name token (4+ letters, a case ending after a 3+ letter stem)
+    matches its stem followed by any case ending; other tokens match as written.
+    """
+    lowered = token.lower()
+    if lithuanian and len(token) >= 4 and lowered.endswith(_LT_ENDINGS_BY_LENGTH):
+        for ending in _LT_ENDINGS_BY_LENGTH:
+            if lowered.endswith(ending) and len(token) - len(ending) >= 3:
+                stem = token[: -len(ending)]
+                return re.escape(stem) + _LT_ENDINGS_ALT, _case_keys(stem), True
+    return re.escape(token), _case_keys(token), False
+
+
+@dataclass(frozen=True, slots=True)
+class _NamePlan:
+    # Alternatives in the order the former alternation regex tried them (full
+    # names, then single tokens, each longest pattern first); an alternative is
+    # a tuple of (case keys, Lithuanian ending follows) per token.
+    alternatives: tuple[tuple[tuple[str, bool], ...], ...]
+    probes: tuple[str, ...]  # case keys every match starts with (first token or stem of an alternative)
+
+
+@lru_cache(maxsize=1024)
+def _known_name_plan(names: tuple[str, ...], lithuanian: bool) -> Optional[_NamePlan]:
+    r"""What to look for: no regex compiled per customer, only strings (a few microseconds).
+
+    Matches exactly what ``(?<![\w])(?:<full names>|<tokens>)(?![\w])`` under
+    ``re.IGNORECASE`` matched (the alternation this replaces): the same pattern
+    strings are built and ordered the same way, and each one is matched by
+    string comparison of case keys.
+    """
     full: set[str] = set()
     single: set[str] = set()
+    specs: dict[str, tuple[tuple[str, bool], ...]] = {}
     for name in names:
         tokens = [t for t in _CAP_WORD.findall(name) if len(t) >= 2 and t.casefold() not in _NOT_NAMES]
-        patterns = [_token_pattern(t, lithuanian) for t in tokens]
-        if len(patterns) > 1:
-            full.add(r"\s+".join(patterns))
-        single.update(patterns)
+        forms = [_token_pattern(t, lithuanian) for t in tokens]
+        for pattern, keys, inflected in forms:
+            specs[pattern] = ((keys, inflected),)
+        if len(forms) > 1:
+            joined = r"\s+".join(pattern for pattern, _, _ in forms)
+            specs[joined] = tuple((keys, inflected) for _, keys, inflected in forms)
+            full.add(joined)
+        single.update(pattern for pattern, _, _ in forms)
     if not single:
         return None
     # Full names first, so "Jonas Jonaitis" is one finding, not two.
     ordered = sorted(full, key=len, reverse=True) + sorted(single, key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(ordered) + r")(?![\w])", re.IGNORECASE)
+    alternatives = tuple(specs[pattern] for pattern in ordered)
+    return _NamePlan(alternatives, tuple(dict.fromkeys(alternative[0][0] for alternative in alternatives)))
+
+
+def _is_word(ch: str) -> bool:  # ``\w`` of ``re`` for str patterns
+    return ch.isalnum() or ch == "_"
+
+
+def _match_alternative(text: str, keys: str, start: int, alternative: tuple[tuple[str, bool], ...]) -> Optional[int]:
+    """End of ``alternative`` matched at ``start`` (tokens separated by whitespace, ending at a word boundary)."""
+    position = start
+    for index, (token, inflected) in enumerate(alternative):
+        if index:
+            gap = _SPACES.match(text, position)
+            if gap is None:
+                return None
+            position = gap.end()
+        if not keys.startswith(token, position):
+            return None
+        end = position + len(token)
+        if inflected:
+            # Case endings are letters and the token must end before a non-word
+            # character, so the only ending that can match runs to the end of the word.
+            word_end = _WORD_RUN.match(text, end).end()
+            if keys[end:word_end] not in _LT_ENDING_SET:
+                return None
+            end = word_end
+        elif end < len(text) and _is_word(text[end]):
+            return None
+        position = end
+    return position
+
+
+def _known_names(text: str, plan: _NamePlan, out: list[PiiFinding]) -> None:
+    keys = _case_keys(text)
+    starts: set[int] = set()
+    for probe in plan.probes:
+        at = keys.find(probe)
+        while at >= 0:
+            if at == 0 or not _is_word(text[at - 1]):
+                starts.add(at)
+            at = keys.find(probe, at + 1)
+    covered = 0
+    for start in sorted(starts):
+        if start < covered:  # inside the previous match (scanning resumes after a match)
+            continue
+        for alternative in plan.alternatives:
+            end = _match_alternative(text, keys, start, alternative)
+            if end is not None:
+                out.append(PiiFinding(PiiKind.NAME, start, end))
+                covered = end
+                break
 
 
 def _capitalised_run(text: str, pos: int, min_words: int, max_words: int = 3) -> Optional[tuple[int, int]]:
@@ -450,16 +565,18 @@ def _capitalised_run(text: str, pos: int, min_words: int, max_words: int = 3) ->
     return words[0][0], words[-1][1]
 
 
+_WHITESPACE = re.compile(r"\s")
 _CUE_SCANS = ((_INTRO_STRONG_SCAN, 1), (_INTRO_WEAK_SCAN, 2), (_CLOSING_SCAN, 1))
 
 
 def _names(text: str, known_names: tuple[str, ...], locale: Optional[str], out: list[PiiFinding]) -> None:
     if known_names:
         lithuanian = locale is None or locale.lower().startswith("lt")
-        pattern = _known_name_pattern(known_names, lithuanian)
-        if pattern is not None:
-            for m in pattern.finditer(text):
-                out.append(PiiFinding(PiiKind.NAME, m.start(), m.end()))
+        plan = _known_name_plan(known_names, lithuanian)
+        if plan is not None:
+            _known_names(text, plan, out)
+    if not _WHITESPACE.search(text):  # every cue ends in whitespace (\s+, or a line break after a closing formula)
+        return
     cues = _CUE_SCANS if "\n" in text else _CUE_SCANS[:2]  # a closing formula ends its line
     for cue, min_words in cues:
         for m in cue.finditer(text):
