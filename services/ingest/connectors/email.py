@@ -43,10 +43,23 @@ def _ids(value: Optional[str]) -> list[str]:
     return [m.strip("<>") for m in _MSGID.findall(value or "")]
 
 
+def _raw_8bit_text(data: bytes) -> str:
+    """Header bytes sent unencoded: UTF-8 per RFC 6532, else Latin-1 (which never fails)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def _header(message: Message, name: str) -> Optional[str]:
     raw = message.get(name)
     if raw is None:
         return None
+    if isinstance(raw, email.header.Header):
+        # compat32 hands back unencoded 8-bit header bytes as "unknown-8bit"; mail clients send
+        # UTF-8 there (RFC 6532). Decode them, then let encoded words be decoded as usual.
+        raw = "".join(_raw_8bit_text(part) if isinstance(part, bytes) else part
+                      for part, _ in email.header.decode_header(raw))
     try:
         return str(email.header.make_header(email.header.decode_header(str(raw)))).strip()
     except (LookupError, UnicodeDecodeError, ValueError):

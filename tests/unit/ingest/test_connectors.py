@@ -113,6 +113,14 @@ def test_email_plain_iso8859_13_lithuanian():
     assert t.external_id == "lt-001@pastas.lt" and t.subject == "Užsakymas sugadintas"
     body = t.messages[0].body_text
     assert "sugadintas" in body and "rašė" not in body and "Pagarbiai" not in body
+    # The fixture's From display name is sent as raw UTF-8 bytes (RFC 6532), not an encoded word.
+    assert t.customer.names == ("Žydrūnas Petraitis",)
+
+
+def test_email_unencoded_latin1_header_falls_back_to_latin1():
+    raw = "From: Léa Martin <lea@example.fr>\r\nMessage-ID: <x@y>\r\n\r\nBonjour, ma commande est en retard.".encode("latin-1")
+    t = connector_for("email").parse(raw, {})
+    assert t.customer.names == ("Léa Martin",)
 
 
 @pytest.mark.parametrize("source,payload,code", [
