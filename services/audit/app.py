@@ -142,8 +142,11 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
 
     A fresh consumer group that commits nothing, so replays never disturb the
     live consumer. ``workers`` > 0 decodes in that many processes, which then
-    also compute the hash chains and summaries (this process reads and writes).
+    also compute the hash chains and summaries. Into an empty SQLite store the
+    workers write every row once, finished (``services.audit.bulk``); otherwise
+    this process stores the decoded rows and then rechains them.
     """
+    from services.audit import bulk as bulk_rebuild
     from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
     kafka = kafka or kafka_settings()
@@ -152,10 +155,16 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
     if workers > 0:
         import multiprocessing
 
-        # Before the consumer exists: forking a process with librdkafka threads is unsafe.
+        # Before the consumer exists: forking a process with librdkafka threads is unsafe. And without
+        # open store connections: a worker must not inherit this process's SQLite connection state
+        # (with it, a worker's commit in the single-write rebuild can wait forever for a lock).
+        store.engine.dispose()
         pool = multiprocessing.get_context("fork").Pool(workers)
     stats = ReplayStats()
-    bulk = store.counts()["events"] == 0  # a rebuild into an empty store: index once at the end
+    staged = bulk_rebuild.BulkRebuild(store, pool) if bulk_rebuild.usable(store, pool) else None
+    # A rebuild into an empty store through this process: index once at the end. (The staged path
+    # writes rows in chain order, so its index updates are cheap appends spread over the workers.)
+    bulk = staged is None and store.counts()["events"] == 0
     if bulk:
         store.begin_bulk_load()
     consumer = _consumer(kafka, f"casetrail-audit-replay-{uuid.uuid4().hex[:12]}")
@@ -188,9 +197,11 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
                 rows, skipped = pending.pop(0).get()
                 _store(rows, skipped)
 
-        def _store(rows: list[dict], skipped: dict[str, int]) -> None:
-            store.ingest_rows(rows, rechain=False)
-            stats.stored += len(rows)
+        def _store(rows, skipped: dict[str, int]) -> None:
+            if isinstance(rows, list):
+                store.ingest_rows(rows, rechain=False)
+                rows = len(rows)
+            stats.stored += rows  # staged: the worker stored them and sent the count
             for reason, n in skipped.items():
                 stats.skipped[reason] = stats.skipped.get(reason, 0) + n
 
@@ -219,7 +230,10 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
                     values.append(message.value())
                 if message.offset() >= end - 1:
                     ends.pop(key)
-            if pool is not None:
+            if staged is not None:
+                pending.append(staged.submit(values))
+                drain(block=False)
+            elif pool is not None:
                 pending.append(pool.apply_async(rows_from_values, (values,)))
                 drain(block=False)
             else:
@@ -232,6 +246,8 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
         if pool is not None:
             pool.terminate()
             pool.join()
+        if staged is not None:
+            staged.discard()
         raise
     finally:
         consumer.close()
@@ -241,11 +257,14 @@ def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Opti
     if progress:
         progress(f"read {stats.records} records in {stats.seconds_read:.1f}s; computing hash chains and summaries")
     started = time.perf_counter()
+    chained = (lambda done, n: progress(f"  chained {done}/{n}")) if progress else None
     try:
-        # The same worker processes compute the chains; this process writes them.
-        stats.chains = store.rechain_all(
-            progress=(lambda done, n: progress(f"  chained {done}/{n}")) if progress else None, pool=pool
-        )
+        if staged is not None:
+            # The workers compute each chain from their staging files and write its finished rows.
+            stats.chains = staged.finish(chained)
+        else:
+            # The same worker processes compute the chains; this process writes them.
+            stats.chains = store.rechain_all(progress=chained, pool=pool)
     finally:
         if pool is not None:
             pool.close()

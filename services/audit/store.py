@@ -77,7 +77,7 @@ class IngestResult:
 class AuditStore:
     """Read and write the audit projection. Thread-safe as SQLAlchemy engines are."""
 
-    def __init__(self, url: Optional[str] = None, *, bulk: bool = False):
+    def __init__(self, url: Optional[str] = None, *, bulk: bool = False, journal: str = "WAL"):
         self.url = url or default_url()
         connect_args: dict[str, Any] = {}
         if self.url.startswith("sqlite"):
@@ -87,13 +87,16 @@ class AuditStore:
         self._compiled: dict[int, tuple] = {}
         self._upserts: dict[str, Any] = {}
         if self.dialect == "sqlite":
-            sa.event.listen(self.engine, "connect", self._sqlite_pragmas(bulk))
+            sa.event.listen(self.engine, "connect", self._sqlite_pragmas(bulk, journal))
 
     @staticmethod
-    def _sqlite_pragmas(bulk: bool) -> Callable:
+    def _sqlite_pragmas(bulk: bool, journal: str = "WAL") -> Callable:
+        # journal: WAL always, except for the writers of a single-write rebuild (services/audit/bulk.py),
+        # which write every page once into the database file instead of into the WAL and again at
+        # checkpoint; the next ordinary connection switches the file back to WAL.
         def apply(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA journal_mode={journal}")
             # A rebuild can always be redone from the log, so it trades
             # durability for speed; live consumption keeps NORMAL.
             cursor.execute(f"PRAGMA synchronous={'OFF' if bulk else 'NORMAL'}")
@@ -186,7 +189,7 @@ class AuditStore:
         )
         self._executemany(connection, stmt, rows)
 
-    def _executemany(self, connection, stmt, rows: list[dict]) -> None:
+    def _executemany(self, connection, stmt, rows: list[dict]) -> int:
         """Run one compiled statement for many rows straight through the driver.
 
         SQLAlchemy's per-row parameter processing cost more than SQLite's
@@ -203,7 +206,31 @@ class AuditStore:
             params = [pick(row) for row in rows] if len(sql.positiontup) > 1 else [(pick(row),) for row in rows]
         else:
             params = rows
-        connection.exec_driver_sql(str(sql), params)
+        return connection.exec_driver_sql(str(sql), params).rowcount
+
+    def insert_finished(self, rows: list[tuple], heads: list[dict], summaries: list[dict]) -> int:
+        """Insert rows whose chain position is already computed (a rebuild's single write of them).
+
+        ``rows`` are tuples in the column order of ``audit_events``; an event id already present is
+        left alone (the caller compares the returned count of inserted rows). One transaction.
+        """
+        with self.engine.begin() as connection:
+            inserted = connection.exec_driver_sql(self._finished_sql(), rows).rowcount if rows else 0
+            if heads:
+                self._executemany(connection, self._upsert_stmt(chains, "chain_key"), heads)
+            if summaries:
+                self._executemany(connection, self._upsert_stmt(conversations, "conversation_id"), summaries)
+        return inserted
+
+    def _finished_sql(self) -> str:
+        sql = self._upserts.get("finished")
+        if sql is None:
+            stmt = self._insert(events).values({c.name: sa.bindparam(c.name) for c in events.columns})
+            compiled = stmt.on_conflict_do_nothing(index_elements=[events.c.event_id]).compile(dialect=self.engine.dialect)
+            if not compiled.positional or tuple(compiled.positiontup) != tuple(c.name for c in events.columns):
+                raise RuntimeError("insert_finished needs a positional driver with parameters in column order")
+            sql = self._upserts["finished"] = str(compiled)
+        return sql
 
     def begin_bulk_load(self) -> None:
         """Drop the secondary indexes of the events table before a rebuild loads it.
@@ -573,16 +600,15 @@ class ChainWork:
     summaries: list[dict]
 
 
-def compute_chains(rows, related: dict[str, list[dict]], erasures: dict[str, list[dict]]) -> ChainWork:
+def iter_chains(rows, related: dict[str, list[dict]], erasures: dict[str, list[dict]]) -> Iterator[tuple]:
     """Order, hash chain, erasure scrubbing and summary of chains (pure: runs in worker processes too).
 
-    ``rows`` are ``(event_id, chain_key, record, seq, prev_hash, hash)`` ordered by chain key and
-    sort key; only rows whose stored seq / hashes / record differ from the computed ones are written.
+    ``rows`` are tuples ``(event_id, chain_key, record, ...)`` ordered by chain key and sort key,
+    one per event id. Yields, per chain, ``(chain_rows, texts, scrubbed, links, head, summary)``:
+    the chain's rows, each record's (possibly scrubbed) canonical JSON, whether it was scrubbed,
+    its ``(seq, prev_hash, hash)``, the chain-head row and the summary row (``None`` for a
+    chain that is not a conversation). The one definition of a chain, for every write path.
     """
-    updates: list[dict] = []
-    rewrites: list[dict] = []
-    heads: list[dict] = []
-    summaries: list[dict] = []
     link = chain.link
     loads = orjson.loads
     n_rows = len(rows)
@@ -596,6 +622,7 @@ def compute_chains(rows, related: dict[str, list[dict]], erasures: dict[str, lis
         i = j
         records = [loads(r[2]) for r in chain_rows]
         texts = [r[2].encode("utf-8") for r in chain_rows]
+        scrubbed = [False] * len(chain_rows)
         is_conversation = bool(records[0].get("conversation_id")) and not key.startswith(NON_CONVERSATION_PREFIXES)
         erasure = _erasure_for(records, erasures) if is_conversation else None
         if erasure is not None:
@@ -603,18 +630,41 @@ def compute_chains(rows, related: dict[str, list[dict]], erasures: dict[str, lis
                 if not record.get("erased"):
                     records[n] = scrub(record)
                     texts[n] = canonical_json(records[n])
-                    rewrites.append({"b_event_id": chain_rows[n][0], "b_record": texts[n].decode("utf-8")})
+                    scrubbed[n] = True
+        links = []
         prev = chain.GENESIS
-        for seq, (row, text) in enumerate(zip(chain_rows, texts)):
+        for seq, text in enumerate(texts):
             current = link(prev, text)
-            if row[3] != seq or row[4] != prev or row[5] != current:
-                updates.append({"b_event_id": row[0], "b_seq": seq, "b_prev": prev, "b_hash": current})
+            links.append((seq, prev, current))
             prev = current
         tenant = next((r.get("tenant") for r in records if r.get("tenant")), None)
-        heads.append({"chain_key": key, "tenant": tenant, "length": len(records), "head_hash": prev})
+        head = {"chain_key": key, "tenant": tenant, "length": len(records), "head_hash": prev}
+        summary = None
         if is_conversation:
             lineage = fold(key, records + related.get(key, []) + ([erasure] if erasure else []))
-            summaries.append(_summary_row(lineage, len(records)))
+            summary = _summary_row(lineage, len(records))
+        yield chain_rows, texts, scrubbed, links, head, summary
+
+
+def compute_chains(rows, related: dict[str, list[dict]], erasures: dict[str, list[dict]]) -> ChainWork:
+    """What rechaining the given chains writes into a store that already holds their rows.
+
+    ``rows`` are ``(event_id, chain_key, record, seq, prev_hash, hash)`` ordered by chain key and
+    sort key; only rows whose stored seq / hashes / record differ from the computed ones are written.
+    """
+    updates: list[dict] = []
+    rewrites: list[dict] = []
+    heads: list[dict] = []
+    summaries: list[dict] = []
+    for chain_rows, texts, scrubbed, links, head, summary in iter_chains(rows, related, erasures):
+        for row, text, was_scrubbed, (seq, prev, current) in zip(chain_rows, texts, scrubbed, links):
+            if was_scrubbed:
+                rewrites.append({"b_event_id": row[0], "b_record": text.decode("utf-8")})
+            if row[3] != seq or row[4] != prev or row[5] != current:
+                updates.append({"b_event_id": row[0], "b_seq": seq, "b_prev": prev, "b_hash": current})
+        heads.append(head)
+        if summary is not None:
+            summaries.append(summary)
     return ChainWork(len(heads), rewrites, updates, heads, summaries)
 
 
@@ -637,26 +687,41 @@ def _shareable(url: str) -> bool:
     return not parsed.drivername.startswith("sqlite") or parsed.database not in (None, "", ":memory:")
 
 
-def row_of(event_type: str, event: dict) -> dict:
-    """The stored row of one decoded event (pure; the rebuild makes rows in worker processes)."""
+# Columns of a staged row (``row_values``), in this order.
+STAGED_COLUMNS = ("event_id", "chain_key", "record", "sort_key", "event_type", "stage", "tenant", "occurred_at",
+                  "related_id", "content_hash", "customer_id")
+
+
+def row_values(event_type: str, event: dict) -> tuple:
+    """The stored row of one decoded event as a tuple in ``STAGED_COLUMNS`` order (pure)."""
     record = reduce_event_raw(event_type, event)
     record_json = canonical_json(record)
-    return {
-        "event_id": record["event_id"],
-        "chain_key": chain_key(record),
-        "sort_key": sort_text(record),
-        "seq": None,
-        "event_type": record["type"],
-        "stage": record["stage"],
-        "tenant": record.get("tenant"),
-        "occurred_at": record.get("occurred_at"),
-        "related_id": related_id(record),
-        "content_hash": hashlib.sha256(record_json).hexdigest(),
-        "record": record_json.decode("utf-8"),
-        "prev_hash": None,
-        "hash": None,
-        "customer_id": record.get("customer_id") if record["stage"] == "erased" else None,
-    }
+    stage = record["stage"]
+    return (
+        record["event_id"],
+        chain_key(record),
+        record_json.decode("utf-8"),
+        sort_text(record),
+        record["type"],
+        stage,
+        record.get("tenant"),
+        record.get("occurred_at"),
+        related_id(record),
+        hashlib.sha256(record_json).hexdigest(),
+        record.get("customer_id") if stage == "erased" else None,
+    )
+
+
+def row_of(event_type: str, event: dict) -> dict:
+    """The stored row of one decoded event (pure; the live consumer makes rows in worker processes)."""
+    return row_dict(row_values(event_type, event))
+
+
+def row_dict(values: tuple) -> dict:
+    """A ``row_values`` tuple as the row dict ``ingest_rows`` takes."""
+    row = dict(zip(STAGED_COLUMNS, values))
+    row["seq"] = row["prev_hash"] = row["hash"] = None
+    return row
 
 
 def _erasure_for(records: list[dict], erasures: dict[str, list[dict]]) -> Optional[dict]:

@@ -123,7 +123,11 @@ def test_lineage_rebuild_verify_and_erasure_on_the_broker(tmp_path, prefix):
 
     # unreadable in the log too: the sealed original read back from Kafka no longer opens
     replayed = _store(tmp_path, "after-erasure.sqlite")
-    # this time with worker processes: they decode, and compute chains and summaries (scrubbing included)
+    # this time with worker processes into an empty store: the single-write path (services/audit/bulk.py),
+    # the workers stage, then compute chains and summaries (scrubbing included) and write each row once
+    from services.audit import bulk
+
+    assert bulk.usable(replayed, object())
     replay(replayed, topic_names(prefix), workers=2)
     assert replayed.digest() == live.digest()  # the erasure event is in the log: a rebuild erases again
     for conversation in (cid, again[1][1]["conversation_id"]):
