@@ -78,6 +78,10 @@ def _engine_library(engine: str):
     from casetrail.embeddings import native
 
     path = native.library_path()
+    if path is None and native.LIBRARY.exists():
+        # Built from an older e5.c: not used, but say so — a silent fallback costs ~2x per ticket.
+        log.warning("native embedding engine %s is older than its source; rebuild it with "
+                    "`make install` (python -m casetrail.embeddings.native)", native.LIBRARY)
     usable = path is not None and native.cpu_supported()
     if engine == "native" and not usable:
         raise RuntimeError("CASETRAIL_EMBEDDING_ENGINE=native, but "

