@@ -96,14 +96,23 @@ ALL_REGIONS: tuple[str, ...] = tuple(dict.fromkeys(r for regions in LOCALE_REGIO
 
 # ---------------------------------------------------------------- patterns
 _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,24}(?![\w-])")
-_IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30}(?![\w])", re.IGNORECASE)
-_CARD = re.compile(r"(?<![\w\-])[2-6]\d{2,3}(?:[ \-]?\d){9,15}(?![\w])")
-_LT_ASMENS = re.compile(r"(?<![\w+])[1-6]\d{10}(?![\w])")
+# Where a pattern's first item is a character class, its "not after a word
+# character" lookbehind is written after that class, one character wider:
+# ``X(?<![\w].)`` is ``(?<![\w])X`` for a one-character ``X`` (the ``.`` is X
+# itself, never a line break here), but a pattern that starts with a class lets
+# ``re`` skip every position that cannot start a match in C (2-3x faster scans).
+# Under IGNORECASE a cased first class defeats that, so it is spelled out
+# case-sensitively: ``[A-Z]`` under IGNORECASE is the 52 ASCII letters and
+# İ ı ſ K (Python's ``re`` documentation), ``[XYZ]`` is ``[XYZxyz]``.
+_IBAN = re.compile(r"(?-i:[A-Za-z\u0130\u0131\u017f\u212a])(?<![\w].)[A-Z]\d{2}(?:[ \-]?[A-Z0-9]){11,30}(?![\w])",
+                   re.IGNORECASE)
+_CARD = re.compile(r"[2-6](?<![\w\-].)\d{2,3}(?:[ \-]?\d){9,15}(?![\w])")
+_LT_ASMENS = re.compile(r"[1-6](?<![\w+].)\d{10}(?![\w])")
 _DE_IDNR = re.compile(r"(?<![\w+])[1-9]\d(?: ?\d{3}){3}(?![\w])")
-_DE_AUSWEIS = re.compile(r"(?<![\w])[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\d(?![\w])")
-_FR_NIR = re.compile(r"(?<![\w+])[1-478] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w])", re.IGNORECASE)
-_ES_DNI = re.compile(r"(?<![\w+])\d{8}[ \-]?[A-Z](?![\w])", re.IGNORECASE)
-_ES_NIE = re.compile(r"(?<![\w])[XYZ][ \-]?\d{7}[ \-]?[A-Z](?![\w])", re.IGNORECASE)
+_DE_AUSWEIS = re.compile(r"[CFGHJKLMNPRTVWXYZ](?<![\w].)[CFGHJKLMNPRTVWXYZ0-9]{8}\d(?![\w])")
+_FR_NIR = re.compile(r"[1-478](?<![\w+].) ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w])", re.IGNORECASE)
+_ES_DNI = re.compile(r"\d(?<![\w+].)\d{7}[ \-]?[A-Z](?![\w])", re.IGNORECASE)
+_ES_NIE = re.compile(r"(?-i:[XYZxyz])(?<![\w].)[ \-]?\d{7}[ \-]?[A-Z](?![\w])", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\w+#/.,\-])(?:\+|\b00)?[ \t]?(?:\(\s?\+?\d{1,4}\s?\)[ \t]?)?\d(?:[ \t\u00a0().\-/]{0,2}\d){5,16}(?![\w])")
 _DATEISH = re.compile(r"^\s*(?:\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}|\d{4}[./\-]\d{1,2}[./\-]\d{1,2})\s*$")
 # Card networks: IIN prefix and the lengths that network issues (Luhn on top).
@@ -232,9 +241,10 @@ _LT_ENDINGS = ("iaus", "iui", "ams", "ai", "as", "is", "ys", "us", "ius", "ės",
                "ui", "u", "o", "e", "ė", "a", "y")
 
 
-_DIGIT = re.compile(r"\d")
+_DIGIT_RUN = re.compile(r"\d+")
 
 
+@lru_cache(maxsize=256)
 def _region_hint(locale: Optional[str]) -> tuple[str, ...]:
     if not locale:
         return ALL_REGIONS
@@ -283,20 +293,22 @@ def _ausweis_valid(code: str) -> bool:
     return sum(v * (7, 3, 1)[i % 3] for i, v in enumerate(values)) % 10 == int(code[9])
 
 
-# (pattern, checksum, fewest digits a match of the pattern contains)
+# (pattern, checksum, fewest digits a match of the pattern contains, longest
+# run of consecutive digits a match contains at least: ``\d{10}`` after a digit
+# is a run of 11, ``\d{8}`` one of 8; 1 where spaces may split every group)
 _NATIONAL_ID_CHECKS = (
-    (_LT_ASMENS, _lt_asmens.is_valid, 11),
-    (_DE_IDNR, _de_idnr.is_valid, 11),
-    (_DE_AUSWEIS, _ausweis_valid, 1),
-    (_FR_NIR, _fr_nir.is_valid, 14),
-    (_ES_DNI, _es_dni.is_valid, 8),
-    (_ES_NIE, _es_nie.is_valid, 7),
+    (_LT_ASMENS, _lt_asmens.is_valid, 11, 11),
+    (_DE_IDNR, _de_idnr.is_valid, 11, 3),
+    (_DE_AUSWEIS, _ausweis_valid, 1, 1),
+    (_FR_NIR, _fr_nir.is_valid, 14, 1),
+    (_ES_DNI, _es_dni.is_valid, 8, 8),
+    (_ES_NIE, _es_nie.is_valid, 7, 7),
 )
 
 
-def _national_ids(text: str, out: list[PiiFinding], digits: int = 1 << 30) -> None:
-    for pattern, is_valid, min_digits in _NATIONAL_ID_CHECKS:
-        if digits < min_digits:
+def _national_ids(text: str, out: list[PiiFinding], digits: int = 1 << 30, longest_run: int = 1 << 30) -> None:
+    for pattern, is_valid, min_digits, min_run in _NATIONAL_ID_CHECKS:
+        if digits < min_digits or longest_run < min_run:
             continue
         for m in pattern.finditer(text):
             if is_valid(m.group()):
@@ -387,10 +399,10 @@ def _dates_of_birth(text: str, out: list[PiiFinding], today: dt.date) -> None:
                 out.append(PiiFinding(PiiKind.DATE_OF_BIRTH, m.start(), m.end()))
 
 
-def _postcodes(text: str, out: list[PiiFinding], digits: int = 1 << 30) -> None:
+def _postcodes(text: str, out: list[PiiFinding], digits: int = 1 << 30, longest_run: int = 1 << 30) -> None:
     for m in _UK_POSTCODE.finditer(text):
         out.append(PiiFinding(PiiKind.POSTCODE, m.start(), m.end()))
-    if digits < 5:  # LT-NNNNN and the five-digit codes
+    if digits < 5 or longest_run < 5:  # LT-NNNNN and the five-digit codes: five digits in a row
         return
     if "LT" in text:
         for m in _LT_POSTCODE.finditer(text):
@@ -617,19 +629,23 @@ def detect(
         _emails(text, out)
     # Every number-shaped kind needs decimal digits (``\d``), most of them
     # several: a detector runs only when the text has as many digits as the
-    # shortest match of its pattern holds.
-    digits = len(_DIGIT.findall(text))
-    if digits:
+    # shortest match of its pattern holds (and, for patterns that need digits
+    # in a row, as long a run of consecutive digits).
+    runs = _DIGIT_RUN.findall(text)
+    if runs:
+        lengths = list(map(len, runs))
+        digits = sum(lengths)
+        longest = max(lengths)
         if digits >= 2:
             _ibans(text, out)
         if digits >= 12:
             _cards(text, out)
-        _national_ids(text, out, digits)
+        _national_ids(text, out, digits, longest)
         if digits >= 7:
             _phones(text, _region_hint(locale), out)
         if digits >= 4:
             _dates_of_birth(text, out, today or dt.date.today())
-        _postcodes(text, out, digits)
+        _postcodes(text, out, digits, longest)
     names = tuple(n for n in known_names if n)
     _names(text, names, locale, out)
     return _resolve(out)

@@ -257,16 +257,29 @@ def run(tickets: int = 5000, progress: Callable[[str], None] = print) -> dict:
     for ticket in warm_up:  # warm the shared caches (regexes, parsers); these customers are not measured again
         normaliser.normalise(ticket.record)
     progress(f"normalising + redacting {tickets} tickets, each from a new customer ...")
-    started = time.process_time()
-    results = [normaliser.normalise(record) for record in records]
-    normalise_seconds = time.process_time() - started
-
-    name_findings = [sum(f.count for f in r.event.conversation.redactions if f.kind == "NAME") for r in results]
+    # Each result is reduced to a few facts and dropped, as the service drops it once emitted:
+    # keeping 5,000 results alive made the garbage collector walk a growing heap, which added
+    # ~0.07-0.11 ms per ticket that the service never pays. Only normalise() is timed.
+    normalise_seconds = 0.0
+    customer_keys: set[str] = set()
+    name_findings: list[int] = []
+    redactions = 0
+    texts: list[str] = []
+    for record in records:
+        started = time.process_time()
+        result = normaliser.normalise(record)
+        normalise_seconds += time.process_time() - started
+        conversation = result.event.conversation
+        customer_keys.add(result.customer_key)
+        name_findings.append(sum(f.count for f in conversation.redactions if f.kind == "NAME"))
+        redactions += sum(f.count for f in conversation.redactions)
+        texts.append(conversation.latest_customer_text())
+        del result, conversation
     facts = {
         **describe(measured),
-        "distinct_customers": len({r.customer_key for r in results}),
+        "distinct_customers": len(customer_keys),
         "tickets_with_name_redacted": sum(1 for n in name_findings if n),
-        "redactions_per_ticket": round(sum(f.count for r in results for f in r.event.conversation.redactions) / tickets, 2),
+        "redactions_per_ticket": round(redactions / tickets, 2),
     }
 
     from services.ingest.locale_detection import LocaleDetector
@@ -274,7 +287,6 @@ def run(tickets: int = 5000, progress: Callable[[str], None] = print) -> dict:
     detector = LocaleDetector()
     loaded = time.process_time()
     detector.warm_up()
-    texts = [r.event.conversation.latest_customer_text() for r in results]
     for text in texts[:20]:
         detector.detect(text)  # lingua loads each language model on first use
     load_seconds = time.process_time() - loaded

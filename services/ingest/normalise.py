@@ -67,8 +67,16 @@ class Normalised:
     locale: LocaleGuess
 
 
+_NAMESPACE_BYTES = CONVERSATION_NAMESPACE.bytes
+
+
 def conversation_id(tenant: str, source: str, external_id: str) -> str:
-    return str(uuid.uuid5(CONVERSATION_NAMESPACE, f"{tenant}/{source}/{external_id}"))
+    """``str(uuid.uuid5(CONVERSATION_NAMESPACE, "tenant/source/external id"))``, without the ``UUID`` object."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{tenant}/{source}/{external_id}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)

@@ -28,6 +28,18 @@ _reply_constants.MAIL_LANGUAGES.setdefault(
     },
 )
 
+# mail-parser-reply builds its three patterns (reply headers, disclaimers,
+# signatures) from the language table on every ``EmailMessage`` (string joins,
+# then ``re.compile``, ~0.03 ms per message). The languages and options are the
+# same for every call here, so build them once and hand them to each message:
+# the same pattern objects it would have built.
+_TEMPLATE = EmailMessage(text="", languages=list(LANGUAGES), keep_hyphen_lists=True)
+_PATTERNS = {
+    "_header_regex": _TEMPLATE.HEADER_REGEX,
+    "_disclaimers_regex": _TEMPLATE.DISCLAIMERS_REGEX,
+    "_signature_regex": _TEMPLATE.SIGNATURE_REGEX,
+}
+
 _QUOTED_LINE = re.compile(r"^[ \t]*>")
 _SIG_SEPARATOR = re.compile(r"^-- ?$", re.MULTILINE)
 
@@ -39,7 +51,7 @@ def strip_reply(text: str) -> str:
     separator = _SIG_SEPARATOR.search(text)
     if separator:  # RFC 3676 signature delimiter: everything after it is signature
         text = text[: separator.start()]
-    message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+    message = EmailMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_PATTERNS).read()
     body = message.replies[0].body if message.replies else text
     if not body.strip():
         # Only a quote and a signature: keep the full reply rather than nothing.

@@ -55,6 +55,10 @@ def _header(message: Message, name: str) -> Optional[str]:
     raw = message.get(name)
     if raw is None:
         return None
+    if type(raw) is str and "=?" not in raw:
+        # No encoded word: decode_header() hands the string back as one chunk and
+        # make_header() renders that chunk unchanged, so skip both.
+        return raw.strip()
     if isinstance(raw, email.header.Header):
         # compat32 hands back unencoded 8-bit header bytes as "unknown-8bit"; mail clients send
         # UTF-8 there (RFC 6532). Decode them, then let encoded words be decoded as usual.

@@ -99,3 +99,44 @@ def test_random_character_soup():
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         same(text, rng.choice(LOCALES), rng.choice(NAMES))
+
+
+# The scans as they were written before the lookbehind moved behind the first class.
+_LEADING_LOOKBEHIND = {
+    "_CARD": re.compile(r"(?<![\w\-])[2-6]\d{2,3}(?:[ \-]?\d){9,15}(?![\w])"),
+    "_LT_ASMENS": re.compile(r"(?<![\w+])[1-6]\d{10}(?![\w])"),
+    "_DE_AUSWEIS": re.compile(r"(?<![\w])[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\d(?![\w])"),
+    "_FR_NIR": re.compile(r"(?<![\w+])[1-478] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w])",
+                          re.IGNORECASE),
+    "_ES_DNI": re.compile(r"(?<![\w+])\d{8}[ \-]?[A-Z](?![\w])", re.IGNORECASE),
+    "_IBAN": re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ \-]?[A-Z0-9]){11,30}(?![\w])", re.IGNORECASE),
+    "_ES_NIE": re.compile(r"(?<![\w])[XYZ][ \-]?\d{7}[ \-]?[A-Z](?![\w])", re.IGNORECASE),
+}
+
+
+def test_spelled_out_first_classes_are_what_ignorecase_matches():
+    for ignorecase, spelled in ((r"[A-Z]", r"[A-Za-z\u0130\u0131\u017f\u212a]"), (r"[XYZ]", r"[XYZxyz]")):
+        every = [chr(c) for c in range(0x110000)]
+        assert [c for c in every if re.fullmatch(ignorecase, c, re.IGNORECASE)] == [c for c in every if re.fullmatch(spelled, c)]
+
+
+def test_lookbehind_after_the_first_class_matches_the_same_spans():
+    rng = random.Random(23)
+    alphabet = "0123456789012345678901234567890123456789 -+_\n.ABCFGXYZabxzéİıſK٣²LTDE"
+    texts = ["", "1", "12345678Z", "x12345678Z", "+12345678Z", "_38703181745", "38703181745", "-4111111111111111",
+             "T22000129", "éT22000129", "DE89 3704 0044 0532 0130 00", "xDE89370400440532013000", "de89370400440532013000",
+             "X1234567L", "ſX1234567L", "x 1234567 l", "İt89370400440532013000", "ıT60X0542811101000000123456", "2 95 10 99 126 111 93", "\n12345678z\n", "٣٨٧٠٣١٨١٧٤٥", "a\n38703181745"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(20000)]
+    for name, before in _LEADING_LOOKBEHIND.items():
+        after = getattr(pii, name)
+        for text in texts:
+            assert [m.span() for m in after.finditer(text)] == [m.span() for m in before.finditer(text)], (name, text)
+
+
+def test_digit_run_gates_at_their_thresholds():
+    # national ids / postcodes that need digits in a row, next to texts with as many digits split up
+    for text in ["3870318174 5", "38703181745", "1234567 8Z", "12345678Z", "X 123456 7L", "X1234567L", "1234 5 Berlin",
+                 "12345 Berlin", "LT-0110 3", "LT-01103", "12 345 678 901", "1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6"]:
+        for locale in LOCALES:
+            same(text, locale)
+            same(f"Nr. {text} 12", locale, ("Jonas Jonaitis",))
