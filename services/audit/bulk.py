@@ -92,22 +92,9 @@ _WRITE_LOCK = multiprocessing.get_context("fork").Lock()
 
 def stage_values(directory: str, values: list[bytes]) -> tuple[int, dict[str, int]]:
     """Decode ``values`` and append their rows to this process's staging file; (rows, skipped by reason)."""
-    from casetrail.codec import DecodeError
-    from services.audit.decoding import _get_codec
-    from services.audit.records import RecordError
+    from services.audit.decoding import decode_values
 
-    codec = _get_codec()
-    rows: list[tuple] = []
-    skipped: dict[str, int] = {}
-    for value in values:
-        try:
-            event_type, event = codec.decode_record(value)
-            rows.append(row_values(event_type, event))
-        except DecodeError as exc:
-            skipped[exc.reason_code] = skipped.get(exc.reason_code, 0) + 1
-        except (RecordError, KeyError, TypeError) as exc:
-            reason = type(exc).__name__
-            skipped[reason] = skipped.get(reason, 0) + 1
+    rows, skipped = decode_values(values, row_values)
     stage_rows(directory, rows)
     return len(rows), skipped
 

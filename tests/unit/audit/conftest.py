@@ -31,3 +31,18 @@ def sealed_conversation(keystore, tenant="acme-shop", customer="cust-jane", seed
     sealed = keystore.seal(tenant, customer, ORIGINAL_TEXT).model_dump()
     return synthetic.conversation_events(random.Random(seed), tenant, START, customer_id=customer, sealed=sealed,
                                          **kwargs)
+
+
+def erasure_event(key_id, tenant="acme-shop", customer="cust-jane"):
+    """The audited erasure of ``customer`` (its key already destroyed in the key store)."""
+    return ("PersonalDataErased", {
+        "event_id": "erase-p", "occurred_at": "2026-12-01T00:00:00.000Z", "producer": {"service": "audit", "version": "t"},
+        "tenant": tenant, "customer_id": customer, "key_id": key_id, "requested_by": "dpo", "reason": "",
+    })
+
+
+def log_with_erasure(keystore):
+    """900 synthetic events, one sealed conversation of cust-jane, then her erasure."""
+    log = list(synthetic.event_log(900, seed=4)) + sealed_conversation(keystore)
+    log.append(erasure_event(keystore.erase("acme-shop", "cust-jane")))
+    return log

@@ -8,20 +8,8 @@ import pytest
 
 from services.audit import bulk, synthetic
 from services.audit.store import AuditStore, row_values
-from tests.unit.audit.conftest import sealed_conversation
+from tests.unit.audit.conftest import log_with_erasure, sealed_conversation
 
-
-def _erasure(key_id):
-    return ("PersonalDataErased", {
-        "event_id": "erase-p", "occurred_at": "2026-12-01T00:00:00.000Z", "producer": {"service": "audit", "version": "t"},
-        "tenant": "acme-shop", "customer_id": "cust-jane", "key_id": key_id, "requested_by": "dpo", "reason": "",
-    })
-
-
-def _log(keystore):
-    log = list(synthetic.event_log(900, seed=4)) + sealed_conversation(keystore)
-    log.append(_erasure(keystore.erase("acme-shop", "cust-jane")))
-    return log
 
 
 def _shuffled(log):
@@ -75,7 +63,7 @@ def pool():
 
 def test_single_write_rebuild_equals_live_and_general_rebuild(tmp_path, keystore, pool, monkeypatch):
     monkeypatch.setattr("services.audit.bulk.BULK_BATCH", 50)  # many ranges, both workers writing
-    log = _log(keystore)
+    log = log_with_erasure(keystore)
     live = _live(tmp_path, log)
     general = _general(tmp_path, log)
     store, chains = _bulk(tmp_path, log, pool)
@@ -95,7 +83,7 @@ def test_a_changed_record_in_a_single_write_store_is_caught(tmp_path, keystore, 
 
     from services.audit.schema import events
 
-    store, _ = _bulk(tmp_path, _log(keystore), pool)
+    store, _ = _bulk(tmp_path, log_with_erasure(keystore), pool)
     with store.engine.begin() as connection:
         event_id = connection.execute(sa.select(events.c.event_id).where(events.c.seq == 1).limit(1)).scalar_one()
         connection.execute(events.update().where(events.c.event_id == event_id).values(prev_hash="0" * 64))
@@ -106,7 +94,7 @@ def test_a_changed_record_in_a_single_write_store_is_caught(tmp_path, keystore, 
 def test_different_records_under_one_event_id_fall_back_to_the_general_path(tmp_path, keystore, pool, monkeypatch,
                                                                              other_chain):
     monkeypatch.setattr("services.audit.bulk.BULK_BATCH", 50)
-    log = _log(keystore)
+    log = log_with_erasure(keystore)
     conversation_events = [(t, e) for t, e in log if e.get("conversation_id")]
     victim_type, victim = conversation_events[10]
     changed = copy.deepcopy(victim)

@@ -5,23 +5,10 @@ import random
 
 import sqlalchemy as sa
 
-from services.audit import synthetic
 from services.audit.schema import events
 from services.audit.store import AuditStore, _shareable, compute_chains, _fetch_range
-from tests.unit.audit.conftest import sealed_conversation
+from tests.unit.audit.conftest import log_with_erasure, sealed_conversation
 
-
-def _erasure(key_id):
-    return ("PersonalDataErased", {
-        "event_id": "erase-p", "occurred_at": "2026-12-01T00:00:00.000Z", "producer": {"service": "audit", "version": "t"},
-        "tenant": "acme-shop", "customer_id": "cust-jane", "key_id": key_id, "requested_by": "dpo", "reason": "",
-    })
-
-
-def _log(keystore):
-    log = list(synthetic.event_log(900, seed=4)) + sealed_conversation(keystore)
-    log.append(_erasure(keystore.erase("acme-shop", "cust-jane")))
-    return log
 
 
 def _bulk_store(tmp_path, name, log):
@@ -37,7 +24,7 @@ def _bulk_store(tmp_path, name, log):
 
 def test_rechain_all_in_worker_processes_gives_the_live_store(tmp_path, keystore, monkeypatch):
     monkeypatch.setattr("services.audit.store.RECHAIN_BATCH", 50)  # many ranges, several in flight at once
-    log = _log(keystore)
+    log = log_with_erasure(keystore)
     live = AuditStore(f"sqlite:///{tmp_path / 'live.sqlite'}")
     live.migrate()
     for i in range(0, len(log), 97):
@@ -58,7 +45,7 @@ def test_rechain_all_in_worker_processes_gives_the_live_store(tmp_path, keystore
 
 
 def test_a_second_rechain_writes_nothing(tmp_path, keystore):
-    store = _bulk_store(tmp_path, "a.sqlite", _log(keystore))
+    store = _bulk_store(tmp_path, "a.sqlite", log_with_erasure(keystore))
     store.rechain_all()
     with store.engine.connect() as connection:
         first, last = connection.execute(sa.select(sa.func.min(events.c.chain_key), sa.func.max(events.c.chain_key))).one()
