@@ -68,10 +68,12 @@ class CasetrailSettings(BaseSettings):
     max_payload_bytes: int = 1024 * 1024
     topic_prefix: str = ""  # lets tests and demos isolate themselves on a shared cluster
     create_topics: bool = True  # services apply casetrail.topics at start; off where operators own topics
-    # How long a service's fetch may wait at the broker for data. Faust fixes 1,500 ms; while a fetch
+    # How long a service's fetch may wait at the broker for data (Faust fixes 1,500 ms). While a fetch
     # waits, partitions left out of it (their previous records were still being processed) are not
-    # fetched again, so a busy service added up to 1.5 s per hop. Lower: more idle fetches.
-    fetch_max_wait_ms: int = Field(default=100, ge=1, le=30_000)
+    # fetched again, so a busy service adds up to this much per hop. 100 ms doubled the pipeline's
+    # sustained rate (docs/benchmarks.md), but restart tests stalled twice with it, unexplained:
+    # opt-in until that is understood.
+    fetch_max_wait_ms: int = Field(default=1500, ge=1, le=30_000)
 
     def registry_config(self) -> dict[str, str]:
         if self.schema_registry_basic_auth is None:

@@ -481,7 +481,7 @@ def _make_producer_idempotent(app: faust.App) -> None:
 
 
 def _bound_fetch_wait(app: faust.App, max_wait_ms: int) -> None:
-    """Use ``max_wait_ms`` instead of Faust's fixed 1,500 ms fetch wait (see ``fetch_max_wait_ms``).
+    """Use ``max_wait_ms`` as the fetch wait Faust fixes at 1,500 ms (see ``fetch_max_wait_ms``).
 
     aiokafka leaves a partition whose fetched records are still being processed out of the
     next fetch request, and sends no other fetch to that broker while one is in flight; a

@@ -20,9 +20,9 @@ def _worker_consumer(settings: CasetrailSettings):
     return asyncio.run(build())
 
 
-def test_fetch_wait_replaces_fausts_fixed_one_and_a_half_seconds():
-    assert _worker_consumer(CasetrailSettings()) == 100
-    assert _worker_consumer(CasetrailSettings(fetch_max_wait_ms=42)) == 42
+def test_fetch_wait_defaults_to_fausts_and_can_be_lowered():
+    assert _worker_consumer(CasetrailSettings()) == 1500
+    assert _worker_consumer(CasetrailSettings(fetch_max_wait_ms=100)) == 100
 
 
 def test_fetch_wait_from_the_environment(monkeypatch):
