@@ -51,6 +51,7 @@ log = logging.getLogger("casetrail.runtime")
 DEFAULT_PORTS = {"ingest": 8101, "triage": 8102, "drafter": 8103, "verifier": 8104, "router": 8105, "audit": 8106}
 EVENT_TYPE_HEADER = "casetrail-event-type"
 MAX_BACKOFF_SECONDS = 30.0
+FAUST_FETCH_MAX_WAIT_MS = 1500  # fixed in faust.transport.drivers.aiokafka
 
 
 class RetryableError(Exception):
@@ -209,7 +210,8 @@ class Service:
             version=1,
         )
         _make_producer_idempotent(app)
-        _bound_fetch_wait(app, self.config.fetch_max_wait_ms)
+        if self.config.fetch_max_wait_ms != FAUST_FETCH_MAX_WAIT_MS:  # Faust's own classes unless asked otherwise
+            _bound_fetch_wait(app, self.config.fetch_max_wait_ms)
 
         @app.page("/metrics")
         async def metrics_page(web, request):  # noqa: ARG001 - Faust view signature
