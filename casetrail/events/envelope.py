@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import types
 import typing
 import uuid
@@ -21,7 +22,15 @@ NAMESPACE = "io.casetrail.events"
 
 
 def new_event_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID string: ``str(uuid.uuid4())`` without the ``UUID`` object.
+
+    Every event gets one, so it is built straight from the 16 random bytes.
+    """
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def utc_now() -> dt.datetime:
@@ -30,12 +39,17 @@ def utc_now() -> dt.datetime:
     return to_avro_timestamp(dt.datetime.now(dt.timezone.utc))
 
 
+_UTC = dt.timezone.utc
+
+
 def to_avro_timestamp(value: dt.datetime) -> dt.datetime:
     """UTC, millisecond precision: what Avro ``timestamp-millis`` can carry.
 
     Naive datetimes are taken as UTC. Normalising on construction means an
     event equals itself after an encode/decode round trip.
     """
+    if value.tzinfo is _UTC and not value.microsecond % 1000:
+        return value  # already normalised (most values: pydantic re-runs this on nested records)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     else:
@@ -55,7 +69,9 @@ class AvroRecord(AvroBaseModel):
         for name in _datetime_fields(type(self)):
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, to_avro_timestamp(value))  # frozen: set once, here
+                normalised = to_avro_timestamp(value)
+                if normalised is not value:
+                    object.__setattr__(self, name, normalised)  # frozen: set once, here
         return self
 
 
