@@ -87,6 +87,9 @@ _DEFAULT_STYLE = _style_of(DEFAULT_HTML_ELEMENT)
 _STYLES = {tag: _style_of(element) for tag, element in _CONFIG.css.items()}
 
 
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
 class _SimpleCanvas:
     """inscriptis' Canvas and Block for ``white-space: normal`` text, without prefixes and annotations."""
 
@@ -99,18 +102,18 @@ class _SimpleCanvas:
         self.margin = 1000
 
     def merge(self, text: str) -> None:  # Block.merge_normal_text
-        normalized = []
-        collapsable = self.collapsable
-        for ch in text:
-            if not ch.isspace():
-                normalized.append(ch)
-                collapsable = False
-            elif not collapsable:
-                normalized.append(" ")
-                collapsable = True
-        self.collapsable = collapsable
-        if normalized:
-            self.content += unescape("".join(normalized))
+        # inscriptis walks the text a character at a time: each whitespace run
+        # becomes one space, dropped where the block is still "collapsable" (at
+        # its start or after a space). ``\s`` is ``str.isspace`` for str patterns.
+        normalized = _WHITESPACE_RUN.sub(" ", text)
+        if not normalized:
+            return
+        if self.collapsable and normalized[0] == " ":
+            normalized = normalized[1:]
+            if not normalized:
+                return
+        self.collapsable = normalized[-1] == " "
+        self.content += unescape(normalized)
 
     def flush(self) -> bool:  # Canvas.flush_inline
         if self.collapsable and self.content.endswith(" "):
@@ -190,11 +193,16 @@ def _render_simple(document) -> str:
     return canvas.text()
 
 
+def _drop_quotes(document) -> None:
+    """Remove quoted history (and head/script/style) from the tree, keeping the tails."""
+    for element in _QUOTE_XPATH(document):
+        if element.getparent() is not None:
+            element.drop_tree()
+
+
 def _render_full(document, drop_quotes: bool) -> str:
     if drop_quotes:
-        for element in _QUOTE_XPATH(document):
-            if element.getparent() is not None:
-                element.drop_tree()
+        _drop_quotes(document)
     return Inscriptis(document, _CONFIG).get_text()
 
 
@@ -232,7 +240,18 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
     try:
         text = _render_simple(document)
     except _FullPath:
-        text = _render_full(document, drop_quotes)
+        text = None
+        if drop_quotes and _QUOTE_XPATH(document):
+            # A reply's quoted history (or a <head>) is often all that kept it off the
+            # fast path: drop it as the full path would, then try the fast path again
+            # on what is left - both render the same tree to the same text.
+            _drop_quotes(document)
+            try:
+                text = _render_simple(document)
+            except _FullPath:
+                pass
+        if text is None:
+            text = _render_full(document, drop_quotes=False)
     return tidy(text)
 
 

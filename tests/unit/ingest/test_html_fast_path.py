@@ -83,3 +83,33 @@ def test_quotes_lists_and_styles_take_the_full_path(html):
     with pytest.raises(html_text._FullPath):
         html_text._render_simple(lxml.html.document_fromstring(html))
     assert html_text.html_to_text(html) == full_path(html)
+
+
+def test_replies_with_quotes_dropped_equal_the_full_path():
+    # Quoted history sends a document off the fast path; once dropped, what is left may
+    # take it. Either way html_to_text must give what lxml + inscriptis give.
+    rng = random.Random(4)
+    quotes = ['<blockquote type="cite">{}</blockquote>', '<div class="gmail_quote">{}</div>', '<div id="appendonsend">{}</div>',
+              '<div class="yahoo_quoted">{}</div>', "<head><title>{}</title><style>p {{}}</style></head>", "<script>{}</script>"]
+    retried = 0
+    for _ in range(3000):
+        parts = [fragment(rng) for _ in range(rng.randint(1, 3))]
+        for _ in range(rng.randint(1, 2)):
+            parts.insert(rng.randrange(len(parts) + 1), rng.choice(quotes).format(fragment(rng)) + rng.choice(TEXT + WORDS))
+        html = "".join(parts)
+        try:
+            expected = full_path(html)
+        except (Rejected, lxml.etree.ParserError, ValueError):
+            continue
+        document = lxml.html.document_fromstring(html)
+        try:
+            html_text._render_simple(document)
+        except html_text._FullPath:
+            html_text._drop_quotes(document)
+            try:
+                html_text._render_simple(document)
+                retried += 1
+            except html_text._FullPath:
+                pass
+        assert html_text.html_to_text(html) == expected, html
+    assert retried > 500  # the retry does take the fast path
