@@ -140,3 +140,70 @@ def test_digit_run_gates_at_their_thresholds():
         for locale in LOCALES:
             same(text, locale)
             same(f"Nr. {text} 12", locale, ("Jonas Jonaitis",))
+
+
+def _cue_texts(rng: random.Random, count: int) -> list[str]:
+    """Texts dense in cue words, in every casing, with case-folding look-alikes and overlaps."""
+    fragments = CUE_WORDS + ["I am", "i'm", "İ am", "ı'm", "ſincerely", "ſaludos", "thank", "than", "nom :", "name",
+                             "Anna", "Berg", "Jonas", "Žydrūnė", ",", ".", "!", "\n", " ", "\t", "  ", "x", "_", "é",
+                             "ΣΑΣ", "grüße", "GRÜSSE", "grüẞe", "K", "ačiū", "AČIŪ", "mano vardas yra", "lg", "LG,\n"]
+    texts = []
+    for _ in range(count):
+        parts = [rng.choice(fragments) for _ in range(rng.randint(1, 12))]
+        parts = [p.upper() if rng.random() < 0.2 else p.swapcase() if rng.random() < 0.1 else p for p in parts]
+        texts.append("".join(p + rng.choice(["", " ", "\n", " ", ", "]) for p in parts))
+    return texts
+
+
+def test_cue_prefilter_finds_exactly_what_finditer_finds():
+    # The case-key prefilter may only skip positions where the cue cannot match.
+    rng = random.Random(5)
+    texts = _cue_texts(rng, 20000) + [w for w in CUE_WORDS] + ["ſincerely,\nAnna", "İ am Anna Berg", "ı'm Anna Berg"]
+    found = 0
+    for text in texts:
+        keys = pii._case_keys(text)
+        for cue, prefilter, _ in pii._CUE_SCANS:
+            expected = [m.span() for m in cue.finditer(text)]
+            assert [m.span() for m in pii._cue_matches(text, keys, cue, prefilter)] == expected, (text, cue.pattern)
+            found += len(expected)
+    assert found > 5000  # the texts do exercise the cues
+
+
+def test_cue_prefilter_is_looser_than_the_cue_at_every_position():
+    rng = random.Random(6)
+    for text in _cue_texts(rng, 3000):
+        keys = pii._case_keys(text)
+        for cue, prefilter, _ in pii._CUE_SCANS:
+            for position in range(len(text)):
+                if cue.match(text, position):
+                    assert prefilter.match(keys, position), (text, position, cue.pattern)
+
+
+def test_cue_prefilter_keeps_uncased_classes_and_drops_lookarounds():
+    closing = pii._CUE_SCANS[2][1].pattern
+    assert "[ \\t]*[,.!]?[ \\t]*\\n[ \\t]*" in closing
+    weak = pii._CUE_SCANS[1][1].pattern
+    assert "\\b" not in weak and "(?=" not in weak and "i\\s+am" in weak
+
+
+def test_phone_candidates_inside_stronger_findings_are_not_parsed(monkeypatch):
+    parsed = []
+    real_parse = pii.phonenumbers.parse
+    monkeypatch.setattr(pii.phonenumbers, "parse", lambda number, region=None: parsed.append(number) or real_parse(number, region))
+    # An asmens kodas is phone-shaped (11 digits); the national id holds its span, so no phone check is needed.
+    assert [f.kind for f in pii.detect("Mano asmens kodas 38703181745.", "en")] == [pii.PiiKind.NATIONAL_ID]
+    assert parsed == []
+    # A phone candidate nothing stronger overlaps is still checked, once per region tried.
+    assert [f.kind for f in pii.detect("Call 030 1234567 or 38703181745", "de")] == [pii.PiiKind.PHONE, pii.PiiKind.NATIONAL_ID]
+    assert parsed == ["030 1234567"]
+
+
+def test_lazy_phone_checks_agree_with_the_reference_on_mixed_numbers():
+    rng = random.Random(13)
+    pieces = ["38703181745", "+370 612 34567", "8 612 34567", "030 1234567", "06 12 34 56 78", "+49 30 901820",
+              "DE89 3704 0044 0532 0130 00", "LT12 1000 0111 0100 1000", "4111 1111 1111 1111", "X1234567L",
+              "12345678Z", "2 95 10 99 126 111 93", "11/08/1909", "PLZ 10115", "jonas.38703181745@example.lt",
+              "0301234567@x.de", "(+49) 30 901820", "12345", "ES-88231", "Jonas Jonaitis", "tel.", "+", "-", " ", "\n", "00"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", ", ", "\n", "-"]) for _ in range(rng.randint(1, 6)))
+        same(text, rng.choice(LOCALES), rng.choice(NAMES))
