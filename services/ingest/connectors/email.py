@@ -93,9 +93,10 @@ def _text_of(part: Message) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def _is_attachment(part: Message) -> bool:
+def _is_attachment(part: Message, content_type: str) -> bool:
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-    return disposition == "attachment" or (bool(part.get_filename()) and part.get_content_maintype() != "text")
+    # content_type.split("/")[0] is what get_content_maintype() returns
+    return disposition == "attachment" or (bool(part.get_filename()) and content_type.split("/")[0] != "text")
 
 
 def _parts(message: Message) -> tuple[Optional[Message], Optional[Message], list[Message]]:
@@ -105,11 +106,12 @@ def _parts(message: Message) -> tuple[Optional[Message], Optional[Message], list
     for part in message.walk():
         if part.is_multipart():
             continue
-        if _is_attachment(part):
+        content_type = part.get_content_type()  # parsed once per part, not once per question
+        if _is_attachment(part, content_type):
             files.append(part)
-        elif part.get_content_type() == "text/plain" and plain is None:
+        elif content_type == "text/plain" and plain is None:
             plain = part
-        elif part.get_content_type() == "text/html" and html is None:
+        elif content_type == "text/html" and html is None:
             html = part
     return plain, html, files
 

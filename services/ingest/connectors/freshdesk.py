@@ -18,7 +18,8 @@ Accepted shapes (Freshdesk API v2 reference):
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from casetrail.events.conversation import AuthorRole
 from services.ingest.connectors.base import (

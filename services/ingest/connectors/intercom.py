@@ -13,7 +13,8 @@ A bare Conversation object (REST API) is accepted too.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from casetrail.events.conversation import AuthorRole
 from services.ingest.connectors.base import (

@@ -13,7 +13,8 @@ Record times are UTC as the Table API returns them.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from casetrail.events.conversation import AuthorRole
 from services.ingest.connectors.base import (

@@ -16,7 +16,8 @@ Accepted shapes (field names from the Zendesk API reference):
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from casetrail.events.conversation import AuthorRole
 from services.ingest.connectors.base import (

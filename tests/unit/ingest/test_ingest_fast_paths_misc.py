@@ -46,3 +46,95 @@ def test_reply_patterns_built_once_are_the_library_s_own():
         built = getattr(fresh, name)
         shared = reply_stripping._PATTERNS[attribute]
         assert (shared.pattern, shared.flags) == (built.pattern, built.flags)
+
+
+def test_whitespace_class_is_str_isspace():
+    import re
+
+    for code in range(0x110000):
+        ch = chr(code)
+        assert (re.fullmatch(r"\s", ch) is not None) == ch.isspace(), hex(code)
+
+
+def _merge_by_character(canvas, text):  # inscriptis' Block.merge_normal_text, as the fast renderer had it
+    from html import unescape
+
+    normalized = []
+    collapsable = canvas.collapsable
+    for ch in text:
+        if not ch.isspace():
+            normalized.append(ch)
+            collapsable = False
+        elif not collapsable:
+            normalized.append(" ")
+            collapsable = True
+    canvas.collapsable = collapsable
+    if normalized:
+        canvas.content += unescape("".join(normalized))
+
+
+def test_canvas_merge_equals_the_character_walk():
+    from services.ingest.html_text import _SimpleCanvas
+
+    rng = random.Random(9)
+    alphabet = ["a", "é", " ", "  ", "\n", "\t", "\u00a0", "\u2003", "\u3000", "\x1c", "&amp;", "&nbsp;", "&", ";", "x y"]
+    for _ in range(20000):
+        fast, slow = _SimpleCanvas(), _SimpleCanvas()
+        for _ in range(rng.randint(1, 5)):
+            if rng.random() < 0.2:
+                fast.flush(), slow.flush()
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+            fast.merge(text)
+            _merge_by_character(slow, text)
+            assert (fast.content, fast.collapsable) == (slow.content, slow.collapsable), text
+
+
+def _typed(value):
+    """``value`` with every number tagged by its type (1 == 1.0 == True would hide a difference)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, repr(value))
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> str:
+    kind = rng.random()
+    if depth < 4 and kind < 0.25:
+        return "{" + ",".join(f'"{rng.choice(["a", "id", "é", "a"])}":{_random_json(rng, depth + 1)}'
+                              for _ in range(rng.randint(0, 4))) + "}"
+    if depth < 4 and kind < 0.4:
+        return "[" + ",".join(_random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))) + "]"
+    if kind < 0.55:
+        return str(rng.choice([0, -1, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**63, 2**64, 10**18, -(10**18)])
+                   + rng.randint(-3, 3))
+    if kind < 0.7:
+        return repr(rng.uniform(-1e6, 1e6)) if rng.random() < 0.5 else f"{rng.random()}e{rng.randint(-330, 330)}"
+    if kind < 0.75:
+        return rng.choice(["true", "false", "null", "-0", "-0.0", "1E2", "1e-7", "0.1000000000000000055511151231257827"])
+    pieces = ["a", "é", "Ž", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\\\", '\\"', "\\/", "😀", "\\u0000", " "]
+    return '"' + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) + '"'
+
+
+def test_json_loading_equals_the_standard_library():
+    import json
+
+    import pytest
+
+    from services.ingest.connectors.base import load_json
+    from services.ingest.rejections import Rejected
+
+    rng = random.Random(12)
+    for _ in range(20000):
+        payload = _random_json(rng).encode()
+        assert _typed(load_json(payload)) == _typed(json.loads(payload)), payload
+    # What orjson refuses or reads differently and json decides: same objects, same errors.
+    for payload in [b"NaN", b"[Infinity]", b"1e400", b'"\\ud800"', b"\xef\xbb\xbf{}", b"123456789012345678901234567890",
+                    b'{"id": -9223372036854775809}', b'{"a":1,"a":2}']:
+        assert _typed(load_json(payload)) == _typed(json.loads(payload)), payload
+    for payload, message in [(b"{", "Expecting property name enclosed in double quotes at line 1 column 2"),
+                             (b'{"a": 1,}', "Expecting property name enclosed in double quotes at line 1 column 9"),
+                             (b"[" * 100000, "nests too deeply")]:
+        with pytest.raises(Rejected) as refused:
+            load_json(payload)
+        assert message in str(refused.value), refused.value
