@@ -108,7 +108,7 @@ _IBAN = re.compile(r"(?-i:[A-Za-z\u0130\u0131\u017f\u212a])(?<![\w].)[A-Z]\d{2}(
                    re.IGNORECASE)
 _CARD = re.compile(r"[2-6](?<![\w\-].)\d{2,3}(?:[ \-]?\d){9,15}(?![\w])")
 _LT_ASMENS = re.compile(r"[1-6](?<![\w+].)\d{10}(?![\w])")
-_DE_IDNR = re.compile(r"(?<![\w+])[1-9]\d(?: ?\d{3}){3}(?![\w])")
+_DE_IDNR = re.compile(r"[1-9](?<![\w+].)\d(?: ?\d{3}){3}(?![\w])")
 _DE_AUSWEIS = re.compile(r"[CFGHJKLMNPRTVWXYZ](?<![\w].)[CFGHJKLMNPRTVWXYZ0-9]{8}\d(?![\w])")
 _FR_NIR = re.compile(r"[1-478](?<![\w+].) ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?![\w])", re.IGNORECASE)
 _ES_DNI = re.compile(r"\d(?<![\w+].)\d{7}[ \-]?[A-Z](?![\w])", re.IGNORECASE)
@@ -151,15 +151,15 @@ _MONTHS = {
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 _DATE_PATTERNS = (
     # 11/08/1909, 11.08.1909, 11-08-1909 (day first or month first: both are dates)
-    (re.compile(r"(?<![\w./-])(\d{1,2})[./-](\d{1,2})[./-]((?:19|20)\d{2})(?![\w/-])"), "dmy"),
+    (re.compile(r"(\d(?<![\w./-].)\d?)[./-](\d{1,2})[./-]((?:19|20)\d{2})(?![\w/-])"), "dmy"),
     # 1909-08-11, 1909.08.11, 1909/08/11
-    (re.compile(r"(?<![\w./-])((?:19|20)\d{2})[./-](\d{1,2})[./-](\d{1,2})(?![\w/-]|\.\d)"), "ymd"),
+    (re.compile(r"((?:1(?<![\w./-].)9|2(?<![\w./-].)0)\d{2})[./-](\d{1,2})[./-](\d{1,2})(?![\w/-]|\.\d)"), "ymd"),
     # 11 August 1909, 11. August 1909, 11 de agosto de 1909, 11 août 1909, 11th of August 1909
-    (re.compile(rf"(?<![\w])(\d{{1,2}})(?:st|nd|rd|th|er|\.|º)?\s+(?:of\s+|de\s+)?({_MONTH_ALT})\.?,?\s+(?:de\s+|del\s+)?((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE), "d_m_y"),
+    (re.compile(rf"(\d(?<![\w].)\d?)(?:st|nd|rd|th|er|\.|º)?\s+(?:of\s+|de\s+)?({_MONTH_ALT})\.?,?\s+(?:de\s+|del\s+)?((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE), "d_m_y"),
     # August 11, 1909
     (re.compile(rf"(?<![\w])({_MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE), "m_d_y"),
     # 1909 m. rugpjūčio 11 d.
-    (re.compile(rf"(?<![\w])((?:19|20)\d{{2}})\s*m\.?\s+({_MONTH_ALT})\s+(\d{{1,2}})(?:\s*d\.?)?(?![\w])", re.IGNORECASE), "y_m_d"),
+    (re.compile(rf"((?:1(?<![\w].)9|2(?<![\w].)0)\d{{2}})\s*m\.?\s+({_MONTH_ALT})\s+(\d{{1,2}})(?:\s*d\.?)?(?![\w])", re.IGNORECASE), "y_m_d"),
 )
 _BIRTH_CUE = re.compile(
     r"(?:date\s+of\s+birth|birth\s*date|birthday|d\.?\s?o\.?\s?b\.?|born(?:\s+on)?|"
@@ -169,7 +169,7 @@ _BIRTH_CUE = re.compile(
     r"gimimo\s+data|gim(?:ęs|usi|ė)|gimimo\s+diena)",
     re.IGNORECASE,
 )
-_UK_POSTCODE = re.compile(r"(?<![\w])(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w])")
+_UK_POSTCODE = re.compile(r"[A-Z](?<![\w].)(?:(?<=G)IR ?0AA|[A-Z]?\d[A-Z\d]? ?\d[A-Z]{2})(?![\w])")
 _LT_POSTCODE = re.compile(r"(?<![\w])LT-?\d{5}(?![\w])")
 _FIVE_DIGIT_POSTCODE = re.compile(r"(?<![\w\-])(?<!\d[.,])(?:[A-Z]-)?\d{5}(?![\w\-]|[.,]\d|\s*(?:€|\$|£|EUR|USD|GBP|eur|euro))")
 _POSTCODE_CUE = re.compile(
@@ -373,7 +373,11 @@ def _valid_date(year: int, month: int, day: int) -> Optional[dt.date]:
         return None
 
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_YEAR = re.compile(r"(?:1(?<!\d.)9|2(?<!\d.)0)\d{2}(?!\d)")
+
+
+# What every "August 11, 1909" match holds after its month name: a day, then the year.
+_DAY_BEFORE_YEAR = re.compile(r"\d(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}(?![\w])", re.IGNORECASE)
 
 
 def _dates_of_birth(text: str, out: list[PiiFinding], today: dt.date) -> None:
@@ -381,6 +385,8 @@ def _dates_of_birth(text: str, out: list[PiiFinding], today: dt.date) -> None:
         return
     cutoff_year = today.year - 16
     for pattern, order in _DATE_PATTERNS:
+        if order == "m_d_y" and not _DAY_BEFORE_YEAR.search(text):
+            continue  # its month alternation is tried at every position: look for the day and year first
         for m in pattern.finditer(text):
             a, b, c = m.group(1), m.group(2), m.group(3)
             if order == "dmy":
@@ -458,6 +464,9 @@ def _case_keys(text: str) -> str:
 _LT_ENDINGS_BY_LENGTH = tuple(sorted(_LT_ENDINGS, key=len, reverse=True))
 _LT_ENDINGS_ALT = r"(?:" + "|".join(_LT_ENDINGS_BY_LENGTH) + r")"
 _LT_ENDING_SET = frozenset(_LT_ENDINGS)
+_LT_ENDINGS_BY_SIZE = tuple(
+    (size, frozenset(e for e in _LT_ENDINGS if len(e) == size)) for size in sorted({len(e) for e in _LT_ENDINGS}, reverse=True)
+)
 _SPACES = re.compile(r"\s+")
 _WORD_RUN = re.compile(r"\w*")
 
@@ -468,11 +477,12 @@ def _token_pattern(token: str, lithuanian: bool) -> tuple[str, str, bool]:
     A Lithuanian name token (4+ letters, a case ending after a 3+ letter stem)
     matches its stem followed by any case ending; other tokens match as written.
     """
-    lowered = token.lower()
-    if lithuanian and len(token) >= 4 and lowered.endswith(_LT_ENDINGS_BY_LENGTH):
-        for ending in _LT_ENDINGS_BY_LENGTH:
-            if lowered.endswith(ending) and len(token) - len(ending) >= 3:
-                stem = token[: -len(ending)]
+    if lithuanian and len(token) >= 4:
+        lowered = token.lower()
+        # The longest ending that leaves a stem of 3+ letters (at most one ending of each length fits).
+        for length, endings in _LT_ENDINGS_BY_SIZE:
+            if len(token) - length >= 3 and lowered[-length:] in endings:
+                stem = token[:-length]
                 return re.escape(stem) + _LT_ENDINGS_ALT, _case_keys(stem), True
     return re.escape(token), _case_keys(token), False
 
@@ -565,6 +575,9 @@ def _known_names(text: str, keys: str, plan: _NamePlan, out: list[PiiFinding]) -
                 break
 
 
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _capitalised_run(text: str, pos: int, min_words: int, max_words: int = 3) -> Optional[tuple[int, int]]:
     words: list[tuple[int, int]] = []
     i = pos
@@ -573,7 +586,7 @@ def _capitalised_run(text: str, pos: int, min_words: int, max_words: int = 3) ->
         if not m or not m.group()[0].isupper() or m.group().casefold() in _NOT_NAMES:
             break
         words.append((m.start(), m.end()))
-        gap = re.match(r"[ \t]+", text[m.end():m.end() + 3])
+        gap = _BLANKS.match(text[m.end():m.end() + 3])
         if not gap:
             break
         i = m.end() + gap.end()

@@ -207,3 +207,68 @@ def test_lazy_phone_checks_agree_with_the_reference_on_mixed_numbers():
     for _ in range(4000):
         text = "".join(rng.choice(pieces) + rng.choice(["", " ", ", ", "\n", "-"]) for _ in range(rng.randint(1, 6)))
         same(text, rng.choice(LOCALES), rng.choice(NAMES))
+
+
+# The patterns as they were written before their first character class was moved
+# in front of the "not after a word character" lookbehind.
+_LOOKBEHIND_FIRST = {
+    "_UK_POSTCODE": (r"(?<![\w])(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w])", 0),
+    "_DE_IDNR": (r"(?<![\w+])[1-9]\d(?: ?\d{3}){3}(?![\w])", 0),
+    "_YEAR": (r"(?<!\d)(?:19|20)\d{2}(?!\d)", 0),
+}
+_DATES_LOOKBEHIND_FIRST = [
+    (r"(?<![\w./-])(\d{1,2})[./-](\d{1,2})[./-]((?:19|20)\d{2})(?![\w/-])", 0),
+    (r"(?<![\w./-])((?:19|20)\d{2})[./-](\d{1,2})[./-](\d{1,2})(?![\w/-]|\.\d)", 0),
+    (rf"(?<![\w])(\d{{1,2}})(?:st|nd|rd|th|er|\.|º)?\s+(?:of\s+|de\s+)?({pii._MONTH_ALT})\.?,?\s+(?:de\s+|del\s+)?((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE),
+    (rf"(?<![\w])({pii._MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})(?![\w])", re.IGNORECASE),
+    (rf"(?<![\w])((?:19|20)\d{{2}})\s*m\.?\s+({pii._MONTH_ALT})\s+(\d{{1,2}})(?:\s*d\.?)?(?![\w])", re.IGNORECASE),
+]
+
+
+def _date_and_code_texts(rng: random.Random, count: int) -> list[str]:
+    """Dates in every recognised shape (and near misses) and postcode/id-like codes, in random context."""
+    context = ["", "", " ", "x", "_", "1", ".", "/", "-", "+", "\n", "born ", "né le ", "é", "G", "LT"]
+    days = ["1", "8", "11", "31", "00", "123", "07"]
+    years = ["1909", "2001", "1899", "2099", "19", "20011", "190"]
+    months = ["August", "AUGUST", "août", "Aout", "rugpjūčio", "Mai", "sept", "Sept.", "mayo", "Augus"]
+    seps = [".", "/", "-", " ", ". ", "//"]
+    shapes = [
+        lambda: rng.choice(days) + rng.choice(seps) + rng.choice(days) + rng.choice(seps) + rng.choice(years),
+        lambda: rng.choice(years) + rng.choice(seps) + rng.choice(days) + rng.choice(seps) + rng.choice(days),
+        lambda: rng.choice(days) + rng.choice(["", "th", "ST", ".", "º", "er"]) + rng.choice([" ", "  ", "\n"])
+        + rng.choice(["", "of ", "de "]) + rng.choice(months) + rng.choice(["", ".", ","]) + " "
+        + rng.choice(["", "de ", "del "]) + rng.choice(years),
+        lambda: rng.choice(months) + rng.choice(["", "."]) + " " + rng.choice(days) + rng.choice(["", "th", "nd"])
+        + rng.choice(["", ","]) + rng.choice([" ", "\t"]) + rng.choice(years),
+        lambda: rng.choice(years) + rng.choice(["", " "]) + rng.choice(["m.", "m", "M."]) + " " + rng.choice(months) + " "
+        + rng.choice(days) + rng.choice(["", " d.", "d", " D"]),
+        lambda: rng.choice(["SW1A 1AA", "GIR 0AA", "GIR0AA", "EC1A1BB", "W1 1AA", "M11AE", "sw1a 1aa", "GXR 0AA"]),
+        lambda: rng.choice(["65 929 970 489", "65929970489", "12 345 678 901", "01 234 567 890"]),
+    ]
+    return ["".join(rng.choice(context) + rng.choice(shapes)() + rng.choice(context) for _ in range(rng.randint(1, 3)))
+            for _ in range(count)]
+
+
+def test_patterns_with_the_class_first_match_what_the_lookbehind_first_ones_matched():
+    rng = random.Random(21)
+    texts = _date_and_code_texts(rng, 30000)
+    pairs = [(getattr(pii, name), re.compile(source, flags)) for name, (source, flags) in _LOOKBEHIND_FIRST.items()]
+    pairs += [(new, re.compile(source, flags)) for (new, _), (source, flags) in zip(pii._DATE_PATTERNS, _DATES_LOOKBEHIND_FIRST)]
+    found = 0
+    for text in texts:
+        for new, old in pairs:
+            expected = [(m.span(), m.groups()) for m in old.finditer(text)]
+            assert [(m.span(), m.groups()) for m in new.finditer(text)] == expected, (text, old.pattern[:60])
+            found += len(expected)
+    assert found > 20000
+
+
+def test_month_day_year_gate_never_skips_a_match():
+    rng = random.Random(22)
+    month_day_year = pii._DATE_PATTERNS[3][0]
+    matched = 0
+    for text in _date_and_code_texts(rng, 30000):
+        if month_day_year.search(text):
+            matched += 1
+            assert pii._DAY_BEFORE_YEAR.search(text), text
+    assert matched > 500
