@@ -81,6 +81,7 @@ def conversation_id(tenant: str, source: str, external_id: str) -> str:
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{4,}")
+_SPACE_RUN = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+_\d+\]")
 
 
@@ -88,7 +89,7 @@ def subject_key(subject: Optional[str]) -> str:
     if not subject:
         return ""
     cleaned = _SUBJECT_PREFIX.sub("", subject).strip().casefold()
-    cleaned = re.sub(r"\s+", " ", cleaned)
+    cleaned = _SPACE_RUN.sub(" ", cleaned)
     return hashlib.sha256(cleaned.encode()).hexdigest()[:16] if cleaned else ""
 
 

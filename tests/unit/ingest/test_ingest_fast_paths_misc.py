@@ -138,3 +138,20 @@ def test_json_loading_equals_the_standard_library():
         with pytest.raises(Rejected) as refused:
             load_json(payload)
         assert message in str(refused.value), refused.value
+
+
+def test_long_integer_check_equals_the_regex():
+    import re
+
+    from services.ingest.connectors.base import _has_long_integer
+
+    # a JSON number starts at the document start or after ":", "[", "," or JSON whitespace
+    oracle = re.compile(rb"(?:\A|[:\[, \t\n\r])-?[0-9]{19}")
+    rng = random.Random(14)
+    alphabet = [b"0", b"9", b"5", b"a", b" ", b"-", b".", b"\xd9\xa3", b"\xc2\xb2", b'"', b"/", b":", b",", b"[", b"\n",
+                b"\t", b"\r", b"\x0c", b"e"]
+    for _ in range(40000):
+        payload = b"".join(rng.choice(alphabet if rng.random() < 0.3 else alphabet[:3]) for _ in range(rng.randint(0, 40)))
+        assert _has_long_integer(payload) == (oracle.search(payload) is not None), payload
+    assert not _has_long_integer(b'{"id": "000000000000000000000003"}')  # a long digit string is not a number
+    assert _has_long_integer(b'{"id": [1, -12345678901234567890]}')
