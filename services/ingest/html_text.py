@@ -212,6 +212,12 @@ def looks_like_html(text: str) -> bool:
 
 def check_markup(html: str) -> None:
     """Refuse markup whose size or nesting would make parsing itself the attack."""
+    if html.count("<") <= min(MAX_DEPTH, MAX_ELEMENTS):
+        return  # every tag starts with "<": too few tags to nest deeper than MAX_DEPTH or to exceed MAX_ELEMENTS
+    _scan_markup(html)
+
+
+def _scan_markup(html: str) -> None:
     depth = max_depth = count = 0
     for m in _TAG.finditer(html):
         count += 1

@@ -95,7 +95,9 @@ def subject_key(subject: Optional[str]) -> str:
 
 def topic_terms(text: str, limit: int = 40) -> tuple[int, ...]:
     """Hashed content words (no raw words kept in state), for same-topic comparison."""
-    words = {w.casefold() for w in _WORD.findall(_PLACEHOLDER.sub(" ", text))}
+    if "[" in text:  # placeholders are not topic words
+        text = _PLACEHOLDER.sub(" ", text)
+    words = {w.casefold() for w in _WORD.findall(text)}
     hashed = sorted(int.from_bytes(hashlib.blake2b(w.encode(), digest_size=4).digest(), "big") for w in words)
     return tuple(hashed[:limit])
 

@@ -113,3 +113,23 @@ def test_replies_with_quotes_dropped_equal_the_full_path():
                 pass
         assert html_text.html_to_text(html) == expected, html
     assert retried > 500  # the retry does take the fast path
+
+
+def test_markup_check_shortcut_refuses_exactly_what_the_scan_refuses():
+    def outcome(check, html):
+        try:
+            check(html)
+            return None
+        except Rejected as refused:
+            return refused.reason_code, str(refused)
+
+    rng = random.Random(5)
+    pieces = ["<div>", "</div>", "<br>", "<p/>", "x", "<", "</", "<!-- -->", "<b>", "<img src=x>"]
+    cases = ["<div>" * 256, "<div>" * 257, "<div>" * 300 + "</div>" * 300, "<br>" * 20001, "<p>" * 255 + "<" * 10]
+    cases += ["".join(rng.choice(pieces) for _ in range(rng.randint(200, 320))) for _ in range(3000)]
+    refused = 0
+    for html in cases:
+        expected = outcome(html_text._scan_markup, html)
+        assert outcome(html_text.check_markup, html) == expected, html[:80]
+        refused += expected is not None
+    assert refused >= 3
