@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Optional, Union
 
 import faust
+from faust.types import TP
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -188,7 +191,7 @@ class Service:
         servers = ";".join(f"kafka://{host}" for host in self.kafka.bootstrap_servers.split(","))
         datadir = self.config.data_dir / "faust" / self.app_id
         datadir.mkdir(parents=True, exist_ok=True)
-        app = faust.App(
+        app = _App(
             self.app_id,
             broker=servers,
             broker_credentials=self._faust_credentials(),
@@ -468,6 +471,94 @@ class Service:
         worker = faust.Worker(self.app, loglevel=level.lower() if level != "WARNING" else "warn", quiet=True,
                               override_logging=False)
         worker.execute_from_commandline()
+
+
+class _RedeliveringFlowControl(FlowControlEvent):
+    """Faust's flow control, minus the records it silently drops when it resumes.
+
+    ``resume()`` clears every stream buffer (``clear_on_resume``): the events a revoked
+    assignment left there are replayed from the committed offsets anyway. But at the end of
+    table recovery Faust first resumes the stream partitions and seeks them to their committed
+    offsets, and only then resumes flow control; while that seek is awaited the fetcher keeps
+    running (flow is already active for the changelog replay) and can hand a freshly fetched
+    record to an agent's buffer, which the resume then throws away. The consumer's position is
+    already past that record and no later seek happens, so the worker reports ready and never
+    processes it (nor commits past it) until it is restarted (faust-streaming #596; #216/#217
+    were the same race on the path without tables).
+
+    This keeps the clearing and sends every partition whose buffered records were dropped back
+    to the earliest dropped offset: the partition is paused until the seek is done, so nothing
+    newer than the dropped records is handed out first. At-least-once either way.
+    """
+
+    def __init__(self, app: faust.App, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._app = app
+        self._seeks: set[asyncio.Future] = set()
+
+    def resume(self) -> None:
+        dropped = self._buffered_offsets()
+        super().resume()  # clears the buffers
+        if dropped:
+            self._redeliver(dropped)
+
+    def _buffered_offsets(self) -> dict[TP, int]:
+        """Earliest buffered offset per source partition, changelogs excluded (recovery owns those)."""
+        changelogs = self._app.tables.changelog_topics
+        earliest: dict[TP, int] = {}
+        for queue in list(self._queues):
+            for item in list(getattr(queue, "_queue", ())):
+                message = getattr(item, "message", None)
+                if getattr(message, "tp", None) is None:
+                    continue
+                # the fetcher's messages carry aiokafka's TopicPartition; Faust's partition
+                # sets insist on its own TP (an assertion in the fetcher)
+                tp = TP(message.tp.topic, message.tp.partition)
+                if tp.topic in changelogs:
+                    continue
+                if tp not in earliest or message.offset < earliest[tp]:
+                    earliest[tp] = message.offset
+        return earliest
+
+    def _redeliver(self, dropped: dict[TP, int]) -> None:
+        consumer = self._app.consumer
+        try:
+            assigned = consumer.assignment()
+        except Exception:  # consumer not started: nothing was fetched for real
+            return
+        targets = {tp: offset for tp, offset in dropped.items() if tp in assigned}
+        if not targets:
+            return  # revoked meanwhile: the next assignment seeks to the committed offsets
+        log.warning(
+            "resuming flow dropped buffered records; seeking back so they are redelivered",
+            extra={"partitions": {f"{tp.topic}:{tp.partition}": offset for tp, offset in targets.items()}},
+        )
+        consumer.pause_partitions(targets)
+        future = asyncio.ensure_future(self._seek_back(consumer, targets, self._app.consumer_generation_id))
+        self._seeks.add(future)
+        future.add_done_callback(self._seeks.discard)
+
+    async def _seek_back(self, consumer, targets: dict[TP, int], generation: int) -> None:
+        app = self._app
+        try:
+            for tp, offset in targets.items():
+                await consumer.seek(tp, offset)
+        except Exception as exc:
+            if app.consumer_generation_id != generation or app.should_stop:
+                return  # a rebalance or shutdown took over; it positions the partitions itself
+            log.critical("could not seek back to dropped records; stopping", extra={"error": type(exc).__name__})
+            await app.crash(exc)  # never leave the partitions paused: a restart replays them
+            return
+        if app.consumer_generation_id == generation:
+            consumer.resume_partitions(targets)
+
+
+class _App(faust.App):
+    """A Faust app whose flow control does not lose records on resume (see above)."""
+
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return _RedeliveringFlowControl(self, loop=self.loop)
 
 
 def _make_producer_idempotent(app: faust.App) -> None:
