@@ -622,6 +622,8 @@ def _case_key_pattern(pattern: re.Pattern) -> re.Pattern:
             continue
         if ch == "[":  # an uncased class ([ \t], [,.!]) stays as it is
             close = source.index("]", i)
+            if any(c.lower() != c.upper() for c in re.sub(r"\\.", "", source[i + 1:close])):  # escapes (\t) aside
+                raise ValueError(f"cue class {source[i:close + 1]!r} holds cased letters: no case-key prefilter for it")
             out.append(source[i:close + 1])
             i = close + 1
             continue

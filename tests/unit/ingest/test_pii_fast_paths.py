@@ -184,6 +184,8 @@ def test_cue_prefilter_keeps_uncased_classes_and_drops_lookarounds():
     assert "[ \\t]*[,.!]?[ \\t]*\\n[ \\t]*" in closing
     weak = pii._CUE_SCANS[1][1].pattern
     assert "\\b" not in weak and "(?=" not in weak and "i\\s+am" in weak
+    with pytest.raises(ValueError):  # a cased class would need case keys of its own
+        pii._case_key_pattern(re.compile(r"(?:[Mm]y\s+name)", re.IGNORECASE))
 
 
 def test_phone_candidates_inside_stronger_findings_are_not_parsed(monkeypatch):
