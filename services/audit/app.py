@@ -64,6 +64,40 @@ def _count_skips(topic: str, skipped: dict[str, int]) -> None:
         metrics.RECORDS_SKIPPED.labels(label).inc(n)
 
 
+def _transient_commit_errors() -> frozenset[int]:
+    from confluent_kafka import KafkaError
+
+    # The group coordinator moved or is loading (a broker restart), the group is
+    # rebalancing, or the broker did not answer in time: the batch is stored, and
+    # a later commit (or, after a restart, a redelivery the store deduplicates by
+    # event id) covers it.
+    return frozenset((
+        KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError.REQUEST_TIMED_OUT, KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN,
+        KafkaError._WAIT_COORD,
+    ))
+
+
+def _commit(consumer) -> bool:
+    """Commit the consumer's positions; False (logged, counted) when the broker refused for a passing reason."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    try:
+        consumer.commit(asynchronous=False)
+        return True
+    except KafkaException as exc:
+        error = exc.args[0]
+        if error.code() == KafkaError._NO_OFFSET:
+            return True  # nothing new to commit
+        if not (error.retriable() or error.code() in _transient_commit_errors()):
+            raise
+        metrics.COMMIT_FAILURES.labels(error.name()).inc()
+        log.warning("offset commit failed; retrying with the next batch (stored records are deduplicated on redelivery)",
+                    extra={"error": error.name(), "reason": error.str()})
+        return False
+
+
 class AuditConsumer:
     """Consume every event topic, store each batch, then commit it."""
 
@@ -85,6 +119,7 @@ class AuditConsumer:
         consumer = _consumer(self.kafka, self.group_id)
         consumer.subscribe(self.topics, on_assign=lambda _consumer, _partitions: self.assigned.set())
         stored = 0
+        uncommitted = False
         idle_since = time.monotonic()
         try:
             while not self._stop.is_set():
@@ -98,6 +133,8 @@ class AuditConsumer:
                         continue
                     values_by_topic.setdefault(message.topic(), []).append(message.value())
                 if not values_by_topic:
+                    if uncommitted:  # a commit failed while the broker was away: retry once it answers
+                        uncommitted = not _commit(consumer)
                     if idle_stop_seconds is not None and time.monotonic() - idle_since > idle_stop_seconds:
                         break
                     continue
@@ -111,7 +148,7 @@ class AuditConsumer:
                         _count_skips(topic, skipped)
                         log.warning("records not stored", extra={"topic": topic, "skipped": skipped})
                 self.store.ingest_rows(rows, rechain=True)
-                consumer.commit(asynchronous=False)
+                uncommitted = not _commit(consumer)
                 metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
                 for row in rows:
                     metrics.RECORDS_STORED.labels(row["stage"]).inc()
@@ -390,7 +427,21 @@ class AuditService:
         store = AuditStore()
         store.migrate()
         consumer = AuditConsumer(store)
-        thread = threading.Thread(target=consumer.run, name="audit-consumer", daemon=True)
+        failure: list[BaseException] = []
+        server: Optional[GracefulServer] = None
+
+        def consume() -> None:
+            # A consumer that died must take the process with it: an API left serving
+            # without one would look alive while the audit log silently stops growing.
+            try:
+                consumer.run()
+            except BaseException as exc:  # noqa: BLE001 - recorded, logged, and turned into the exit code
+                failure.append(exc)
+                log.critical("audit consumer stopped on an error; exiting", exc_info=True)
+                if server is not None:
+                    server.should_exit = True
+
+        thread = threading.Thread(target=consume, name="audit-consumer", daemon=True)
         thread.start()
         try:
             from casetrail.privacy.keystore import default_keystore
@@ -403,12 +454,16 @@ class AuditService:
         api.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
         port = config.http_port or DEFAULT_PORTS["audit"]
         server = GracefulServer(uvicorn.Config(api, host=config.http_host, port=port, log_level="warning"))
+        if failure:  # died before the server existed
+            server.should_exit = True
         try:
             server.run()
         finally:
             consumer.stop()
             thread.join(timeout=30)
             store.close()
+        if failure:
+            raise SystemExit(1)
 
 
 svc = AuditService()

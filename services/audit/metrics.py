@@ -8,6 +8,9 @@ RECORDS_STORED = Counter("casetrail_audit_records_stored_total", "Events stored 
 RECORDS_SKIPPED = Counter(
     "casetrail_audit_records_skipped_total", "Records the audit consumer could not store (they stay in the log)", ["reason"]
 )
+COMMIT_FAILURES = Counter(
+    "casetrail_audit_commit_failures_total", "Offset commits the broker refused for a passing reason (retried)", ["error"]
+)
 BATCH_SECONDS = Histogram(
     "casetrail_audit_batch_seconds", "Time to store and rechain one consumed batch",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
