@@ -71,8 +71,8 @@ class CasetrailSettings(BaseSettings):
     # How long a service's fetch may wait at the broker for data (Faust fixes 1,500 ms). While a fetch
     # waits, partitions left out of it (their previous records were still being processed) are not
     # fetched again, so a busy service adds up to this much per hop. 100 ms doubled the pipeline's
-    # sustained rate (docs/benchmarks.md), but restart tests stalled twice with it, unexplained:
-    # opt-in until that is understood.
+    # sustained rate (docs/benchmarks.md); it stays opt-in until re-validated as the default (the
+    # restart stalls first blamed on it were Faust's flow-control race, now handled by the runtime).
     fetch_max_wait_ms: int = Field(default=1500, ge=1, le=30_000)
 
     def registry_config(self) -> dict[str, str]:
