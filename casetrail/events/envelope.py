@@ -21,16 +21,22 @@ from pydantic import ConfigDict, Field, model_validator
 NAMESPACE = "io.casetrail.events"
 
 
-def new_event_id() -> str:
-    """A random (version 4) UUID string: ``str(uuid.uuid4())`` without the ``UUID`` object.
+def uuid_string(raw: bytes, version: int) -> str:
+    """``str(uuid.UUID(bytes=raw[:16], version=version))`` without the ``UUID`` object.
 
-    Every event gets one, so it is built straight from the 16 random bytes.
+    Ids are made for every event and conversation, so they are formatted
+    straight from their 16 bytes.
     """
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
+    octets = bytearray(raw[:16])
+    octets[6] = (octets[6] & 0x0F) | (version << 4)
+    octets[8] = (octets[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = octets.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID string, as ``str(uuid.uuid4())``."""
+    return uuid_string(os.urandom(16), 4)
 
 
 def utc_now() -> dt.datetime:

@@ -22,7 +22,7 @@ from casetrail.events import (
     AuthorRole, Conversation, ConversationReceived, CustomerContext, EncryptedText, LocaleStatus, Message,
     ProducerInfo, RedactionFinding,
 )
-from casetrail.events.envelope import utc_now
+from casetrail.events.envelope import utc_now, uuid_string
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
@@ -71,12 +71,8 @@ _NAMESPACE_BYTES = CONVERSATION_NAMESPACE.bytes
 
 
 def conversation_id(tenant: str, source: str, external_id: str) -> str:
-    """``str(uuid.uuid5(CONVERSATION_NAMESPACE, "tenant/source/external id"))``, without the ``UUID`` object."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{tenant}/{source}/{external_id}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``str(uuid.uuid5(CONVERSATION_NAMESPACE, "tenant/source/external id"))``."""
+    return uuid_string(hashlib.sha1(_NAMESPACE_BYTES + f"{tenant}/{source}/{external_id}".encode()).digest(), 5)
 
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
