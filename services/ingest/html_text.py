@@ -193,9 +193,12 @@ def _render_simple(document) -> str:
     return canvas.text()
 
 
-def _drop_quotes(document) -> None:
-    """Remove quoted history (and head/script/style) from the tree, keeping the tails."""
-    for element in _QUOTE_XPATH(document):
+def _drop_quotes(document, elements=None) -> None:
+    """Remove quoted history (and head/script/style) from the tree, keeping the tails.
+
+    ``elements``: what ``_QUOTE_XPATH`` already found in ``document``, if the caller asked.
+    """
+    for element in _QUOTE_XPATH(document) if elements is None else elements:
         if element.getparent() is not None:
             element.drop_tree()
 
@@ -247,11 +250,12 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
         text = _render_simple(document)
     except _FullPath:
         text = None
-        if drop_quotes and _QUOTE_XPATH(document):
+        quotes = _QUOTE_XPATH(document) if drop_quotes else []
+        if quotes:
             # A reply's quoted history (or a <head>) is often all that kept it off the
             # fast path: drop it as the full path would, then try the fast path again
             # on what is left - both render the same tree to the same text.
-            _drop_quotes(document)
+            _drop_quotes(document, quotes)
             try:
                 text = _render_simple(document)
             except _FullPath:
