@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from services.triage.cli import app
+from services.triage.offline.cli import app
 from services.triage.intent_model import IntentModel
 
 ROWS = {

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from casetrail.policy.taxonomy import OUT_OF_SCOPE
-from services.triage.evaluation import evaluate, risk_coverage
+from services.triage.offline.evaluation import evaluate, risk_coverage
 from services.triage.intent_model import (
     IntentModel, TrainConfig, choose_autonomous_threshold, fit_temperature, train,
 )

@@ -26,10 +26,10 @@ def eval_command(
     json_out: Optional[Path] = typer.Option(None, help="Also write the figures as JSON."),
 ) -> None:
     """Adversarial drafts caught (goal 100 %) and correct drafts passed (goal >= 98 %)."""
-    from services.verifier.evaluation import eval_verifier, evaluate, load_records
+    from services.verifier.offline.evaluation import eval_verifier, evaluate, load_records
 
     if rebuild:
-        from services.verifier.eval_set import write
+        from services.verifier.offline.eval_set import write
 
         counts = write(knowledge_dir)
         typer.echo(f"rebuilt evaluation set: {counts}")
@@ -69,8 +69,8 @@ def bench(
     import statistics
     import time
 
-    from casetrail.benchmarks.machine import machine_facts
-    from services.verifier.evaluation import eval_verifier, load_records, to_event
+    from casetrail_tools.benchmarks.machine import machine_facts
+    from services.verifier.offline.evaluation import eval_verifier, load_records, to_event
 
     started = time.perf_counter()
     verifier = eval_verifier(_tenants_dir())
@@ -111,3 +111,9 @@ def bench(
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result, indent=2))
+
+
+def register(commands) -> None:
+    """The ``casetrail.commands`` entry point (see casetrail/cli.py)."""
+    commands.merge("verifier", app)
+    commands.group("bench").command("verifier")(bench)

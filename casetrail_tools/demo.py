@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from casetrail.intake_publisher import IntakePublisher, ticket_from_line
-from casetrail.pipeline_harness import Pipeline, prepare_run
-from casetrail.pipeline_observer import ConversationTrail, PipelineObserver
-from casetrail.sample_tickets import SampleTicket, sample_tickets
+from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
+from casetrail_tools.pipeline_harness import Pipeline, prepare_run
+from casetrail_tools.pipeline_observer import ConversationTrail, PipelineObserver
+from casetrail_tools.sample_tickets import SampleTicket, sample_tickets
 from casetrail.settings import REPO_ROOT
 
 TENANT = "acme-shop"

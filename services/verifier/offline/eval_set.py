@@ -1,7 +1,7 @@
 """Builds the verifier's evaluation set from the tenant's real knowledge base.
 
 ``casetrail verifier eval --rebuild`` writes three JSONL files under
-``services/verifier/eval/``:
+``services/verifier/offline/eval/``:
 
 * ``knowledge.jsonl`` — the snapshot of clauses the drafts cite (the current
   version of every locale, plus an older version), served to the

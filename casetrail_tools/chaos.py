@@ -21,7 +21,7 @@ from typing import Callable
 from confluent_kafka import Consumer, Producer
 
 from casetrail.codec import AvroCodec, DecodeError
-from casetrail.pipeline_harness import SERVICES, Pipeline, prepare_run
+from casetrail_tools.pipeline_harness import SERVICES, Pipeline, prepare_run
 from casetrail.settings import kafka_settings
 from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, INTAKE, REPLIES_OUTBOUND
 
@@ -80,9 +80,9 @@ class ChaosReport:
 def run_chaos(
     *, rate: float = 5.0, pause: float = 10.0, restart_broker: bool = True, progress: Progress = print,
 ) -> ChaosReport:
-    from casetrail import broker
-    from casetrail.intake_publisher import IntakePublisher, ticket_from_line
-    from services.ingest.normalise import conversation_id
+    from casetrail_tools import broker
+    from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
+    from casetrail.events.identity import conversation_id
 
     prepared = prepare_run("chaos", progress=progress)
     run, prefix, data_dir, env = prepared.run_id, prepared.prefix, prepared.data_dir, prepared.env
@@ -94,7 +94,7 @@ def run_chaos(
     stop_load = threading.Event()
 
     def load() -> None:
-        from casetrail.benchmarks.pipeline import _ticket_line
+        from casetrail_tools.benchmarks.pipeline import _ticket_line
         import random
 
         rng = random.Random(11)

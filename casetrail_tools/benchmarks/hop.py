@@ -17,8 +17,8 @@ from typing import Callable
 
 from confluent_kafka import Consumer, Producer
 
-from casetrail.benchmarks.relay_service import RELAY_IN, RELAY_OUT
-from casetrail.benchmarks.sample_events import sample_conversation_received
+from casetrail_tools.benchmarks.relay_service import RELAY_IN, RELAY_OUT
+from casetrail_tools.benchmarks.sample_events import sample_conversation_received
 from casetrail.codec import AvroCodec
 from casetrail.settings import REPO_ROOT, kafka_settings
 from casetrail.topic_admin import apply_topics
@@ -98,7 +98,7 @@ def run_hop_benchmark(events: int, progress: Progress = print, timeout: float = 
     progress("Faust service on the casetrail runtime ...")
     env = {**os.environ, "CASETRAIL_TOPIC_PREFIX": prefix, "CASETRAIL_HTTP_PORT": "8190",
            "CASETRAIL_LOG_LEVEL": "WARNING", "CASETRAIL_CREATE_TOPICS": "false"}
-    process = subprocess.Popen([sys.executable, "-m", "casetrail.benchmarks.relay_service"], env=env, cwd=REPO_ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "casetrail_tools.benchmarks.relay_service"], env=env, cwd=REPO_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         faust_seen, faust_seconds = _count_outputs(faust_sink, events, timeout)

@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 from confluent_kafka import Consumer, Producer
 
-from casetrail.intake_publisher import IntakePublisher, ticket_from_line
+from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
 from casetrail.settings import kafka_settings
 from casetrail.topic_admin import apply_topics
 from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, REPLIES_OUTBOUND, TopicSpec
@@ -113,7 +113,7 @@ def _percentile(values: list[float], p: float) -> Optional[float]:
 
 def _generate(rate: float, duration: float, prefix: str, run: str) -> dict[str, float]:
     """Publish at a fixed rate; returns conversation id -> publication time."""
-    from services.ingest.normalise import conversation_id
+    from casetrail.events.identity import conversation_id
 
     publisher = IntakePublisher(prefix)
     rng = random.Random(7)
@@ -202,7 +202,7 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
 def run_pipeline_benchmark(
     rate: float, duration: float, *, out_dir: Path, progress: Progress = print, plain: bool = True,
 ) -> dict:
-    from casetrail.pipeline_harness import Pipeline, prepare_run
+    from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 
     prepared = prepare_run("benchpipe", progress=progress)
     run, prefix, data_dir, env = prepared.run_id, prepared.prefix, prepared.data_dir, prepared.env
@@ -264,14 +264,18 @@ def run_pipeline_benchmark(
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"pipeline-{int(rate)}rps-{int(duration)}s"
     (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    _plot(latencies, first, out_dir / f"{stem}.png", rate)
     result["json"] = str(out_dir / f"{stem}.json")
-    result["plot"] = str(out_dir / f"{stem}.png")
+    if _plot(latencies, first, out_dir / f"{stem}.png", rate):
+        result["plot"] = str(out_dir / f"{stem}.png")
     return result
 
 
-def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: float) -> None:
-    import matplotlib
+def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: float) -> bool:
+    """Draw the latency plot; False (and nothing drawn) without the ``plot`` extra."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -298,3 +302,4 @@ def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: 
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return True

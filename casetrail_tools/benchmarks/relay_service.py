@@ -3,7 +3,7 @@ from ``bench.in`` to ``bench.out`` with ``causation_id`` set to the input's even
 
 Used by ``casetrail bench hop`` and by the foundation's integration tests (kill
 -9 and restart: every input must have its output). Run it with
-``python -m casetrail.benchmarks.relay_service``.
+``python -m casetrail_tools.benchmarks.relay_service``.
 """
 
 from __future__ import annotations

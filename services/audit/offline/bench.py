@@ -49,11 +49,11 @@ def _load() -> str:
 
 
 def run_bench(*, events: int, workers: int, queries: int, keep_topic: bool, echo: Callable[[str], None]) -> dict:
-    from casetrail.benchmarks.machine import machine_facts
+    from casetrail_tools.benchmarks.machine import machine_facts
     from casetrail.codec import AvroCodec
     from casetrail.topic_admin import apply_topics
     from casetrail.topics import TopicSpec
-    from services.audit import synthetic
+    from services.audit.offline import synthetic
     from services.audit.api import present
     from services.audit.app import delete_topic, produce_log, replay
     from services.audit.store import AuditStore

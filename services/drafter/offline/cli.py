@@ -14,12 +14,12 @@ import typer
 
 app = typer.Typer(help="Drafter: grounded replies with a citation on every statement.", no_args_is_help=True)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_KB = REPO_ROOT / "knowledge" / "acme-shop"
 
 
 def _machine() -> str:
-    from casetrail.benchmarks.machine import machine_facts
+    from casetrail_tools.benchmarks.machine import machine_facts
 
     facts = machine_facts()
     return (f"{facts['cpu']}, {facts['cores']} cores, Python {facts['python']}, {facts['os']}, "
@@ -127,3 +127,9 @@ def bench(
     typer.echo(f"drafts: {len(timings)} ({', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))})")
     typer.echo(f"latency ms: p50 {p(0.5):.2f}  p95 {p(0.95):.2f}  p99 {p(0.99):.2f}  mean {statistics.mean(timings):.2f}  max {timings[-1]:.2f}")
     typer.echo(f"goal p50 <= 30 ms: {'met' if p(0.5) <= 30 else 'NOT met'}")
+
+
+def register(commands) -> None:
+    """The ``casetrail.commands`` entry point (see casetrail/cli.py)."""
+    commands.merge("drafter", app)
+    commands.group("bench").command("drafter")(bench)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from casetrail.benchmarks.sample_events import sample_conversation_received, sample_envelope_event
+from casetrail_tools.benchmarks.sample_events import sample_conversation_received, sample_envelope_event
 from casetrail.codec import AvroCodec
 
 

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 from casetrail.runtime.service import DEFAULT_PORTS
 from casetrail.settings import REPO_ROOT, settings
 
-SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")
+SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")  # the flow, in order
 
 
 SAMPLE_TENANT = "acme-shop"
@@ -40,7 +40,7 @@ class PreparedRun:
 
 def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir: Optional[Path] = None) -> PreparedRun:
     """Shared start of the demo, the pipeline benchmark and the fault runs."""
-    from casetrail import broker
+    from casetrail_tools import broker
     from casetrail.topic_admin import apply_topics
     from casetrail.topics import ALL_TOPICS
 

@@ -99,9 +99,9 @@ def bench(
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
 ) -> None:
     """Routing decision latency (pure logic: rules, gate, queue, hours, brief, acknowledgement)."""
-    from services.router.benchmark import run_decision_benchmark
+    from services.router.offline.benchmark import run_decision_benchmark
 
-    from casetrail.benchmarks.machine import machine_facts
+    from casetrail_tools.benchmarks.machine import machine_facts
 
     result = {**run_decision_benchmark(decisions, tenant_file), "machine": machine_facts()}
     for key, value in result.items():
@@ -109,3 +109,9 @@ def bench(
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(result, indent=2))
+
+
+def register(commands) -> None:
+    """The ``casetrail.commands`` entry point (see casetrail/cli.py)."""
+    commands.merge("router", app)
+    commands.group("bench").command("router")(bench)
