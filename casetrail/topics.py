@@ -88,6 +88,11 @@ ERASURES = TopicSpec(
     "audit.erasures.v1", "customer_id", "PersonalDataErased",
     "Crypto-shredding requests carried out (audited).", partitions=1, retention_ms=FOREVER,
 )
+GATE_DECISIONS = TopicSpec(
+    "versions.gate.v1", "tenant:kind", "VersionGateDecided",
+    "The gate's promote / refuse verdicts on candidate models, knowledge bases and templates.",
+    partitions=1, retention_ms=FOREVER,
+)
 DEADLETTER = TopicSpec(
     "deadletter.v1", "original key", "DeadLetter",
     "Anything undecodable or unprocessable: reason, exception, source offset, original bytes.",
@@ -118,7 +123,7 @@ STATE_CHANGELOGS = (
 EVENT_TOPICS = (
     INTAKE, CONVERSATIONS_RECEIVED, RECONTACTS, CONVERSATIONS_TRIAGED, DRAFTS_PROPOSED,
     DRAFTS_VERIFIED, DECISIONS_ROUTED, REPLIES_OUTBOUND, FEEDBACK_AGENT, SLA_EVENTS,
-    KB_PUBLISHED, ERASURES, DEADLETTER,
+    KB_PUBLISHED, ERASURES, GATE_DECISIONS, DEADLETTER,
 )
 ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + STATE_CHANGELOGS
 

@@ -17,6 +17,7 @@ from casetrail.events.decision import (
     Action,
     AgentFeedback,
     FeedbackAction,
+    RejectionReason,
     HandoffBrief,
     Mode,
     ReplyOutbound,
@@ -27,7 +28,14 @@ from casetrail.events.decision import (
 from casetrail.events.draft import Citation, Draft, DraftOutcome, DraftProposed, RetrievedClause
 from casetrail.events.envelope import DecisionVersions, EventEnvelope, ProducerInfo, new_event_id, utc_now
 from casetrail.events.intake import IntakeTicket
-from casetrail.events.operations import DeadLetter, KnowledgeBasePublished, PersonalDataErased
+from casetrail.events.operations import (
+    DeadLetter,
+    GateCell,
+    GateOutcome,
+    KnowledgeBasePublished,
+    PersonalDataErased,
+    VersionGateDecided,
+)
 from casetrail.events.triage import ConversationTriaged, IntentScore, TriageResult
 from casetrail.events.verification import CheckResult, DraftVerified, Verdict, Verification
 

@@ -16,7 +16,7 @@ from casetrail.events.decision import AgentFeedback, ReplyOutbound, RoutedDecisi
 from casetrail.events.draft import DraftProposed
 from casetrail.events.envelope import AvroRecord
 from casetrail.events.intake import IntakeTicket
-from casetrail.events.operations import DeadLetter, KnowledgeBasePublished, PersonalDataErased
+from casetrail.events.operations import DeadLetter, KnowledgeBasePublished, PersonalDataErased, VersionGateDecided
 from casetrail.events.triage import ConversationTriaged
 from casetrail.events.verification import DraftVerified
 
@@ -36,6 +36,7 @@ EVENT_TYPES: dict[str, type[AvroRecord]] = {
         DeadLetter,
         KnowledgeBasePublished,
         PersonalDataErased,
+        VersionGateDecided,
     )
 }
 

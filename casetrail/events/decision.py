@@ -89,6 +89,18 @@ class FeedbackAction(str, enum.Enum):
     approve = "approve"
     edit = "edit"
     reject = "reject"
+    reassign = "reassign"  # to another queue (``queue``); nothing is sent
+    escalate = "escalate"  # to a senior queue (``queue``); nothing is sent
+
+
+class RejectionReason(str, enum.Enum):
+    """Why an agent rejected a draft: the label a correction carries into the evaluation set."""
+
+    wrong_intent = "wrong_intent"
+    wrong_clause = "wrong_clause"
+    tone = "tone"
+    policy = "policy"
+    other = "other"
 
 
 class AgentFeedback(EventEnvelope):
@@ -96,10 +108,10 @@ class AgentFeedback(EventEnvelope):
     agent_id: str
     action: FeedbackAction
     edited_text: Optional[str] = None
-    reason: Optional[str] = None
+    reason: Optional[str] = None  # a RejectionReason value for reject; free of personal data
     corrected_intent: Optional[str] = None
     resolved: bool = False  # the agent answered or closed the case outside casetrail: stop its SLA
-
+    queue: Optional[str] = None  # the target queue of reassign / escalate
 
     class Meta:
         namespace = "io.casetrail.events"

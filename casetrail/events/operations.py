@@ -1,8 +1,9 @@
-"""Events about the system itself: dead letters, KB publications, erasures."""
+"""Events about the system itself: dead letters, KB publications, erasures, gate verdicts."""
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Optional
 
 from pydantic import Field
@@ -56,6 +57,47 @@ class PersonalDataErased(AvroRecord):
     key_id: str
     requested_by: str
     reason: str = ""
+
+    class Meta:
+        namespace = "io.casetrail.events"
+
+
+class GateOutcome(str, enum.Enum):
+    promoted = "promoted"
+    refused = "refused"
+
+
+class GateCell(AvroRecord):
+    """The error rate of one slice (``category:<name>`` or ``locale:<code>``) before and after."""
+
+    slice: str
+    examples: int
+    production_error_rate: float
+    candidate_error_rate: float
+
+
+class VersionGateDecided(AvroRecord):
+    """The gate's verdict on a candidate version (intent model, knowledge base, template/prompt).
+
+    Services load only versions whose latest verdict is ``promoted``; a refusal
+    names the slices (categories, locales) that got worse.
+    """
+
+    event_id: str = Field(default_factory=new_event_id)
+    occurred_at: dt.datetime = Field(default_factory=utc_now)
+    producer: ProducerInfo
+    tenant: str
+    kind: str  # intent_model | knowledge_base | template
+    candidate: str
+    production: str
+    outcome: GateOutcome
+    examples: int
+    agent_examples: int
+    production_error_rate: float
+    candidate_error_rate: float
+    baseline_error_rate: float  # the rolling baseline the candidate had to beat
+    worse: list[GateCell] = Field(default_factory=list)
+    requested_by: str = ""
 
     class Meta:
         namespace = "io.casetrail.events"

@@ -18,7 +18,7 @@ from typing import Iterable, Optional
 from services.audit.records import content_hash, sort_key
 
 REQUIRED_STAGES = ("received", "triaged", "drafted", "verified", "routed")
-ROOT_STAGES = ("received", "intake", "recontact", "erased", "kb_published", "deadletter")
+ROOT_STAGES = ("received", "intake", "recontact", "erased", "kb_published", "gate", "deadletter")
 
 
 def dedupe(records: Iterable[dict]) -> list[dict]:

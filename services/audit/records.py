@@ -45,6 +45,7 @@ STAGE_OF_TYPE = {
     "DeadLetter": "deadletter",
     "KnowledgeBasePublished": "kb_published",
     "PersonalDataErased": "erased",
+    "VersionGateDecided": "gate",
 }
 STAGE_RANK = {
     "intake": 0,
@@ -60,6 +61,7 @@ STAGE_RANK = {
     "sla": 6,
     "deadletter": 6,
     "kb_published": 6,
+    "gate": 6,
     "erased": 7,
 }
 
@@ -224,6 +226,11 @@ def reduce_event_raw(event_type: str, event: dict) -> dict:
     elif event_type == "KnowledgeBasePublished":
         head = {k: event.get(k) for k in ("event_id", "occurred_at", "producer", "tenant", "locale")}
         body = {k: event.get(k) for k in ("kb_version", "content_hash", "clause_ids", "collection")}
+    elif event_type == "VersionGateDecided":
+        head = {k: event.get(k) for k in ("event_id", "occurred_at", "producer", "tenant")}
+        body = {k: event.get(k) for k in (
+            "kind", "candidate", "production", "outcome", "examples", "agent_examples", "production_error_rate",
+            "candidate_error_rate", "baseline_error_rate", "worse", "requested_by")}
     else:  # PersonalDataErased
         head = {k: event.get(k) for k in ("event_id", "occurred_at", "producer", "tenant")}
         body = {k: event.get(k) for k in ("customer_id", "key_id", "requested_by", "reason")}
@@ -255,6 +262,8 @@ def chain_key(record: dict) -> str:
         return f"kb:{record['tenant']}:{record.get('locale')}"
     if stage == "erased":
         return f"erasure:{record['tenant']}"
+    if stage == "gate":
+        return f"gate:{record['tenant']}:{record.get('kind')}"
     return f"deadletter:{record.get('source_topic')}"
 
 
