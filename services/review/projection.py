@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -53,8 +54,15 @@ class Projector:
         self.store = store
         self.codec = codec
         self.keystore = keystore
+        # The consumer thread and web requests (an agent's own action, shown at once) both apply:
+        # one at a time, so a refold never overwrites a newer one.
+        self._lock = threading.Lock()
 
     def apply(self, values: Iterable[bytes]) -> ApplyResult:
+        with self._lock:
+            return self._apply(values)
+
+    def _apply(self, values: Iterable[bytes]) -> ApplyResult:
         result = ApplyResult()
         rows = []
         for value in values:

@@ -1,0 +1,200 @@
+"""Kafka wiring of the review console: the projection consumer and the web application.
+
+Why a dedicated confluent-kafka consumer instead of runtime processors (as
+audit does): the console reads several topics into one store in batches and
+produces only when an agent clicks, from a web request. The contract is the
+runtime's: store first, commit after (redelivery is harmless, events are
+deduplicated by id).
+
+``svc`` is what ``casetrail run review`` starts: the consumer in a background
+thread and the console (uvicorn) in the foreground; SIGTERM stops both.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from typing import Optional
+
+import uvicorn
+
+from casetrail import topics
+from casetrail.settings import KafkaSettings, kafka_settings, settings
+from casetrail.topic_admin import resolved_name
+
+from services.review import metrics
+from services.review.projection import Projector
+from services.review.store import ReviewStore
+
+log = logging.getLogger("casetrail.review")
+
+DEFAULT_GROUP = "casetrail-review"
+DEFAULT_PORT = 8110
+_CASE_TOPICS = (topics.DRAFTS_VERIFIED, topics.DECISIONS_ROUTED, topics.FEEDBACK_AGENT, topics.REPLIES_OUTBOUND,
+                topics.SLA_EVENTS, topics.ERASURES)
+
+
+def topic_names(prefix: Optional[str] = None) -> list[str]:
+    """The topics the projection folds; delivery receipts too once their topic is in the topic list."""
+    specs = list(_CASE_TOPICS) + [spec for spec in topics.EVENT_TOPICS if spec.value_schema == "DeliveryReceipt"]
+    return [resolved_name(spec, prefix) for spec in specs]
+
+
+class ProjectionConsumer:
+    """Consume the case topics, apply each batch to the store, then commit it."""
+
+    def __init__(self, projector: Projector, *, group_id: str = DEFAULT_GROUP, kafka: Optional[KafkaSettings] = None,
+                 batch_size: int = 500):
+        self.projector = projector
+        self.group_id = group_id
+        self.kafka = kafka or kafka_settings()
+        self.batch_size = batch_size
+        self._stop = threading.Event()
+        self.assigned = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        from confluent_kafka import Consumer, KafkaException
+
+        consumer = Consumer({**self.kafka.librdkafka_config(), "group.id": self.group_id,
+                             "client.id": f"{self.kafka.client_id_prefix}-review", "enable.auto.commit": False,
+                             "auto.offset.reset": "earliest"})
+        consumer.subscribe(topic_names(settings().topic_prefix),
+                           on_assign=lambda _consumer, _partitions: self.assigned.set())
+        try:
+            while not self._stop.is_set():
+                messages = consumer.consume(num_messages=self.batch_size, timeout=0.5)
+                values = []
+                for message in messages:
+                    if message.error():
+                        log.warning("consumer error", extra={"error": str(message.error())})
+                        continue
+                    if message.value() is not None:
+                        values.append(message.value())
+                if not values:
+                    continue
+                result = self.projector.apply(values)
+                metrics.RECORDS.labels("stored").inc(len(values) - sum(result.skipped.values()))
+                for reason, n in result.skipped.items():
+                    metrics.RECORDS.labels("skipped").inc(n)
+                try:
+                    consumer.commit(asynchronous=False)
+                except KafkaException as exc:  # stored already; a redelivery is deduplicated
+                    log.warning("offset commit failed; the next batch's commit covers it",
+                                extra={"error": exc.args[0].name()})
+        finally:
+            consumer.close()
+
+
+class GracefulServer(uvicorn.Server):
+    """SIGTERM asks uvicorn to exit without re-raising, so the consumer stops and commits first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        def request_exit(signum, frame):  # noqa: ARG001 - signal handler signature
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def build_console(store: ReviewStore, *, publisher=None, keystore=None, config=None):
+    """The web application over ``store`` with the real collaborators (codec, producer, policies, KB)."""
+    from casetrail import __version__
+    from casetrail.codec import AvroCodec
+    from casetrail.events import ProducerInfo
+    from casetrail.policy.tenant import load_policies
+
+    from services.review.actions import KafkaFeedbackPublisher
+    from services.review.config import load_config
+    from services.review.web import create_app
+
+    config = config or load_config()
+    casetrail_settings = settings()
+    codec = AvroCodec(casetrail_settings.schema_registry_url, casetrail_settings.registry_config())
+    projector = Projector(store, codec, keystore)
+    publisher = publisher or KafkaFeedbackPublisher(
+        codec, resolved_name(topics.FEEDBACK_AGENT, casetrail_settings.topic_prefix))
+    app = create_app(store, config, publisher=publisher, projector=projector,
+                     policies=load_policies(casetrail_settings.tenants_dir), keystore=keystore,
+                     producer=ProducerInfo(service="review", version=__version__), clause_lookup=published_clause)
+    return app, projector
+
+
+def published_clause(tenant: str, locale: str, clause_id: str, kb_version: str) -> Optional[tuple[str, str]]:
+    """A cited clause the draft event does not carry, exactly as published at ``kb_version``."""
+    from casetrail.knowledge import resolve
+
+    try:
+        clause = resolve(tenant, locale, clause_id, kb_version)
+    except Exception:  # noqa: BLE001 - the page says the clause could not be found
+        return None
+    return (clause.title, clause.text) if clause is not None else None
+
+
+class ReviewService:
+    """``casetrail run review``: the projection consumer plus the console in one process."""
+
+    name = "review"
+
+    def run(self, loglevel: Optional[str] = None) -> None:
+        from casetrail.runtime.structured_logging import configure_logging
+
+        config = settings()
+        configure_logging("review", (loglevel or config.log_level).upper())
+        if config.create_topics:
+            from casetrail.topic_admin import apply_topics
+
+            for line in apply_topics(topics.ALL_TOPICS).drift:
+                log.warning("topic drift", extra={"drift": line})
+        try:
+            from casetrail.privacy.keystore import default_keystore
+
+            keystore = default_keystore()
+        except Exception:  # noqa: BLE001 - the console still works; originals and examples' text are unavailable
+            log.warning("no key store available: originals cannot be revealed, examples keep no text")
+            keystore = None
+        store = ReviewStore()
+        app, projector = build_console(store, keystore=keystore)
+        consumer = ProjectionConsumer(projector)
+        failure: list[BaseException] = []
+        server: Optional[GracefulServer] = None
+
+        def consume() -> None:
+            try:
+                consumer.run()
+            except BaseException as exc:  # noqa: BLE001 - a console without its projection must not look alive
+                failure.append(exc)
+                log.critical("review consumer stopped on an error; exiting", exc_info=True)
+                if server is not None:
+                    server.should_exit = True
+
+        thread = threading.Thread(target=consume, name="review-consumer", daemon=True)
+        thread.start()
+        app.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
+        server = GracefulServer(uvicorn.Config(app, host=config.http_host, port=config.http_port or DEFAULT_PORT,
+                                               log_level="warning", proxy_headers=True))
+        if failure:
+            server.should_exit = True
+        started = time.monotonic()
+        try:
+            server.run()
+        finally:
+            consumer.stop()
+            thread.join(timeout=30)
+            store.close()
+            log.info("review stopped", extra={"seconds": round(time.monotonic() - started, 1)})
+        if failure:
+            raise SystemExit(1)
+
+
+svc = ReviewService()

@@ -1,0 +1,122 @@
+"""Console configuration: local accounts (argon2 hashes, never passwords), OIDC, cookies.
+
+Read from the YAML file named by ``CASETRAIL_REVIEW_CONFIG`` (default
+``<data_dir>/review/review.yaml``; see ``review.example.yaml``). Accounts can
+also come from ``CASETRAIL_REVIEW_ACCOUNTS`` (a JSON list of the same entries,
+e.g. a Kubernetes Secret), the session signing key from
+``CASETRAIL_REVIEW_SECRET_KEY`` and the OIDC client secret from
+``CASETRAIL_REVIEW_OIDC_CLIENT_SECRET``.
+
+Roles: ``agent`` (works the queue), ``lead`` (an agent who may also reveal the
+sealed original), ``auditor`` (reads and reveals; acts on nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+Role = Literal["agent", "lead", "auditor"]
+ROLES: tuple[str, ...] = ("agent", "lead", "auditor")
+UI_LOCALES: tuple[str, ...] = ("en", "de", "fr", "es", "lt")
+
+
+class ReviewConfigError(ValueError):
+    pass
+
+
+class Account(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    username: str = Field(min_length=1, max_length=120)
+    tenant: str
+    role: Role
+    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
+    locale: str = "en"
+
+
+class OidcConfig(BaseModel):
+    """An OpenID Connect provider (authorization code flow with PKCE)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str  # discovery at <issuer>/.well-known/openid-configuration
+    client_id: str
+    client_secret: SecretStr = SecretStr("")
+    redirect_url: str  # https://console.example/auth/callback
+    scope: str = "openid email profile"
+    tenant_claim: str = "casetrail_tenant"
+    role_claim: str = "casetrail_role"
+    username_claim: str = "email"
+    # Used when the provider cannot add the claims above: the tenant every OIDC user belongs to.
+    default_tenant: Optional[str] = None
+    default_role: Optional[Role] = None
+    label: str = "Single sign-on"
+
+
+class ReviewConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accounts: list[Account] = Field(default_factory=list)
+    oidc: Optional[OidcConfig] = None
+    secret_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    secure_cookies: bool = True  # off only for a plain-http local demo
+    session_hours: float = Field(default=10.0, gt=0, le=24 * 7)
+    page_size: int = Field(default=50, ge=10, le=500)
+
+    def account(self, username: str) -> Optional[Account]:
+        for account in self.accounts:
+            if secrets.compare_digest(account.username.casefold().encode(), username.casefold().encode()):
+                return account
+        return None
+
+
+def default_path() -> Path:
+    from casetrail.settings import settings
+
+    return Path(os.environ.get("CASETRAIL_REVIEW_CONFIG") or settings().data_dir / "review" / "review.yaml")
+
+
+def load_config(path: Optional[Path] = None) -> ReviewConfig:
+    path = path or default_path()
+    data: dict = {}
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ReviewConfigError(f"{path}: not valid YAML: {exc}") from None
+    extra = os.environ.get("CASETRAIL_REVIEW_ACCOUNTS")
+    if extra:
+        try:
+            data = {**data, "accounts": list(data.get("accounts") or []) + json.loads(extra)}
+        except json.JSONDecodeError as exc:
+            raise ReviewConfigError(f"CASETRAIL_REVIEW_ACCOUNTS is not a JSON list: {exc}") from None
+    if os.environ.get("CASETRAIL_REVIEW_SECRET_KEY"):
+        data["secret_key"] = os.environ["CASETRAIL_REVIEW_SECRET_KEY"]
+    if os.environ.get("CASETRAIL_REVIEW_SECURE_COOKIES"):
+        data["secure_cookies"] = os.environ["CASETRAIL_REVIEW_SECURE_COOKIES"].lower() in ("1", "true", "yes")
+    if data.get("oidc") and os.environ.get("CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"):
+        data["oidc"] = {**data["oidc"], "client_secret": os.environ["CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"]}
+    try:
+        return ReviewConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ReviewConfigError(f"{path}: invalid review configuration: {problems}") from None
+
+
+def save_account(path: Path, account: Account) -> None:
+    """Add or replace ``account`` in the YAML file (``casetrail review account add``)."""
+    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    data = data or {}
+    accounts = [a for a in data.get("accounts") or [] if a.get("username") != account.username]
+    accounts.append(account.model_dump())
+    data["accounts"] = accounts
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    path.chmod(0o600)

@@ -1,0 +1,130 @@
+"""What the queue and case pages show, computed from the store (no HTML here; templates render it).
+
+The case page lines up each sentence of the draft with the clause it cites,
+the clause's text exactly as published at that KB version: from the clauses
+the drafter retrieved (carried on the draft event), or else looked up in the
+knowledge-base catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from services.review.cases import Case, CaseState
+from services.review.store import ReviewStore
+
+CITATION_MARKER = re.compile(r"\s*\[\s*([\w.\-:/]+@[\w.\-+:]+(?:\s*[;,]\s*[\w.\-:/]+@[\w.\-+:]+)*)\s*\]")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+REJECTION_REASONS = ("wrong_intent", "wrong_clause", "tone", "policy", "other")
+AT_RISK_SECONDS = 3600  # an hour left: the countdown turns amber (the SLA events turn it red)
+
+ClauseLookup = Callable[[str, str, str, str], Optional[tuple[str, str]]]
+
+
+@dataclass
+class QueueRow:
+    case: Case
+    due_seconds: Optional[float]
+    urgency_class: str  # breached | at-risk | ok | none
+    badges: list[str]
+
+
+@dataclass
+class DraftSentence:
+    text: str
+    refs: list[str]
+    clauses: list[dict] = field(default_factory=list)  # {ref, title, text, retrieved}
+
+
+def _urgency(case: Case, due_seconds: Optional[float]) -> str:
+    if due_seconds is None:
+        return "none"
+    if due_seconds <= 0 or case.sla_state == "breached":
+        return "breached"
+    if due_seconds <= AT_RISK_SECONDS or case.sla_state == "at_risk":
+        return "at-risk"
+    return "ok"
+
+
+def queue_row(case: Case, now: dt.datetime) -> QueueRow:
+    due = (case.sla_due_at - now).total_seconds() if case.sla_due_at else None
+    return QueueRow(case=case, due_seconds=due, urgency_class=_urgency(case, due), badges=case.failed_check_names)
+
+
+def queue_page_context(store: ReviewStore, tenant: str, *, filters: dict[str, str], page: int, page_size: int,
+                       now: dt.datetime) -> dict:
+    cases, total = store.queue(tenant, limit=page_size, offset=(page - 1) * page_size, **filters)
+    pages = max(1, math.ceil(total / page_size))
+    return {
+        "rows": [queue_row(case, now) for case in cases],
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "filters": filters,
+        "facets": store.facets(tenant),
+        "states": [CaseState.awaiting_agent.value, CaseState.escalated.value, CaseState.edit_refused.value],
+    }
+
+
+def split_draft(reply_text: str, citations: list[dict]) -> list[DraftSentence]:
+    """The reply's sentences with the refs each cites (inline markers, else the citation naming it)."""
+    by_sentence = {}
+    for citation in citations:
+        key = CITATION_MARKER.sub("", citation.get("sentence", "")).strip().casefold()
+        by_sentence.setdefault(key, []).append(citation["ref"])
+    out: list[DraftSentence] = []
+    for paragraph in reply_text.split("\n"):
+        for raw in SENTENCE_END.split(paragraph.strip()):
+            if not raw.strip():
+                continue
+            refs = []
+            for group in CITATION_MARKER.findall(raw):
+                refs += [ref.strip() for ref in re.split(r"[;,]", group) if ref.strip()]
+            text = CITATION_MARKER.sub("", raw).strip()
+            if not text and out:  # a marker after the full stop belongs to the sentence before it
+                out[-1].refs += [ref for ref in refs if ref not in out[-1].refs]
+                continue
+            if not refs:
+                refs = list(by_sentence.get(text.casefold(), []))
+            out.append(DraftSentence(text=text, refs=refs))
+    return out
+
+
+def _clause_view(ref: str, retrieved: dict[str, dict], tenant: str, locale: str,
+                 lookup: Optional[ClauseLookup]) -> dict:
+    found = retrieved.get(ref)
+    if found is not None:
+        return {"ref": ref, "title": found.get("title", ""), "text": found.get("text", ""), "retrieved": True}
+    clause_id, _, kb_version = ref.partition("@")
+    resolved = lookup(tenant, locale, clause_id, kb_version) if lookup else None
+    if resolved is not None:
+        return {"ref": ref, "title": resolved[0], "text": resolved[1], "retrieved": False}
+    return {"ref": ref, "title": "", "text": "", "retrieved": False, "missing": True}
+
+
+def case_page_context(case: Case, *, queues: list[str], done: str, now: dt.datetime,
+                      lookup: Optional[ClauseLookup] = None) -> dict:
+    draft = case.draft or {}
+    retrieved = {c["ref"]: c for c in draft.get("retrieved", [])}
+    sentences = split_draft(draft.get("reply_text") or case.reply_text, draft.get("citations", []))
+    for sentence in sentences:
+        sentence.clauses = [_clause_view(ref, retrieved, case.tenant, draft.get("kb_locale") or case.locale, lookup)
+                            for ref in sentence.refs]
+    disclosure = (draft.get("disclosure") or "").strip()
+    return {
+        "case": case,
+        "row": queue_row(case, now),
+        "sentences": sentences,
+        "disclosure": disclosure,
+        "edit_text": (case.edit or {}).get("text") if case.state == CaseState.edit_refused else
+                     (draft.get("reply_text") or case.reply_text),
+        "queues": [q for q in queues if q != case.queue],
+        "reasons": REJECTION_REASONS,
+        "done": done,
+        "working": case.state in (CaseState.approving, CaseState.verifying_edit),
+        "history": list(reversed(case.history)),
+    }
