@@ -118,6 +118,7 @@ STATE_CHANGELOGS = (
     changelog("casetrail-router", "sla_timers"),
     changelog("casetrail-router", "sent_replies"),
     changelog("casetrail-router", "conversations"),
+    changelog("casetrail-verifier", "drafts"),
 )
 
 EVENT_TOPICS = (

@@ -9,7 +9,9 @@ count, so the tables below are co-partitioned with every stream):
   event log is the timers' source of truth); at-risk / breached re-route the
   case with a new escalation decision;
 - ``replies.outbound`` → an answer stops the conversation's timer;
-- ``feedback.agent``   → approve / edit send (deduplicated), reject records.
+- ``feedback.agent``   → approve sends (deduplicated; never a draft that failed a check),
+  reject records, reassign / escalate move the queue; an edit waits for the verifier,
+  whose ``drafts.verified`` verdict on it (composer ``agent:<id>``) sends it or hands it back.
 
 A periodic tick emits the at-risk / breached events timers owe. Tables:
 ``sla_timers``, ``sent_replies`` (idempotency keys already sent) and
@@ -34,6 +36,7 @@ from casetrail.runtime import Output, RecordContext, Service
 from casetrail.topic_admin import resolved_name
 
 from services.router import metrics
+from services.router.agent_edits import apply_verified_edit, is_agent_edit
 from services.router.decide import route
 from services.router.feedback import apply_feedback
 from services.router.sending import claim_send, derived_event_id
@@ -125,12 +128,30 @@ def _observe_first_response(decision, now) -> None:
         )
 
 
+def _route_agent_edit(event: DraftVerified, now: dt.datetime) -> list[Output]:
+    """The verifier's verdict on an agent's edit: send it, or route it back to the agent."""
+    outcome = apply_verified_edit(conversations.get(event.conversation_id), event, svc.producer_info, now)
+    metrics.FEEDBACK.labels(event.tenant, "edit", "sent" if outcome.reply else (outcome.note or "refused")).inc()
+    if outcome.note is not None:
+        return []  # an edit of a draft the conversation has moved past: never send stale text
+    conversations[event.conversation_id] = outcome.record
+    outputs: list[Output] = []
+    if outcome.decision is not None:
+        outputs.append(Output(topics.DECISIONS_ROUTED, outcome.decision))
+    if outcome.reply is not None:
+        _send(outcome.reply, outputs, now)
+        outputs.extend(_stop_timer(event.conversation_id, event.event_id, "answered", now))
+    return outputs
+
+
 @svc.processor(source=topics.DRAFTS_VERIFIED, input_type=DraftVerified)
 async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Output]:
     policy = _policy(event.tenant, ctx)
     if policy is None:
         return []
     now = clock()
+    if is_agent_edit(event):
+        return _route_agent_edit(event, now)
     started = time.perf_counter()
     outcome = route(event, policy, now, svc.producer_info, at_risk_fraction=router_settings.at_risk_fraction)
     metrics.DECISION_SECONDS.observe(time.perf_counter() - started)

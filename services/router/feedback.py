@@ -1,5 +1,7 @@
-"""Agent feedback closes the loop: approve sends the draft, edit sends the agent's text,
-reject records the reason. Every verdict becomes a labelled example for evaluation.
+"""Agent feedback closes the loop: approve sends the draft (unless a check of severity ``failed``
+failed on it), edit waits for the verifier (the edited text is sent only once the verifier has
+passed it: ``services.router.agent_edits``), reject records the reason, reassign and escalate
+move the case to another queue. Every verdict becomes a labelled example for evaluation.
 
 ``apply_feedback`` is pure: it takes the conversation's state record and the
 feedback, and returns the new record, the reply to send (if any) and a
@@ -25,6 +27,8 @@ EDIT_WITHOUT_TEXT = "edit_without_text"
 # Feedback that is valid but does not send (recorded on the conversation).
 SUPERSEDED_DRAFT = "superseded_draft"
 NOTHING_TO_APPROVE = "nothing_to_approve"
+FAILED_DRAFT = "draft_failed_checks"  # approve of a draft the verifier failed: never sent as is
+AWAITING_VERIFICATION = "awaiting_verification"  # an edit: the verifier's verdict on it decides
 
 
 @dataclass
@@ -61,10 +65,20 @@ def apply_feedback(
     elif feedback.action == FeedbackAction.reject:
         updated["status"] = "rejected"
         updated["rejection_reason"] = feedback.reason or ""
+    elif feedback.action in (FeedbackAction.reassign, FeedbackAction.escalate):
+        if feedback.queue:
+            updated["queue"] = feedback.queue
+        if feedback.action == FeedbackAction.escalate:
+            updated["status"] = "escalated"
+    elif feedback.action == FeedbackAction.edit:
+        note = AWAITING_VERIFICATION
+        updated["status"] = "verifying_edit"
     else:
-        body = feedback.edited_text if feedback.action == FeedbackAction.edit else record.get("reply_text", "")
+        body = record.get("reply_text", "")
         if not (body or "").strip():
             note = NOTHING_TO_APPROVE
+        elif (record.get("decision") or {}).get("verdict") == "failed":
+            note = FAILED_DRAFT
         else:
             reply = make_reply(
                 conversation_id=feedback.conversation_id,

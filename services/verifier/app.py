@@ -12,10 +12,11 @@ import logging
 import time
 
 from casetrail import topics
-from casetrail.events import DraftProposed
+from casetrail.events import AgentFeedback, DraftProposed, FeedbackAction
 from casetrail.policy.tenant import load_policies
 from casetrail.runtime import Output, RecordContext, Service
 from services.verifier import metrics
+from services.verifier.agent_edits import edited_draft_event, remembered
 from services.verifier.engine import build_verifiers, default_dependencies
 from services.verifier.language_identification import warm_up
 
@@ -25,6 +26,9 @@ svc = Service("verifier")
 _policies = load_policies(svc.config.tenants_dir)  # PolicyError names the file and entry
 verifiers = build_verifiers(_policies, default_dependencies())  # VerifierConfigError names tenant and entry
 warm_up()
+# The latest draft of each conversation (without the sealed original and the embedding): what an
+# agent's edit is verified against. Grows with the conversations; the changelog is compacted.
+drafts = svc.table("drafts")
 
 
 @svc.processor(source=topics.DRAFTS_PROPOSED, input_type=DraftProposed)
@@ -39,4 +43,21 @@ def verify(event: DraftProposed, ctx: RecordContext) -> list[Output]:
         "verdict": verification.verdict.value, "failed_checks": [c.name for c in verification.failed_checks],
         "ms": round(seconds * 1000, 2),
     })
+    drafts[event.conversation_id] = remembered(event)
     return [Output(topics.DRAFTS_VERIFIED, verifiers.verified_event(event, report, svc.producer_info))]
+
+
+@svc.processor(source=topics.FEEDBACK_AGENT, input_type=AgentFeedback)
+def verify_agent_edit(event: AgentFeedback, ctx: RecordContext) -> list[Output]:
+    """An agent's edit is verified like a draft before the router may send it."""
+    if event.action != FeedbackAction.edit:
+        return []
+    raw = drafts.get(event.conversation_id)
+    original = DraftProposed.model_validate(raw) if raw else None
+    edited = edited_draft_event(original, event) if original is not None else None
+    if edited is None:
+        ctx.dead_letter("edit_of_unknown_draft", f"edit of draft {event.draft_id!r}: not the conversation's latest draft")
+        return []
+    report = verifiers.verify(edited)
+    metrics.record(edited.tenant, edited.triage.category, edited.locale, report, 0.0)  # verdict counts of edits too
+    return [Output(topics.DRAFTS_VERIFIED, verifiers.verified_event(edited, report, svc.producer_info))]

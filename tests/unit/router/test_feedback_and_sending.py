@@ -8,8 +8,11 @@ import pytest
 from casetrail.events import AgentFeedback, FeedbackAction, ProducerInfo
 from factories import OPEN_NOW, PRODUCER, acme, verified
 from services.router.decide import route
+from casetrail.events import Verdict
 from services.router.feedback import (
+    AWAITING_VERIFICATION,
     EDIT_WITHOUT_TEXT,
+    FAILED_DRAFT,
     NOTHING_TO_APPROVE,
     SUPERSEDED_DRAFT,
     UNKNOWN_CONVERSATION,
@@ -47,13 +50,25 @@ def test_approve_sends_the_draft_as_the_agent():
     assert outcome.record["status"] == "answered"
 
 
-def test_edit_sends_the_edited_text_under_the_same_key():
+def test_an_edit_sends_nothing_until_the_verifier_has_passed_it():
     outcome = apply_feedback(review_record(), feedback(FeedbackAction.edit, edited_text="Your parcel arrives tomorrow."), PRODUCER, OPEN_NOW)
-    assert outcome.reply.body == "Your parcel arrives tomorrow."
-    assert outcome.reply.idempotency_key == "conv-1:draft-1"
-    approve_after = apply_feedback(outcome.record, feedback(FeedbackAction.approve), PRODUCER, OPEN_NOW)
-    sent: dict = {}
-    assert claim_send(sent, outcome.reply, at="t") and not claim_send(sent, approve_after.reply, at="t")
+    assert outcome.reply is None and not outcome.stop_sla
+    assert outcome.note == AWAITING_VERIFICATION
+    assert outcome.record["status"] == "verifying_edit"
+
+
+def test_approve_of_a_draft_that_failed_a_check_sends_nothing():
+    record = route(verified(confidence=0.5, verdict=Verdict.failed, failed_checks=(("statements_supported", "x"),)),
+                   acme(), OPEN_NOW, PRODUCER).conversation
+    outcome = apply_feedback(record, feedback(FeedbackAction.approve), PRODUCER, OPEN_NOW)
+    assert outcome.reply is None and outcome.note == FAILED_DRAFT
+
+
+def test_reassign_and_escalate_move_the_case():
+    moved = apply_feedback(review_record(), feedback(FeedbackAction.reassign, queue="payments-team"), PRODUCER, OPEN_NOW)
+    assert moved.reply is None and moved.record["queue"] == "payments-team"
+    escalated = apply_feedback(review_record(), feedback(FeedbackAction.escalate, queue="senior-support"), PRODUCER, OPEN_NOW)
+    assert escalated.record["status"] == "escalated" and escalated.record["queue"] == "senior-support"
 
 
 def test_reject_records_the_reason_and_sends_nothing():

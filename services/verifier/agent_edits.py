@@ -1,0 +1,58 @@
+"""An agent's edited reply, verified with the same checks as the draft it replaces (pure).
+
+The console publishes ``AgentFeedback(edit)``; the verifier remembers the
+latest draft of each conversation (its retrieved clauses are what the edit may
+cite) and turns the edit into a draft of its own: same conversation, triage
+and retrieved clauses, the agent's text, citations read from the inline
+``[clause_id@kb_version]`` markers, composer ``agent:<id>``. The router sends
+it only if no check of severity ``failed`` failed; otherwise it goes back to
+the agent with the failed checks.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from casetrail.events import AgentFeedback, Citation, DraftProposed, FeedbackAction
+
+from services.verifier.sentences import split_sentences
+
+AGENT_COMPOSER_PREFIX = "agent:"
+
+
+def edit_draft_id(original_draft_id: str, feedback_event_id: str) -> str:
+    """The edited draft's id: derived from the original (the router keys its send on the original)."""
+    return f"{original_draft_id}+edit-{feedback_event_id[:8]}"
+
+
+def remembered(event: DraftProposed) -> dict:
+    """What the verifier keeps of a draft for a later edit (JSON for its table): no sealed original,
+    no embedding."""
+    slim = event.model_copy(update={
+        "conversation": event.conversation.model_copy(update={"original": None}),
+        "triage": event.triage.model_copy(update={"embedding": []}),
+    })
+    return slim.model_dump(mode="json")
+
+
+def edited_draft_event(original: DraftProposed, feedback: AgentFeedback) -> Optional[DraftProposed]:
+    """The edit as a draft to verify; None when the feedback is not an edit of this draft."""
+    if feedback.action != FeedbackAction.edit or feedback.draft_id != original.draft.draft_id:
+        return None
+    text = (feedback.edited_text or "").strip()
+    scores = {f"{c.clause_id}@{c.kb_version}": c.score for c in original.draft.retrieved}
+    citations = []
+    for sentence in split_sentences(text):
+        for ref in sentence.refs:
+            clause_id, _, kb_version = ref.partition("@")
+            citations.append(Citation(clause_id=clause_id, kb_version=kb_version, score=scores.get(ref, 0.0),
+                                      sentence=sentence.plain))
+    draft = original.draft.model_copy(update={
+        "draft_id": edit_draft_id(original.draft.draft_id, feedback.event_id),
+        "reply_text": text,
+        "citations": citations,
+        "composer": f"{AGENT_COMPOSER_PREFIX}{feedback.agent_id}",
+        "flags": [*original.draft.flags, "agent_edit"],
+    })
+    return original.model_copy(update={"draft": draft, "event_id": feedback.event_id + "-draft",
+                                       "causation_id": feedback.event_id, "occurred_at": feedback.occurred_at})
