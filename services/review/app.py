@@ -32,7 +32,6 @@ from services.review.store import ReviewStore
 log = logging.getLogger("casetrail.review")
 
 DEFAULT_GROUP = "casetrail-review"
-DEFAULT_PORT = 8110
 _CASE_TOPICS = (topics.DRAFTS_VERIFIED, topics.DECISIONS_ROUTED, topics.FEEDBACK_AGENT, topics.REPLIES_OUTBOUND,
                 topics.SLA_EVENTS, topics.ERASURES)
 
@@ -147,6 +146,7 @@ class ReviewService:
     name = "review"
 
     def run(self, loglevel: Optional[str] = None) -> None:
+        from casetrail.runtime.service import DEFAULT_PORTS
         from casetrail.runtime.structured_logging import configure_logging
 
         config = settings()
@@ -181,7 +181,7 @@ class ReviewService:
         thread = threading.Thread(target=consume, name="review-consumer", daemon=True)
         thread.start()
         app.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
-        server = GracefulServer(uvicorn.Config(app, host=config.http_host, port=config.http_port or DEFAULT_PORT,
+        server = GracefulServer(uvicorn.Config(app, host=config.http_host, port=config.http_port or DEFAULT_PORTS["review"],
                                                log_level="warning", proxy_headers=True))
         if failure:
             server.should_exit = True

@@ -19,7 +19,12 @@ from services.review.store import ReviewStore
 
 CITATION_MARKER = re.compile(r"\s*\[\s*([\w.\-:/]+@[\w.\-+:]+(?:\s*[;,]\s*[\w.\-:/]+@[\w.\-+:]+)*)\s*\]")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+NUMBERED_MARKER = re.compile(r"\[(\d{1,3})\]")  # the template composer's ``[n]``: the n-th cited clause
+TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[[^\]\s]+\])+)")
 REJECTION_REASONS = ("wrong_intent", "wrong_clause", "tone", "policy", "other")
+# Brief signals the triage panel already shows in its own rows (the rest of the brief's signals follow).
+SHOWN_SIGNALS = frozenset({"intent", "intent_confidence", "category", "urgency", "priority", "sentiment", "frustration",
+                           "vip", "churn_risk", "language", "locale", "customer.tier", "tier", "sla_due_at"})
 AT_RISK_SECONDS = 3600  # an hour left: the countdown turns amber (the SLA events turn it red)
 
 ClauseLookup = Callable[[str, str, str, str], Optional[tuple[str, str]]]
@@ -70,8 +75,22 @@ def queue_page_context(store: ReviewStore, tenant: str, *, filters: dict[str, st
     }
 
 
+def explicit_markers(reply_text: str, citations: list[dict]) -> str:
+    """``[n]`` markers written out as ``[clause_id@kb_version]`` (numbered in order of first citation),
+    so an agent sees, and keeps when editing, exactly which clause each sentence cites."""
+    refs = list(dict.fromkeys(c["ref"] for c in citations))
+
+    def written_out(match: re.Match) -> str:
+        n = int(match.group(1))
+        return f"[{refs[n - 1]}]" if 1 <= n <= len(refs) else match.group(0)
+
+    return NUMBERED_MARKER.sub(written_out, reply_text)
+
+
 def split_draft(reply_text: str, citations: list[dict]) -> list[DraftSentence]:
     """The reply's sentences with the refs each cites (inline markers, else the citation naming it)."""
+    # A marker after the full stop belongs to the sentence before it.
+    reply_text = TRAILING_MARKERS.sub(lambda m: f"{m.group(2)}{m.group(1)}", explicit_markers(reply_text, citations))
     by_sentence = {}
     for citation in citations:
         key = CITATION_MARKER.sub("", citation.get("sentence", "")).strip().casefold()
@@ -85,9 +104,10 @@ def split_draft(reply_text: str, citations: list[dict]) -> list[DraftSentence]:
             for group in CITATION_MARKER.findall(raw):
                 refs += [ref.strip() for ref in re.split(r"[;,]", group) if ref.strip()]
             text = CITATION_MARKER.sub("", raw).strip()
-            if not text and out:  # a marker after the full stop belongs to the sentence before it
+            if not text and out:  # a marker alone: it belongs to the sentence before it
                 out[-1].refs += [ref for ref in refs if ref not in out[-1].refs]
                 continue
+            text = re.sub(r"\s+([.!?])$", r"\1", text)
             if not refs:
                 refs = list(by_sentence.get(text.casefold(), []))
             out.append(DraftSentence(text=text, refs=refs))
@@ -121,10 +141,11 @@ def case_page_context(case: Case, *, queues: list[str], done: str, now: dt.datet
         "sentences": sentences,
         "disclosure": disclosure,
         "edit_text": (case.edit or {}).get("text") if case.state == CaseState.edit_refused else
-                     (draft.get("reply_text") or case.reply_text),
+                     explicit_markers(draft.get("reply_text") or case.reply_text, draft.get("citations", [])),
         "queues": [q for q in queues if q != case.queue],
         "reasons": REJECTION_REASONS,
         "done": done,
         "working": case.state in (CaseState.approving, CaseState.verifying_edit),
         "history": list(reversed(case.history)),
+        "shown_signals": SHOWN_SIGNALS,
     }

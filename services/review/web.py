@@ -33,7 +33,7 @@ from services.review.actions import ActionRequest, FeedbackPublisher, Refusal, f
 from services.review.auth import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, Principal, Sessions, authenticate, csrf_ok
 from services.review.cases import Case, CaseState, sealed_from_view
 from services.review.config import UI_LOCALES, ReviewConfig
-from services.review.i18n import Translator, pick_locale
+from services.review.i18n import Translator, pick_locale, translator as cached_translator
 from services.review.pages import ClauseLookup, case_page_context, queue_page_context
 from services.review.projection import Projector
 from services.review.store import ReviewStore
@@ -91,7 +91,7 @@ def create_app(store: ReviewStore, config: ReviewConfig, *, publisher: FeedbackP
     def translator(request: Request, who: Optional[Principal]) -> Translator:
         locale = pick_locale(request.query_params.get("lang"), who.locale if who else None,
                              request.headers.get("accept-language"))
-        return Translator(locale, timezone_of(who.tenant) if who else "UTC")
+        return cached_translator(locale, timezone_of(who.tenant) if who else "UTC")
 
     def render(request: Request, name: str, context: dict, *, who: Optional[Principal], status: int = 200,
                page: Optional[str] = None) -> HTMLResponse:

@@ -11,6 +11,7 @@ the agent with the failed checks.
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from casetrail.events import AgentFeedback, Citation, DraftProposed, FeedbackAction
@@ -35,11 +36,25 @@ def remembered(event: DraftProposed) -> dict:
     return slim.model_dump(mode="json")
 
 
+_NUMBERED_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def _explicit_markers(text: str, original: DraftProposed) -> str:
+    """An edit that kept the composer's ``[n]`` markers cites the original's n-th clause."""
+    refs = list(dict.fromkeys(c.ref for c in original.draft.citations))
+
+    def written_out(match: re.Match) -> str:
+        n = int(match.group(1))
+        return f"[{refs[n - 1]}]" if 1 <= n <= len(refs) else match.group(0)
+
+    return _NUMBERED_MARKER.sub(written_out, text)
+
+
 def edited_draft_event(original: DraftProposed, feedback: AgentFeedback) -> Optional[DraftProposed]:
     """The edit as a draft to verify; None when the feedback is not an edit of this draft."""
     if feedback.action != FeedbackAction.edit or feedback.draft_id != original.draft.draft_id:
         return None
-    text = (feedback.edited_text or "").strip()
+    text = _explicit_markers((feedback.edited_text or "").strip(), original)
     scores = {f"{c.clause_id}@{c.kb_version}": c.score for c in original.draft.retrieved}
     citations = []
     for sentence in split_sentences(text):

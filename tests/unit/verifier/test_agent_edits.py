@@ -65,3 +65,10 @@ def test_the_remembered_draft_round_trips_without_the_embedding():
     original = make_event()
     assert DraftProposed.model_validate(remembered(original)).draft == original.draft
     assert edit_draft_id("d-1", "0123456789abcdef").startswith("d-1+edit-")
+
+
+def test_an_edit_that_kept_the_composers_numbered_marker_cites_the_originals_clause(policy, deps):
+    original = make_event(inline=False)
+    text = f"You can return any item within 30 days of delivery for a full refund. [1]\n{DISCLOSURE_EN}"
+    edited = edited_draft_event(original, edit(original, text))
+    assert [c.ref for c in edited.draft.citations] == [f"refunds.window@{V}"]
