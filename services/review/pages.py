@@ -114,15 +114,24 @@ def split_draft(reply_text: str, citations: list[dict]) -> list[DraftSentence]:
     return out
 
 
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(#?[^)\s]*\)")
+
+
+def clause_plain_text(text: str) -> str:
+    """Clause Markdown as an agent reads it: links become their words, emphasis marks go."""
+    return re.sub(r"[*_`]{1,2}(\S[^*_`]*?)[*_`]{1,2}", r"\1", _MARKDOWN_LINK.sub(r"\1", text))
+
+
 def _clause_view(ref: str, retrieved: dict[str, dict], tenant: str, locale: str,
                  lookup: Optional[ClauseLookup]) -> dict:
     found = retrieved.get(ref)
     if found is not None:
-        return {"ref": ref, "title": found.get("title", ""), "text": found.get("text", ""), "retrieved": True}
+        return {"ref": ref, "title": found.get("title", ""), "text": clause_plain_text(found.get("text", "")),
+                "retrieved": True}
     clause_id, _, kb_version = ref.partition("@")
     resolved = lookup(tenant, locale, clause_id, kb_version) if lookup else None
     if resolved is not None:
-        return {"ref": ref, "title": resolved[0], "text": resolved[1], "retrieved": False}
+        return {"ref": ref, "title": resolved[0], "text": clause_plain_text(resolved[1]), "retrieved": False}
     return {"ref": ref, "title": "", "text": "", "retrieved": False, "missing": True}
 
 
@@ -134,11 +143,19 @@ def case_page_context(case: Case, *, queues: list[str], done: str, now: dt.datet
     for sentence in sentences:
         sentence.clauses = [_clause_view(ref, retrieved, case.tenant, draft.get("kb_locale") or case.locale, lookup)
                             for ref in sentence.refs]
+    # Consecutive sentences citing the same clause share one clause card (the page stays readable).
+    groups: list[list[DraftSentence]] = []
+    for sentence in sentences:
+        if groups and sentence.refs and groups[-1][-1].refs == sentence.refs:
+            groups[-1].append(sentence)
+        else:
+            groups.append([sentence])
     disclosure = (draft.get("disclosure") or "").strip()
     return {
         "case": case,
         "row": queue_row(case, now),
         "sentences": sentences,
+        "sentence_groups": groups,
         "disclosure": disclosure,
         "edit_text": (case.edit or {}).get("text") if case.state == CaseState.edit_refused else
                      explicit_markers(draft.get("reply_text") or case.reply_text, draft.get("citations", [])),

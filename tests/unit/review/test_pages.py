@@ -20,3 +20,10 @@ def test_numbered_markers_after_the_full_stop_belong_to_the_sentence_before():
 
 def test_the_edit_box_shows_which_clause_each_marker_means():
     assert explicit_markers("A. [1] B. [2] C. [9]", CITATIONS) == "A. [billing.invoices@1+abc] B. [support.contact@1+abc] C. [9]"
+
+
+def test_clause_markdown_reads_as_text():
+    from services.review.pages import clause_plain_text
+
+    assert clause_plain_text("return it within the [refund window](#refunds.window), **free**.") == \
+        "return it within the refund window, free."
