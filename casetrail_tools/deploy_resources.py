@@ -236,6 +236,29 @@ ROWS: tuple[Row, ...] = (
         Panel("Targets up", "1 when Prometheus scraped the target, 0 when it failed.",
               (Query('up{job=~"casetrail-.+"}', "{{job}} {{instance}}"),), unit="short", max=1),
     )),
+    Row("Review console: queues and agents' corrections", (
+        Panel("Open cases per team", "Cases awaiting a human in the console, per queue (team).",
+              (Query(f"sum by (queue) (casetrail_review_queue_depth{{{T}}})", "{{queue}}"),), unit="short", width=8),
+        Panel("Oldest open case per team", "Age of the oldest case waiting in each queue.",
+              (Query(f"max by (queue) (casetrail_review_queue_oldest_age_seconds{{{T}}})", "{{queue}}"),),
+              unit="s", width=8),
+        Panel("Time to the earliest SLA due time", "Seconds until the next open case's SLA is due (below 0: breached).",
+              (Query(f"min by (queue) (casetrail_review_queue_next_sla_due_seconds{{{T}}})", "{{queue}}"),),
+              unit="s", width=8),
+        Panel("Time to approve (p50, p95)", "From the case reaching the queue to the agent's approve.",
+              (Query("histogram_quantile(0.5, sum by (le) (rate(casetrail_review_time_to_action_seconds_bucket"
+                     f'{{action="approve", {T}}}[$__rate_interval])))', "p50"),
+               Query("histogram_quantile(0.95, sum by (le) (rate(casetrail_review_time_to_action_seconds_bucket"
+                     f'{{action="approve", {T}}}[$__rate_interval])))', "p95")), unit="s", width=8),
+        Panel("Approve / edit / reject rates per category", "Agents' verdicts on drafts, per category.",
+              (Query(f'sum by (category, action) (rate(casetrail_review_actions_total{{action=~"approve|edit|reject", '
+                     f"{T}}}[$__rate_interval]))", "{{category}} {{action}}"),), unit="ops", width=8),
+        Panel("Approve / edit / reject rates per locale", "Agents' verdicts on drafts, per locale.",
+              (Query(f'sum by (locale, action) (rate(casetrail_review_actions_total{{action=~"approve|edit|reject", '
+                     f"{T}}}[$__rate_interval]))", "{{locale}} {{action}}"),
+               Query(f"sum by (check) (rate(casetrail_review_edits_refused_total{{{T}}}[$__rate_interval]))",
+                     "edit refused: {{check}}")), unit="ops", width=8),
+    )),
 )
 
 # Panels the design asks for whose metrics no service exports yet (see deploy/README.md,

@@ -54,7 +54,7 @@ def test_schema_validation_can_fail(tools):
 def test_minimal_values_render_every_service_with_hardened_pods(rendered):
     docs = rendered["minimal-values.yaml"]
     deployments = by_kind(docs, "Deployment")
-    assert {component(d) for d in deployments.values()} == set(CORE_SERVICES) | {"webhook-bridge"}
+    assert {component(d) for d in deployments.values()} == set(CORE_SERVICES) | {"webhook-bridge", "review"}
     accounts = by_kind(docs, "ServiceAccount")
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
