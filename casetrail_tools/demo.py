@@ -43,6 +43,10 @@ class DemoResult:
     lineage_conversation: Optional[str]
     dead_letters: int
     exit_codes: dict[str, int]
+    console_url: str = ""
+    console_login: Optional[object] = None
+    review_cases: tuple[str, ...] = ()  # the demo's conversations routed to people
+    queued_cases: tuple[str, ...] = ()  # of those, the ones the console's queue shows
 
 
 def _cli(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
@@ -81,6 +85,7 @@ def run_demo(
     data_dir: Optional[Path] = None,
     port_offset: int = 0,
     settle_timeout: float = 240.0,
+    keep_console: bool = False,
 ) -> DemoResult:
     progress("1. Kafka and 2. the sample knowledge base")
     run = prepare_run("demo", progress=lambda line: progress(f"   {line}"), data_dir=data_dir)
@@ -89,8 +94,13 @@ def run_demo(
     for line in run.kb_published[-6:]:
         progress(f"   {line}")
 
-    progress("3. Services")
-    pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", port_offset=port_offset, env=env)
+    progress("3. Services (and the review console)")
+    from casetrail_tools.demo_console import queued_conversations, write_demo_account
+    from casetrail_tools.pipeline_harness import SERVICES
+
+    login = write_demo_account(data_dir)
+    pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", port_offset=port_offset, env=env,
+                        services=SERVICES + ("review",))
     observer = PipelineObserver(prefix).start()
     pipeline.start()
     exit_codes: dict[str, int] = {}
@@ -125,12 +135,28 @@ def run_demo(
             progress(f"5. Lineage of the escalated ticket {escalated.ticket.label!r} ({lineage_id})")
             progress(lineage_text)
         dead = len(observer.dead_letters)
+        console_url = f"http://127.0.0.1:{pipeline.handles['review'].port}"
+        review_cases = tuple(o.trail.conversation_id for o in outcomes if o.trail and o.trail.decision is not None
+                             and (o.trail.decision.deferred_action or o.trail.decision.action).value
+                             in ("review", "escalate"))
+        queued = queued_conversations(console_url, login, set(review_cases))
+        progress("")
+        progress(f"6. Review console: {len(set(review_cases) & queued)} of the demo's {len(review_cases)} cases "
+                 f"for people are in its queue")
+        progress(f"   {console_url}/queue  sign in as {login.username} / {login.password}")
+        if keep_console:
+            progress("   the services keep running for you to look: press Enter (or Ctrl-C) to stop them")
+            try:
+                input()
+            except (EOFError, KeyboardInterrupt):
+                pass
     finally:
         observer.stop()
-        progress("6. Stopping services (SIGTERM)")
+        progress("7. Stopping services (SIGTERM)")
         exit_codes = pipeline.stop()
         progress("   " + ", ".join(f"{name}: exit {code}" for name, code in exit_codes.items()))
-    return DemoResult(prefix, data_dir, outcomes, lineage_text, lineage_id, dead, exit_codes)
+    return DemoResult(prefix, data_dir, outcomes, lineage_text, lineage_id, dead, exit_codes, console_url, login,
+                      review_cases, tuple(sorted(queued & set(review_cases))))
 
 
 def decision_table(outcomes: list[TicketOutcome]) -> list[str]:
@@ -154,13 +180,20 @@ def decision_table(outcomes: list[TicketOutcome]) -> list[str]:
 
 
 def main() -> None:
-    result = run_demo()
+    # At a terminal the demo keeps the services up after the table so the console can be tried;
+    # without one (CI, a pipe) it stops at once.
+    result = run_demo(keep_console=sys.stdin.isatty())
     missing = [o.ticket.label for o in result.outcomes if not (o.trail and o.trail.decision)]
     print("")
     print(f"{len(result.outcomes) - len(missing)}/{len(result.outcomes)} tickets reached a routed decision; "
           f"{result.dead_letters} dead letters; logs in {result.data_dir / 'logs'}")
     if missing:
         print("no decision for: " + ", ".join(missing))
+        sys.exit(1)
+    print(f"review console: {result.console_url}/queue — sign in as {result.console_login.username} / "
+          f"{result.console_login.password} ({len(result.queued_cases)} of the demo's {len(result.review_cases)} "
+          f"cases for people were in its queue{'' if sys.stdin.isatty() else '; the demo has stopped it'})")
+    if set(result.review_cases) - set(result.queued_cases):
         sys.exit(1)
 
 

@@ -96,3 +96,9 @@ def test_one_trace_spans_ingest_to_router(demo):
         services_by_trace.setdefault(span["trace_id"], set()).add(span["service"])
     assert any({"casetrail-ingest", "casetrail-triage", "casetrail-drafter", "casetrail-verifier", "casetrail-router"}
                <= services for services in services_by_trace.values()), services_by_trace
+
+
+def test_the_demos_cases_for_people_are_in_the_review_consoles_queue(demo):
+    assert demo.review_cases, "the sample tickets should send some cases to people"
+    assert set(demo.queued_cases) == set(demo.review_cases)
+    assert demo.console_url.startswith("http://127.0.0.1:") and demo.console_login.password
