@@ -97,7 +97,8 @@ def test_services_and_disruption_budgets(rendered):
         assert all(labels.get(k) == v for k, v in service["spec"]["selector"].items())
         assert service["metadata"]["labels"]["casetrail.io/job"] == f"casetrail-{component(service)}"
     pdbs = by_kind(docs, "PodDisruptionBudget")
-    assert set(pdbs) == set(deployments) - {"ct-casetrail-audit"}  # single-replica audit: no PDB blocking drains
+    # single-replica audit and review (SQLite projections): no PDB blocking drains
+    assert set(pdbs) == set(deployments) - {"ct-casetrail-audit", "ct-casetrail-review"}
 
 
 def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
@@ -256,3 +257,21 @@ def test_http_facing_components_accept_their_clients_by_default(rendered):
     deployments = by_kind(docs, "Deployment")
     assert deployments["ct-casetrail-audit"]["spec"]["strategy"] == {"type": "Recreate"}
     assert deployments["ct-casetrail-triage"]["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+
+
+def test_review_console_has_its_ingress_secrets_and_the_gate_runs_before_an_upgrade(rendered):
+    docs = rendered["full-values.yaml"]
+    [ingress] = by_kind(docs, "Ingress").values()
+    assert ingress["spec"]["rules"][0]["host"] == "review.support.example.com"
+    assert ingress["spec"]["tls"][0]["secretName"] == "review-tls"
+    review = by_kind(docs, "Deployment")["ct-casetrail-review"]
+    container = review["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["run", "review"]
+    assert {"secretRef": {"name": "casetrail-review"}} in container["envFrom"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    [job] = by_kind(docs, "Job").values()
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-upgrade"
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[:3] == ["gate", "--candidate", "kb-2026-12-05"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example.com/casetrail-gate:0.1.0"
+
