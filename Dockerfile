@@ -41,14 +41,18 @@ RUN pip install --no-deps -e . \
 RUN python -m casetrail.embeddings.native \
  && cp "$(gcc -print-file-name=libgomp.so.1)" /app/casetrail/embeddings/native/libgomp.so.1
 
-# The gate's tooling image (`docker build --target gate`): the service image's code plus
-# casetrail_tools/ and the dev set, for the Helm pre-upgrade hook (`casetrail gate`). The default
-# target stays the last stage below, the service image, which leaves the tooling out.
-FROM python:${PYTHON_VERSION}-slim-bookworm AS gate
+# The base of both images below: the slim Python image with the service user.
+FROM python:${PYTHON_VERSION}-slim-bookworm AS rootless
+# A fixed numeric uid/gid so Kubernetes can verify runAsNonRoot.
 RUN groupadd --system --gid 10001 casetrail \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/casetrail --shell /usr/sbin/nologin casetrail \
  && mkdir -p /var/lib/casetrail \
  && chown 10001:10001 /var/lib/casetrail
+
+# The gate's tooling image (`docker build --target gate`): the service image's code plus
+# casetrail_tools/ and the dev set, for the Helm pre-upgrade hook (`casetrail gate`). The default
+# target stays the last stage below, the service image, which leaves the tooling out.
+FROM rootless AS gate
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 COPY casetrail_tools /app/casetrail_tools
@@ -63,16 +67,11 @@ USER 10001:10001
 ENTRYPOINT ["casetrail"]
 CMD ["gate", "--help"]
 
-FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
+FROM rootless AS runtime
 LABEL org.opencontainers.image.title="casetrail" \
-      org.opencontainers.image.description="Event-driven customer-support automation: ingest, triage, drafter, verifier, router, audit" \
+      org.opencontainers.image.description="Event-driven customer-support automation: ingest, triage, drafter, verifier, router, audit, review" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="https://example.invalid/casetrail"
-# A fixed numeric uid/gid so Kubernetes can verify runAsNonRoot.
-RUN groupadd --system --gid 10001 casetrail \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/casetrail --shell /usr/sbin/nologin casetrail \
- && mkdir -p /var/lib/casetrail \
- && chown 10001:10001 /var/lib/casetrail
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 # Writable state (Faust data dir, embedded Qdrant, key store, audit SQLite) lives under

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from casetrail.runtime.service import DEFAULT_PORTS
-from casetrail.settings import REPO_ROOT, settings
+from casetrail.settings import REPO_ROOT, kafka_settings, settings
 
 SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")  # the flow, in order
 
@@ -51,6 +51,9 @@ def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir:
     data_dir.mkdir(parents=True)
     bootstrap = broker.start(progress=progress)
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap  # this process's clients and the children
+    # broker.start() read (and cached) the settings before the address was known: with a broker on a
+    # port of its own (CASETRAIL_BROKER_PORT) the cached default would send the topics elsewhere.
+    kafka_settings.cache_clear()
     report = apply_topics(ALL_TOPICS, prefix=prefix)
     env = {"CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_TOPIC_PREFIX": prefix, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     published = subprocess.run(

@@ -14,9 +14,7 @@ thread and the query API (uvicorn) in the foreground; SIGTERM stops both
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
 import time
 import uuid
@@ -24,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import uvicorn
+
+from casetrail.http_server import GracefulServer
 
 from casetrail.settings import KafkaSettings, kafka_settings, settings
 from casetrail.topic_admin import resolved_name
@@ -385,23 +385,6 @@ def erase_customer(tenant: str, customer_id: str, requested_by: str, reason: str
     if store is not None:
         store.ingest([("PersonalDataErased", event.model_dump())])
     return event
-
-
-class GracefulServer(uvicorn.Server):
-    """uvicorn re-raises SIGTERM after its own shutdown, which would kill the process
-    before the consumer stops and the store closes; here SIGTERM only asks it to exit."""
-
-    @contextlib.contextmanager
-    def capture_signals(self):
-        def request_exit(signum, frame):  # noqa: ARG001 - signal handler signature
-            self.should_exit = True
-
-        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 class AuditService:

@@ -12,14 +12,14 @@ thread and the console (uvicorn) in the foreground; SIGTERM stops both.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
 import time
 from typing import Optional
 
 import uvicorn
+
+from casetrail.http_server import GracefulServer
 
 from casetrail import topics
 from casetrail.settings import KafkaSettings, kafka_settings, settings
@@ -88,22 +88,6 @@ class ProjectionConsumer:
                                 extra={"error": exc.args[0].name()})
         finally:
             consumer.close()
-
-
-class GracefulServer(uvicorn.Server):
-    """SIGTERM asks uvicorn to exit without re-raising, so the consumer stops and commits first."""
-
-    @contextlib.contextmanager
-    def capture_signals(self):
-        def request_exit(signum, frame):  # noqa: ARG001 - signal handler signature
-            self.should_exit = True
-
-        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 def build_console(store: ReviewStore, *, publisher=None, keystore=None, config=None):
