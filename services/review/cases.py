@@ -342,10 +342,18 @@ class _Folder:
                 self.move(CaseState.resolved, HistoryEntry(event.occurred_at, "resolved", "router"))
 
     def on_receipt(self, receipt: dict) -> None:
-        if self.case is not None:
-            self.case.delivered = receipt.get("status", "delivered") in ("delivered", "sent", "ok")
-            at = receipt.get("occurred_at") or self.case.updated_at
-            self.case.history.append(HistoryEntry(at, "delivered", "delivery", str(receipt.get("status", ""))))
+        """A ``DeliveryReceipt`` (the delivery service's topic), as a dict: only the public reply counts."""
+        case = self.case
+        if case is None or receipt.get("effect") != "public_reply" or receipt.get("reply_kind") == "acknowledgement":
+            return
+        outcome = str(receipt.get("outcome") or "")
+        at = receipt.get("delivered_at") or receipt.get("occurred_at") or case.updated_at
+        if isinstance(at, str):
+            at = dt.datetime.fromisoformat(at)
+        if outcome == "delivered":
+            case.delivered = True
+        case.history.append(HistoryEntry(at, f"delivery:{outcome or 'unknown'}", "delivery",
+                                         f"{receipt.get('platform', '')} {receipt.get('reason', '')}".strip()))
 
 
 def fold_case(events: Iterable[object]) -> Optional[Case]:

@@ -80,3 +80,15 @@ def test_feedback_on_an_older_draft_changes_nothing():
 def test_the_transition_table_refuses_leaving_a_closed_state():
     assert not can_move(CaseState.rejected, CaseState.approving)
     assert can_move(CaseState.awaiting_agent, CaseState.rejected)
+
+
+def test_a_delivery_receipt_of_the_public_reply_marks_the_case_delivered():
+    from tests.unit.review.factories import at
+
+    receipt = {"effect": "public_reply", "outcome": "delivered", "reply_kind": "answer", "platform": "zendesk",
+               "delivered_at": at(7), "reason": ""}
+    note = {**receipt, "effect": "internal_note"}
+    case = fold_case([verified(), decision(), feedback(FeedbackAction.approve), reply(), note, receipt])
+    assert case.delivered and case.history[-1].kind == "delivery:delivered"
+    failed = fold_case([verified(), decision(), {**receipt, "outcome": "failed", "reason": "HTTP 422"}])
+    assert not failed.delivered and failed.history[-1].detail == "zendesk HTTP 422"
