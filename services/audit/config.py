@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import re
 import secrets
 from pathlib import Path
 from typing import Literal, Optional
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["auditor", "qa"]
 DEFAULT_RETENTION = "7y"
@@ -108,21 +106,7 @@ def default_path() -> Path:
 
 
 def load_config(path: Optional[Path] = None) -> AuditConfig:
-    path = path or default_path()
-    data: dict = {}
-    if path.exists():
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise AuditConfigError(f"{path}: not valid YAML: {exc}") from None
-    extra = os.environ.get("CASETRAIL_AUDIT_TOKENS")
-    if extra:
-        try:
-            data = {**data, "tokens": list(data.get("tokens") or []) + json.loads(extra)}
-        except json.JSONDecodeError as exc:
-            raise AuditConfigError(f"CASETRAIL_AUDIT_TOKENS is not a JSON list: {exc}") from None
-    try:
-        return AuditConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise AuditConfigError(f"{path}: invalid audit configuration: {problems}") from None
+    from casetrail.yaml_config import load_yaml_config
+
+    return load_yaml_config(path or default_path(), AuditConfig, AuditConfigError, list_key="tokens",
+                            list_env="CASETRAIL_AUDIT_TOKENS", what="audit configuration")

@@ -13,14 +13,13 @@ sealed original), ``auditor`` (reads and reveals; acts on nothing).
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 Role = Literal["agent", "lead", "auditor"]
 ROLES: tuple[str, ...] = ("agent", "lead", "auditor")
@@ -84,30 +83,19 @@ def default_path() -> Path:
 
 
 def load_config(path: Optional[Path] = None) -> ReviewConfig:
-    path = path or default_path()
-    data: dict = {}
-    if path.exists():
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ReviewConfigError(f"{path}: not valid YAML: {exc}") from None
-    extra = os.environ.get("CASETRAIL_REVIEW_ACCOUNTS")
-    if extra:
-        try:
-            data = {**data, "accounts": list(data.get("accounts") or []) + json.loads(extra)}
-        except json.JSONDecodeError as exc:
-            raise ReviewConfigError(f"CASETRAIL_REVIEW_ACCOUNTS is not a JSON list: {exc}") from None
+    from casetrail.yaml_config import load_yaml_config
+
+    overrides: dict = {}
     if os.environ.get("CASETRAIL_REVIEW_SECRET_KEY"):
-        data["secret_key"] = os.environ["CASETRAIL_REVIEW_SECRET_KEY"]
+        overrides["secret_key"] = os.environ["CASETRAIL_REVIEW_SECRET_KEY"]
     if os.environ.get("CASETRAIL_REVIEW_SECURE_COOKIES"):
-        data["secure_cookies"] = os.environ["CASETRAIL_REVIEW_SECURE_COOKIES"].lower() in ("1", "true", "yes")
-    if data.get("oidc") and os.environ.get("CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"):
-        data["oidc"] = {**data["oidc"], "client_secret": os.environ["CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"]}
-    try:
-        return ReviewConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ReviewConfigError(f"{path}: invalid review configuration: {problems}") from None
+        overrides["secure_cookies"] = os.environ["CASETRAIL_REVIEW_SECURE_COOKIES"].lower() in ("1", "true", "yes")
+    config = load_yaml_config(path or default_path(), ReviewConfig, ReviewConfigError, list_key="accounts",
+                              list_env="CASETRAIL_REVIEW_ACCOUNTS", what="review configuration", overrides=overrides)
+    if config.oidc is not None and os.environ.get("CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"):
+        oidc = config.oidc.model_copy(update={"client_secret": SecretStr(os.environ["CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"])})
+        config = config.model_copy(update={"oidc": oidc})
+    return config
 
 
 def save_account(path: Path, account: Account) -> None:
