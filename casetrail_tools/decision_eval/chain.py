@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from casetrail.events import ProducerInfo
+from casetrail.events import ProducerInfo, Verification
 from casetrail.policy.calendar import BusinessCalendar
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail_tools.decision_eval.tickets import EvalTicket, intake_payload
@@ -56,6 +56,7 @@ class TicketDecision:
     sentiment: Optional[float] = None
     reason: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    verification: Optional[Verification] = None  # every check's result, for tests and people reading a run
 
     def report_entry(self) -> dict:
         return {"id": self.id, "locale": self.locale, "category": self.category, "confidence": self.confidence,
@@ -191,6 +192,7 @@ class DecisionChain:
             mode=decision.mode.value, rule=decision.rule, draft_outcome=proposed.draft.outcome.value,
             draft_confidence=proposed.draft.confidence, draft_text=proposed.draft.reply_text,
             sentiment=result.sentiment, reason=decision.reason, seconds=seconds,
+            verification=verified.verification,
         )
 
 

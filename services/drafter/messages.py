@@ -31,12 +31,14 @@ DISCLOSURE = {
     "lt": "Šį atsakymą mūsų pagalbos komandos vardu parengė dirbtinio intelekto asistentas. Bet kada galite paprašyti žmogaus pagalbos.",
 }
 
+# The lead-in to alternatives is framing: no policy term in it (the verifier's shared
+# definition, casetrail.grounding.claims), the alternatives themselves are cited clauses.
 ALTERNATIVES_INTRO = {
-    "en": "Instead of a refund, you can also choose:",
-    "de": "Statt einer Erstattung können Sie auch wählen:",
-    "fr": "Au lieu d'un remboursement, vous pouvez aussi choisir :",
-    "es": "En lugar de un reembolso, también puedes elegir:",
-    "lt": "Vietoje pinigų grąžinimo taip pat galite pasirinkti:",
+    "en": "You can also choose one of these options:",
+    "de": "Sie können auch eine dieser Möglichkeiten wählen:",
+    "fr": "Vous pouvez aussi choisir l'une de ces options :",
+    "es": "También puedes elegir una de estas opciones:",
+    "lt": "Taip pat galite pasirinkti vieną iš šių galimybių:",
 }
 
 # Opening line per intent (the default taxonomy); {about} is "" or " about order X".

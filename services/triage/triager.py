@@ -39,7 +39,7 @@ from services.triage.sentiment import SentimentModel, surface_frustration
 from services.triage.sla import sla_due
 from services.triage.spam_abuse import detect_spam_abuse
 from services.triage.text_input import (
-    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, conversation_text, head_within_tokens, prepare_text,
+    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, head_within_tokens, prepare_text,
 )
 from services.triage.urgency import assess_urgency
 from services.triage.vip import is_vip
@@ -152,7 +152,7 @@ class Triager:
         if received_at.tzinfo is None:
             received_at = received_at.replace(tzinfo=dt.timezone.utc)
         now = now or received_at
-        prepared = prepare_text(conversation_text(conversation), self.max_text_chars)
+        prepared = prepare_text(conversation.ticket_text(), self.max_text_chars)
         flags = list(prepared.flags)
         reasons: dict[str, list[str]] = {}
 

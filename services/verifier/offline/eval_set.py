@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Optional
 
-from services.verifier.sentences import split_sentences
+from casetrail.grounding.sentences import split_sentences
 
 EVAL_DIR = Path(__file__).parent / "eval"
 LOCALES = ("en", "de", "fr", "es", "lt")

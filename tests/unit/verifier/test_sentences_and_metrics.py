@@ -3,7 +3,7 @@ from prometheus_client import REGISTRY
 from services.verifier import metrics
 from services.verifier.checks import CheckDependencies
 from services.verifier.engine import build_verifier
-from services.verifier.sentences import marker_refs, normalise, split_sentences
+from casetrail.grounding.sentences import marker_refs, normalise, split_sentences
 
 from verifier_fixtures import fake_pii, make_event
 
