@@ -5,7 +5,7 @@ heading opens one clause; the clause id is a Pandoc-style attribute on the
 heading and is the stable name drafts cite (``refunds.window@3+a1b2c3``)::
 
     ---
-    category: returns_refunds          # optional front matter (YAML)
+    category: refund_policy            # optional front matter (YAML)
     ---
     # Returns and refunds              # H1: a section title, not a clause
 

@@ -19,7 +19,7 @@ from casetrail.knowledge.index import ScoredClause
 from services.drafter import messages
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-ÞĄČĘĖĮŠŲŪŽ¿¡\"„«(0-9])")
-REFUND_INTENTS = frozenset({"returns_refunds"})
+REFUND_INTENTS = frozenset({"return_request", "refund_status", "refund_policy"})
 MAX_SENTENCES = 5
 
 
@@ -111,7 +111,7 @@ class TemplateComposer:
                 body.append(cite(scored.clause, scored.score, sentence))
         offered: list[str] = []
         lines: list[str] = []
-        if request.intent in REFUND_INTENTS or (request.clauses[0].clause.category == "returns_refunds"):
+        if request.intent in REFUND_INTENTS or (request.clauses[0].clause.category in REFUND_INTENTS):
             used = {s.clause.clause_id for s in chosen}
             for alternative in request.alternatives:
                 clause = alternative.clause

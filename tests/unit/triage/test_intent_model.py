@@ -14,7 +14,7 @@ from services.triage.intent_model import (
 
 WORDS = {
     "order_status": ["where is my parcel", "package not arrived", "tracking number delivery", "when will my order come"],
-    "returns_refunds": ["return the shoes", "refund my money", "send item back", "exchange for a refund"],
+    "return_request": ["return the shoes", "refund my money", "send item back", "exchange for a refund"],
     "account_access": ["cannot log in", "reset my password", "account locked", "two factor login code"],
     OUT_OF_SCOPE: ["weather tomorrow", "tell me a joke", "capital of france", "football score"],
 }
