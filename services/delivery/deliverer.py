@@ -151,8 +151,8 @@ async def deliver(
                     if wait > policy.inline_max_wait or lane.cooling_for() > 0:
                         return _park_or_fail(transient, max(wait, lane.cooling_for()), attempts, state, policy)
                     raise
-            lane.succeeded()
-            return Delivered(platform_id, attempts, status, state["recovered"], now(), state["requests"])
+                lane.succeeded()
+                return Delivered(platform_id, attempts, status, state["recovered"], now(), state["requests"])
     except RetryError as exhausted:
         transient = exhausted.last_attempt.exception()
         return _park_or_fail(transient, 0.0, attempts, state, policy)
