@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 from casetrail.events.decision import Action, ReplyKind, ReplyOutbound, RoutedDecision
 from casetrail.events.delivery import DeliveryEffect
@@ -114,5 +114,8 @@ def plan_decision(decision: RoutedDecision, thread: Thread, clause_text: ClauseT
     return Plan((note, update))
 
 
-NoClauses: ClauseText = lambda citation: None  # noqa: E731 - a resolver that knows no clause text
-__all__ = ["Effect", "Plan", "plan_reply", "plan_decision", "NoClauses", "Callable"]
+
+
+def no_clauses(tenant: str, citation: str) -> Optional[str]:
+    """A clause resolver that knows no clause text (tests, tools without the knowledge base)."""
+    return None

@@ -13,8 +13,8 @@ from typing import Callable, Optional
 
 from casetrail.events.decision import Action, RoutedDecision
 
-# "clause_id@kb_version" -> the clause text at that version, or None when it cannot be resolved here.
-ClauseText = Callable[[str], Optional[str]]
+# (tenant, "clause_id@kb_version") -> the clause text at that version, or None when it cannot be resolved here.
+ClauseText = Callable[[str, str], Optional[str]]
 CLAUSE_CHARS = 600  # a note quotes the clause; the KB holds the whole of it
 _HEADINGS = {Action.review: "Review the draft", Action.escalate: "Escalated", Action.shadow: "Shadow mode (draft only)"}
 
@@ -40,7 +40,7 @@ def render_note(decision: RoutedDecision, action: Action, clause_text: ClauseTex
     if decision.citations:
         lines += ["", "Citations (clause text at the cited knowledge-base version):"]
         for citation in decision.citations:
-            text = clause_text(citation)
+            text = clause_text(decision.tenant, citation)
             if text is None:
                 lines.append(f"- {citation}: (clause text not resolvable here; look it up at this version)")
             else:
