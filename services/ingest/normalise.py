@@ -25,6 +25,7 @@ from casetrail.events.envelope import utc_now
 from casetrail.events.identity import conversation_id
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
+from services.ingest.own_messages import latest_is_own, mark_own_messages
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
 from services.ingest.redaction import Redactor
 from services.ingest.rejections import EMPTY_BODY, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected
@@ -62,6 +63,7 @@ class Normalised:
     latest_at: dt.datetime
     status: Optional[str]
     locale: LocaleGuess
+    latest_own: bool = False  # the newest message is casetrail's own post, reported back
 
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -121,6 +123,7 @@ class Normaliser:
                 raise Rejected(INVALID_UTF8, f"payload is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
         ticket = connector.parse(record.payload, record.attributes)
         ticket.messages.sort(key=lambda m: m.sent_at)
+        mark_own_messages(ticket)  # casetrail's own posts, reported back by the platform
         return ticket
 
     def locale_of(self, ticket: NormalisedTicket) -> LocaleGuess:
@@ -209,6 +212,7 @@ class Normaliser:
             subject_key=subject_key(ticket.subject),
             topic_terms=topic_terms(f"{subject or ''} {customer_texts}"),
             latest_role=latest.author_role,
+            latest_own=latest_is_own(ticket),
             latest_at=latest.sent_at,
             status=ticket.status,
             locale=guess,
