@@ -11,12 +11,14 @@ NOW = dt.datetime(2027, 1, 15, tzinfo=dt.timezone.utc)
 
 
 def _row(i, *, sent_by=None, recontacted=False, category="order_status", locale="en", feedback=None,
-         verdict="passed", failed=(), sla=None, citations=("c.1@v1",), sent_citations=None, corrected=None):
+         verdict="passed", failed=(), sla=None, citations=("c.1@v1",), sent_citations=None, corrected=None,
+         delivered=True):
     return {
         "conversation_id": f"c{i}", "tenant": "acme-shop", "locale": locale, "started_at": "2026-11-05T10:00:00.000Z",
         "summary": {
             "category": category, "action": "send" if sent_by == "bot" else "review", "sent": sent_by is not None,
             "sent_by": sent_by, "citations": list(citations),
+            "answer_delivered_by": sent_by.split(":", 1)[0] if sent_by and delivered else None,
             "sent_citations": list(citations if sent_citations is None else sent_citations),
             "feedback": feedback, "corrected_intent": corrected, "verdict": verdict, "failed_checks": list(failed),
             "sla": sla or {"started": True, "stopped": True, "breached": False},
@@ -63,6 +65,15 @@ def test_report_figures():
     assert report["sla"]["numerator"] == 12 and report["sla"]["breached"] == 1
     text = render_markdown(report)
     assert "honest deflection" in text.lower() and "numbers_match_clause" in text
+
+
+def test_only_delivered_bot_answers_deflect():
+    rows = [_row(1, sent_by="bot"), _row(2, sent_by="bot", delivered=False), _row(3)]
+    rows[2]["summary"]["acknowledged"] = True  # an out-of-hours acknowledgement is not an answer
+    report = build_report(rows, since=SINCE, until=UNTIL, period="p", tenant=None,
+                          citation_check=lambda *a: True, now=NOW)
+    assert report["deflection"]["deflection"]["numerator"] == 1
+    assert report["deflection"]["deflection"]["denominator"] == 3
 
 
 def test_unverifiable_citations_are_not_counted_valid():
