@@ -5,8 +5,9 @@ Where each tenant's decisions go: ``config/delivery/<tenant>.yaml``
 identity casetrail acts as, the queue -> group mapping and the rate limit.
 Secrets never sit in that file: each comes from
 
-1. a file ``$CASETRAIL_DELIVERY_SECRETS_DIR/<tenant>/<platform>/<field>`` (a
-   Kubernetes Secret mounted as a volume; default ``/var/run/secrets/casetrail-delivery``), or
+1. a file ``$CASETRAIL_DELIVERY_SECRETS_DIR/<tenant>.<platform>.<field>`` (a
+   Kubernetes Secret mounted as a volume, one key per credential; default
+   ``/var/run/secrets/casetrail-delivery``; ``<tenant>/<platform>/<field>`` works too), or
 2. the environment: ``CASETRAIL_DELIVERY__<TENANT>__<PLATFORM>__<FIELD>``
    (upper case, ``-`` as ``_``), e.g. ``CASETRAIL_DELIVERY__ACME_SHOP__ZENDESK__API_TOKEN``,
 
@@ -133,9 +134,11 @@ def _env_name(tenant: str, platform: str, field: str) -> str:
 
 
 def _secret(tenant: str, platform: str, field: str, env: dict[str, str], secrets: Path) -> Optional[str]:
-    path = secrets / tenant / platform / field
-    if path.is_file():
-        return path.read_text().strip()
+    # A Secret mounted as a volume: one file per key, "<tenant>.<platform>.<field>" (Secret keys hold no
+    # "/"); or a directory tree <tenant>/<platform>/<field>.
+    for path in (secrets / f"{tenant}.{platform}.{field}", secrets / tenant / platform / field):
+        if path.is_file():
+            return path.read_text().strip()
     return env.get(_env_name(tenant, platform, field))
 
 
@@ -158,7 +161,7 @@ def load_tenant(path: Path, *, env: Optional[dict[str, str]] = None, secrets: Op
         raw = dict(raw or {})
         for field in sorted(_SECRET_FIELDS & set(raw)):
             raise DeliveryConfigError(f"{where}.{field}: secrets never go in the config file; "
-                                      f"mount {secrets / tenant / name / field} or set {_env_name(tenant, name, field)}")
+                                      f"mount {secrets / f'{tenant}.{name}.{field}'} or set {_env_name(tenant, name, field)}")
         for field in _SECRET_FIELDS & set(_MODELS[name].model_fields):
             value = _secret(tenant, name, field, env, secrets)
             if value:
@@ -171,7 +174,7 @@ def load_tenant(path: Path, *, env: Optional[dict[str, str]] = None, secrets: Op
             raise DeliveryConfigError(f"{where}.{field}: {first['msg']}") from None
         for alternatives in _REQUIRED_SECRETS[name]:
             if not any(getattr(model, f) is not None for f in alternatives):
-                hint = " or ".join(f"{secrets / tenant / name / f} / {_env_name(tenant, name, f)}" for f in alternatives)
+                hint = " or ".join(f"{secrets / f'{tenant}.{name}.{f}'} / {_env_name(tenant, name, f)}" for f in alternatives)
                 raise DeliveryConfigError(f"{where}.{alternatives[0]}: missing secret; provide {hint}")
         if name == "zendesk" and model.api_token is not None and not model.email:
             raise DeliveryConfigError(f"{where}.email: an api_token authenticates as '{{email}}/token'; set email")
