@@ -53,6 +53,7 @@ class PlatformState:
         self.faults: list[Fault] = []
         self.faults_served: dict[str, int] = {}
         self.mail: list[dict] = []
+        self.latency = 0.0  # seconds each write takes (a real platform is not instant)
         self._ids = itertools.count(1000)
 
     def ticket(self, platform: str, external_id: str) -> Ticket:
@@ -86,7 +87,8 @@ class PlatformState:
                 continue
             else:
                 fault.count -= 1
-            self.faults_served[platform] = self.faults_served.get(platform, 0) + 1
+            served = f"{platform}:{fault.status}"
+            self.faults_served[served] = self.faults_served.get(served, 0) + 1
             return fault
         return None
 

@@ -10,6 +10,7 @@ faults a test schedules (``Fault``). Sources: see services/delivery/README.md.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -73,8 +74,13 @@ def guarded(state: PlatformState, platform: str, writes: bool) -> Callable[[Hand
                 with state.lock:
                     state.record(platform, request.method, request.path, body)
                     fault = state.take_fault(platform)
+                    if fault is not None:
+                        state.requests[-1]["fault"] = fault.status
+                        state.requests[-1]["after_write"] = fault.after_write
                 if fault is not None and not fault.after_write:
                     return _error(platform, fault.status, fault)
+                if state.latency:
+                    await asyncio.sleep(state.latency)
             response = await handler(request)
             if fault is not None:  # the write happened; the answer is lost
                 return _error(platform, fault.status, fault)

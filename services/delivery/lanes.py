@@ -19,8 +19,8 @@ from typing import Callable, Optional
 from aiolimiter import AsyncLimiter
 
 BREAKER_THRESHOLD = 5  # consecutive transient failures before the lane cools down
-BREAKER_FIRST_PAUSE = 5.0
-BREAKER_MAX_PAUSE = 300.0
+BREAKER_FIRST_PAUSE = 2.0
+BREAKER_MAX_PAUSE = 60.0  # a platform that is down is probed at least once a minute
 
 
 @dataclass
