@@ -53,6 +53,7 @@ class EmailAdapter:
         message["Date"] = email.utils.format_datetime(effect.source_occurred_at)
         message["Message-ID"] = _bracketed(message_id_for(effect.marker))
         message[REF_HEADER] = effect.marker
+        message["X-Casetrail-Conversation"] = effect.conversation_id  # an opaque id: lets a team mailbox thread
         message["Content-Language"] = effect.locale
         if effect.kind == DeliveryEffect.public_reply:
             if thread is None or thread.sealed_original() is None:
