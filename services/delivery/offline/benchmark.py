@@ -147,10 +147,10 @@ def service_latency(rate: float = 20.0, seconds: float = 30.0) -> dict:
                 time.sleep(0.5)
         cases = _cases(int(rate * seconds), uuid.uuid4().hex[:6], escalate_every=2)
         producer = Producer({**kafka_settings().librdkafka_config(), "acks": "all", "linger.ms": 1})
-        names = {spec: resolved_name(spec, prefix) for spec in
+        names = {spec.name: resolved_name(spec, prefix) for spec in
                  (topics.CONVERSATIONS_RECEIVED, topics.DECISIONS_ROUTED, topics.REPLIES_OUTBOUND)}
         for received, _ in cases:
-            producer.produce(names[topics.CONVERSATIONS_RECEIVED], codec.encode(received), key=received.conversation_id)
+            producer.produce(names[topics.CONVERSATIONS_RECEIVED.name], codec.encode(received), key=received.conversation_id)
         producer.flush(30)
         cpu_before = _cpu_seconds(service.pid)
         started = time.monotonic()
@@ -159,10 +159,10 @@ def service_latency(rate: float = 20.0, seconds: float = 30.0) -> dict:
                 time.sleep(0.002)
             now = dt.datetime.now(dt.timezone.utc)
             decision = outcome.decision.model_copy(update={"occurred_at": now})
-            producer.produce(names[topics.DECISIONS_ROUTED], codec.encode(decision), key=decision.conversation_id)
+            producer.produce(names[topics.DECISIONS_ROUTED.name], codec.encode(decision), key=decision.conversation_id)
             for reply in outcome.replies:
                 reply = reply.model_copy(update={"occurred_at": now})
-                producer.produce(names[topics.REPLIES_OUTBOUND], codec.encode(reply), key=reply.conversation_id)
+                producer.produce(names[topics.REPLIES_OUTBOUND.name], codec.encode(reply), key=reply.conversation_id)
             producer.poll(0)
         producer.flush(30)
         records = consume_until_quiet([resolved_name(topics.DELIVERY_RECEIPTS, prefix)], quiet=5.0, timeout=300)
