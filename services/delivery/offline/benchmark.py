@@ -47,22 +47,9 @@ def _start_fakes():
 
 
 def _cases(n: int, run: str, *, escalate_every: int = 0):
-    """(received, routed outcome) for n Zendesk conversations decided by the real router logic."""
-    if str(REPO_ROOT) not in sys.path:  # the router's test factories build realistic verified drafts
-        sys.path.insert(0, str(REPO_ROOT))
-    from services.router.decide import route
-    from tests.unit.router.factories import OPEN_NOW, acme, verified
+    from casetrail_tools.benchmarks.routed_cases import routed_cases
 
-    policy, out = acme(), []
-    for i in range(n):
-        kwargs = {"category": "fraud_report", "confidence": 0.97} if escalate_every and i % escalate_every == 0 else {}
-        event = verified(conversation_id=f"{run}-{i}", draft_id=f"{run}-d{i}", **kwargs)
-        conversation = event.conversation.model_copy(update={"source": "zendesk", "external_id": str(100000 + i)})
-        event = event.model_copy(update={"conversation": conversation})
-        outcome = route(event, policy, OPEN_NOW, PRODUCER)
-        out.append((ConversationReceived(conversation_id=event.conversation_id, tenant=TENANT, locale="en",
-                                         producer=PRODUCER, conversation=conversation), outcome))
-    return out
+    return routed_cases(n, run, tenant=TENANT, escalate_every=escalate_every)
 
 
 def engine_throughput(n: int = 2000) -> dict:
