@@ -81,6 +81,8 @@ def plan_reply(reply: ReplyOutbound, thread: Optional[Thread]) -> Plan:
         reply_kind=reply.kind, sent_by=reply.sent_by, draft_id=reply.draft_id,
         tags=(f"{TAG_PREFIX}{reply.kind.value}",),
     )
+    if thread is not None and thread.automated:
+        return Plan(suppressed=(effect,), skipped=f"the conversation is automated ({thread.automated}): never answered")
     return Plan((effect,))
 
 

@@ -134,6 +134,11 @@ class DeliveryEngine:
             raise TypeError(f"delivery does not deliver {type(event).__name__}")
         maybe_attempted = await self._maybe_attempted(partition_key, offset) or retry.maybe_attempted
         work = Work()
+        for effect in plan.suppressed:  # loop prevention: receipted, never written
+            if self.effects.get(effect.key) is None:
+                self._record(effect, EffectState.suppressed, None, 0)
+                work.receipts.append(self._receipt(effect, DeliveryOutcome.suppressed, reason=plan.skipped, attempts=0))
+                metrics.EFFECTS.labels(effect.tenant, effect.platform, effect.kind.value, "suppressed").inc()
         for effect in plan.effects:
             await self._one(effect, thread, event, retry, maybe_attempted, work)
         self.window.processed(partition_key, offset)

@@ -29,6 +29,10 @@ class Thread:
     message_ids: tuple[str, ...] = ()  # the source's message ids, oldest first (e-mail: Message-IDs)
     latest_customer_message_id: Optional[str] = None
     sealed: Optional[dict] = field(default=None)  # EncryptedText as JSON: the original, under the customer's key
+    # Ingest's flag for auto-replies, bounces, list mail and platform automations (``Conversation.automated``,
+    # issue 17): such a conversation is never answered. Read by name so this works before and after that
+    # field reaches this branch.
+    automated: Optional[str] = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -70,4 +74,10 @@ def thread_of(event: ConversationReceived, previous: Optional[Thread] = None) ->
         message_ids=tuple(ids),
         latest_customer_message_id=latest_customer or (previous.latest_customer_message_id if previous else None),
         sealed=sealed or (previous.sealed if previous else None),
+        automated=_automated(conversation),
     )
+
+
+def _automated(conversation) -> Optional[str]:
+    kind = getattr(conversation, "automated", None)
+    return getattr(kind, "value", kind) if kind else None

@@ -180,3 +180,20 @@ def test_attempt_window_marks(offset, expected):
     window = AttemptWindow(reserve=10)
     window.reloaded("t:0", 9)
     assert window.maybe_attempted("t:0", offset) is expected
+
+
+def test_a_reply_to_an_automated_conversation_is_never_written(fakes, tenant_config):
+    import dataclasses
+
+    from services.delivery.thread import Thread
+
+    case = _zendesk_case("700009")
+    reply = route(case, acme(), OPEN_NOW, PRODUCER).replies[0]
+    engine = _engine(tenant_config)
+    engine.remember(_received(case))
+    thread = Thread.from_dict(engine.threads[case.conversation_id])
+    engine.threads[case.conversation_id] = dataclasses.replace(thread, automated="auto_reply").to_dict()
+    work = asyncio.run(engine.on_event(reply, partition_key="r:9", offset=0))
+    assert [(r.outcome, r.reason) for r in work.receipts] == [
+        (DeliveryOutcome.suppressed, "the conversation is automated (auto_reply): never answered")]
+    assert _tickets(fakes, "700009") is None
