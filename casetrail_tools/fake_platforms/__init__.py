@@ -122,7 +122,7 @@ def delivery_config_yaml(tenant: str, http_url: str, smtp_port: int, *, rate_per
 
     groups = groups or {"general-support": "360001", "fraud-team": "360002", "vip-support": "360003",
                         "senior-support": "360004", "payments-team": "360005", "engineering-oncall": "360006",
-                        "customer-success": "360007"}
+                        "customer-success": "360007", "lt-support": "360008"}
     common = {"rate_per_minute": rate_per_minute, "concurrency": 8, "timeout_seconds": 5, "groups": groups}
     doc = {"tenant": tenant, "platforms": {
         "zendesk": {**common, "base_url": f"{http_url}/zendesk", "email": "bot@acme.example"},

@@ -111,10 +111,20 @@ def test_the_ticketing_platforms_received_each_decision_once(demo):
         if not (trail and trail.decision and trail.received):
             continue
         conversation = trail.received[-1].event.conversation
+        action = trail.decision.action.value
+        if conversation.source == "email":
+            mails = [m for m in state["mail"] if m["headers"].get("X-Casetrail-Conversation") == trail.conversation_id]
+            replies = [m for m in mails if m["headers"].get("Auto-Submitted") == "auto-replied"]
+            if action in ("send", "acknowledge"):
+                assert len(replies) == 1, f"{outcome.ticket.label}: {len(replies)} reply e-mails"
+                assert replies[0]["headers"].get("In-Reply-To"), "an e-mail reply is threaded"
+            if action in ("escalate", "review", "shadow", "acknowledge"):
+                assert len(mails) - len(replies) == 1, f"{outcome.ticket.label}: the team mailbox gets one hand-off"
+            checked += 1
+            continue
         if conversation.source not in ("zendesk", "freshdesk"):
             continue
         ticket = tickets.get((conversation.source, conversation.external_id))
-        action = trail.decision.action.value
         assert ticket is not None, f"{outcome.ticket.label}: nothing reached {conversation.source}"
         public = [m for m in ticket["messages"] if m["public"]]
         private = [m for m in ticket["messages"] if not m["public"]]
@@ -124,6 +134,6 @@ def test_the_ticketing_platforms_received_each_decision_once(demo):
             assert len(private) == 1 and "Hand-off brief" in private[0]["body"], outcome.ticket.label
             assert ticket["group"] is not None and f"casetrail:{'escalated' if action == 'escalate' else action}" in ticket["tags"]
         checked += 1
-    assert checked >= 3, "the sample should route several Zendesk / Freshdesk tickets"
+    assert checked >= 4, "the sample routes Zendesk, Freshdesk and e-mail tickets"
     markers = [m for t in state["tickets"] for msg in t["messages"] for m in re.findall(r"ct-[0-9a-f]{12}", msg["body"])]
     assert len(markers) == len(set(markers)), "a write reached a platform twice"
