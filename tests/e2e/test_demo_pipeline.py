@@ -134,6 +134,6 @@ def test_the_ticketing_platforms_received_each_decision_once(demo):
             assert len(private) == 1 and "Hand-off brief" in private[0]["body"], outcome.ticket.label
             assert ticket["group"] is not None and f"casetrail:{'escalated' if action == 'escalate' else action}" in ticket["tags"]
         checked += 1
-    assert checked >= 4, "the sample routes Zendesk, Freshdesk and e-mail tickets"
+    assert checked >= 3, "the sample routes a Zendesk, a Freshdesk and an e-mail ticket"
     markers = [m for t in state["tickets"] for msg in t["messages"] for m in re.findall(r"ct-[0-9a-f]{12}", msg["body"])]
     assert len(markers) == len(set(markers)), "a write reached a platform twice"
