@@ -120,26 +120,38 @@ def eval_command(
     directory: Path = typer.Argument(SAMPLE_KB, help="KB folder with eval/<locale>.yaml question sets."),
     locale: Optional[List[str]] = typer.Option(None, "--locale"),
     goal: float = typer.Option(0.95, help="recall@3 every locale must reach (exit 1 otherwise)."),
+    anchors: bool = typer.Option(True, "--anchors/--no-anchors",
+                                 help="Rank by clause text and anchoring questions (default), or by text alone."),
     show_misses: bool = typer.Option(True, "--show-misses/--no-show-misses"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions."""
+    """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions, and the top-1 score split."""
     from casetrail.embeddings import default_embedder
-    from casetrail.knowledge.evaluation import evaluate
+    from casetrail.knowledge.evaluation import best_threshold, evaluate, top1_scores
 
     embedder = default_embedder()
-    reports = evaluate(directory, embedder, locales=locale)
+    reports = evaluate(directory, embedder, locales=locale, anchors=anchors)
     if not reports:
         _fail(f"no eval/<locale>.yaml question sets under {directory}")
     rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),
              "recall@3": round(r.recall_at(3), 3), "mrr": round(r.mrr, 3)} for r in reports]
+    right, wrong = top1_scores(reports)
+    threshold, lost, kept = best_threshold(right, wrong)
+    scores = {"right_top1": _distribution(right), "wrong_top1": _distribution(wrong),
+              "threshold": {"score": round(threshold, 4), "right_below": lost, "wrong_at_or_above": kept}}
     if as_json:
-        typer.echo(json.dumps({"embedder": embedder.name, "locales": rows}, indent=2))
+        typer.echo(json.dumps({"embedder": embedder.name, "anchors": anchors, "locales": rows, "top1_scores": scores},
+                              indent=2))
     else:
-        typer.echo(f"embedder: {embedder.name}")
+        typer.echo(f"embedder: {embedder.name}  ranking: {'text + anchoring questions' if anchors else 'clause text only'}")
         typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
         for row in rows:
             typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
+        typer.echo("top-1 score (all locales)      n     min     p10     p50     p90     max")
+        for label, key in (("top-1 answers the question", "right_top1"), ("top-1 does not answer it", "wrong_top1")):
+            d = scores[key]
+            typer.echo(f"  {label:<27}{d['n']:>4}" + "".join(f"{d[k]:>8.3f}" for k in ("min", "p10", "p50", "p90", "max")))
+        typer.echo(f"fewest errors at score >= {threshold:.3f}: {lost} right top-1 below it, {kept} wrong top-1 at or above it")
         if show_misses:
             for r in reports:
                 for miss in r.misses_at_3:
@@ -147,6 +159,17 @@ def eval_command(
     below = [row["locale"] for row in rows if row["recall@3"] < goal]
     if below:
         _fail(f"recall@3 below {goal} in: {', '.join(below)}")
+
+
+def _distribution(values: List[float]) -> dict:
+    """n, min, p10, p50, p90, max of ``values`` (zeros when empty)."""
+    import numpy as np
+
+    if not values:
+        return {"n": 0, "min": 0.0, "p10": 0.0, "p50": 0.0, "p90": 0.0, "max": 0.0}
+    p10, p50, p90 = (round(float(x), 4) for x in np.percentile(values, [10, 50, 90]))
+    return {"n": len(values), "min": round(min(values), 4), "p10": p10, "p50": p50, "p90": p90,
+            "max": round(max(values), 4)}
 
 
 @app.command("show")
