@@ -109,7 +109,7 @@ class KnowledgeBase:
     def _lexical_scorer(self, version: PublishedVersion) -> LexicalScorer:
         key = (version.tenant, version.locale, version.kb_version)
         if key not in self._lexical:
-            self._lexical[key] = LexicalScorer(self.catalogue.clauses(*key))
+            self._lexical[key] = LexicalScorer(self.catalogue.clauses(*key), questions=self.anchor_questions)
         return self._lexical[key]
 
     def search(
