@@ -135,23 +135,31 @@ def eval_command(
         _fail(f"no eval/<locale>.yaml question sets under {directory}")
     rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),
              "recall@3": round(r.recall_at(3), 3), "mrr": round(r.mrr, 3)} for r in reports]
-    right, wrong = top1_scores(reports)
-    threshold, lost, kept = best_threshold(right, wrong)
-    scores = {"right_top1": _distribution(right), "wrong_top1": _distribution(wrong),
-              "threshold": {"score": round(threshold, 4), "right_below": lost, "wrong_at_or_above": kept}}
+    split = {}
+    for kind, margin in (("score", False), ("margin", True)):  # margin: top-1 score minus the runner-up's
+        right, wrong = top1_scores(reports, margin=margin)
+        fewest, _, _ = best_threshold(right, wrong)
+        d_wrong = _distribution(wrong)
+        # Where a threshold would separate them: the fewest errors, and above 90 % / all of the wrong top-1s.
+        cuts = {"fewest_errors": fewest, "above_wrong_p90": d_wrong["p90"], "above_wrong_max": d_wrong["max"] + 1e-4}
+        split[kind] = {"right_top1": _distribution(right), "wrong_top1": d_wrong,
+                       "thresholds": {name: {"value": round(t, 4), "right_kept": sum(x >= t for x in right),
+                                             "wrong_kept": sum(x >= t for x in wrong)} for name, t in cuts.items()}}
     if as_json:
-        typer.echo(json.dumps({"embedder": embedder.name, "anchors": anchors, "locales": rows, "top1_scores": scores},
-                              indent=2))
+        typer.echo(json.dumps({"embedder": embedder.name, "anchors": anchors, "locales": rows, "top1": split}, indent=2))
     else:
         typer.echo(f"embedder: {embedder.name}  ranking: {'text + anchoring questions' if anchors else 'clause text only'}")
         typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
         for row in rows:
             typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
-        typer.echo("top-1 score (all locales)      n     min     p10     p50     p90     max")
-        for label, key in (("top-1 answers the question", "right_top1"), ("top-1 does not answer it", "wrong_top1")):
-            d = scores[key]
-            typer.echo(f"  {label:<27}{d['n']:>4}" + "".join(f"{d[k]:>8.3f}" for k in ("min", "p10", "p50", "p90", "max")))
-        typer.echo(f"fewest errors at score >= {threshold:.3f}: {lost} right top-1 below it, {kept} wrong top-1 at or above it")
+        for kind, caption in (("score", "top-1 score"), ("margin", "top-1 margin over the runner-up")):
+            typer.echo(f"{caption + ' (all locales)':<40}{'n':>5}{'min':>8}{'p10':>8}{'p50':>8}{'p90':>8}{'max':>8}")
+            for label, key in (("top-1 answers the question", "right_top1"), ("top-1 does not answer it", "wrong_top1")):
+                d = split[kind][key]
+                typer.echo(f"  {label:<38}{d['n']:>5}" + "".join(f"{d[k]:>8.3f}" for k in ("min", "p10", "p50", "p90", "max")))
+            for name, t in split[kind]["thresholds"].items():
+                typer.echo(f"  {kind} >= {t['value']:.3f} ({name.replace('_', ' ')}): keeps {t['right_kept']} right "
+                           f"and {t['wrong_kept']} wrong top-1")
         if show_misses:
             for r in reports:
                 for miss in r.misses_at_3:

@@ -46,6 +46,7 @@ class QuestionResult:
     expected: tuple[str, ...]
     ranked: tuple[str, ...]  # clause ids, best first
     top_score: float
+    second_score: float = 0.0  # the runner-up's score: top_score - second_score is the top-1's margin
 
     @property
     def rank(self) -> Optional[int]:
@@ -98,12 +99,14 @@ def load_questions(path: Path, known_ids: Iterable[str], anchoring: Iterable[str
     return questions
 
 
-def top1_scores(reports: Iterable[LocaleReport]) -> tuple[list[float], list[float]]:
-    """Top-1 scores of the questions whose top-1 clause answers them, and of those whose does not."""
+def top1_scores(reports: Iterable[LocaleReport], margin: bool = False) -> tuple[list[float], list[float]]:
+    """Top-1 scores (or margins over the runner-up) of the questions whose top-1 clause answers them,
+    and of those whose does not."""
     right, wrong = [], []
     for report in reports:
         for result in report.results:
-            (right if result.rank == 1 else wrong).append(result.top_score)
+            value = result.top_score - result.second_score if margin else result.top_score
+            (right if result.rank == 1 else wrong).append(value)
     return right, wrong
 
 
@@ -127,8 +130,8 @@ def evaluate_locale(kb: LocaleKnowledgeBase, questions: list[LabelledQuestion], 
     results = []
     for question, vector in zip(questions, query_vectors):
         _, hits = knowledge.search(kb.tenant, kb.locale, vector, query_text=question.question, limit=DEPTH)
-        results.append(QuestionResult(question.question, question.expected,
-                                      tuple(h.clause.clause_id for h in hits), hits[0].score if hits else 0.0))
+        results.append(QuestionResult(question.question, question.expected, tuple(h.clause.clause_id for h in hits),
+                                      hits[0].score if hits else 0.0, hits[1].score if len(hits) > 1 else 0.0))
     return LocaleReport(kb.locale, tuple(results))
 
 
