@@ -29,6 +29,7 @@ def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], 
     from casetrail.knowledge.index import QdrantUnavailable, RetrievalIndex
     from casetrail.knowledge.publish import emit_published, missing_across_locales, publish
     from casetrail.knowledge.clauses import load_tenant
+    from casetrail.knowledge.vector_cache import VectorCache
     from casetrail.settings import settings
     from casetrail import __version__
 
@@ -44,7 +45,8 @@ def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], 
     index = RetrievalIndex.from_settings("publisher") if settings().qdrant_url else None
     try:
         results = publish(directory, embedder=default_embedder(), catalogue=catalogue(), tenant=tenant,
-                          human_version=version, locales=locales, index=index, force=force, progress=progress)
+                          human_version=version, locales=locales, index=index, force=force, progress=progress,
+                          vector_cache=VectorCache.from_environment())
     except (KnowledgeBaseError, ValueError) as exc:
         _fail(str(exc))
     except QdrantUnavailable as exc:
@@ -128,9 +130,10 @@ def eval_command(
     """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions, and the top-1 score split."""
     from casetrail.embeddings import default_embedder
     from casetrail.knowledge.evaluation import best_threshold, evaluate, top1_scores
+    from casetrail.knowledge.vector_cache import VectorCache
 
     embedder = default_embedder()
-    reports = evaluate(directory, embedder, locales=locale, anchors=anchors)
+    reports = evaluate(directory, embedder, locales=locale, anchors=anchors, vector_cache=VectorCache.from_environment())
     if not reports:
         _fail(f"no eval/<locale>.yaml question sets under {directory}")
     rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),

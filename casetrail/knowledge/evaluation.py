@@ -30,6 +30,7 @@ from casetrail.knowledge.catalogue import Catalogue
 from casetrail.knowledge.index import RetrievalIndex
 from casetrail.knowledge.publish import publish
 from casetrail.knowledge.store import KnowledgeBase
+from casetrail.knowledge.vector_cache import VectorCache
 
 DEPTH = 10
 
@@ -136,15 +137,19 @@ def evaluate_locale(kb: LocaleKnowledgeBase, questions: list[LabelledQuestion], 
 
 
 def evaluate(
-    directory: Path, embedder: Embedder, locales: Optional[Iterable[str]] = None, anchors: bool = True
+    directory: Path, embedder: Embedder, locales: Optional[Iterable[str]] = None, anchors: bool = True,
+    vector_cache: Optional[VectorCache] = None,
 ) -> list[LocaleReport]:
     """Every locale of ``directory`` that has ``eval/<locale>.yaml``.
 
     The knowledge base is published into a throw-away catalogue and an
     in-memory Qdrant, so evaluating never touches the real catalogue.
     ``anchors=False`` ranks by clause text alone (the baseline before question anchoring).
+    ``vector_cache`` spares embedding the texts it has seen.
     """
     directory = Path(directory)
+    if vector_cache is not None:  # clauses, anchoring questions and eval questions alike
+        embedder = vector_cache.wrap(embedder)
     reports = []
     with tempfile.TemporaryDirectory(prefix="casetrail-kb-eval-") as scratch:
         catalogue = Catalogue(Path(scratch) / "catalogue.sqlite3")

@@ -2,6 +2,8 @@
 
 Each clause's text is embedded as a passage and each of its questions as a
 query; the catalogue keeps both, so readers index them without embedding.
+With a ``VectorCache``, texts embedded before by the same embedder are not
+embedded again (``casetrail.knowledge.vector_cache``).
 
 All locales are validated before anything is written, so a refused knowledge
 base leaves the catalogue untouched. A locale whose content is unchanged
@@ -22,6 +24,7 @@ from casetrail.knowledge.catalogue import Catalogue, PublishedVersion
 from casetrail.knowledge.clauses import LocaleKnowledgeBase, load_tenant
 from casetrail.knowledge.index import RetrievalIndex, collection_name
 from casetrail.knowledge.questions import embed_questions
+from casetrail.knowledge.vector_cache import VectorCache
 
 HUMAN_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -72,6 +75,7 @@ def publish(
     index: Optional[RetrievalIndex] = None,
     force: bool = False,
     progress: Callable[[str], None] = lambda _message: None,
+    vector_cache: Optional[VectorCache] = None,
 ) -> list[PublishResult]:
     """Publish every locale folder of ``directory``; raises ``KnowledgeBaseError`` when refused.
 
@@ -81,6 +85,7 @@ def publish(
     """
     kbs = load_tenant(directory, tenant=tenant, locales=locales)
     tenant = kbs[0].tenant
+    embedding = vector_cache.wrap(embedder) if vector_cache is not None else embedder
     if human_version is None:
         human_version = next_human_version(catalogue, tenant)
     elif not HUMAN_VERSION.match(human_version) or "+" in human_version:
@@ -98,8 +103,8 @@ def publish(
             raise ValueError(f"{tenant}/{kb.locale}: version {human_version}+{content_hash} is already published")
         questions = sum(len(c.questions) for c in kb.clauses)
         progress(f"{tenant}/{kb.locale}: embedding {len(kb.clauses)} clauses and {questions} questions with {embedder.name}")
-        vectors = embedder.embed([c.passage for c in kb.clauses], kind="passage")
-        question_vectors = embed_questions(embedder, kb.clauses)
+        vectors = embedding.embed([c.passage for c in kb.clauses], kind="passage")
+        question_vectors = embed_questions(embedding, kb.clauses)
         version = catalogue.add_version(
             tenant=tenant, locale=kb.locale, human_version=human_version, content_hash=content_hash,
             embedder=embedder.name, clauses=kb.clauses, vectors=vectors, question_vectors=question_vectors,
