@@ -20,6 +20,8 @@ Two ways to run it:
   so the index belongs to the process that searches it (the drafter) and is
   (re)built from the catalogue on start and whenever a new version appears.
   A folder already locked by another process falls back to in-memory mode.
+  Searches in this mode rank in-process over the version's vectors
+  (``casetrail.knowledge.local_search`` says why); Qdrant stores the points.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from casetrail.knowledge.clauses import Clause
+from casetrail.knowledge.local_search import VersionPoints
 
 log = logging.getLogger(__name__)
 _POINT_NAMESPACE = uuid.UUID("6b1d3c8e-2f0a-4c57-9a51-6f0c3b7d2e10")
@@ -149,6 +152,7 @@ class RetrievalIndex:
         self.client = client
         self.mode = mode  # "server" | "local" | "memory"
         self._dimensions: dict[str, int] = {}
+        self._local_points: dict[tuple[str, str], VersionPoints] = {}  # (collection, kb_version), embedded modes only
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -234,7 +238,30 @@ class RetrievalIndex:
             if _transient(exc):
                 raise QdrantUnavailable(f"Qdrant upsert into {name} failed: {type(exc).__name__}: {exc}") from exc
             raise
+        if self.mode != "server":
+            for kb_version in {c.kb_version for c in clauses}:
+                self._local_points.pop((name, kb_version), None)  # rebuilt from Qdrant on the next search
         return name
+
+    def _version_points(self, name: str, kb_version: str) -> VersionPoints:
+        """One version's points as stored in the embedded Qdrant, kept in memory for in-process search."""
+        key = (name, kb_version)
+        if key not in self._local_points:
+            records, offset = [], None
+            if self.client.collection_exists(name):
+                while True:
+                    batch, offset = self.client.scroll(name, scroll_filter=self._version_filter(kb_version), limit=1024,
+                                                       offset=offset, with_payload=True, with_vectors=True)
+                    records.extend(batch)
+                    if offset is None:
+                        break
+            is_text = [r.payload.get("anchor", "text") == "text" for r in records]  # old points have no anchor
+            clauses = [clause_from_payload(r.payload) for r, text in zip(records, is_text) if text]
+            position = {c.clause_id: i for i, c in enumerate(clauses)}
+            rows = [(position[r.payload["clause_id"]], None if text else r.payload.get("question"), r.vector)
+                    for r, text in zip(records, is_text) if r.payload["clause_id"] in position]
+            self._local_points[key] = VersionPoints.build(clauses, rows)
+        return self._local_points[key]
 
     # -- reading ------------------------------------------------------------
     @staticmethod
@@ -268,6 +295,9 @@ class RetrievalIndex:
         ``questions=False`` ranks by the clause text alone (the baseline ``casetrail kb eval --no-anchors`` measures).
         """
         name = collection_name(tenant, locale)
+        if self.mode != "server":
+            return [ScoredClause(clause, score, dense=score, question=question)
+                    for clause, score, question in self._version_points(name, kb_version).search(vector, limit, questions)]
         try:
             response = self.client.query_points_groups(
                 name, group_by="clause_id", query=np.asarray(vector, dtype=np.float32).tolist(),
