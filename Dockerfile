@@ -22,7 +22,8 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 # The code and everything it reads at run time: Avro schemas, tenant policy, knowledge base
-# sources, models and data shipped under services/ (package data).
+# sources, models and data shipped under services/ (package data). Development tooling
+# (casetrail_tools/) and services/*/offline are not copied (.dockerignore).
 COPY pyproject.toml README.md ./
 COPY casetrail ./casetrail
 COPY services ./services

@@ -64,7 +64,7 @@ deploy-tools: install ## helm (built with the Go toolchain) + hadolint, kubernet
 	deploy/tools/install.sh
 
 deploy-resources: install ## Regenerate topics.yaml, dashboard JSON and the chart's alert copy from code
-	$(BIN)/python -m casetrail.deploy_resources write
+	$(BIN)/python -m casetrail_tools.deploy_resources write
 
 deploy-check: deploy-tools ## Chart lint/template/schema validation, hadolint, metric names, topic resources
 	scripts/pytest-tier deploy tests/deploy -q
@@ -81,7 +81,7 @@ up: topics ## Run all six services locally (Ctrl-C stops them)
 
 demo: install kafka-jars ## Start Kafka and all services, push sample tickets, show decisions and one lineage, stop
 	@was_running=$$($(CASETRAIL) broker status | grep -q "running" && echo yes); \
-	$(CASETRAIL) broker start && $(BIN)/python -m casetrail.demo; status=$$?; \
+	$(CASETRAIL) broker start && $(BIN)/python -m casetrail_tools.demo; status=$$?; \
 	if [ "$$was_running" != yes ]; then $(CASETRAIL) broker stop; fi; \
 	exit $$status
 
@@ -96,7 +96,7 @@ bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (d
 	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300}
 
 chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses
-	$(BIN)/python -m casetrail.chaos --rate $${RATE:-10} --pause $${PAUSE:-20}
+	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20}
 
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var

@@ -1,32 +1,53 @@
-"""The ``casetrail`` command line.
+"""The ``casetrail`` command: one command line, assembled from what is installed.
 
-Foundation commands live here (broker, topics, schemas, run, up, send, tail,
-bench codec/hop); each service contributes its own group from
-``services/<name>/cli.py`` (and the knowledge base from
-``casetrail/knowledge/cli.py``), mounted below.
+This module holds only what every installation needs: ``run <service>`` and
+``topics``. Everything else is contributed through Python entry points, so the
+container image, which leaves development tooling and each service's offline
+code out, offers exactly the commands it can run:
+
+* ``casetrail.services`` — ``name = "package.module:attribute"``, the service
+  object whose ``run()`` starts it (``casetrail run <name>``);
+* ``casetrail.commands`` — ``name = "package.module:register"``, a function
+  called with the ``Commands`` below to add commands and groups.
+
+An entry point whose module is not installed is skipped; any other import error
+is raised, so a broken module never hides behind a missing command.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import sys
-from pathlib import Path
-from typing import Optional
+from importlib import import_module
+from importlib.metadata import EntryPoint, entry_points
 
 import typer
 
 app = typer.Typer(help="casetrail: customer-support automation with a citation on every draft.", no_args_is_help=True)
-broker_app = typer.Typer(help="The local Apache Kafka broker (KRaft) for development and tests.", no_args_is_help=True)
 topics_app = typer.Typer(help="Topics as code (casetrail/topics.py).", no_args_is_help=True)
-schemas_app = typer.Typer(help="Avro schemas generated from the event models.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks: print figures and the machine they ran on.", no_args_is_help=True)
-app.add_typer(broker_app, name="broker")
 app.add_typer(topics_app, name="topics")
-app.add_typer(schemas_app, name="schemas")
-app.add_typer(bench_app, name="bench")
 
-SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")
+
+class Commands:
+    """What a ``casetrail.commands`` entry point is given: the root app and shared groups by name."""
+
+    def __init__(self, root: typer.Typer):
+        self.root = root
+        self._groups: dict[str, typer.Typer] = {}
+
+    def group(self, name: str, help: str | None = None) -> typer.Typer:
+        """The group ``casetrail <name>``; made on first use, shared by every contributor."""
+        group = self._groups.get(name)
+        if group is None:
+            group = self._groups[name] = typer.Typer(help=help, no_args_is_help=True)
+            self.root.add_typer(group, name=name)
+        elif help and not group.info.help:
+            group.info.help = help
+        return group
+
+    def merge(self, name: str, source: typer.Typer) -> None:
+        """Add every command and sub-group of ``source`` to the group ``name``."""
+        target = self.group(name, source.info.help)
+        target.registered_commands.extend(source.registered_commands)
+        target.registered_groups.extend(source.registered_groups)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -34,34 +55,45 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-# -- broker -----------------------------------------------------------------
-@broker_app.command("start")
-def broker_start() -> None:
-    """Fetch the jars if needed, format storage once, start the broker and wait until it answers."""
-    from casetrail import broker
+def _installed(entry: EntryPoint):
+    """The entry point's object, or None when its module is not part of this installation."""
+    try:
+        return entry.load()
+    except ModuleNotFoundError as exc:
+        if exc.name and entry.module.startswith(exc.name):
+            return None
+        raise
+
+
+def service_entry_points() -> dict[str, EntryPoint]:
+    """Installed services by name, in the order of the flow (pyproject.toml order)."""
+    return {entry.name: entry for entry in entry_points(group="casetrail.services")}
+
+
+def installed_services() -> list[str]:
+    return [name for name, entry in service_entry_points().items()
+            if _module_exists(entry.module)]
+
+
+def _module_exists(module: str) -> bool:
+    from importlib.util import find_spec
 
     try:
-        broker.start(progress=typer.echo)
-    except broker.BrokerError as exc:
-        _fail(str(exc))
+        return find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
-@broker_app.command("stop")
-def broker_stop() -> None:
-    """Stop the local broker (controlled shutdown)."""
-    from casetrail import broker
-
-    broker.stop(progress=typer.echo)
-
-
-@broker_app.command("status")
-def broker_status() -> None:
-    from casetrail import broker
-
-    typer.echo(broker.status())
+@app.command("run")
+def run(service: str = typer.Argument(..., help="the service to run (see `casetrail run --help`)")) -> None:
+    """Run one service until SIGTERM/Ctrl-C."""
+    entry = service_entry_points().get(service)
+    svc = _installed(entry) if entry is not None else None
+    if svc is None:
+        _fail(f"unknown service {service!r}; installed: {', '.join(installed_services()) or 'none'}")
+    svc.run()
 
 
-# -- topics -----------------------------------------------------------------
 @topics_app.command("apply")
 def topics_apply() -> None:
     """Create missing topics and report drift, idempotently."""
@@ -88,172 +120,15 @@ def topics_list() -> None:
         )
 
 
-# -- schemas ----------------------------------------------------------------
-@schemas_app.command("generate")
-def schemas_generate() -> None:
-    """Write schemas/<Event>.avsc from the pydantic models (the one source)."""
-    from casetrail.events.catalog import EVENT_TYPES, SCHEMAS_DIR, schema_text
-
-    SCHEMAS_DIR.mkdir(exist_ok=True)
-    for name in EVENT_TYPES:
-        (SCHEMAS_DIR / f"{name}.avsc").write_text(schema_text(name))
-    typer.echo(f"wrote {len(EVENT_TYPES)} schemas to {SCHEMAS_DIR}")
+def _register_contributed_commands() -> None:
+    commands = Commands(app)
+    for entry in entry_points(group="casetrail.commands"):
+        register = _installed(entry)
+        if register is not None:
+            register(commands)
 
 
-@schemas_app.command("release")
-def schemas_release() -> None:
-    """Snapshot every schema that changed since its last release as schemas/released/<Event>/v<N>.avsc,
-    with a sample record written with it (v<N>.sample.bin) for the compatibility test."""
-    from casetrail.codec import AvroCodec
-    from casetrail.events.catalog import EVENT_TYPES, SCHEMAS_DIR, released_schemas, schema_of, schema_text
-
-    codec = AvroCodec()
-
-    for name in EVENT_TYPES:
-        released = released_schemas(name)
-        if released and released[-1][1] == schema_of(name):
-            continue
-        folder = SCHEMAS_DIR / "released" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        version = len(released) + 1
-        (folder / f"v{version}.avsc").write_text(schema_text(name))
-        (folder / f"v{version}.sample.bin").write_bytes(codec.encode(EVENT_TYPES[name].fake()))
-        typer.echo(f"released {name} v{version}")
-
-
-# -- running services ---------------------------------------------------------
-def _load_service(name: str):
-    if name not in SERVICES:
-        _fail(f"unknown service {name!r}; choose one of: {', '.join(SERVICES)}")
-    module = importlib.import_module(f"services.{name}.app")
-    return module.svc
-
-
-@app.command("run")
-def run(service: str = typer.Argument(..., help=f"one of: {', '.join(SERVICES)}")) -> None:
-    """Run one service until SIGTERM/Ctrl-C."""
-    _load_service(service).run()
-
-
-@app.command("up")
-def up(
-    services: Optional[list[str]] = typer.Argument(None, help="services to start (default: all six)"),
-) -> None:
-    """Run services as local processes with prefixed logs; Ctrl-C (or SIGTERM) stops them all cleanly."""
-    from casetrail.process_group import ProcessGroup
-
-    chosen = services or list(SERVICES)
-    for name in chosen:
-        if name not in SERVICES:
-            _fail(f"unknown service {name!r}; choose from: {', '.join(SERVICES)}")
-    group = ProcessGroup()
-    for name in chosen:
-        group.start(name, [sys.executable, "-m", "casetrail.cli", "run", name])
-    code = group.wait_until_interrupted()
-    raise typer.Exit(code)
-
-
-# -- publishing and reading -----------------------------------------------------
-@app.command("send")
-def send(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL: {source, tenant?, payload, external_id?}"),
-    tenant: str = typer.Option("acme-shop", help="tenant when a line names none"),
-) -> None:
-    """Publish a JSONL file of tickets to the intake topic as Avro IntakeTicket records."""
-    from casetrail.intake_publisher import publish_jsonl
-
-    sent, rejected = publish_jsonl(path, default_tenant=tenant, progress=typer.echo)
-    typer.echo(f"sent {sent} tickets to the intake topic; {len(rejected)} lines rejected")
-    for line_no, reason in rejected:
-        typer.secho(f"  line {line_no}: {reason}", fg=typer.colors.YELLOW, err=True)
-    if rejected:
-        raise typer.Exit(1)
-
-
-@app.command("tail")
-def tail(
-    topic: str = typer.Argument(..., help="topic name from casetrail/topics.py (prefix is added)"),
-    from_beginning: bool = typer.Option(False, "--from-beginning", help="start at the earliest offset"),
-    limit: int = typer.Option(0, help="stop after N records (0: run until Ctrl-C)"),
-    idle_timeout: float = typer.Option(0.0, help="stop after this many idle seconds (0: never)"),
-) -> None:
-    """Decode and print events (one JSON per line)."""
-    from casetrail.event_tail import tail_topic
-
-    for line in tail_topic(topic, from_beginning=from_beginning, limit=limit, idle_timeout=idle_timeout):
-        typer.echo(line)
-
-
-# -- benchmarks ---------------------------------------------------------------
-@bench_app.command("codec")
-def bench_codec(
-    events: int = typer.Option(50_000, help="events to encode and decode"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
-) -> None:
-    """Avro encode+decode events/s for envelope-sized events, on one core."""
-    from casetrail.benchmarks.codec import run_codec_benchmark
-
-    result = run_codec_benchmark(events)
-    _print_bench(result, json_out)
-
-
-@bench_app.command("hop")
-def bench_hop(
-    events: int = typer.Option(20_000, help="events to pass through each hop"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
-) -> None:
-    """One-hop passthrough events/s: a Faust service vs a plain confluent-kafka loop, same broker."""
-    from casetrail.benchmarks.hop import run_hop_benchmark
-
-    result = run_hop_benchmark(events, progress=typer.echo)
-    _print_bench(result, json_out)
-
-
-@bench_app.command("pipeline")
-def bench_pipeline(
-    rate: float = typer.Option(50.0, help="tickets per second into the intake topic"),
-    duration: float = typer.Option(300.0, help="seconds of load"),
-    out_dir: Path = typer.Option(Path("docs/benchmarks/runs"), help="where the JSON and the PNG plot go"),
-    plain: bool = typer.Option(True, help="also run the plain confluent-kafka chain for the ratio"),
-) -> None:
-    """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
-    from casetrail.benchmarks.pipeline import run_pipeline_benchmark
-
-    result = run_pipeline_benchmark(rate, duration, out_dir=out_dir, progress=typer.echo, plain=plain)
-    _print_bench(result, None)
-
-
-def _print_bench(result: dict, json_out: Optional[Path]) -> None:
-    from casetrail.benchmarks.machine import machine_facts
-
-    result = {**result, "machine": machine_facts()}
-    for key, value in result.items():
-        typer.echo(f"{key:32} {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
-
-
-# -- service groups -------------------------------------------------------------
-def _mount_service_commands() -> None:
-    """Mount each service's typer group (and its ``bench`` command) when its module exists."""
-    groups = [(name, f"services.{name}.cli") for name in SERVICES] + [("kb", "casetrail.knowledge.cli")]
-    for name, module_name in groups:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # the service has no CLI module (yet)
-            raise
-        if hasattr(module, "app"):
-            app.add_typer(module.app, name=name)
-        if hasattr(module, "bench"):
-            bench_app.command(name)(module.bench)
-        if hasattr(module, "lineage"):
-            app.command("lineage")(module.lineage)
-
-
-_mount_service_commands()
+_register_contributed_commands()
 
 
 def main() -> None:

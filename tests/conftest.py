@@ -28,7 +28,7 @@ def _docker_answers() -> bool:
 def kafka_bootstrap() -> str:
     """A real Apache Kafka broker: the configured cluster, a testcontainer, or the project's own."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        from casetrail.broker import wait_until_ready
+        from casetrail_tools.broker import wait_until_ready
 
         servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
         wait_until_ready(servers, timeout=60)
@@ -43,7 +43,7 @@ def kafka_bootstrap() -> str:
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = servers
         print(f"\nusing testcontainers Kafka at {servers}")
         return servers
-    from casetrail import broker
+    from casetrail_tools import broker
     from casetrail.settings import kafka_settings
 
     try:

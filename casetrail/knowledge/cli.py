@@ -221,3 +221,8 @@ def main() -> None:  # pragma: no cover - `python -m casetrail.knowledge.cli`
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def register(commands) -> None:
+    """The ``casetrail.commands`` entry point (see casetrail/cli.py)."""
+    commands.merge("kb", app)

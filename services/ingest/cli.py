@@ -1,52 +1,10 @@
-"""``casetrail ingest ...`` commands and ``casetrail bench ingest``."""
+"""``casetrail ingest ...``: the commands an operator runs where ingest runs."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
-from typing import Optional
 
 import typer
 
 app = typer.Typer(help="Ingest: connectors, redaction, webhook bridge.", no_args_is_help=True)
-DEFAULT_EVI = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "evi"
-
-
-@app.command("eval-pii")
-def eval_pii(
-    evi_dir: Path = typer.Option(DEFAULT_EVI, help="folder with the EVI records.{en,fr,pl}.csv"),
-    per_type: int = typer.Option(400, help="labelled sentences per personal-data type"),
-    seed: int = typer.Option(7, help="random seed for sampling and generated values"),
-    no_locale: bool = typer.Option(False, "--no-locale", help="detect without the sentence's locale (every region)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
-) -> None:
-    """Precision and recall of personal-data detection per type on a labelled set."""
-    from services.ingest.pii_eval import build_dataset, score, summarise
-
-    if not (evi_dir / "records.en.csv").is_file():
-        typer.secho(f"EVI records not found in {evi_dir} (expected records.en.csv)", fg=typer.colors.RED, err=True)
-        raise typer.Exit(2)
-    examples = build_dataset(evi_dir, per_type=per_type, seed=seed)
-    distractors = sum(1 for e in examples if e.group == "distractor")
-    typer.echo(f"{len(examples)} sentences ({distractors} without personal data), locales en/de/fr/es/lt, "
-               f"locale hint {'off' if no_locale else 'on'}")
-    rows = summarise(score(examples, use_locale=not no_locale))
-    typer.echo(f"{'type':24} {'gold':>6} {'precision':>10} {'recall':>8}")
-    goals = {"EMAIL", "PHONE", "IBAN", "CARD", "NATIONAL_ID"}
-    failed = []
-    for row in rows:
-        mark = ""
-        if row["type"] in goals:
-            ok = row["recall"] >= 0.99
-            mark = "  goal recall>=0.99 " + ("met" if ok else "MISSED")
-            if not ok:
-                failed.append(row["type"])
-        typer.echo(f"{row['type']:24} {row['gold']:>6} {row['precision']:>10.4f} {row['recall']:>8.4f}{mark}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps({"rows": rows, "sentences": len(examples), "seed": seed}, indent=2))
-    if failed:
-        raise typer.Exit(1)
 
 
 @app.command("webhooks")
@@ -62,17 +20,6 @@ def webhooks(
     serve(host, port, default_tenant=tenant)
 
 
-def bench(
-    tickets: int = typer.Option(5000, help="tickets to normalise"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
-) -> None:
-    """Ingest throughput per core: normalisation+redaction, locale detection, sealing."""
-    from casetrail.benchmarks.machine import machine_facts
-    from services.ingest.bench import run
-
-    result = {**run(tickets, progress=typer.echo), "machine": machine_facts()}
-    for key, value in result.items():
-        typer.echo(f"{key:44} {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+def register(commands) -> None:
+    """The ``casetrail.commands`` entry point (see casetrail/cli.py)."""
+    commands.merge("ingest", app)

@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import uuid
 from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
@@ -22,7 +21,8 @@ from casetrail.events import (
     AuthorRole, Conversation, ConversationReceived, CustomerContext, EncryptedText, LocaleStatus, Message,
     ProducerInfo, RedactionFinding,
 )
-from casetrail.events.envelope import utc_now, uuid_string
+from casetrail.events.envelope import utc_now
+from casetrail.events.identity import conversation_id
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
@@ -30,9 +30,6 @@ from services.ingest.redaction import Redactor
 from services.ingest.rejections import EMPTY_BODY, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected
 
 SERVICE = "ingest"
-# Conversation ids are UUIDv5 in this namespace over "tenant/source/external id":
-# stable across redeliveries and restarts, distinct between tenants.
-CONVERSATION_NAMESPACE = uuid.UUID("6f1c3f7e-2b8a-5d0e-9c4b-0a1e2d3c4b5a")
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 
 
@@ -65,14 +62,6 @@ class Normalised:
     latest_at: dt.datetime
     status: Optional[str]
     locale: LocaleGuess
-
-
-_NAMESPACE_BYTES = CONVERSATION_NAMESPACE.bytes
-
-
-def conversation_id(tenant: str, source: str, external_id: str) -> str:
-    """``str(uuid.uuid5(CONVERSATION_NAMESPACE, "tenant/source/external id"))``."""
-    return uuid_string(hashlib.sha1(_NAMESPACE_BYTES + f"{tenant}/{source}/{external_id}".encode()).digest(), 5)
 
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)

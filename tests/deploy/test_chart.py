@@ -205,7 +205,7 @@ def test_keda_group_follows_the_topic_prefix(tools):
 
 def test_service_monitor_and_rules_and_dashboard(rendered):
     import json
-    from casetrail.deploy_resources import ALERTS_SOURCE, dashboard
+    from casetrail_tools.deploy_resources import ALERTS_SOURCE, dashboard
 
     docs = rendered["full-values.yaml"]
     (monitor,) = by_kind(docs, "ServiceMonitor").values()

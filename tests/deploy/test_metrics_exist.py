@@ -16,7 +16,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-from casetrail import deploy_resources
+from casetrail_tools import deploy_resources
 from tests.deploy.conftest import REPO
 
 # Series Prometheus makes itself for every scrape target (not exported by any service).
@@ -137,4 +137,4 @@ def test_readme_has_a_runbook_entry_per_alert_and_every_panel_with_its_promql():
         for part in ("**Means**", "**Confirm**", "**Do**"):
             assert part in section.group(1), f"runbook of {rule['alert']} lacks {part}"
     assert deploy_resources.panels_markdown() in readme, (
-        "deploy/README.md's panel list is stale: paste `python -m casetrail.deploy_resources panels-md`")
+        "deploy/README.md's panel list is stale: paste `python -m casetrail_tools.deploy_resources panels-md`")

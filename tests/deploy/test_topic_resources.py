@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from casetrail import deploy_resources
+from casetrail_tools import deploy_resources
 from casetrail.topics import ALL_TOPICS
 from tests.deploy.conftest import render
 
@@ -17,7 +17,7 @@ def test_generated_files_are_up_to_date():
     stale = deploy_resources.drifted()
     assert not stale, (
         f"out of date: {[str(p.relative_to(deploy_resources.REPO_ROOT)) for p in stale]}; "
-        "run: python -m casetrail.deploy_resources write"
+        "run: python -m casetrail_tools.deploy_resources write"
     )
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from casetrail.demo import run_demo
+from casetrail_tools.demo import run_demo
 
 pytestmark = pytest.mark.e2e
 

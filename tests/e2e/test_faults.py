@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from casetrail.chaos import run_chaos
+from casetrail_tools.chaos import run_chaos
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from casetrail.events.conversation import EncryptedText
 from casetrail.privacy.keystore import KeyErased, KeyStore
 from casetrail.topic_admin import apply_topics, resolved_name
 from casetrail.topics import EVENT_TOPICS
-from services.audit import synthetic
+from services.audit.offline import synthetic
 from services.audit.app import AuditConsumer, delete_topic, erase_customer, produce_log, replay, topic_names
 from services.audit.schema import events as events_table
 from services.audit.store import AuditStore

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from services.audit import synthetic
+from services.audit.offline import synthetic
 from services.audit.store import AuditStore
 
 pytestmark = pytest.mark.integration

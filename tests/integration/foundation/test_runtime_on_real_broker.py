@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from casetrail.benchmarks.relay_service import RELAY_IN, RELAY_OUT
-from casetrail.benchmarks.sample_events import sample_conversation_received
+from casetrail_tools.benchmarks.relay_service import RELAY_IN, RELAY_OUT
+from casetrail_tools.benchmarks.sample_events import sample_conversation_received
 from casetrail.codec import AvroCodec
 from casetrail.events import DeadLetter
 from casetrail.runtime.tracing import trace_id_of
@@ -26,7 +26,7 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 @pytest.fixture
 def relay(kafka_bootstrap, topic_prefix, tmp_path):
     create_topics(topic_prefix, [RELAY_IN, RELAY_OUT, DEADLETTER])
-    process = module_process("casetrail.benchmarks.relay_service", "relay", prefix=topic_prefix, port=8181,
+    process = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=8181,
                              log_dir=tmp_path, env={"CASETRAIL_CREATE_TOPICS": "false"})
     yield process
     process.stop()

@@ -4,7 +4,7 @@ import random
 import pytest
 
 from casetrail.privacy.keystore import KeyStore
-from services.audit import synthetic
+from services.audit.offline import synthetic
 from services.audit.store import AuditStore
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)

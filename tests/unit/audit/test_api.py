@@ -5,7 +5,7 @@ import random
 import pytest
 from fastapi.testclient import TestClient
 
-from services.audit import synthetic
+from services.audit.offline import synthetic
 from services.audit.api import create_app
 from services.audit.config import AuditConfig, TokenEntry, hash_token
 from tests.unit.audit.conftest import ORIGINAL_TEXT, START, sealed_conversation

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from services.audit import bulk, synthetic
+from services.audit import bulk
+from services.audit.offline import synthetic
 from services.audit.store import AuditStore, row_values
 from tests.unit.audit.conftest import log_with_erasure, sealed_conversation
 

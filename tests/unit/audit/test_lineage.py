@@ -4,7 +4,7 @@ import datetime as dt
 import random
 
 from casetrail.events import EVENT_TYPES
-from services.audit import synthetic
+from services.audit.offline import synthetic
 from services.audit.lineage import fold, render_text
 from services.audit.records import reduce_event
 

@@ -35,9 +35,9 @@ def test_report_figures():
     rows = (
         [_row(i, sent_by="bot") for i in range(6)]  # 6 deflected
         + [_row(10 + i, sent_by="bot", recontacted=True) for i in range(2)]  # 2 deflected, came back
-        + [_row(20, sent_by="agent:a1", feedback="approve", category="billing", locale="de")]
-        + [_row(21, sent_by="agent:a1", feedback="edit", category="billing", locale="de")]
-        + [_row(22, feedback="reject", category="billing", locale="de", verdict="failed",
+        + [_row(20, sent_by="agent:a1", feedback="approve", category="invoice", locale="de")]
+        + [_row(21, sent_by="agent:a1", feedback="edit", category="invoice", locale="de")]
+        + [_row(22, feedback="reject", category="invoice", locale="de", verdict="failed",
                 failed=["numbers_match_clause"], corrected="other")]
         + [_row(23, verdict="needs_human", failed=["policy_rules", "numbers_match_clause"],
                 sla={"started": True, "breached": True})]
@@ -53,10 +53,10 @@ def test_report_figures():
     assert d["honest_deflection"] == pytest.approx(9 / 13 * (1 - 2 / 9))
     ct = report["citation_trail"]
     assert ct["customer_facing_drafts"] == 11 and ct["valid"] == 10 and ct["invalid"] == 1
-    billing = next(g for g in report["by_category_locale"] if g["category"] == "billing")
-    assert billing["accuracy"] == {"rate": pytest.approx(1 / 3), "numerator": 1, "denominator": 3}
-    assert billing["intent_accuracy"]["numerator"] == 2
-    assert billing["automation"]["rate"] == 0.0
+    invoice = next(g for g in report["by_category_locale"] if g["category"] == "invoice")
+    assert invoice["accuracy"] == {"rate": pytest.approx(1 / 3), "numerator": 1, "denominator": 3}
+    assert invoice["intent_accuracy"]["numerator"] == 2
+    assert invoice["automation"]["rate"] == 0.0
     order = next(g for g in report["by_category_locale"] if g["category"] == "order_status")
     assert order["automation"]["numerator"] == 9 and order["automation"]["denominator"] == 10
     assert report["verifier"]["failures_by_reason"] == {"numbers_match_clause": 2, "policy_rules": 1}

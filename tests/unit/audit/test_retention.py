@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from services.audit import synthetic
+from services.audit.offline import synthetic
 
 
 def test_purge_expired_keeps_other_tenants_and_verifies(store):

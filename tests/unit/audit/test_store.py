@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from casetrail.privacy.keystore import KeyErased
 from casetrail.events.conversation import EncryptedText
-from services.audit import synthetic
+from services.audit.offline import synthetic
 from services.audit.schema import events
 from services.audit.store import AuditStore
 from tests.unit.audit.conftest import ORIGINAL_TEXT, sealed_conversation

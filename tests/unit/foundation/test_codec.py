@@ -4,7 +4,7 @@ import struct
 import fastavro
 import pytest
 
-from casetrail.benchmarks.sample_events import sample_conversation_received
+from casetrail_tools.benchmarks.sample_events import sample_conversation_received
 from casetrail.codec import CONFLUENT_MAGIC, SINGLE_OBJECT_MAGIC, AvroCodec, DecodeError
 from casetrail.events import EVENT_TYPES, ConversationReceived, SlaEvent
 from casetrail.events.catalog import SCHEMAS_DIR, released_schemas, schema_of, schema_text

@@ -8,7 +8,7 @@ from mailparser_reply.parser import EmailMessage
 
 from services.ingest import reply_stripping
 from services.ingest.connectors import email as email_connector
-from services.ingest.normalise import CONVERSATION_NAMESPACE, conversation_id
+from casetrail.events.identity import CONVERSATION_NAMESPACE, conversation_id
 
 
 def test_conversation_id_is_uuid5():

@@ -13,7 +13,7 @@ import pytest
 
 import pii_reference as reference
 from casetrail.privacy import pii
-from services.ingest import pii_eval
+from services.ingest.offline import pii_eval
 
 TODAY = dt.date(2025, 6, 1)
 EVI = Path(__file__).resolve().parents[4] / "shared" / "datasets" / "evi"

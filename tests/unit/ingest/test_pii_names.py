@@ -12,7 +12,7 @@ import pytest
 
 import pii_reference as reference
 from casetrail.privacy import pii
-from services.ingest import bench
+from services.ingest.offline import bench
 from services.ingest.normalise import Normaliser
 
 TODAY = dt.date(2025, 6, 1)

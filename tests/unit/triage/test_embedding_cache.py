@@ -1,6 +1,6 @@
 import numpy as np
 
-from services.triage.embedding_cache import EmbeddingCache
+from services.triage.offline.embedding_cache import EmbeddingCache
 
 
 class CountingEmbedder:

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from casetrail.policy.taxonomy import OUT_OF_SCOPE
-from services.triage.evaluation import evaluate, risk_coverage
+from services.triage.offline.evaluation import evaluate, risk_coverage
 from services.triage.intent_model import (
     IntentModel, TrainConfig, choose_autonomous_threshold, fit_temperature, train,
 )
 
 WORDS = {
     "order_status": ["where is my parcel", "package not arrived", "tracking number delivery", "when will my order come"],
-    "returns_refunds": ["return the shoes", "refund my money", "send item back", "exchange for a refund"],
+    "return_request": ["return the shoes", "refund my money", "send item back", "exchange for a refund"],
     "account_access": ["cannot log in", "reset my password", "account locked", "two factor login code"],
     OUT_OF_SCOPE: ["weather tomorrow", "tell me a joke", "capital of france", "football score"],
 }

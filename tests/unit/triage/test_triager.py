@@ -13,6 +13,9 @@ from services.triage.text_input import MAX_TEXT_CHARS
 from services.triage.triager import Triager
 
 T0 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+# The shipped intent model still has the previous taxonomy's labels until it is retrained on the shop
+# taxonomy (issue 15); strict, so these marks must go in the change that ships the new model.
+OLD_MODEL = pytest.mark.xfail(strict=True, reason="shipped intent model predates the shop taxonomy")
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +42,11 @@ def _event(text, *, cid="c1", locale="en", status=LocaleStatus.detected, custome
 
 @pytest.mark.parametrize("text,locale,intent", [
     ("Where is my parcel? It should have arrived last week.", "en", "order_status"),
-    ("Ich möchte die Schuhe zurückgeben und mein Geld zurück", "de", "returns_refunds"),
+    pytest.param("Ich möchte die Schuhe zurückgeben, wie bekomme ich ein Rücksendeetikett?", "de", "return_request",
+                 marks=OLD_MODEL),
     ("Je n'arrive plus à me connecter, mot de passe refusé", "fr", "account_access"),
     ("Alguien ha usado mi tarjeta sin permiso en su tienda", "es", "fraud_report"),
-    ("Noriu atšaukti prenumeratą, nebenaudosiu jūsų paslaugų", "lt", "complaint_cancellation"),
+    pytest.param("Noriu atšaukti savo užsakymą, persigalvojau", "lt", "order_cancellation", marks=OLD_MODEL),
 ])
 def test_intent_in_every_language(triager, policy, text, locale, intent):
     outcome = triager.triage(_event(text, locale=locale), None, policy)
@@ -54,11 +58,12 @@ def test_intent_in_every_language(triager, policy, text, locale, intent):
     assert outcome.model_version.startswith("default-intents@")
 
 
+@OLD_MODEL
 def test_signals_and_sla_for_an_angry_platinum_customer(triager, policy):
     customer = CustomerContext(customer_id="vip", tier="platinum", lifetime_value=25000.0)
-    text = "This is the third time I write! I want to cancel my subscription immediately, your service is a disgrace!!"
+    text = "This is the third time I write and nobody answers! Your service is a disgrace, I am done with this shop!!"
     result = triager.triage(_event(text, customer=customer), None, policy).result
-    assert result.intent == "complaint_cancellation"
+    assert result.intent == "complaint"
     assert result.vip and result.urgency == "urgent" and result.priority == "urgent"
     assert result.sentiment < -0.2 and result.frustration > 0.4 and result.churn_risk > 0.5
     assert result.sla_policy == "platinum/urgent"

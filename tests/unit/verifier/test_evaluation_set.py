@@ -1,6 +1,6 @@
 """The committed evaluation set meets the issue's goals with the real detectors."""
 
-from services.verifier.evaluation import eval_verifier, evaluate, load_records
+from services.verifier.offline.evaluation import eval_verifier, evaluate, load_records
 
 from verifier_fixtures import REPO
 

@@ -1,0 +1,225 @@
+"""Fault runs (``make chaos``; a short version runs inside ``make test``).
+
+Under a steady load of valid tickets: SIGKILL each service in turn and restart
+it, restart the broker, and feed a stream of malformed records into the intake
+topic. Then count: every valid ticket reaches a routed decision (0 lost), no
+reply is sent twice (per idempotency key), and every malformed record is in
+the dead-letter topic with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from confluent_kafka import Consumer, Producer
+
+from casetrail.codec import AvroCodec, DecodeError
+from casetrail_tools.pipeline_harness import SERVICES, Pipeline, prepare_run
+from casetrail.settings import kafka_settings
+from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, INTAKE, REPLIES_OUTBOUND
+
+TENANT = "acme-shop"
+Progress = Callable[[str], None]
+
+
+def malformed_records(run: str) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    """Records a misbehaving producer could send, each with the header that names a source."""
+    def source(name: str) -> list[tuple[str, bytes]]:
+        return [("casetrail-source", name.encode()), ("casetrail-tenant", TENANT.encode())]
+
+    return [
+        (b"{not json at all", source("generic")),
+        (b"\xff\xfe\xfa invalid utf-8 \xc3\x28", source("generic")),
+        (json.dumps({"external_id": f"{run}-m3"}).encode(), source("generic")),  # required fields missing
+        (json.dumps({"hello": "world"}).encode(), source("no-such-system")),  # unknown source
+        (b"", source("generic")),  # empty
+        (b"x" * (3 * 1024 * 1024 // 2), source("generic")),  # over ingest's 1 MiB default
+        (b"\x00\x00\x00\x00\x07garbage-with-confluent-magic", []),  # Avro framing without a registry
+        (json.dumps({"external_id": f"{run}-m8", "customer": {"id": "c"}, "messages": [
+            {"author": "customer", "sent_at": "2026-01-01T00:00:00Z", "html": "<div>" * 200_000}]}).encode(),
+         source("generic")),  # an HTML bomb
+    ]
+
+
+@dataclass
+class ChaosReport:
+    tickets_sent: int = 0
+    decided: int = 0
+    lost: list[str] = field(default_factory=list)
+    duplicate_sends: int = 0
+    outbound_records: int = 0
+    malformed_sent: int = 0
+    malformed_dead_lettered: int = 0
+    dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)
+    supervised_restarts: list[str] = field(default_factory=list)
+
+    def ok(self) -> bool:
+        return not self.lost and self.duplicate_sends == 0 and self.malformed_dead_lettered == self.malformed_sent
+
+    def lines(self) -> list[str]:
+        return [
+            f"faults injected:          {', '.join(self.faults)}",
+            f"valid tickets sent:       {self.tickets_sent}",
+            f"reached a decision:       {self.decided}  (lost: {len(self.lost)})",
+            f"outbound replies:         {self.outbound_records}  (sent twice: {self.duplicate_sends})",
+            f"malformed records:        {self.malformed_sent}  (dead-lettered with a reason: {self.malformed_dead_lettered})",
+            f"dead-letter reasons:      {json.dumps(self.dead_letter_reasons)}",
+            f"supervised restarts:      {', '.join(self.supervised_restarts) or 'none'}",
+            f"verdict:                  {'PASS' if self.ok() else 'FAIL'}",
+        ]
+
+
+def run_chaos(
+    *, rate: float = 5.0, pause: float = 10.0, restart_broker: bool = True, progress: Progress = print,
+) -> ChaosReport:
+    from casetrail_tools import broker
+    from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
+    from casetrail.events.identity import conversation_id
+
+    prepared = prepare_run("chaos", progress=progress)
+    run, prefix, data_dir, env = prepared.run_id, prepared.prefix, prepared.data_dir, prepared.env
+    # Only a broker casetrail started (pid file) can be restarted here; an external cluster is not ours to bounce.
+    local_broker = broker.local_broker().pid() is not None
+    pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", env=env, port_offset=70)
+    report = ChaosReport()
+    sent: dict[str, str] = {}
+    stop_load = threading.Event()
+
+    def load() -> None:
+        from casetrail_tools.benchmarks.pipeline import _ticket_line
+        import random
+
+        rng = random.Random(11)
+        publisher = IntakePublisher(prefix)
+        i = 0
+        while not stop_load.is_set():
+            external_id, line = _ticket_line(i, run, rng)
+            try:
+                publisher.publish(ticket_from_line(json.loads(line), TENANT))
+                sent[conversation_id(TENANT, "generic", external_id)] = external_id
+            except BufferError:
+                time.sleep(0.5)
+                continue
+            i += 1
+            publisher.flush(0)
+            time.sleep(1 / rate)
+        if publisher.flush(120):
+            progress("warning: some load records were not acknowledged")
+
+    def supervise() -> None:
+        """Like a Kubernetes restart policy: a service that died on its own is started again."""
+        for name, handle in pipeline.handles.items():
+            if not handle.alive():
+                report.supervised_restarts.append(name)
+                pipeline.start_service(name)
+
+    pipeline.start()
+    try:
+        pipeline.wait_ready(progress=progress)
+        loader = threading.Thread(target=load, daemon=True)
+        loader.start()
+        time.sleep(pause)
+        for name in SERVICES:
+            progress(f"SIGKILL {name} and restart it")
+            pipeline.restart(name)
+            report.faults.append(f"kill -9 {name}")
+            pipeline.wait_ready(names=(name,), timeout=180)
+            time.sleep(pause)
+        if restart_broker and local_broker:
+            progress("restarting the broker")
+            broker.stop(progress=progress)
+            time.sleep(2)
+            broker.start_local(progress=progress)
+            report.faults.append("broker restart")
+            time.sleep(pause)
+            supervise()
+            pipeline.wait_ready(timeout=180)
+        elif restart_broker:
+            report.faults.append("broker restart skipped (the broker was not started by casetrail)")
+        progress("feeding malformed records")
+        records = malformed_records(run)
+        producer = Producer({**kafka_settings().librdkafka_config(), "message.max.bytes": 5 * 1024 * 1024})
+        for value, headers in records:
+            producer.produce(f"{prefix}{INTAKE.name}", value, key=f"malformed-{run}".encode(), headers=headers)
+        producer.flush(30)
+        report.malformed_sent = len(records)
+        report.faults.append(f"{len(records)} malformed records")
+        time.sleep(pause)
+        stop_load.set()
+        loader.join(130)
+        report.tickets_sent = len(sent)
+        progress(f"draining: waiting for {len(sent)} decisions ...")
+        _collect(prefix, sent, report, timeout=240, progress=progress, supervise=supervise)
+    finally:
+        stop_load.set()
+        pipeline.stop()
+    return report
+
+
+def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout: float, progress: Progress,
+             supervise: Callable[[], None]) -> None:
+    codec = AvroCodec()
+    consumer = Consumer({**kafka_settings().librdkafka_config(), "group.id": f"chaos-{uuid.uuid4().hex[:6]}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    routed, outbound, dead = (f"{prefix}{t.name}" for t in (DECISIONS_ROUTED, REPLIES_OUTBOUND, DEADLETTER))
+    consumer.subscribe([routed, outbound, dead])
+    decided: set[str] = set()
+    sends: Counter = Counter()
+    reasons: Counter = Counter()
+    malformed_seen = 0
+    deadline = time.monotonic() + timeout
+    last_supervision = time.monotonic()
+    while time.monotonic() < deadline:
+        for message in consumer.consume(1000, 0.5):
+            if message.error():
+                continue
+            if message.topic() == routed:
+                decided.add((message.key() or b"").decode())
+            elif message.topic() == outbound:
+                try:
+                    sends[codec.decode(message.value()).idempotency_key] += 1
+                except DecodeError:
+                    pass
+            else:
+                letter = codec.decode(message.value())
+                reasons[letter.reason_code] += 1
+                if letter.source_topic.endswith(INTAKE.name) and (letter.original_key or b"").startswith(b"malformed-"):
+                    malformed_seen += 1
+        if set(sent) <= decided and malformed_seen >= report.malformed_sent:
+            break
+        if time.monotonic() - last_supervision > 10:
+            supervise()
+            last_supervision = time.monotonic()
+    consumer.close()
+    report.decided = len(set(sent) & decided)
+    report.lost = sorted(sent[c] for c in set(sent) - decided)
+    report.outbound_records = sum(sends.values())
+    report.duplicate_sends = sum(n - 1 for n in sends.values() if n > 1)
+    report.malformed_dead_lettered = malformed_seen
+    report.dead_letter_reasons = dict(reasons)
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--pause", type=float, default=20.0)
+    parser.add_argument("--no-broker-restart", action="store_true")
+    args = parser.parse_args()
+    report = run_chaos(rate=args.rate, pause=args.pause, restart_broker=not args.no_broker_restart)
+    for line in report.lines():
+        print(line)
+    sys.exit(0 if report.ok() else 1)
+
+
+if __name__ == "__main__":
+    main()

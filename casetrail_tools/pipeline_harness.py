@@ -1,0 +1,188 @@
+"""Run the six services as local processes under one topic prefix: shared by
+``make demo``, the end-to-end tests, ``casetrail bench pipeline`` and the
+fault tests. Each service logs to its own file; ``/readyz`` tells when it is up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from casetrail.runtime.service import DEFAULT_PORTS
+from casetrail.settings import REPO_ROOT, settings
+
+SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")  # the flow, in order
+
+
+SAMPLE_TENANT = "acme-shop"
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A broker, a fresh topic prefix with every topic, a fresh data dir with the sample KB published."""
+
+    run_id: str
+    prefix: str
+    data_dir: Path
+    bootstrap: str
+    env: dict[str, str]  # what every process of this run needs (data dir, prefix, bootstrap)
+    topics_created: int
+    kb_published: list[str]  # the publisher's summary lines
+
+
+def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir: Optional[Path] = None) -> PreparedRun:
+    """Shared start of the demo, the pipeline benchmark and the fault runs."""
+    from casetrail_tools import broker
+    from casetrail.topic_admin import apply_topics
+    from casetrail.topics import ALL_TOPICS
+
+    run_id = uuid.uuid4().hex[:6]
+    prefix = f"{kind}-{run_id}."
+    data_dir = data_dir or settings().data_dir / kind
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    bootstrap = broker.start(progress=progress)
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap  # this process's clients and the children
+    report = apply_topics(ALL_TOPICS, prefix=prefix)
+    env = {"CASETRAIL_DATA_DIR": str(data_dir), "CASETRAIL_TOPIC_PREFIX": prefix, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    published = subprocess.run(
+        [sys.executable, "-m", "casetrail.cli", "kb", "publish", str(REPO_ROOT / "knowledge" / SAMPLE_TENANT)],
+        cwd=REPO_ROOT, env={**os.environ, **env}, check=True, capture_output=True, text=True,
+    )
+    return PreparedRun(run_id, prefix, data_dir, bootstrap, env, len(report.created),
+                       published.stdout.strip().splitlines())
+
+
+@dataclass
+class ServiceHandle:
+    name: str
+    port: int
+    log_path: Path
+    process: Optional[subprocess.Popen] = None
+    restarts: int = 0
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log yet)"
+
+
+@dataclass
+class Pipeline:
+    """All (or some) services under ``prefix``; ports are the defaults plus ``port_offset``."""
+
+    prefix: str
+    log_dir: Path
+    services: tuple[str, ...] = SERVICES
+    port_offset: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+    handles: dict[str, ServiceHandle] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in self.services:
+            self.handles[name] = ServiceHandle(name, DEFAULT_PORTS[name] + self.port_offset, self.log_dir / f"{name}.log")
+
+    def _env(self, handle: ServiceHandle) -> dict[str, str]:
+        return {
+            **os.environ,
+            "CASETRAIL_TOPIC_PREFIX": self.prefix,
+            "CASETRAIL_HTTP_PORT": str(handle.port),
+            "CASETRAIL_CREATE_TOPICS": "false",  # the harness applies topics once, up front
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+
+    def start_service(self, name: str) -> None:
+        handle = self.handles[name]
+        log = open(handle.log_path, "ab")
+        handle.process = subprocess.Popen(
+            [sys.executable, "-m", "casetrail.cli", "run", name], cwd=REPO_ROOT, env=self._env(handle),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def start(self) -> None:
+        for name in self.services:
+            self.start_service(name)
+
+    def ready(self, name: str) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.handles[name].port}/readyz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 180.0, progress: Callable[[str], None] = lambda _: None,
+                   names: Optional[tuple[str, ...]] = None) -> float:
+        started = time.monotonic()
+        waiting = set(names or self.services)
+        while waiting:
+            for name in sorted(waiting):
+                handle = self.handles[name]
+                if not handle.alive():
+                    raise RuntimeError(f"{name} exited with code {handle.process.returncode}:\n{handle.log_tail()}")
+                if self.ready(name):
+                    waiting.discard(name)
+                    progress(f"  {name:9} ready on :{handle.port} ({time.monotonic() - started:.1f}s)")
+            if waiting and time.monotonic() - started > timeout:
+                details = "\n".join(f"--- {n} ---\n{self.handles[n].log_tail()}" for n in sorted(waiting))
+                raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}\n{details}")
+            if waiting:
+                time.sleep(0.5)
+        return time.monotonic() - started
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each live service process has used so far (Linux /proc)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, handle in self.handles.items():
+            if not handle.alive():
+                continue
+            try:
+                with open(f"/proc/{handle.process.pid}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                used[name] = round((int(fields[11]) + int(fields[12])) / ticks, 1)
+            except (OSError, IndexError, ValueError):
+                continue
+        return used
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the service's process group: a crash, no graceful shutdown."""
+        handle = self.handles[name]
+        if handle.alive():
+            os.killpg(handle.process.pid, signal.SIGKILL)
+            handle.process.wait(15)
+
+    def restart(self, name: str) -> None:
+        self.kill(name)
+        self.handles[name].restarts += 1
+        self.start_service(name)
+
+    def stop(self, timeout: float = 30.0) -> dict[str, int]:
+        """SIGTERM everyone, wait for graceful exits, SIGKILL stragglers; return exit codes."""
+        for handle in self.handles.values():
+            if handle.alive():
+                handle.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        codes = {}
+        for name, handle in self.handles.items():
+            if handle.process is None:
+                continue
+            try:
+                codes[name] = handle.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(handle.process.pid, signal.SIGKILL)
+                codes[name] = handle.process.wait(10)
+        return codes
