@@ -90,6 +90,7 @@ class DecisionChain:
         from casetrail.knowledge.index import RetrievalIndex
         from casetrail.knowledge.publish import publish
         from casetrail.knowledge.store import KnowledgeBase
+        from casetrail.knowledge.vector_cache import VectorCache
         from casetrail import knowledge
         from services.drafter.drafting import Drafter
         from services.ingest.locale_detection import LocaleDetector
@@ -118,7 +119,9 @@ class DecisionChain:
         catalogue_path = Path(work_dir) / "catalogue.sqlite3"
         catalogue = Catalogue(catalogue_path)
         try:
-            published = publish(source, embedder=embedder, catalogue=catalogue, tenant=tenant, human_version="eval")
+            # The vector cache spares re-embedding the KB's ~3,400 clause texts and questions on every run.
+            published = publish(source, embedder=embedder, catalogue=catalogue, tenant=tenant, human_version="eval",
+                                vector_cache=VectorCache.from_environment())
         except KnowledgeBaseError as exc:
             raise ChainError(str(exc)) from exc
         self.kb_versions = {result.locale: result.version.kb_version for result in published}
