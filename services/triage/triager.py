@@ -37,6 +37,7 @@ from services.triage.customer_history import (
 from services.triage.intent_model import IntentModel
 from services.triage.sentiment import SentimentModel, surface_frustration
 from services.triage.sla import sla_due
+from services.triage.escalation_cues import detect_escalation_cues
 from services.triage.spam_abuse import detect_spam_abuse
 from services.triage.text_input import (
     MAX_EMBED_TOKENS, MAX_TEXT_CHARS, head_within_tokens, prepare_text,
@@ -190,6 +191,9 @@ class Triager:
 
         spam = detect_spam_abuse(prepared.text)
         reasons["spam_abuse"] = spam.reasons
+        cues = detect_escalation_cues(prepared.text)  # a person must answer, whatever the intent model says
+        flags.extend(cues.flags)
+        reasons["escalation"] = cues.reasons
         vip, vip_matched = is_vip(policy, conversation.customer)
         reasons["vip"] = vip_matched
 

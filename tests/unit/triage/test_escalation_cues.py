@@ -44,3 +44,25 @@ def test_each_cue_is_recognised(text, flag):
 ])
 def test_ordinary_requests_carry_no_cue(text):
     assert detect_escalation_cues(text).flags == []
+
+
+def test_triage_carries_the_cue_as_a_flag_with_its_reason():
+    import datetime as dt
+
+    from casetrail.events import ConversationReceived, ProducerInfo
+    from casetrail.events.conversation import AuthorRole, Conversation, CustomerContext, Message
+    from casetrail.policy.tenant import load_policy
+    from casetrail.settings import REPO_ROOT
+    from services.triage.triager import Triager
+
+    at = dt.datetime(2026, 12, 7, 11, tzinfo=dt.timezone.utc)
+    conversation = Conversation(
+        source="generic", external_id="x1", channel="chat", received_at=at,
+        customer=CustomerContext(customer_id="c1"),
+        messages=[Message(message_id="m1", author_role=AuthorRole.customer, sent_at=at,
+                          body_text="Where is my order? I want to talk to a real person about it.")])
+    event = ConversationReceived(conversation_id="x1", tenant="acme-shop", locale="en",
+                                 producer=ProducerInfo(service="test", version="0"), conversation=conversation)
+    outcome = Triager.default().triage(event, None, load_policy(REPO_ROOT / "config" / "tenants" / "acme-shop.yaml"))
+    assert "asks_for_human" in outcome.result.flags
+    assert outcome.reasons["escalation"] == ["asks_for_human: talk to a real person"]
