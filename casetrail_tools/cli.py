@@ -324,7 +324,7 @@ def eval_triage(
                       SentimentModel.load(sentiment_model or DEFAULT_SENTIMENT_MODEL))
     detector = LocaleDetector()
     detector.warm_up()
-    normaliser = Normaliser(locale_detector=detector)
+    normaliser = Normaliser(locale_detector=detector, default_locales={tenant: policy.default_locale})
 
     @contextlib.contextmanager
     def bar(total: int):
