@@ -294,6 +294,9 @@ def eval_triage(
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the figures (and each ticket's outcome)"),
     categories: bool = typer.Option(True, help="also print the per-category tables"),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="embedding cache (default var/triage/embeddings)"),
+    calibrate_into: Optional[Path] = typer.Option(
+        None, "--calibrate-into", help="fit the intent model's temperature and out-of-scope threshold on the TUNE "
+                                       "half, write the recalibrated artefact here and report with it"),
 ) -> None:
     """Ingest + triage (no draft, no broker) over labelled tickets; figures per locale and category, for the
     TUNE (odd ids) and CHECK (even ids) halves apart."""
@@ -333,8 +336,18 @@ def eval_triage(
 
     with bar(len(tickets)) as advance:
         items = triage_tickets(tickets, triager, policy, normaliser, advance=advance)
+    calibration = None
+    if calibrate_into is not None:
+        from casetrail_tools.triage_eval.calibration import calibrate
+
+        model, calibration = calibrate(triager.intent_model, items)
+        model.save(calibrate_into)
+        typer.echo(f"calibrated on the TUNE half: {json.dumps(calibration)}; wrote {calibrate_into}")
+        triager = Triager(embedder, IntentModel.load(calibrate_into), triager.sentiment_model)
+        with bar(len(tickets)) as advance:
+            items = triage_tickets(tickets, triager, policy, normaliser, advance=advance)
     report = {"versions": {"triage": triager.model_version, "policy": policy.fingerprint},
-              "halves": summarise(items, policy)}
+              "calibration": calibration, "halves": summarise(items, policy)}
     typer.echo(f"model {triager.model_version}; policy {policy.fingerprint}; {len(items)} tickets")
     render(report["halves"], typer.echo, categories=categories)
     if json_out:

@@ -56,9 +56,10 @@ def _embed(texts, cache_dir: Optional[str], label: str):
     return embedder, EmbeddingCache(embedder, Path(cache_dir)).embed(texts, progress=stderr_progress(label))
 
 
-def _train_config(C: str, folds: int, oos_weight: float = 0.5):
+def _train_config(C: str, folds: int, oos_weight: float = 0.5, fold_accents: bool = False,
+                  class_weight: Optional[str] = None):
     """``C`` is one value ("3") or candidates chosen by out-of-fold accuracy ("3,10,30")."""
-    from services.triage.intent_model import TrainConfig
+    from services.triage.intent_model import FeatureConfig, TrainConfig
 
     try:
         values = tuple(float(v) for v in str(C).split(",") if v.strip())
@@ -66,7 +67,10 @@ def _train_config(C: str, folds: int, oos_weight: float = 0.5):
         raise typer.BadParameter(f"--C must be a number or comma-separated numbers, got {C!r}")
     if not values or min(values) <= 0:
         raise typer.BadParameter("--C values must be positive")
-    return TrainConfig(C=values[0], C_candidates=values if len(values) > 1 else (), folds=folds, oos_weight=oos_weight)
+    if class_weight not in (None, "balanced"):
+        raise typer.BadParameter("--class-weight must be 'balanced' (or left out)")
+    return TrainConfig(C=values[0], C_candidates=values if len(values) > 1 else (), folds=folds, oos_weight=oos_weight,
+                       class_weight=class_weight, features=FeatureConfig(fold_accents=fold_accents))
 
 
 @app.command()
@@ -78,6 +82,9 @@ def train(
     folds: int = typer.Option(3, "--folds", help="k for the out-of-fold calibration"),
     oos_weight: float = typer.Option(0.5, "--oos-weight", help="weight of out-of-scope recall vs in-scope accuracy"),
     cache_dir: str = typer.Option(str(DEFAULT_CACHE), "--cache-dir", help="embedding cache directory ('' to disable)"),
+    fold_accents: bool = typer.Option(False, "--fold-accents/--keep-accents",
+                                      help="n-gram features read the text without accents"),
+    class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced': every class weighs the same"),
 ) -> None:
     """Train an intent model from labelled CSV and write a versioned artefact (.npz + .json, no pickle)."""
     from services.triage.offline.datasets import DatasetError, read_csv
@@ -91,7 +98,7 @@ def train(
     _say(f"{len(labelled)} examples, {len(set(labelled.labels))} labels from {data}")
     embedder, vectors = _embed(labelled.texts, cache_dir, "training data")
     model = train_model(labelled.texts, labelled.labels, vectors, embedder.name, name=name,
-                        config=_train_config(C, folds, oos_weight), progress=_say)
+                        config=_train_config(C, folds, oos_weight, fold_accents, class_weight), progress=_say)
     version = model.save(out)
     size = sum(p.stat().st_size for p in out.iterdir())
     print(json.dumps({"version": version, "directory": str(out), "bytes": size,
@@ -123,6 +130,24 @@ def _latency(model, texts, samples: int) -> dict:
     return {"samples": len(w), "embedding_engine": getattr(embedder, "engine", "n/a"), "wall_mean_ms": round(float(w.mean()), 2), "wall_p50_ms": round(float(np.percentile(w, 50)), 2),
             "wall_p95_ms": round(float(np.percentile(w, 95)), 2), "cpu_mean_ms": round(float(c.mean()), 2),
             "cpu_p50_ms": round(float(np.percentile(c, 50)), 2), "cpu_p95_ms": round(float(np.percentile(c, 95)), 2)}
+
+
+@app.command("build-data")
+def build_data(
+    datasets: Path = typer.Option(Path("../shared/datasets"), "--datasets", exists=True, file_okay=False,
+                                  help="folder with banking77/, clinc150/ and abcd/"),
+    out: Path = typer.Option(Path(__file__).parents[1] / "data" / "default_intents.csv", "--out"),
+) -> None:
+    """Write the default intent model's training CSV: own examples + register variants + mapped public data."""
+    from services.triage.offline.training_data import build, write_rows
+
+    rows = build(datasets)
+    counts = write_rows(rows, out)
+    labels: dict[str, int] = {}
+    for row in rows:
+        labels[row.label] = labels.get(row.label, 0) + 1
+    print(json.dumps({"rows": len(rows), "by_source": dict(sorted(counts.items())),
+                      "by_label": dict(sorted(labels.items())), "out": str(out)}, indent=2))
 
 
 @app.command("eval")

@@ -47,3 +47,39 @@ def test_confident_wrong_eligibility_and_locale_per_half():
     by_category = report["tune"]["by_category"]
     assert by_category["delivery_time"]["accuracy"] == 0.5 and by_category["contact_human"]["human_eligible"] == 1
     assert report["tune"]["confusions"][0] == {"expected": "delivery_time", "predicted": "order_status", "count": 1}
+
+
+def test_calibration_fits_on_the_tune_half_only():
+    import numpy as np
+
+    from casetrail_tools.triage_eval.calibration import calibrate
+    from services.triage.intent_model import TrainConfig, train
+
+    rng = np.random.default_rng(1)
+    phrases = {"order_status": "where is my parcel", "invoice": "send the invoice", "out_of_scope": "tell a joke"}
+    centres = {label: rng.normal(size=8) for label in phrases}
+
+    def sample(label, n):
+        vectors = np.asarray([centres[label] + rng.normal(scale=0.9, size=8) for _ in range(n)], dtype=np.float32)
+        return [f"{phrases[label]} {i}" for i in range(n)], vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    texts, labels, vectors = [], [], []
+    for label in phrases:
+        t, v = sample(label, 12)
+        texts += t; labels += [label] * 12; vectors.append(v)
+    model = train(texts, labels, np.vstack(vectors), "e", name="cal", config=TrainConfig(C=1.0, folds=3))
+    items = []
+    for n, label in enumerate(["order_status", "invoice", "out_of_scope"] * 10, start=1):
+        (text,), vector = sample(label, 1)
+        ticket = EvalTicket(id=f"dev-en-{n:04d}", text=text, expected=Expected(category=label))
+        items.append(TriagedTicket(ticket, half_of(ticket.id), "en", "detected", None, text, vector[0]))
+    recalibrated, figures = calibrate(model, items)
+    assert figures["tickets"] == 15  # odd ids only
+    assert recalibrated.temperature == figures["temperature"] or \
+        abs(recalibrated.temperature - figures["temperature"]) < 1e-3
+    assert recalibrated.meta["calibration"]["fitted_on"].startswith("dev set TUNE half")
+    # changing a CHECK-half ticket's label changes nothing
+    flipped = [i if i.half == "tune" else TriagedTicket(EvalTicket(id=i.ticket.id, text=i.text,
+               expected=Expected(category="invoice")), i.half, "en", "detected", None, i.text, i.embedding)
+               for i in items]
+    assert calibrate(model, flipped)[1] == figures
