@@ -111,7 +111,7 @@ class DecisionChain:
         progress("loading the locale detector and the triage models ...")
         detector = LocaleDetector()
         detector.warm_up()
-        self.normaliser = Normaliser(locale_detector=detector)
+        self.normaliser = Normaliser(locale_detector=detector, default_locales={tenant: self.policy.default_locale})
         embedder = default_embedder()
         self.triager = Triager.default(embedder)
 
