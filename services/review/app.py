@@ -33,13 +33,12 @@ log = logging.getLogger("casetrail.review")
 
 DEFAULT_GROUP = "casetrail-review"
 _CASE_TOPICS = (topics.DRAFTS_VERIFIED, topics.DECISIONS_ROUTED, topics.FEEDBACK_AGENT, topics.REPLIES_OUTBOUND,
-                topics.SLA_EVENTS, topics.ERASURES)
+                topics.SLA_EVENTS, topics.DELIVERY_RECEIPTS, topics.ERASURES)
 
 
 def topic_names(prefix: Optional[str] = None) -> list[str]:
-    """The topics the projection folds; delivery receipts too once their topic is in the topic list."""
-    specs = list(_CASE_TOPICS) + [spec for spec in topics.EVENT_TOPICS if spec.value_schema == "DeliveryReceipt"]
-    return [resolved_name(spec, prefix) for spec in specs]
+    """The topics the projection folds."""
+    return [resolved_name(spec, prefix) for spec in _CASE_TOPICS]
 
 
 class ProjectionConsumer:

@@ -32,6 +32,9 @@ from typing import Iterable, Optional
 
 from casetrail.events import (
     AgentFeedback,
+    DeliveryEffect,
+    DeliveryOutcome,
+    DeliveryReceipt,
     DraftVerified,
     FeedbackAction,
     ReplyOutbound,
@@ -206,7 +209,7 @@ def _conversation_view(event: DraftVerified) -> dict:
 
 def _sort_key(event) -> tuple[dt.datetime, int, str]:
     # Ties at the same millisecond: decisions before feedback before outcomes.
-    order = {DraftVerified: 0, RoutedDecision: 1, SlaEvent: 2, AgentFeedback: 3, ReplyOutbound: 4}
+    order = {DraftVerified: 0, RoutedDecision: 1, SlaEvent: 2, AgentFeedback: 3, ReplyOutbound: 4, DeliveryReceipt: 5}
     occurred = getattr(event, "occurred_at", None) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return occurred, order.get(type(event), 5), getattr(event, "event_id", "")
 
@@ -341,29 +344,22 @@ class _Folder:
             if event.reason == "resolved":
                 self.move(CaseState.resolved, HistoryEntry(event.occurred_at, "resolved", "router"))
 
-    def on_receipt(self, receipt: dict) -> None:
-        """A ``DeliveryReceipt`` (the delivery service's topic), as a dict: only the public reply counts."""
+    def on_receipt(self, receipt: DeliveryReceipt) -> None:
+        """What the delivery service did with the public reply (notes, updates and acknowledgements aside)."""
         case = self.case
-        if case is None or receipt.get("effect") != "public_reply" or receipt.get("reply_kind") == "acknowledgement":
+        if (case is None or receipt.effect != DeliveryEffect.public_reply
+                or receipt.reply_kind == ReplyKind.acknowledgement):
             return
-        outcome = str(receipt.get("outcome") or "")
-        at = receipt.get("delivered_at") or receipt.get("occurred_at") or case.updated_at
-        if isinstance(at, str):
-            at = dt.datetime.fromisoformat(at)
-        if outcome == "delivered":
+        if receipt.outcome == DeliveryOutcome.delivered:
             case.delivered = True
-        case.history.append(HistoryEntry(at, f"delivery:{outcome or 'unknown'}", "delivery",
-                                         f"{receipt.get('platform', '')} {receipt.get('reason', '')}".strip()))
+        case.history.append(HistoryEntry(receipt.delivered_at or receipt.occurred_at, f"delivery:{receipt.outcome.value}",
+                                         "delivery", f"{receipt.platform} {receipt.reason}".strip()))
 
 
 def fold_case(events: Iterable[object]) -> Optional[Case]:
-    """The case of one conversation from its events (typed models; receipts as dicts), or None if
-    the router never handed it to people."""
-    events = list(events)
-    typed = [e for e in events if not isinstance(e, dict)]
-    receipts = [e for e in events if isinstance(e, dict)]
+    """The case of one conversation from its events, or None if the router never handed it to people."""
     folder = _Folder()
-    for event in sorted(typed, key=_sort_key):
+    for event in sorted(events, key=_sort_key):
         if isinstance(event, DraftVerified):
             folder.on_verified(event)
         elif isinstance(event, RoutedDecision):
@@ -374,6 +370,6 @@ def fold_case(events: Iterable[object]) -> Optional[Case]:
             folder.on_reply(event)
         elif isinstance(event, SlaEvent):
             folder.on_sla(event)
-    for receipt in receipts:
-        folder.on_receipt(receipt)
+        elif isinstance(event, DeliveryReceipt):
+            folder.on_receipt(event)
     return folder.case

@@ -27,7 +27,7 @@ from services.review.store import ReviewStore
 
 log = logging.getLogger("casetrail.review")
 
-# Event types a case is folded from (DeliveryReceipt: when the delivery service's topic exists).
+# Event types a case is folded from.
 CASE_EVENT_TYPES = ("DraftVerified", "RoutedDecision", "AgentFeedback", "ReplyOutbound", "SlaEvent",
                     "DeliveryReceipt")
 
@@ -42,10 +42,8 @@ class ApplyResult:
 
 
 def decode_case_event(codec: AvroCodec, type_name: str, value: bytes) -> Any:
-    """A stored value as the fold wants it: the typed event, or a dict for receipts."""
+    """A stored value as the fold wants it: the typed event."""
     name, record = codec.decode_record(value)
-    if name == "DeliveryReceipt" or name not in EVENT_TYPES:
-        return record
     return EVENT_TYPES[name].model_validate(record)
 
 

@@ -8,6 +8,9 @@ from typing import Optional
 from casetrail.events import (
     AgentFeedback,
     CheckResult,
+    DeliveryEffect,
+    DeliveryOutcome,
+    DeliveryReceipt,
     Citation,
     Conversation,
     CustomerContext,
@@ -26,7 +29,7 @@ from casetrail.events import (
     Verification,
 )
 from casetrail.events.conversation import AuthorRole
-from casetrail.events.decision import Action, Mode
+from casetrail.events.decision import Action, Mode, ReplyKind
 
 T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
 CLAUSE_TEXT = "Orders ship within 2 business days. Delivery takes 3 to 5 business days."
@@ -93,3 +96,14 @@ def reply(conversation_id: str = "conv-1", draft_id: str = "draft-1", *, minutes
                          producer=ProducerInfo(service="router", version="t"), idempotency_key=f"{conversation_id}:{draft_id}",
                          channel="email", source="zendesk", external_id="T-100", body="Orders ship ...",
                          draft_id=draft_id, sent_by="agent:agent-ana")
+
+
+def receipt(conversation_id: str = "conv-1", effect: DeliveryEffect = DeliveryEffect.public_reply,
+            outcome: DeliveryOutcome = DeliveryOutcome.delivered, *, reason: str = "",
+            kind: ReplyKind = ReplyKind.answer, minutes: float = 7) -> DeliveryReceipt:
+    """What the delivery service reports about one effect of the case's decision on Zendesk."""
+    return DeliveryReceipt(conversation_id=conversation_id, tenant="acme-shop", locale="en", occurred_at=at(minutes),
+                           producer=ProducerInfo(service="delivery", version="test"),
+                           effect_key=f"{conversation_id}:{effect.value}", effect=effect, outcome=outcome,
+                           platform="zendesk", external_id="T-100", reply_kind=kind, reason=reason,
+                           delivered_at=at(minutes) if outcome == DeliveryOutcome.delivered else None)

@@ -83,12 +83,14 @@ def test_the_transition_table_refuses_leaving_a_closed_state():
 
 
 def test_a_delivery_receipt_of_the_public_reply_marks_the_case_delivered():
-    from tests.unit.review.factories import at
+    from casetrail.events import DeliveryEffect, DeliveryOutcome
+    from casetrail.events.decision import ReplyKind
+    from tests.unit.review.factories import receipt
 
-    receipt = {"effect": "public_reply", "outcome": "delivered", "reply_kind": "answer", "platform": "zendesk",
-               "delivered_at": at(7), "reason": ""}
-    note = {**receipt, "effect": "internal_note"}
-    case = fold_case([verified(), decision(), feedback(FeedbackAction.approve), reply(), note, receipt])
+    note = receipt(effect=DeliveryEffect.internal_note)
+    case = fold_case([verified(), decision(), feedback(FeedbackAction.approve), reply(), note, receipt()])
     assert case.delivered and case.history[-1].kind == "delivery:delivered"
-    failed = fold_case([verified(), decision(), {**receipt, "outcome": "failed", "reason": "HTTP 422"}])
+    acknowledged = fold_case([verified(), decision(), receipt(kind=ReplyKind.acknowledgement)])
+    assert not acknowledged.delivered and not any(h.kind.startswith("delivery:") for h in acknowledged.history)
+    failed = fold_case([verified(), decision(), receipt(outcome=DeliveryOutcome.failed, reason="HTTP 422")])
     assert not failed.delivered and failed.history[-1].detail == "zendesk HTTP 422"

@@ -95,3 +95,13 @@ def test_erasing_the_customer_removes_their_examples_and_a_replay_does_not_bring
     projector.store.connection.execute("DELETE FROM events")
     projector.apply(values)  # a rebuild from the log after the erasure
     assert projector.store.examples("acme-shop") == []
+
+
+def test_a_delivery_receipt_from_the_log_marks_the_approved_case_delivered(projector, codec):
+    from tests.unit.review.factories import receipt
+
+    projector.apply(encode(codec, verified(), decision(), feedback(FeedbackAction.approve), reply()))
+    assert not projector.store.case("acme-shop", "conv-1").delivered
+    projector.apply(encode(codec, receipt()))
+    case = projector.store.case("acme-shop", "conv-1")
+    assert case.delivered and case.history[-1].kind == "delivery:delivered"
