@@ -16,7 +16,7 @@ from typing import Optional
 
 from casetrail.events import AgentFeedback, Citation, DraftProposed, FeedbackAction
 
-from services.verifier.sentences import split_sentences
+from casetrail.grounding.sentences import split_sentences
 
 AGENT_COMPOSER_PREFIX = "agent:"
 

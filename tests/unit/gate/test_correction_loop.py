@@ -1,18 +1,29 @@
 """The correction loop end to end: agents reject a class of drafts in the console, their
 corrections become evaluation examples, and the gate refuses a knowledge base that repeats the
-error and promotes one that fixes it (the real decision chain: models, retrieval, verifier, router)."""
+error and promotes one that fixes it (the real decision chain: models, retrieval, verifier, router).
+
+Production here is the sample knowledge base as it was before it had a clause for company details
+on an invoice (``billing.business_invoice`` taken out): it answers those requests with the download
+or the correction clause, and agents reject the drafts as citing the wrong clause. The fix is the
+sample knowledge base as shipped; the refused candidate is production published again.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from casetrail.cli import app
 from casetrail.codec import AvroCodec
 from casetrail.events import FeedbackAction
 from casetrail.privacy.keystore import KeyStore
+from casetrail.promotions import PromotedVersions
 from casetrail.settings import REPO_ROOT, settings
 from casetrail_tools.gate.run import VersionSpec, read_examples, run_gate
 from services.review.evaluation_set import export_examples
@@ -21,18 +32,18 @@ from services.review.store import ReviewStore
 from tests.unit.review.factories import decision, feedback, verified
 
 AT = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc)  # a Wednesday, inside acme-shop's hours
-# Requests for an invoice with company details: the sample KB answers them with the generic invoice
-# clause ("download it from the Orders page"), which agents reject as the wrong clause.
-COMPANY_INVOICE_REQUESTS = [
-    "how do i get a invoice with my company details if i already ordered as private",
-    "I ordered as a private person but need the invoice in my company's name with our VAT number",
-    "please reissue my invoice with the company name and VAT ID, I forgot to add them at checkout",
-    "can you change the invoice to my business name? I already placed the order",
-]
-BUSINESS_INVOICE_CLAUSE = """
-## Company details on an invoice {#billing.company_invoice category=billing}
-If you need an invoice in your company's name with your VAT number for an order you already placed, reply with the company name, address and VAT number and we reissue the invoice within 2 business days. For future orders, add the company details under Account before you pay.
-"""
+# Requests for an invoice with company details, and the clause production's draft cited for each
+# (what the agent saw and rejected as the wrong clause).
+COMPANY_INVOICE_REQUESTS = {
+    "how do i get a invoice with my company details if i already ordered as private": "billing.invoices",
+    "I ordered as a private person but need the invoice in my company's name with our VAT number":
+        "billing.invoice_correction",
+    "please reissue my invoice with the company name and VAT ID, I forgot to add them at checkout":
+        "billing.invoice_correction",
+    "can you change the invoice to my business name? I already placed the order": "billing.invoice_correction",
+}
+FIXING_CLAUSE = "billing.business_invoice"
+DEV_TICKETS = 12  # English dev-set tickets beside the corrections: a fix must not break them
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +55,9 @@ def corrections(tmp_path_factory):
     for n, text in enumerate(COMPANY_INVOICE_REQUESTS):
         conversation = f"loop-{n}"
         projector.apply([codec.encode(e) for e in (
-            verified(conversation, f"d-{n}", ticket=text, category="billing", customer_id=f"c-{n}",
-                     text="Every order has a VAT invoice. [1]"),
-            decision(conversation, f"d-{n}", category="billing"),
+            verified(conversation, f"d-{n}", ticket=text, subject="Invoice", category="invoice",
+                     customer_id=f"c-{n}", text="Every order has a VAT invoice. [1]"),
+            decision(conversation, f"d-{n}", category="invoice"),
             feedback(FeedbackAction.reject, conversation, f"d-{n}", reason="wrong_clause"),
         )])
     rows, skipped = export_examples(projector.store, keystore, "acme-shop")
@@ -54,13 +65,26 @@ def corrections(tmp_path_factory):
     return rows
 
 
-def english_kb(tmp_path: Path, name: str, extra: str = "") -> Path:
-    """The sample KB's English part (the examples are English; publishing five locales four times
-    would only slow the test), with ``extra`` clauses appended to the payments page."""
-    kb = tmp_path / name
+@pytest.fixture(scope="module")
+def examples(corrections):
+    """The agents' rejections (with the clause production cited) plus English dev-set tickets."""
+    rows = [{**row, "correction": {**row["correction"],
+                                   "predicted_clauses": [f"{COMPANY_INVOICE_REQUESTS[row['text']]}@any"]}}
+            for row in corrections]
+    return rows + read_examples([REPO_ROOT / "evaluation" / "dev" / "en.jsonl"], limit_per_file=DEV_TICKETS)
+
+
+def english_kb(root: Path, name: str, *, with_fix: bool) -> Path:
+    """The sample KB's English part (the examples are English; publishing five locales for every
+    version would only slow the test), with or without the clause that answers company invoices."""
+    kb = root / name
     shutil.copytree(REPO_ROOT / "knowledge" / "acme-shop" / "en", kb / "en")
-    payments = kb / "en" / "payments.md"
-    payments.write_text(payments.read_text() + extra)
+    if not with_fix:
+        invoices = kb / "en" / "invoices.md"
+        text = invoices.read_text()
+        without = re.sub(rf"^## [^\n]*\{{#{re.escape(FIXING_CLAUSE)}\}}.*?(?=^## |\Z)", "", text, flags=re.S | re.M)
+        assert without != text, f"the sample KB has no {FIXING_CLAUSE} clause to take out"
+        invoices.write_text(without)
     return kb
 
 
@@ -76,19 +100,38 @@ def test_the_exported_examples_carry_the_rejected_clause_and_the_ticket(correcti
 
 
 @pytest.mark.timeout(1800)
-def test_the_gate_refuses_a_knowledge_base_that_repeats_the_error_and_promotes_the_fix(corrections, tmp_path):
-    # What agents rejected: the generic invoice clause (as the production KB cites it today).
-    examples = [{**row, "correction": {**row["correction"], "predicted_clauses": ["billing.invoices@any"]}}
-                for row in corrections]
-    examples += read_examples([REPO_ROOT / "evaluation" / "dev" / "en.jsonl"], limit_per_file=12)
-
-    production = VersionSpec("knowledge_base", "production", english_kb(tmp_path, "kb-production"))
-    repeated = gate(production, VersionSpec("knowledge_base", "same-clauses", english_kb(tmp_path, "kb-same")), examples)
+def test_the_gate_refuses_a_knowledge_base_that_repeats_the_error(examples, tmp_path):
+    production = VersionSpec("knowledge_base", "production", english_kb(tmp_path, "kb-production", with_fix=False))
+    repeated = gate(production, VersionSpec("knowledge_base", "same-clauses",
+                                            english_kb(tmp_path, "kb-same", with_fix=False)), examples)
     assert not repeated.promoted
-    assert repeated.production_errors >= len(COMPANY_INVOICE_REQUESTS)  # production repeats every rejection
+    # production (and the candidate) cite the rejected clause first for every rejected request
+    assert repeated.production_errors >= len(COMPANY_INVOICE_REQUESTS), repeated
+    assert repeated.candidate_errors == repeated.production_errors
 
-    fixed = gate(production, VersionSpec("knowledge_base", "company-invoice-clause",
-                                         english_kb(tmp_path, "kb-fixed", BUSINESS_INVOICE_CLAUSE)), examples)
-    assert fixed.promoted, [(c.slice, c.production_errors, c.candidate_errors) for c in fixed.cells]
-    assert fixed.candidate_errors < fixed.production_errors
-    assert not [c for c in fixed.worse if c.slice.startswith("locale:")]
+
+@pytest.mark.timeout(1800)
+def test_casetrail_gate_promotes_the_knowledge_base_that_fixes_it(examples, tmp_path, monkeypatch):
+    """Through the command, with production taken from the promotions file: exit 0, the fix recorded."""
+    promotions = tmp_path / "promoted.json"
+    monkeypatch.setenv("CASETRAIL_PROMOTIONS_FILE", str(promotions))
+    production = english_kb(tmp_path, "kb-production", with_fix=False)
+    PromotedVersions(promotions).record("acme-shop", "knowledge_base", version="kb-before", source=str(production),
+                                        outcome="promoted", error_rate=1.0)
+    examples_file = tmp_path / "examples.jsonl"
+    examples_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in examples[:4]))
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    (dev / "en.jsonl").write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in examples[4:]))
+    report = tmp_path / "verdict.json"
+    result = CliRunner().invoke(app, [
+        "gate", "--candidate", "kb-company-invoices", "--tenant", "acme-shop", "--kind", "knowledge_base",
+        "--source", str(english_kb(tmp_path, "kb-fixed", with_fix=True)), "--examples", str(examples_file),
+        "--dev", str(dev), "--at", AT.isoformat(), "--json", str(report), "--no-publish"])
+    assert result.exit_code == 0, result.output
+    assert "gate: PROMOTED kb-company-invoices (production kb-before)" in result.stdout
+    verdict = json.loads(report.read_text())
+    assert verdict["outcome"] == "promoted" and verdict["agent_examples"] == len(COMPANY_INVOICE_REQUESTS)
+    assert verdict["candidate_error_rate"] < verdict["production_error_rate"]
+    assert not [cell for cell in verdict["worse"] if cell["slice"].startswith("locale:")]
+    assert PromotedVersions(promotions).promoted("acme-shop", "knowledge_base")["version"] == "kb-company-invoices"

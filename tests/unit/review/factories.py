@@ -49,11 +49,11 @@ def verified(conversation_id: str = "conv-1", draft_id: str = "draft-1", *, tena
              text: str = "Orders ship within 2 business days [shipping-1@kb-7].", composer: str = "template",
              verdict: Verdict = Verdict.passed, failed: tuple[tuple[str, str], ...] = (),
              ticket: str = "Hello, when will my order [ORDER_1] arrive?", minutes: float = 0,
-             category: str = "order_status", customer_id: str = "cust-9") -> DraftVerified:
+             category: str = "order_status", customer_id: str = "cust-9", subject: str = "Delivery time") -> DraftVerified:
     checks = [CheckResult(name="citations_resolve", passed=True)] + [
         CheckResult(name=name, passed=False, detail=detail) for name, detail in failed]
     conversation = Conversation(
-        source="zendesk", external_id="T-100", channel="email", subject="Delivery time",
+        source="zendesk", external_id="T-100", channel="email", subject=subject,
         messages=[Message(message_id="m1", author_role=AuthorRole.customer, sent_at=at(minutes), body_text=ticket)],
         customer=CustomerContext(customer_id=customer_id, tier="gold"), received_at=at(minutes),
     )
