@@ -63,6 +63,12 @@ class Translator:
         text = self.messages.get(key, key)
         return text.format(**values) if values else text
 
+    def signal(self, name: str) -> str:
+        """A handoff-brief signal's label: translated when the catalogue knows it (the router may add
+        signals the console does not know yet: those show their name, readably)."""
+        key = "signal_" + name.replace(".", "_")
+        return self.messages[key] if key in self.messages else name.replace("_", " ").replace(".", " ").capitalize()
+
     def datetime(self, value: Optional[dt.datetime]) -> str:
         """Date and time in the locale's short form, in the tenant's time zone."""
         if value is None:

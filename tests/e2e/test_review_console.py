@@ -1,13 +1,17 @@
 """The review console in real headless Chromium against the real services on the real broker.
 
-Three routine requests go through ingest → triage → drafter → verifier → router
-and land in the console's queue. An agent signs in, approves the first draft
-(the router sends it as the agent), edits the second with a number its clause
-does not hold (the verifier refuses it, the console shows why, nothing is
-sent) and rejects the third with a reason. Asserted on the topics: the
+Three routine Zendesk requests go through ingest → triage → drafter → verifier
+→ router and land in the console's queue (the tenant reviews invoice and
+cancellation drafts: those categories are in ``assist`` mode for this run). An
+agent signs in, approves the first draft (the router sends it as the agent and
+delivery posts it to the local Zendesk), edits the second with a number its
+clause does not hold (the verifier refuses it, the console shows why, nothing
+is sent) and rejects the third with a reason. Asserted on the topics: the
 agents' feedback events, the reply on the outbound topic, the verifier's
-verdict on the edit; in the console's store: three labelled examples. A second
-tenant's agent sees none of it, and sees their own case the first cannot.
+verdict on the edit; at the fake Zendesk: the approved reply as the one public
+reply, nothing public on the other two; in the console's store: three labelled
+examples. A second tenant's agent sees none of it, and sees their own case the
+first cannot.
 
 Chromium is Debian's package (``make browser`` installs it); Playwright drives
 it through ``executable_path``, never a downloaded browser.
@@ -22,6 +26,7 @@ import re
 import secrets
 import shutil
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -38,6 +43,29 @@ TICKETS = {
     "edit": "cancel my order please",
     "reject": "how do i get a invoice with my company details if i already ordered as private",
 }
+REVIEWED_CATEGORIES = ("invoice", "order_cancellation")  # autonomous in the sample tenant; assist here
+
+
+def tenants_reviewing(target: Path) -> Path:
+    """The sample tenants, with acme-shop's invoice and cancellation drafts going to people."""
+    shutil.copytree(Path(__file__).resolve().parents[2] / "config" / "tenants", target)
+    policy = target / "acme-shop.yaml"
+    text = policy.read_text()
+    for category in REVIEWED_CATEGORIES:
+        text, count = re.subn(rf"^(\s+{category}:\s+\{{threshold: [0-9.]+, mode: )autonomous\}}", r"\1assist}",
+                              text, flags=re.M)
+        assert count == 1, f"acme-shop.yaml: no autonomous {category} line to switch to assist"
+    policy.write_text(text)
+    return target
+
+
+def zendesk_ticket(external_id: int, text: str, customer: int) -> dict:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"ticket": {"id": external_id, "subject": None, "description": text, "status": "new", "priority": "normal",
+                       "requester_id": customer, "via": {"channel": "web"}, "tags": [], "created_at": now,
+                       "updated_at": now},
+            "comments": [{"id": 1, "author_id": customer, "public": True, "created_at": now, "body": text}],
+            "users": [{"id": customer, "name": f"Customer {customer}", "role": "end-user", "locale": "en"}]}
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +73,7 @@ def console(kafka_bootstrap, tmp_path_factory):
     from casetrail.events import ProducerInfo, TriageResult, RoutedDecision
     from casetrail.events.decision import Action, Mode
     from casetrail.topics import DECISIONS_ROUTED, FEEDBACK_AGENT
+    from casetrail_tools.fake_platforms import FakePlatforms, delivery_config_yaml, delivery_secrets_env
     from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
     from casetrail_tools.pipeline_harness import SERVICES, Pipeline, prepare_run
     from casetrail_tools.pipeline_observer import WATCHED, PipelineObserver
@@ -61,7 +90,14 @@ def console(kafka_bootstrap, tmp_path_factory):
         {"username": "olga", "tenant": "other-shop", "role": "agent",
          "password_hash": hash_password(passwords["olga"])},
     ]}))
-    env = {**run.env, "CASETRAIL_REVIEW_CONFIG": str(config_path), "CASETRAIL_REVIEW_SECRET_KEY": secrets.token_urlsafe(32)}
+    fakes = FakePlatforms().start()
+    delivery_dir = data_dir / "delivery"
+    delivery_dir.mkdir()
+    (delivery_dir / "acme-shop.yaml").write_text(delivery_config_yaml("acme-shop", fakes.http_url, fakes.smtp_port))
+    env = {**run.env, "CASETRAIL_REVIEW_CONFIG": str(config_path), "CASETRAIL_REVIEW_SECRET_KEY": secrets.token_urlsafe(32),
+           "CASETRAIL_TENANTS_DIR": str(tenants_reviewing(data_dir / "tenants")),
+           "CASETRAIL_DELIVERY_CONFIG_DIR": str(delivery_dir), **delivery_secrets_env("acme-shop"),
+           "CASETRAIL_DELIVERY_SECRETS_DIR": str(delivery_dir / "no-secret-files")}
     services = tuple(s for s in SERVICES if s != "audit") + ("review",)
     pipeline = Pipeline(prefix=run.prefix, log_dir=data_dir / "logs", services=services, port_offset=PORT_OFFSET,
                         env=env)
@@ -70,14 +106,11 @@ def console(kafka_bootstrap, tmp_path_factory):
     try:
         pipeline.wait_ready(progress=print)
         publisher = IntakePublisher(run.prefix)
-        intake_ids = {}
-        for name, text in TICKETS.items():
-            ticket = ticket_from_line({"source": "generic", "tenant": "acme-shop", "payload": {
-                "external_id": f"{run.run_id}-{name}", "channel": "email", "locale": "en", "status": "open",
-                "subject": None, "updated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-                "customer": {"id": f"{run.run_id}-customer-{name}", "tier": "standard"},
-                "messages": [{"id": "m1", "author": "customer", "author_id": "c", "text": text,
-                              "sent_at": dt.datetime.now(dt.timezone.utc).isoformat()}]}}, "acme-shop")
+        intake_ids, zendesk_ids = {}, {}
+        for n, (name, text) in enumerate(TICKETS.items()):
+            zendesk_ids[name] = str(zlib.crc32(f"{run.run_id}-{name}".encode()) % 10**7)
+            ticket = ticket_from_line({"source": "zendesk", "tenant": "acme-shop",
+                                       "payload": zendesk_ticket(int(zendesk_ids[name]), text, 7100 + n)}, "acme-shop")
             publisher.publish(ticket)
             intake_ids[name] = ticket.event_id
         # The other tenant's case, as the router would announce it (that tenant has no pipeline here).
@@ -99,12 +132,16 @@ def console(kafka_bootstrap, tmp_path_factory):
 
         assert observer.wait_for(routed, 240), "the three tickets did not reach a routed decision"
         trails = {name: observer.trail_for_intake(i) for name, i in intake_ids.items()}
+        for name, trail in trails.items():
+            action = (trail.decision.deferred_action or trail.decision.action).value
+            assert action == "review", f"{name}: routed {action} ({trail.decision.triage.category}), not to review"
         yield {"base": f"http://127.0.0.1:{pipeline.handles['review'].port}", "trails": trails, "observer": observer,
                "passwords": passwords, "other_case": other.conversation_id, "data_dir": data_dir,
-               "pipeline": pipeline}
+               "pipeline": pipeline, "fakes": fakes, "zendesk_ids": zendesk_ids}
     finally:
         observer.stop()
         codes = pipeline.stop()
+        fakes.stop()
         print("services stopped:", codes)
 
 
@@ -179,6 +216,20 @@ def feedback_events(console, conversation_id: str):
     return found
 
 
+def zendesk_messages(console, name: str, public: bool) -> list[dict]:
+    ticket = next((t for t in console["fakes"].state.snapshot()["tickets"]
+                   if t["platform"] == "zendesk" and t["external_id"] == console["zendesk_ids"][name]), None)
+    return [m for m in (ticket or {}).get("messages", []) if m["public"] is public]
+
+
+def zendesk_answers(console, name: str) -> list[dict]:
+    """Public replies on the ticket other than an out-of-hours acknowledgement (its body is the router's)."""
+    outbound = events_of(console["observer"], "outbound", console["trails"][name].conversation_id)
+    acknowledgements = [seen.event.body.strip() for seen in outbound if seen.event.kind.value == "acknowledgement"]
+    return [m for m in zendesk_messages(console, name, public=True)
+            if not any(m["body"].startswith(ack) for ack in acknowledgements)]
+
+
 def wait_until(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -207,6 +258,10 @@ def test_an_agent_approves_edits_and_rejects_in_the_browser(console, browser):
     assert reply.body == trails["approve"].decision.reply_text
     approve = feedback_events(console, ids["approve"])
     assert [(f.action.value, f.agent_id) for f in approve] == [("approve", "ana")]
+    # ... and delivery posted it to the customer's Zendesk ticket, once, with the agent's disclosure
+    wait_until(lambda: zendesk_answers(console, "approve"), 60, "the approved reply never reached Zendesk")
+    [posted] = zendesk_answers(console, "approve")
+    assert posted["body"].startswith(reply.body.strip()) and re.search(r"ref ct-[0-9a-f]{12}", posted["body"])
 
     # 2. Edit with a number its clause does not hold: refused by the verifier, shown, not sent.
     page.goto(f"{base}/cases/{ids['edit']}")
@@ -233,6 +288,10 @@ def test_an_agent_approves_edits_and_rejects_in_the_browser(console, browser):
     rejected = feedback_events(console, ids["reject"])
     assert [(f.action.value, f.reason, f.agent_id) for f in rejected] == [("reject", "wrong_clause", "ana")]
     assert answers(observer, ids["reject"]) == []
+    # Nothing the agent did not approve reached the customer (the hand-off notes are internal).
+    assert zendesk_messages(console, "edit", public=False) and zendesk_messages(console, "reject", public=False)
+    assert zendesk_answers(console, "edit") == [] == zendesk_answers(console, "reject")
+    assert len(zendesk_answers(console, "approve")) == 1
 
     # The corrections are labelled examples now (approve, edit, reject), text sealed.
     from services.review.store import ReviewStore

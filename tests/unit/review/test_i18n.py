@@ -47,3 +47,24 @@ def test_numbers_and_the_chosen_locale():
     assert translator("fr").percent(0.5).replace("\u202f", " ").replace("\xa0", " ") == "50 %"
     assert pick_locale(None, "xx", "lt-LT,lt;q=0.9,en;q=0.8") == "lt"
     assert pick_locale("es", "de") == "es"
+
+
+def test_the_routers_brief_signals_have_labels_in_every_locale():
+    """Every signal the router's brief carries that the triage panel does not show in its own rows."""
+    from services.review.pages import SHOWN_SIGNALS
+
+    brief_signals = set(re.findall(r'signals\["([\w.]+)"\]|^\s+"([\w.]+)": ', _router_brief_source(), re.M))
+    names = {a or b for a, b in brief_signals} - SHOWN_SIGNALS
+    assert names, "no brief signals found in services/router/brief.py"
+    for locale in UI_LOCALES:
+        missing = {name for name in names if f"signal_{name.replace('.', '_')}" not in catalogue(locale)}
+        assert not missing, (locale, missing)
+    assert translator("de").signal("sla_state") == "SLA-Status"
+    assert translator("en").signal("new_signal_name") == "New signal name"
+
+
+def _router_brief_source() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[3] / "services" / "router" / "brief.py").read_text()
+    return text[text.index("def _signals"):text.index("def suggested_actions")]
