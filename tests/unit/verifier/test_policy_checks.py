@@ -14,10 +14,19 @@ from verifier_fixtures import REPO, make_event, review_of, with_policy
 
 def test_confidence_below_the_category_threshold_needs_a_human(policy):
     check = ConfidenceThreshold(policy)
-    assert check.run(review_of(make_event(intent_confidence=0.95, draft_confidence=0.9), policy)).passed
-    low = check.run(review_of(make_event(intent_confidence=0.70), policy))
-    assert not low.passed and "0.70 < threshold 0.80 for refund_policy" in low.detail
+    threshold = policy.category("refund_policy").threshold
+    assert check.run(review_of(make_event(intent_confidence=0.99, draft_confidence=0.95), policy)).passed
+    low = check.run(review_of(make_event(intent_confidence=0.70, draft_confidence=0.99), policy))
+    assert not low.passed and f"0.69 < threshold {threshold:.2f} for refund_policy" in low.detail
     assert check.severity == NEEDS_HUMAN
+
+
+def test_a_send_needs_the_category_and_the_answer_to_be_right_together(policy):
+    # each alone clears the bar; the chance both hold (their product) does not
+    threshold = policy.category("refund_policy").threshold
+    both = ConfidenceThreshold(policy).run(review_of(make_event(intent_confidence=0.9, draft_confidence=0.9), policy))
+    assert 0.9 >= threshold > 0.81
+    assert not both.passed and f"0.81 < threshold {threshold:.2f}" in both.detail
 
 
 def test_always_human_categories_and_unknown_categories(policy):
