@@ -69,6 +69,22 @@ def test_refund_outside_the_return_window_needs_a_human(policy):
     assert not outcome.passed and "80 days before the request" in outcome.detail
 
 
+@pytest.mark.parametrize("ticket, problem", [
+    ("Hola, compré unas zapatillas hace tres meses y quiero devolverlas y que me reembolsen 30 euros.",
+     "longer than the 30-day return window"),
+    ("I want a refund of 120 EUR for the jacket, it arrived last week.", "above the auto-approval limit 50 EUR"),
+])
+def test_a_refund_the_customer_asks_beyond_policy_needs_a_human(policy, ticket, problem):
+    locale = "es" if ticket.startswith("Hola") else "en"
+    outcome = RefundEligibility(policy).run(review_of(make_event(ticket=ticket, locale=locale), policy))
+    assert not outcome.passed and problem in outcome.detail and outcome.severity == NEEDS_HUMAN
+
+
+def test_a_refund_request_inside_policy_passes(policy):
+    ticket = "Bonjour, j'ai reçu ma commande il y a 10 jours, je voudrais un remboursement de 35 euros."
+    assert RefundEligibility(policy).run(review_of(make_event(ticket=ticket, locale="fr"), policy)).passed
+
+
 def test_promising_a_longer_window_than_policy_fails_outright(policy):
     event = make_event("You can return any item within 60 days.")
     outcome = RefundEligibility(policy).run(review_of(event, policy))
