@@ -32,6 +32,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from casetrail.grounding.sentences import without_markers
+
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = os.environ.get("CASETRAIL_CHROMIUM", "/usr/bin/chromium")
@@ -225,7 +227,8 @@ def zendesk_messages(console, name: str, public: bool) -> list[dict]:
 def zendesk_answers(console, name: str) -> list[dict]:
     """Public replies on the ticket other than an out-of-hours acknowledgement (its body is the router's)."""
     outbound = events_of(console["observer"], "outbound", console["trails"][name].conversation_id)
-    acknowledgements = [seen.event.body.strip() for seen in outbound if seen.event.kind.value == "acknowledgement"]
+    acknowledgements = [without_markers(seen.event.body).strip() for seen in outbound
+                        if seen.event.kind.value == "acknowledgement"]
     return [m for m in zendesk_messages(console, name, public=True)
             if not any(m["body"].startswith(ack) for ack in acknowledgements)]
 
@@ -258,10 +261,13 @@ def test_an_agent_approves_edits_and_rejects_in_the_browser(console, browser):
     assert reply.body == trails["approve"].decision.reply_text
     approve = feedback_events(console, ids["approve"])
     assert [(f.action.value, f.agent_id) for f in approve] == [("approve", "ana")]
-    # ... and delivery posted it to the customer's Zendesk ticket, once, with the agent's disclosure
+    # ... and delivery posted it to the customer's Zendesk ticket, once
     wait_until(lambda: zendesk_answers(console, "approve"), 60, "the approved reply never reached Zendesk")
     [posted] = zendesk_answers(console, "approve")
-    assert posted["body"].startswith(reply.body.strip()) and re.search(r"ref ct-[0-9a-f]{12}", posted["body"])
+    # the customer reads it without the citation markers the decision keeps
+    assert without_markers(reply.body) != reply.body and without_markers(posted["body"]) == posted["body"]
+    assert posted["body"].startswith(without_markers(reply.body).strip())
+    assert re.search(r"ref ct-[0-9a-f]{12}", posted["body"])
 
     # 2. Edit with a number its clause does not hold: refused by the verifier, shown, not sent.
     page.goto(f"{base}/cases/{ids['edit']}")
