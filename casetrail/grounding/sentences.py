@@ -42,7 +42,7 @@ def without_markers(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Comparable form of a sentence: markers removed, case and spacing folded."""
-    without = CITATION_MARKER.sub(" ", text)
+    without = NUMBERED_MARKER.sub(" ", CITATION_MARKER.sub(" ", text))
     folded = unicodedata.normalize("NFKC", without).casefold()
     return re.sub(r"\s+", " ", folded).strip(" .!?…")
 
