@@ -97,7 +97,7 @@ DEADLETTER = TopicSpec(
 
 
 def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
-    """A Faust table changelog: compacted, so state survives restarts without growing forever."""
+    """A table changelog (casetrail.runtime.tables): compacted, so state survives restarts without growing forever."""
     return TopicSpec(
         f"{app_id}-{table}-changelog", "table key", None,
         f"State changelog of the {app_id} service's {table} table.",
@@ -105,7 +105,7 @@ def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
     )
 
 
-# Faust tables (name must match the service's table definition).
+# Service tables (name must match the service's table definition).
 STATE_CHANGELOGS = (
     changelog("casetrail-ingest", "seen_deliveries"),
     changelog("casetrail-ingest", "answered_conversations"),

@@ -157,7 +157,7 @@ def bench_hop(
     events: int = typer.Option(20_000, help="events to pass through each hop"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
 ) -> None:
-    """One-hop passthrough events/s: a Faust service vs a plain confluent-kafka loop, same broker."""
+    """One-hop passthrough events/s: a service on the casetrail runtime vs a plain confluent-kafka loop, same broker."""
     from casetrail_tools.benchmarks.hop import run_hop_benchmark
 
     result = run_hop_benchmark(events, progress=typer.echo)

@@ -9,7 +9,7 @@ Pure logic lives in ``processing`` / ``normalise`` / ``idempotency`` /
   bad input -> dead-letter record with a reason code.
 * ``replies.outbound.v1`` -> who answered which conversation (for attribution).
 
-State: the Faust tables ``seen_deliveries`` and ``answered_conversations``
+State: the tables ``seen_deliveries`` and ``answered_conversations``
 (compacted changelogs, see casetrail/topics.py). Both processors share the
 tables, which are only complete on a worker that holds every partition: run
 ingest as a single replica (see README, "Scaling").

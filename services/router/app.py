@@ -31,7 +31,6 @@ from casetrail.events.decision import ReplyKind, SlaEventKind
 from casetrail.policy.calendar import preload_holidays
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail.runtime import Output, RecordContext, Service
-from casetrail.topic_admin import resolved_name
 
 from services.router import metrics
 from services.router.decide import route
@@ -244,12 +243,8 @@ _fired: set[tuple[str, str, str]] = set()
 
 
 def _owned_partitions() -> Optional[set[int]]:
-    """SLA-topic partitions this worker actively owns (None: unknown, check every timer)."""
-    try:
-        name = resolved_name(topics.SLA_EVENTS, svc.config.topic_prefix)
-        return {tp.partition for tp in svc.app.assignor.assigned_actives() if tp.topic == name}
-    except Exception:  # assignor not ready
-        return None
+    """SLA-topic partitions this worker owns (the table holds only those; kept as a guard)."""
+    return svc.owned_partitions(topics.SLA_EVENTS)
 
 
 @svc.timer(router_settings.sla_tick_seconds)

@@ -239,7 +239,7 @@ def route(
 def conversation_record(
     event: DraftVerified, decision: RoutedDecision, variables: dict[str, Any], waiting_from: dt.datetime
 ) -> dict[str, Any]:
-    """What the router remembers about a conversation (JSON for its Faust table)."""
+    """What the router remembers about a conversation (JSON for its changelog-backed table)."""
     conversation = event.conversation
     return {
         "tenant": event.tenant,

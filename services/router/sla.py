@@ -6,7 +6,7 @@ measured from the moment the customer started waiting; when the tenant counts
 SLAs in business hours the fraction is of business time (75 % of a 4-hour
 SLA opened on Friday evening is reached on Monday morning, not on Sunday).
 
-A timer is a plain JSON-able dict so it can live in a Faust table (changelog:
+A timer is a plain JSON-able dict so it can live in a service table (changelog:
 state survives restarts). ``due_transitions`` is what the periodic tick calls:
 it returns the SLA events a timer owes at ``now`` — both at once when the
 router was down across the at-risk and the due instant, so nothing is lost.

@@ -1,7 +1,7 @@
 """Triage of one conversation: every signal, computed once, from pure inputs.
 
 ``Triager.triage(event, history, policy)`` returns the ``TriageResult``, the
-customer's updated history (for the Faust table) and the model versions —
+customer's updated history (for the service table) and the model versions —
 no Kafka here, so it is unit-tested without a broker and reused by the
 benchmark. The embedding is computed once and reused by intent, sentiment and
 duplicate detection, and travels in the event for the drafter.

@@ -114,7 +114,7 @@ def router(tmp_path, prefix, tenants_dir):
 
 
 def _delete_topics(prefix: str) -> None:
-    """Leave the shared broker as we found it (this test's topics, changelogs and Faust internals)."""
+    """Leave the shared broker as we found it (this test's topics, and changelogs)."""
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
     mine = [name for name in admin.list_topics(timeout=10).topics if name.startswith(prefix)]
     for future in (admin.delete_topics(mine, operation_timeout=30).values() if mine else ()):
