@@ -22,7 +22,7 @@ from casetrail.events import (
     ProducerInfo, RedactionFinding,
 )
 from casetrail.events.envelope import utc_now
-from casetrail.events.identity import conversation_id
+from casetrail.events.identity import conversation_id, received_event_id
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
@@ -190,7 +190,9 @@ class Normaliser:
             original=original,
             content_hash=digest.hexdigest(),
         )
+        stamp = f"u:{ticket.update_stamp}" if ticket.update_stamp else "h:" + hashlib.sha256(record.payload).hexdigest()[:32]
         event = ConversationReceived(
+            event_id=received_event_id(record.tenant, ticket.source, ticket.external_id, stamp),
             conversation_id=conversation_id(record.tenant, ticket.source, ticket.external_id),
             causation_id=record.intake_event_id,
             tenant=record.tenant,
@@ -198,7 +200,6 @@ class Normaliser:
             producer=self.producer,
             conversation=conversation,
         )
-        stamp = f"u:{ticket.update_stamp}" if ticket.update_stamp else "h:" + hashlib.sha256(record.payload).hexdigest()[:32]
         customer_texts = " ".join(m.body_text for m in messages if m.author_role == AuthorRole.customer)
         latest = ticket.messages[-1]
         return Normalised(

@@ -5,7 +5,7 @@ connects it to the runtime:
 
 * ``conversations.received.v1`` -> ``conversations.triaged.v1``;
 * per-customer history (contact counts, sentiment trend, recent embeddings for
-  near-duplicates) in the Faust table ``customer_history`` (compacted
+  near-duplicates) in the table ``customer_history`` (compacted
   changelog ``casetrail-triage-customer_history-changelog``), keyed
   ``<tenant>:<customer_id>``;
 * a conversation for a tenant without a policy is dead-lettered
@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import uuid
 from pathlib import Path
 
 from casetrail import topics
@@ -86,13 +85,7 @@ async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -
     outcome = triager().triage(event, customer_history.get(key), policy)
     customer_history[key] = outcome.history
     triaged = ConversationTriaged(
-        # Derived from the input's id: a redelivered input yields the same event id, so consumers deduplicate.
-        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"casetrail:triage:{event.event_id}")),
-        conversation_id=event.conversation_id,
-        causation_id=event.event_id,
-        tenant=event.tenant,
-        locale=event.locale,
-        producer=svc.producer_info,
+        **event.derive("triage", svc.producer_info),
         versions=DecisionVersions(model=outcome.model_version, policy=policy.fingerprint),
         conversation=event.conversation,
         triage=outcome.result,

@@ -34,8 +34,7 @@ def verified_event(event: DraftProposed, report, producer) -> DraftVerified:
         versions = DecisionVersions(model=versions.model, prompt=versions.prompt,
                                     knowledge_base=versions.knowledge_base, policy=policy.fingerprint)
     return DraftVerified(
-        conversation_id=event.conversation_id, causation_id=event.event_id, tenant=event.tenant,
-        locale=event.locale, producer=producer, versions=versions, conversation=event.conversation,
+        **event.derive("verify", producer), versions=versions, conversation=event.conversation,
         triage=event.triage, draft=event.draft, verification=report.verification,
     )
 
