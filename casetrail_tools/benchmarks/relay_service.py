@@ -2,7 +2,8 @@
 from ``bench.in`` to ``bench.out`` with ``causation_id`` set to the input's event id.
 
 Used by ``casetrail bench hop`` and by the runtime's fault tests: subject
-``poison`` raises (dead letter), subject ``crash`` SIGKILLs the worker once when
+``poison`` raises (dead letter), ``needs-dependency`` raises ``RetryableError`` while
+the file ``CASETRAIL_RELAY_DEPENDENCY_DOWN`` names exists, subject ``crash`` SIGKILLs the worker once when
 ``CASETRAIL_RELAY_CRASH_MARKER`` names a file that does not exist yet — after the
 outputs of the batch's earlier records were produced, before their commit. Run it with
 ``python -m casetrail_tools.benchmarks.relay_service``.
@@ -15,7 +16,7 @@ import signal
 from pathlib import Path
 
 from casetrail.events import ConversationReceived
-from casetrail.runtime import Output, RecordContext, Service
+from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from casetrail.topics import TopicSpec
 
 RELAY_IN = TopicSpec("bench.in", "conversation_id", "ConversationReceived", "hop benchmark / runtime test input")
@@ -28,6 +29,10 @@ svc = Service("relay")
 def relay(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
     if event.conversation.subject == "poison":  # lets tests exercise the unprocessable path
         raise ValueError("poison record")
+    if event.conversation.subject == "needs-dependency":  # a dependency is down while the named file exists
+        down = os.environ.get("CASETRAIL_RELAY_DEPENDENCY_DOWN")
+        if down and Path(down).exists():
+            raise RetryableError("dependency unavailable")
     if event.conversation.subject == "crash":  # lets tests crash the worker between produce and commit
         marker = os.environ.get("CASETRAIL_RELAY_CRASH_MARKER")
         if marker and not Path(marker).exists():

@@ -112,3 +112,32 @@ def test_broker_outage_mid_batch_loses_and_doubles_nothing(kafka_bootstrap, topi
         relay.stop()
     assert set(causes) == {e.event_id for e in inputs}, relay.log_tail()
     assert max(causes.values()) == 1, f"{sum(v - 1 for v in causes.values())} outputs doubled"
+
+
+def test_retries_exhausted_parks_the_record_without_blocking_and_replay_brings_it_back(
+        kafka_bootstrap, topic_prefix, tmp_path):
+    from casetrail.operations.deadletter_replay import replay
+
+    down = tmp_path / "dependency-down"
+    down.touch()
+    relay = _relay(topic_prefix, tmp_path, 8186, env={
+        "CASETRAIL_RELAY_DEPENDENCY_DOWN": str(down), "CASETRAIL_RETRY_ATTEMPTS": "3",
+        "CASETRAIL_RETRY_INITIAL_SECONDS": "0.05", "CASETRAIL_RETRY_MAX_SECONDS": "0.2"})
+    source, sink, dead = (f"{topic_prefix}{t.name}" for t in (RELAY_IN, RELAY_OUT, DEADLETTER))
+    inputs = [sample_conversation_received(i) for i in range(20)]
+    inputs[5] = _with_subject(5, "needs-dependency")
+    produce_events(source, inputs)
+    try:
+        relay.start().wait_ready()
+        first = _causes(sink, expected=19)
+        [letter] = [CODEC.decode(m.value(), expected=DeadLetter) for m in consume([dead], expected=1, timeout=60)]
+        assert (letter.reason_code, letter.exception_type) == ("retries_exhausted", "RetryableError")
+        assert set(first) == {e.event_id for i, e in enumerate(inputs) if i != 5}  # the others were not held up
+
+        down.unlink()  # the dependency is back: the operator replays the parked record
+        report = replay("retries_exhausted", None, progress=print, topic_prefix=topic_prefix)
+        assert (report.replayed, report.by_topic) == (1, {source: 1})
+        after = _causes(sink, expected=20)
+    finally:
+        relay.stop()
+    assert set(after) == {e.event_id for e in inputs} and max(after.values()) == 1, relay.log_tail()

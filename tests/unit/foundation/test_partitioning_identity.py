@@ -46,3 +46,18 @@ def test_derive_makes_the_derived_envelope():
         "causation_id": event.event_id, "tenant": event.tenant, "locale": event.locale, "producer": producer,
     }
     assert event.derive("triage", producer) == envelope  # handling it again derives the same id
+
+
+def test_deadletter_replay_selects_by_reason_and_time():
+    import datetime as dt
+
+    from casetrail.events import DeadLetter, ProducerInfo
+    from casetrail.operations.deadletter_replay import select
+
+    at = dt.datetime(2026, 1, 31, 8, 0, tzinfo=dt.timezone.utc)
+    letter = DeadLetter(producer=ProducerInfo(service="s", version="1"), reason_code="retries_exhausted",
+                        reason="r", source_topic="t", source_partition=0, source_offset=1, occurred_at=at)
+    assert select(letter, "retries_exhausted", None)
+    assert select(letter, None, at)
+    assert not select(letter, "unprocessable", None)
+    assert not select(letter, "retries_exhausted", at + dt.timedelta(seconds=1))
