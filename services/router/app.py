@@ -37,7 +37,7 @@ from services.router.decide import route
 from services.router.feedback import apply_feedback
 from services.router.sending import claim_send, derived_event_id
 from services.router.settings import RouterSettings
-from services.router.sla import RUNNING, STOPPED, SlaTimer, apply_event, due_transitions
+from services.router.sla import RUNNING, STOPPED, SlaTimer, apply_event, due_transitions, with_fired
 from services.router.sla_escalation import sla_escalation
 
 log = logging.getLogger("casetrail.router")
@@ -238,11 +238,7 @@ async def apply_agent_feedback(event: AgentFeedback, ctx: RecordContext) -> list
     return outputs
 
 
-# Timer events already produced by this process (the table catches up via the SLA topic).
-_fired: set[tuple[str, str, str]] = set()
-
-
-def _owned_partitions() -> Optional[set[int]]:
+def _owned_partitions() -> set[int]:
     """SLA-topic partitions this worker owns (the table holds only those; kept as a guard)."""
     return svc.owned_partitions(topics.SLA_EVENTS)
 
@@ -257,14 +253,15 @@ async def fire_sla_timers() -> None:
         if not raw:
             continue
         timer = SlaTimer.from_dict(raw)
-        if owned is not None and timer.partition is not None and timer.partition not in owned:
-            continue  # a standby copy: the owning worker fires it
+        if timer.partition is not None and timer.partition not in owned:
+            continue  # not this worker's partition (any more): its owner fires it
         open_count += timer.open
-        for kind in due_transitions(timer, now):
-            marker = (key, timer.draft_id or "", kind.value)
-            if marker in _fired:
-                continue
-            _fired.add(marker)
+        kinds = due_transitions(timer, now)
+        if not kinds:
+            continue
+        # The events and the record that they were emitted commit in one transaction.
+        sla_timers[key] = with_fired(timer, kinds).to_dict()
+        for kind in kinds:
             due.append(Output(topics.SLA_EVENTS, SlaEvent(
                 event_id=derived_event_id("sla", key, timer.draft_id or "", kind.value),
                 conversation_id=key, causation_id=derived_event_id("sla", key, timer.draft_id or "", "started"),
@@ -274,8 +271,6 @@ async def fire_sla_timers() -> None:
             )))
             metrics.SLA_EVENTS.labels(timer.tenant, kind.value).inc()
             (metrics.SLA_AT_RISK if kind == SlaEventKind.at_risk else metrics.SLA_BREACHED).labels(timer.tenant).inc()
-    live = {key for key, raw in sla_timers.items() if raw}
-    _fired.intersection_update({marker for marker in _fired if marker[0] in live})  # forget finished timers
     metrics.SLA_OPEN_TIMERS.set(open_count)
     if due:
         await svc.produce(*due)
