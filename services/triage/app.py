@@ -20,9 +20,7 @@ holds every partition: run triage as one replica (see README, "Scaling").
 from __future__ import annotations
 
 import logging
-import os
 import time
-from pathlib import Path
 
 from casetrail import topics
 from casetrail.events import ConversationReceived
@@ -55,7 +53,7 @@ def triager() -> Triager:
 def policies() -> dict[str, TenantPolicy]:
     global _policies
     if _policies is None:
-        _policies = load_policies(Path(os.environ.get("CASETRAIL_TENANTS_DIR", str(svc.config.tenants_dir))))
+        _policies = load_policies(svc.config.tenants_dir)
     return _policies
 
 

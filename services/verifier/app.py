@@ -22,9 +22,20 @@ from services.verifier.language_identification import warm_up
 log = logging.getLogger("casetrail.verifier")
 
 svc = Service("verifier")
-_policies = load_policies(svc.config.tenants_dir)  # PolicyError names the file and entry
-verifiers = build_verifiers(_policies, default_dependencies())  # VerifierConfigError names tenant and entry
-warm_up()
+_policies: dict = {}
+verifiers = None
+
+
+@svc.warm_up
+def build() -> None:
+    """Load and validate every tenant policy, build the verifiers, load the language models.
+
+    Runs before the worker starts: a PolicyError / VerifierConfigError (naming the file,
+    tenant and entry) stops the service before it consumes anything."""
+    global _policies, verifiers
+    _policies = load_policies(svc.config.tenants_dir)
+    verifiers = build_verifiers(_policies, default_dependencies())
+    warm_up()
 
 
 def verified_event(event: DraftProposed, report, producer) -> DraftVerified:
