@@ -170,11 +170,13 @@ def bench_pipeline(
     duration: float = typer.Option(300.0, help="seconds of load"),
     out_dir: Path = typer.Option(Path("docs/benchmarks/runs"), help="where the JSON and the PNG plot go"),
     plain: bool = typer.Option(True, help="also run the plain confluent-kafka chain for the ratio"),
+    workers: int = typer.Option(1, min=1, help="worker processes per service (audit: always one)"),
 ) -> None:
     """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
     from casetrail_tools.benchmarks.pipeline import run_pipeline_benchmark
 
-    result = run_pipeline_benchmark(rate, duration, out_dir=out_dir, progress=typer.echo, plain=plain)
+    result = run_pipeline_benchmark(rate, duration, out_dir=out_dir, progress=typer.echo, plain=plain,
+                                    workers=workers)
     print_bench(result, None)
 
 
