@@ -96,3 +96,24 @@ def test_one_trace_spans_ingest_to_router(demo):
         services_by_trace.setdefault(span["trace_id"], set()).add(span["service"])
     assert any({"casetrail-ingest", "casetrail-triage", "casetrail-drafter", "casetrail-verifier", "casetrail-router"}
                <= services for services in services_by_trace.values()), services_by_trace
+
+
+def test_trace_edges_follow_the_messaging_conventions(demo):
+    """Each hop is a producer ``send <topic>`` span whose child, in the next service, is the
+    consumer's ``process <topic>`` span (OpenTelemetry messaging conventions)."""
+    spans = [json.loads(line) for line in demo.trace_file.read_text().splitlines() if line.strip()]
+    by_id = {span["span_id"]: span for span in spans}
+    processed = [s for s in spans if s["attributes"].get("messaging.operation.type") == "process"]
+    assert processed
+    for span in processed:
+        assert {"messaging.destination.name", "messaging.destination.partition.id", "messaging.kafka.offset",
+                "messaging.consumer.group.name"} <= set(span["attributes"]), span
+    edges = set()
+    for span in processed:
+        parent = by_id.get(span["parent_span_id"])
+        if parent is None or parent["attributes"].get("messaging.operation.type") != "send":
+            continue  # the intake publisher's records: their sender is outside the pipeline
+        assert parent["attributes"]["messaging.destination.name"] == span["attributes"]["messaging.destination.name"]
+        edges.add((parent["service"], span["service"]))
+    assert {("casetrail-ingest", "casetrail-triage"), ("casetrail-triage", "casetrail-drafter"),
+            ("casetrail-drafter", "casetrail-verifier"), ("casetrail-verifier", "casetrail-router")} <= edges, edges
