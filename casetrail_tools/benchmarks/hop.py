@@ -29,7 +29,7 @@ Progress = Callable[[str], None]
 
 def _produce_inputs(topic: str, events: int) -> None:
     codec = AvroCodec()
-    producer = Producer({**kafka_settings().librdkafka_config(), "linger.ms": 20, "acks": "all"})
+    producer = Producer(kafka_settings().producer_config(**{"linger.ms": 20}))
     for i in range(events):
         event = sample_conversation_received(i)
         producer.produce(topic, codec.encode(event), key=event.conversation_id.encode())
@@ -42,7 +42,7 @@ def _produce_inputs(topic: str, events: int) -> None:
 def _count_outputs(topic: str, events: int, timeout: float) -> tuple[int, float]:
     """(records seen, seconds between first and last output timestamp)."""
     consumer = Consumer({
-        **kafka_settings().librdkafka_config(), "group.id": f"bench-count-{uuid.uuid4().hex[:8]}",
+        **kafka_settings().consumer_config(f"bench-count-{uuid.uuid4().hex[:8]}"),
         "auto.offset.reset": "earliest", "enable.auto.commit": False,
     })
     consumer.subscribe([topic])
@@ -65,7 +65,7 @@ def _plain_loop(source: str, sink: str, events: int, timeout: float) -> None:
     config = kafka_settings().librdkafka_config()
     consumer = Consumer({**config, "group.id": f"bench-plain-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest",
                          "enable.auto.commit": False})
-    producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 1})
+    producer = Producer(kafka_settings().producer_config(**{"linger.ms": 1}))
     consumer.subscribe([source])
     done, deadline = 0, time.monotonic() + timeout
     while done < events and time.monotonic() < deadline:

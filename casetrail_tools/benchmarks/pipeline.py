@@ -74,7 +74,7 @@ class _Watch:
 
 
 def _watch(prefix: str, watch: _Watch, stop: threading.Event) -> None:
-    consumer = Consumer({**kafka_settings().librdkafka_config(), "group.id": f"bench-watch-{uuid.uuid4().hex[:6]}",
+    consumer = Consumer({**kafka_settings().consumer_config(f"bench-watch-{uuid.uuid4().hex[:6]}"),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     routed, outbound, dead = (f"{prefix}{t.name}" for t in (DECISIONS_ROUTED, REPLIES_OUTBOUND, DEADLETTER))
     consumer.subscribe([routed, outbound, dead])
@@ -158,7 +158,7 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
     def hop(source: str, sink: str) -> None:
         consumer = Consumer({**config, "group.id": f"plain-{uuid.uuid4().hex[:6]}", "auto.offset.reset": "earliest",
                              "enable.auto.commit": False})
-        producer = Producer({**config, "acks": "all", "enable.idempotence": True, "linger.ms": 1})
+        producer = Producer(kafka_settings().producer_config(**{"linger.ms": 1}))
         consumer.subscribe([source])
         while not stop.is_set():
             batch = [m for m in consumer.consume(200, 0.05) if not m.error()]
@@ -188,7 +188,7 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
 
     reader = threading.Thread(target=sink_reader, daemon=True)
     reader.start()
-    producer = Producer({**config, "acks": "all", "linger.ms": 1})
+    producer = Producer(kafka_settings().producer_config(**{"linger.ms": 1}))
     payload = os.urandom(1500)  # about a ConversationReceived's size
     started = time.monotonic()
     for i in range(int(rate * duration)):

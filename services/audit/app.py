@@ -52,6 +52,7 @@ def _consumer(kafka: KafkaSettings, group_id: str, **extra: str):
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "enable.partition.eof": False,
+        "isolation.level": "read_committed",  # aborted transactions never reach the audit store
         **extra,
     })
 
@@ -314,7 +315,7 @@ def publish(topic: str, key: Optional[str], value: bytes, kafka: Optional[KafkaS
     """Produce one record and wait for the broker's acknowledgement (acks=all)."""
     from confluent_kafka import KafkaException, Producer
 
-    producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all", "enable.idempotence": True})
+    producer = Producer((kafka or kafka_settings()).producer_config())
     errors: list = []
     producer.produce(topic, key=key.encode() if key else None, value=value,
                      on_delivery=lambda err, _msg: errors.append(err) if err else None)
@@ -328,7 +329,7 @@ def produce_log(topic: str, records, kafka: Optional[KafkaSettings] = None,
     """Produce ``(key, value bytes)`` records as fast as the broker takes them; waits for every ack."""
     from confluent_kafka import Producer
 
-    producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all",
+    producer = Producer({**(kafka or kafka_settings()).producer_config(), "acks": "all",
                          "enable.idempotence": True, "linger.ms": 50, "batch.size": 1_000_000,
                          "compression.type": "lz4", "queue.buffering.max.messages": 500_000})
     failures: list = []

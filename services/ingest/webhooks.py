@@ -36,9 +36,12 @@ class IntakeProducer:
     def __init__(self, config: Mapping[str, str], topic: str, codec: AvroCodec):
         from confluent_kafka import Producer
 
+        from casetrail.partitioning import PRODUCER_PARTITIONER
+
         self.topic = topic
         self.codec = codec
-        self._producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 2})
+        self._producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 2,
+                                   "partitioner": PRODUCER_PARTITIONER})  # keys land where the Java client puts them
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="intake-delivery-reports", daemon=True)
         self._poller.start()
