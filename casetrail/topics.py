@@ -30,6 +30,10 @@ class TopicSpec:
     retention_ms: int = 7 * DAY_MS
     cleanup_policy: str = "delete"
     extra_config: dict[str, str] = field(default_factory=dict)
+    # The flow: who writes the topic and which services consume it (checked against the
+    # processors the services register; audit reads every event topic through its own consumer).
+    producer: str = ""
+    consumers: tuple[str, ...] = ()
 
     def config(self) -> dict[str, str]:
         """Topic-level configuration as the broker spells it."""
@@ -43,56 +47,69 @@ INTAKE = TopicSpec(
     # Above ingest's own payload limit (1 MiB by default), so an oversized ticket
     # reaches ingest and is dead-lettered with a reason instead of bouncing at the producer.
     extra_config={"max.message.bytes": str(4 * 1024 * 1024)},
+    producer="ticketing systems (webhook bridge, casetrail send)", consumers=("ingest",),
 )
 CONVERSATIONS_RECEIVED = TopicSpec(
     "conversations.received.v1", "conversation_id", "ConversationReceived",
     "Normalised, redacted conversations from ingest.", retention_ms=AUDIT_TRAIL_MS,
+    producer="ingest", consumers=("triage",),
 )
 RECONTACTS = TopicSpec(
     "conversations.recontacts.v1", "conversation_id", "RecontactDetected",
     "A customer came back within 7 days of an answer; names the original conversation.", retention_ms=AUDIT_TRAIL_MS,
+    producer="ingest", consumers=(),
 )
 CONVERSATIONS_TRIAGED = TopicSpec(
     "conversations.triaged.v1", "conversation_id", "ConversationTriaged",
     "Triage signals: intent, category, urgency, sentiment, SLA due time.", retention_ms=AUDIT_TRAIL_MS,
+    producer="triage", consumers=("drafter",),
 )
 DRAFTS_PROPOSED = TopicSpec(
     "drafts.proposed.v1", "conversation_id", "DraftProposed",
     "Drafted replies with a citation on every statement (or an explicit no-grounding outcome).", retention_ms=AUDIT_TRAIL_MS,
+    producer="drafter", consumers=("verifier",),
 )
 DRAFTS_VERIFIED = TopicSpec(
     "drafts.verified.v1", "conversation_id", "DraftVerified",
     "Verifier verdicts with the result of every check.", retention_ms=AUDIT_TRAIL_MS,
+    producer="verifier", consumers=("router",),
 )
 DECISIONS_ROUTED = TopicSpec(
     "decisions.routed.v1", "conversation_id", "RoutedDecision",
     "Router decisions: mode, action, rule, queue, handoff brief.", retention_ms=AUDIT_TRAIL_MS,
+    producer="router", consumers=(),
 )
 REPLIES_OUTBOUND = TopicSpec(
     "replies.outbound.v1", "conversation_id", "ReplyOutbound",
     "Replies to deliver, each with an idempotency key.", retention_ms=AUDIT_TRAIL_MS,
+    producer="router", consumers=("ingest", "router"),
 )
 FEEDBACK_AGENT = TopicSpec(
     "feedback.agent.v1", "conversation_id", "AgentFeedback",
     "Agent approve / edit / reject of drafts.", retention_ms=AUDIT_TRAIL_MS,
+    producer="agents (review console)", consumers=("router",),
 )
 SLA_EVENTS = TopicSpec(
     "sla.events.v1", "conversation_id", "SlaEvent",
     "SLA started / at-risk / breached / stopped.", retention_ms=AUDIT_TRAIL_MS,
+    producer="router", consumers=("router",),
 )
 KB_PUBLISHED = TopicSpec(
     "kb.published.v1", "tenant:locale", "KnowledgeBasePublished",
     "Knowledge-base versions as they are published.", partitions=1, retention_ms=FOREVER,
+    producer="casetrail kb publish", consumers=("drafter",),
 )
 ERASURES = TopicSpec(
     "audit.erasures.v1", "customer_id", "PersonalDataErased",
     "Crypto-shredding requests carried out (audited).", partitions=1, retention_ms=FOREVER,
+    producer="audit", consumers=(),
 )
 DEADLETTER = TopicSpec(
     "deadletter.v1", "original key", "DeadLetter",
     "Anything undecodable or unprocessable: reason, exception, source offset, original bytes.",
     retention_ms=YEAR_MS,
-    extra_config={"max.message.bytes": str(8 * 1024 * 1024)},  # holds the largest intake record plus its envelope
+    extra_config={"max.message.bytes": str(8 * 1024 * 1024)},  # holds the largest intake record plus its envelope,
+    producer="every service", consumers=(),
 )
 
 
@@ -102,6 +119,7 @@ def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
         f"{app_id}-{table}-changelog", "table key", None,
         f"State changelog of the {app_id} service's {table} table.",
         partitions=partitions, retention_ms=FOREVER, cleanup_policy="compact",
+        producer=app_id.removeprefix("casetrail-"), consumers=(app_id.removeprefix("casetrail-"),),
     )
 
 
