@@ -85,10 +85,13 @@ class CasetrailSettings(BaseSettings):
     fetch_max_wait_ms: int = Field(default=100, ge=1, le=30_000)
     # The runtime (docs/runtime.md): one Kafka transaction per polled batch.
     worker_id: str = ""  # this worker's part of the transactional id; default: the host name (a pod's name)
-    transaction_timeout_ms: int = Field(default=30_000, ge=1_000, le=900_000)
+    transaction_timeout_ms: int = Field(default=60_000, ge=1_000, le=900_000)
     session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)  # how fast a dead worker's partitions move
     poll_timeout_ms: int = Field(default=100, ge=1, le=10_000)  # longest wait for records before timers run
-    max_poll_records: int = Field(default=500, ge=1, le=100_000)  # records per batch (= per transaction)
+    # Records per batch (= per transaction). A batch must be handled well within the transaction
+    # timeout even at the slowest handler (triage under load: ~100 ms a record); smaller batches
+    # also let read_committed consumers downstream see outputs sooner.
+    max_poll_records: int = Field(default=100, ge=1, le=100_000)
     linger_ms: float = Field(default=1.0, ge=0, le=1_000)
     retry_attempts: int = Field(default=5, ge=1, le=100)  # RetryableError: attempts before dead-lettering
     retry_initial_seconds: float = Field(default=0.5, gt=0, le=60)

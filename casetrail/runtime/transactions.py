@@ -171,15 +171,22 @@ class TransactionalProducer:
         return self._abort(None, reason)
 
     def _abort(self, error: Optional[KafkaError], reason: Optional[str] = None) -> CommitOutcome:
-        errors = list(self._delivery_errors)
         try:
             self._producer.abort_transaction(self._timeout)
+            # abort waits for the in-flight requests; serve their delivery reports now, so the
+            # refused record's own error (e.g. MSG_SIZE_TOO_LARGE) is known to the caller
+            self._producer.poll(0)
         except KafkaException as exc:
             abort_error: KafkaError = exc.args[0]
             if abort_error.fatal():
                 self._open = False
                 raise FatalProducerError(abort_error.str()) from None
             self._replace()  # the abort went unanswered: a new producer's fence aborts it
+        errors = list(self._delivery_errors) + ([error] if error is not None else [])
+        # After failed deliveries the idempotent sequence state can be left inconsistent
+        # (OUT_OF_ORDER_SEQUENCE_NUMBER, then _STATE, was seen on the next transactions): start
+        # the next transaction on a fresh producer. Aborts are rare; this costs one InitProducerId.
+        self._replace()
         self._open = False
         self._delivery_errors = []
         why = reason or (error.name() if error is not None else "aborted")

@@ -83,8 +83,11 @@ class Worker:
         self.started = True
 
     def close(self) -> None:
-        if self.producer is not None:
-            self.producer.close()
+        try:
+            if self.producer is not None:
+                self.producer.close()
+        except Exception as exc:  # a fenced or failed producer has nothing left to flush
+            log.warning("producer closed with an error", extra={"error": type(exc).__name__})
         if self.consumer is not None:
             self.consumer.close()  # leaves the group: the partitions move at once
         self._poll_thread.shutdown(wait=False)
