@@ -112,7 +112,9 @@ class Drafter:
             versions=DecisionVersions(model=model, prompt=prompt, knowledge_base=kb_version,
                                       policy=policy.fingerprint if policy else None),
             conversation=event.conversation,
-            triage=event.triage,
+            # the embedding stays with the stage that needs it (retrieval, here): verifier, router
+            # and audit never read it, and it was ~90 % of each event's bytes
+            triage=event.triage.model_copy(update={"embedding": []}),
             draft=draft,
         )
 
