@@ -20,6 +20,18 @@ log = logging.getLogger("casetrail.runtime")
 Readiness = Callable[[], tuple[bool, str]]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A probe that gave up (its timeout) before the answer was written: nothing to report.
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class HealthServer:
     def __init__(self, host: str, port: int, service: str, version: str, readiness: Readiness,
                  liveness: Readiness):
@@ -54,8 +66,7 @@ class HealthServer:
             def log_message(self, format, *args):  # noqa: A002 - probes every few seconds are not news
                 return
 
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((host, port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="casetrail-http", daemon=True)
 
     def start(self) -> None:
