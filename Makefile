@@ -89,7 +89,7 @@ demo: install kafka-jars ## Start Kafka and all services, push sample tickets, s
 bench-codec: install ## Avro encode+decode throughput
 	$(CASETRAIL) bench codec
 
-bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop
+bench-hop: kafka-up ## One hop: the transactional runtime vs a plain confluent-kafka loop
 	$(CASETRAIL) bench hop
 
 bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300)

@@ -28,6 +28,20 @@ class RetryableError(Exception):
     """
 
 
+class NotYetDue(Exception):
+    """This record's time has not come (a parked retry whose not-before lies ahead).
+
+    The worker commits nothing of this record or of the later records of its partition,
+    puts the partition back at this record and pauses it until ``due`` (epoch seconds);
+    the worker's other partitions go on meanwhile. Raise it before writing any table or
+    making any outside call: the record is handled again from the start when it is due.
+    """
+
+    def __init__(self, due: float):
+        super().__init__(f"not due before {due:.3f}")
+        self.due = due
+
+
 @dataclass(frozen=True)
 class Output:
     topic: TopicSpec

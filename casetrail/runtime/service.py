@@ -51,7 +51,8 @@ __all__ = ["DEFAULT_PORTS", "Output", "RecordContext", "RetryableError", "Servic
 
 log = logging.getLogger("casetrail.runtime")
 
-DEFAULT_PORTS = {"ingest": 8101, "triage": 8102, "drafter": 8103, "verifier": 8104, "router": 8105, "audit": 8106}
+DEFAULT_PORTS = {"ingest": 8101, "triage": 8102, "drafter": 8103, "verifier": 8104, "router": 8105, "audit": 8106,
+                 "delivery": 8108}
 EVENT_TYPE_HEADER = "casetrail-event-type"
 MAX_RECORD_BYTES = 8 * 1024 * 1024  # dead letters carry the original bytes (intake allows 4 MiB)
 

@@ -42,8 +42,9 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from casetrail.codec import DecodeError
 from casetrail.events import DeadLetter
 from casetrail.runtime import metrics
-from casetrail.runtime.contract import Output, Processor, RecordContext, RetryableError
+from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
 from casetrail.runtime.failure import failure_site
+from casetrail.runtime.holds import PartitionHolds
 from casetrail.runtime.restore import restore_partitions
 from casetrail.runtime.tracing import extract_context, headers_to_dict
 from casetrail.runtime.transactions import CommitOutcome, OutputRefused, TransactionalProducer
@@ -70,6 +71,7 @@ class Worker:
         self._kept_on_revoke: set[int] = set()
         self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="casetrail-poll")
         self._failures = 0  # consecutive aborted batches (back-off)
+        self.holds = PartitionHolds()  # partitions paused at a record that is not due yet
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> None:
@@ -114,6 +116,7 @@ class Worker:
         # Table partitions are kept until the next assignment says whether they come back.
         self._kept_on_revoke = {p for _, p in self.assigned}
         self.assigned = set()
+        self.holds.clear()  # a partition that comes back starts unpaused; its held record comes again
 
     def owned_partitions(self, topic: str) -> set[int]:
         return {p for t, p in self.assigned if t == topic}
@@ -128,13 +131,32 @@ class Worker:
             if self.consumer is None:
                 await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=self.service.next_timer_in(1.0))
                 continue
-            wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0))
+            self._release_due_holds()
+            wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
             messages = await loop.run_in_executor(self._poll_thread, self.consumer.consume, config.max_poll_records, wait)
             records = [m for m in messages if self._usable(m)]
             if records:
                 await self.process_batch(records)
             else:
                 self.producer.poll()
+
+    def _release_due_holds(self) -> None:
+        due = self.holds.due()
+        if due:
+            try:
+                self.consumer.resume([TopicPartition(topic, partition) for topic, partition in due])
+            except KafkaException:
+                pass  # no longer assigned
+
+    def _hold(self, record, due: float) -> None:
+        """Pause the record's partition at the record until ``due`` (its later records wait too)."""
+        topic, partition, offset = record.topic(), record.partition(), record.offset()
+        self.holds.hold(topic, partition, offset, due)
+        try:
+            self.consumer.pause([TopicPartition(topic, partition)])
+            self.consumer.seek(TopicPartition(topic, partition, offset))  # also drops what was fetched past it
+        except KafkaException:
+            pass  # no longer assigned: the new owner starts from the committed offset
 
     def _usable(self, message) -> bool:
         error = message.error()
@@ -213,13 +235,21 @@ class Worker:
         await asyncio.sleep(pause)
 
     async def _transaction(self, records: list) -> CommitOutcome:
+        handled = []
         try:
             for record in records:
-                await self._process(record)
+                if (record.topic(), record.partition()) in self.holds:
+                    continue  # behind a record that is not due: fetched again when the partition resumes
+                try:
+                    await self._process(record)
+                except NotYetDue as not_due:
+                    self._hold(record, not_due.due)
+                    continue
+                handled.append(record)
         except OutputRefused as refused:
             self._abort(refused.error.name())
             return CommitOutcome(False, [refused.error], refused.error.name())
-        return self._commit(self._offsets_of(records))
+        return self._commit(self._offsets_of(handled))
 
     def _offsets_of(self, records: list) -> list[TopicPartition]:
         last: dict[tuple[str, int], int] = {}
@@ -309,6 +339,8 @@ class Worker:
             ):
                 with attempt:
                     return await self._call(processor, payload, ctx)
+        except NotYetDue:
+            raise
         except RetryableError as exc:
             span.set_status(Status(StatusCode.ERROR, "retries_exhausted"))
             log.error("transient failure outlasted the retries; dead-lettered for replay",

@@ -12,7 +12,7 @@ import logging
 import time
 
 from casetrail import topics
-from casetrail.events import DecisionVersions, DraftProposed, DraftVerified
+from casetrail.events import DraftProposed
 from casetrail.policy.tenant import load_policies
 from casetrail.runtime import Output, RecordContext, Service
 from services.verifier import metrics
@@ -38,18 +38,6 @@ def build() -> None:
     warm_up()
 
 
-def verified_event(event: DraftProposed, report, producer) -> DraftVerified:
-    policy = _policies.get(event.tenant)
-    versions = event.versions
-    if policy is not None:
-        versions = DecisionVersions(model=versions.model, prompt=versions.prompt,
-                                    knowledge_base=versions.knowledge_base, policy=policy.fingerprint)
-    return DraftVerified(
-        **event.derive("verify", producer), versions=versions, conversation=event.conversation,
-        triage=event.triage, draft=event.draft, verification=report.verification,
-    )
-
-
 @svc.processor(source=topics.DRAFTS_PROPOSED, input_type=DraftProposed)
 def verify(event: DraftProposed, ctx: RecordContext) -> list[Output]:
     started = time.perf_counter()
@@ -62,4 +50,4 @@ def verify(event: DraftProposed, ctx: RecordContext) -> list[Output]:
         "verdict": verification.verdict.value, "failed_checks": [c.name for c in verification.failed_checks],
         "ms": round(seconds * 1000, 2),
     })
-    return [Output(topics.DRAFTS_VERIFIED, verified_event(event, report, svc.producer_info))]
+    return [Output(topics.DRAFTS_VERIFIED, verifiers.verified_event(event, report, svc.producer_info))]
