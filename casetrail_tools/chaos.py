@@ -170,7 +170,7 @@ def run_chaos(
         _collect(prefix, sent, report, timeout=240, progress=progress, supervise=supervise)
         if replay_intake:
             progress("replaying the intake topic from offset 0 through the running pipeline")
-            report.replayed_intake_records = _replay_topic(f"{prefix}{INTAKE.name}")
+            report.replayed_intake_records = replay_topic(f"{prefix}{INTAKE.name}")
             report.faults.append("intake replayed from offset 0")
             time.sleep(max(20.0, pause * 2))
             _count_replies_after_replay(prefix, report)
@@ -223,7 +223,7 @@ def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout:
     report.dead_letter_reasons = dict(reasons)
 
 
-def _replay_topic(topic: str) -> int:
+def replay_topic(topic: str) -> int:
     """Read ``topic`` from offset 0 to its end and produce every record to it again, as an operator would."""
     from confluent_kafka import KafkaError, TopicPartition
 
