@@ -189,6 +189,8 @@ class Normaliser:
             redactions=[RedactionFinding(kind=k, count=n) for k, n in sorted(redactor.findings.items())],
             original=original,
             content_hash=digest.hexdigest(),
+            automated=ticket.automated.kind if ticket.automated else None,
+            automated_signal=ticket.automated.signal if ticket.automated else None,
         )
         event = ConversationReceived(
             conversation_id=conversation_id(record.tenant, ticket.source, ticket.external_id),

@@ -18,6 +18,7 @@ import orjson
 
 from casetrail.events.conversation import Attachment, AuthorRole
 from services.ingest import html_text
+from services.ingest.automated import Automated
 from services.ingest.rejections import EMPTY_BODY, INVALID_FIELD, INVALID_JSON, MISSING_FIELD, Rejected
 
 ParseFn = Callable[[bytes, Mapping[str, str]], "NormalisedTicket"]
@@ -64,6 +65,8 @@ class NormalisedTicket:
     # (updated_at, version, event id). None: the content hash decides.
     update_stamp: Optional[str] = None
     declared_locale: Optional[str] = None
+    # Written by a machine (auto-reply, bounce, list mail, platform automation): flagged, never answered.
+    automated: Optional["Automated"] = None
 
 
 class Connector(Protocol):
