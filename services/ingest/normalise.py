@@ -23,6 +23,7 @@ from casetrail.events import (
 )
 from casetrail.events.envelope import utc_now
 from casetrail.events.identity import conversation_id
+from services.ingest import budget
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
@@ -87,6 +88,14 @@ def topic_terms(text: str, limit: int = 40) -> tuple[int, ...]:
     return tuple(hashed[:limit])
 
 
+class _BudgetedRedactor(Redactor):
+    """Checks the record's budget before each text (a ticket may hold thousands of small ones)."""
+
+    def redact(self, text: str) -> str:
+        budget.check("redaction")
+        return super().redact(text)
+
+
 class Normaliser:
     def __init__(
         self,
@@ -96,7 +105,9 @@ class Normaliser:
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         detect_locale: bool = True,
         version: str = casetrail.__version__,
+        budget_seconds: float = budget.DEFAULT_BUDGET_SECONDS,
     ):
+        self.budget_seconds = budget_seconds
         self.locale_detector = locale_detector or LocaleDetector()
         self.sealer = sealer
         self.max_payload_bytes = max_payload_bytes
@@ -137,10 +148,17 @@ class Normaliser:
         return resolve(guess, declared)
 
     def normalise(self, record: IntakeRecord) -> Normalised:
+        """Raises ``Rejected`` for bad input, ``too_expensive`` past the per-record CPU budget."""
+        with budget.active(budget.Budget(self.budget_seconds)):
+            return self._normalise(record)
+
+    def _normalise(self, record: IntakeRecord) -> Normalised:
         ticket = self.parse(record)
+        budget.check("parsing")
         guess = self.locale_of(ticket)
+        budget.check("locale detection")
         redact_locale = guess.locale if guess.locale not in (UNDETERMINED, "mul") else None
-        redactor = Redactor(redact_locale, ticket.customer.names)
+        redactor = _BudgetedRedactor(redact_locale, ticket.customer.names)
         messages = [
             Message(
                 message_id=m.message_id,
@@ -163,6 +181,7 @@ class Normaliser:
             attributes={k: redactor.redact(v) for k, v in customer.attributes.items()},
         )
         original = None
+        budget.check("redaction")
         if self.sealer is not None:
             plaintext = json.dumps(
                 {"subject": ticket.subject, "messages": [{"id": m.message_id, "text": m.body_text} for m in ticket.messages],

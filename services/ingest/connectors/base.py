@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, Protocol
 import orjson
 
 from casetrail.events.conversation import Attachment, AuthorRole
-from services.ingest import html_text
+from services.ingest import budget, html_text
 from services.ingest.automated import Automated
 from services.ingest.rejections import EMPTY_BODY, INVALID_FIELD, INVALID_JSON, MISSING_FIELD, Rejected
 
@@ -128,6 +128,8 @@ def load_json(payload: bytes) -> Any:
         raise Rejected(INVALID_JSON, f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise Rejected(INVALID_JSON, "payload JSON nests too deeply") from None
+    except ValueError:  # int() refuses numbers of more than sys.get_int_max_str_digits() digits
+        raise Rejected(INVALID_JSON, "payload JSON holds a number with too many digits") from None
 
 
 def require(obj: Any, *path: str, source: str) -> Any:
@@ -202,6 +204,7 @@ def _millis(value: dt.datetime) -> dt.datetime:
 
 def body_text(text: Optional[str] = None, html: Optional[str] = None) -> str:
     """Plain text from whichever the source gave; HTML is converted (and bomb-checked)."""
+    budget.check("a message body")
     if text and text.strip():
         if html_text.looks_like_html(text):
             return html_text.html_to_text(text)

@@ -25,7 +25,7 @@ from email.message import Message
 from typing import Mapping, Optional
 
 from casetrail.events.conversation import AuthorRole
-from services.ingest import automated, html_text
+from services.ingest import automated, budget, html_text
 from services.ingest.connectors.base import (
     CustomerInfo, FunctionConnector, NormalisedMessage, NormalisedTicket, attachment, non_empty, pseudonymous_id,
 )
@@ -217,6 +217,7 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         text = strip_reply(html_text.html_to_text(_text_of(html)))
     files = []
     for part in attachments:
+        budget.check("an e-mail attachment")
         data = part.get_payload(decode=True) or b""
         filename = _filename(part) or "attachment"
         if "=?" in filename:
