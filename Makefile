@@ -60,6 +60,11 @@ test-integration: kafka-up ## Integration tier: a real Kafka broker
 test-e2e: kafka-up ## End-to-end tier: all services as processes on a real broker
 	scripts/pytest-tier e2e tests/e2e -q -m e2e
 
+fuzz: install ## Property-based fuzzing: FUZZ_EXAMPLES (default 100,000) inputs per connector; counts in var/fuzz/
+	CASETRAIL_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100000} CASETRAIL_FUZZ_REPORT=var/fuzz \
+	  scripts/pytest-tier fuzz tests/unit/fuzz -q -p no:cacheprovider
+	@$(BIN)/python -c 'import glob, json; [print("{target:22} {inputs:>8} inputs  accepted {accepted:>7}  max CPU {max_cpu_seconds:.3f} s (budget {budget_seconds} s)  rejected {rejected}".format(**json.load(open(p)))) for p in sorted(glob.glob("var/fuzz/*.json"))]'
+
 deploy-tools: install ## helm (built with the Go toolchain) + hadolint, kubernetes-validate, promql-parser
 	deploy/tools/install.sh
 
@@ -101,4 +106,4 @@ chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malforme
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var
 
-.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean
+.PHONY: help system-deps install lock kafka-jars kafka-up kafka-down topics fuzz test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean

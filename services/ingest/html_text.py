@@ -245,6 +245,9 @@ def _scan_markup(html: str) -> None:
 def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
     """Visible text of an HTML body, quoted history removed; raises ``Rejected``."""
     check_markup(html)
+    # Characters XML cannot hold (C0 controls, lone surrogates): lxml refuses to write them
+    # back into the tree (dropping a quote moves its tail text), and they are invisible anyway.
+    html = _XML_INCOMPATIBLE.sub("", html)
     try:
         document = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
@@ -269,6 +272,7 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
     return tidy(text)
 
 
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BLANK_RUN = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*){2,}")
 _TRAILING = re.compile(r"[ \t\u00a0]+\n")
 

@@ -10,6 +10,7 @@ and live in ``idempotency`` and ``recontact``.
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import hashlib
 import json
 import re
@@ -28,7 +29,9 @@ from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
 from services.ingest.redaction import Redactor
-from services.ingest.rejections import EMPTY_BODY, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected
+from services.ingest.rejections import (
+    EMPTY_BODY, INVALID_FIELD, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected, failure_site,
+)
 
 SERVICE = "ingest"
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
@@ -130,7 +133,14 @@ class Normaliser:
                 record.payload.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise Rejected(INVALID_UTF8, f"payload is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
-        ticket = connector.parse(record.payload, record.attributes)
+        try:
+            ticket = connector.parse(record.payload, record.attributes)
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError, OverflowError, LookupError,
+                email.errors.MessageError) as exc:
+            # A field of a type or shape the connector did not expect (a list where the
+            # documentation has a string...): bad input, refused with where it was found.
+            raise Rejected(INVALID_FIELD, f"{record.source} payload has a field of an unexpected type or shape "
+                                          f"({type(exc).__name__} at {failure_site(exc)})") from None
         ticket.messages.sort(key=lambda m: m.sent_at)
         return ticket
 

@@ -30,3 +30,14 @@ class Rejected(Exception):
         super().__init__(f"{reason_code}: {reason}")
         self.reason_code = reason_code
         self.reason = reason
+
+
+def failure_site(exc: BaseException) -> str:
+    """``module:function:line`` where ``exc`` was raised: names code, never data."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    frame = frames[-1]
+    return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.name}:{frame.lineno}"

@@ -15,6 +15,7 @@ as declared.
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import email.header
 import email.parser
 import email.policy
@@ -66,11 +67,11 @@ def _header(message: Message, name: str) -> Optional[str]:
                       for part, _ in email.header.decode_header(raw))
     try:
         return str(email.header.make_header(email.header.decode_header(str(raw)))).strip()
-    except (LookupError, UnicodeDecodeError, ValueError):
+    except (LookupError, UnicodeDecodeError, ValueError, email.errors.MessageError):
         pass
     try:  # an encoded word in a charset Python does not know (ISO-8859-8-I): decode each chunk ourselves
         chunks = email.header.decode_header(str(raw))
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, email.errors.MessageError):
         return str(raw).strip()
     return "".join(_decode_text(part, charset) if isinstance(part, bytes) else part for part, charset in chunks).strip()
 
@@ -194,14 +195,15 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
     name, address = email.utils.parseaddr(_header(message, "From") or "")
     if not address or "@" not in address:
         raise Rejected("missing_field", "e-mail lacks a From address")
-    own_ids = _ids(message.get("Message-ID"))
+    own_ids = _ids(_header_text(message, "Message-ID"))
     message_id = own_ids[0] if own_ids else "sha256-" + hashlib.sha256(payload).hexdigest()[:32]
-    references = _ids(message.get("References"))
-    in_reply_to = _ids(message.get("In-Reply-To"))
+    references = _ids(_header_text(message, "References"))
+    in_reply_to = _ids(_header_text(message, "In-Reply-To"))
     root = references[0] if references else (in_reply_to[0] if in_reply_to else message_id)
     try:
-        sent_at = email.utils.parsedate_to_datetime(message["Date"]) if message["Date"] else None
-    except (TypeError, ValueError, IndexError):
+        date = _header_text(message, "Date")
+        sent_at = email.utils.parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError, IndexError, OverflowError):
         sent_at = None
     if sent_at is None:
         sent_at = dt.datetime.now(dt.timezone.utc)
@@ -223,7 +225,7 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         if "=?" in filename:
             try:
                 filename = str(email.header.make_header(email.header.decode_header(filename)))
-            except (LookupError, UnicodeDecodeError, ValueError):
+            except (LookupError, UnicodeDecodeError, ValueError, email.errors.MessageError):
                 pass
         files.append(attachment(filename, part.get_content_type(), len(data)))
     if not text and not files:

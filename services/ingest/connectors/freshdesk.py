@@ -112,7 +112,8 @@ def _from_webhook(hook: Mapping[str, Any]) -> NormalisedTicket:
                                               sent_at=when, body_text=text)], source=SOURCE),
         customer=CustomerInfo(customer_id=requester_id, names=(name,) if name else (), emails=(email,) if email else ()),
         source_priority=as_str(hook.get("ticket_priority")).lower() if hook.get("ticket_priority") else None,
-        tags=[t.strip() for t in tags.split(",") if t.strip()] if isinstance(tags, str) else [str(t) for t in tags],
+        tags=[t.strip() for t in tags.split(",") if t.strip()] if isinstance(tags, str)
+        else [str(t) for t in tags] if isinstance(tags, list) else [],
         status=as_str(hook.get("ticket_status")).lower() if hook.get("ticket_status") else None,
         created_at=created, updated_at=updated, update_stamp=as_str(hook.get("ticket_updated_at")),
     )
