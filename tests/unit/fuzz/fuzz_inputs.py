@@ -199,6 +199,13 @@ def _mutate_bytes(rng, data: bytes) -> bytes:
 
 def _mutate_json(rng, data: bytes) -> bytes:
     try:
+        return _mutate_json_leaf(rng, data)
+    except (ValueError, RecursionError, TypeError, UnicodeError):  # deep or odd documents: mutate the bytes instead
+        return _mutate_bytes(rng, data)
+
+
+def _mutate_json_leaf(rng, data: bytes) -> bytes:
+    try:
         doc = json.loads(data)
     except (ValueError, RecursionError):
         return _mutate_bytes(rng, data)
