@@ -284,6 +284,86 @@ def eval_decisions(
         typer.echo(f"wrote {json_out}")
 
 
+@eval_app.command("triage")
+def eval_triage(
+    dev: list[Path] = typer.Option([Path("evaluation/dev")], "--dev", exists=True,
+                                   help="ticket files or folders of *.jsonl (repeatable)"),
+    tenant: str = typer.Option("acme-shop", "--tenant"),
+    intent_model: Optional[Path] = typer.Option(None, "--intent-model", help="default: the shipped model"),
+    sentiment_model: Optional[Path] = typer.Option(None, "--sentiment-model", help="default: the shipped model"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the figures (and each ticket's outcome)"),
+    categories: bool = typer.Option(True, help="also print the per-category tables"),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="embedding cache (default var/triage/embeddings)"),
+    calibrate_into: Optional[Path] = typer.Option(
+        None, "--calibrate-into", help="fit the intent model's temperature and out-of-scope threshold on the TUNE "
+                                       "half, write the recalibrated artefact here and report with it"),
+) -> None:
+    """Ingest + triage (no draft, no broker) over labelled tickets; figures per locale and category, for the
+    TUNE (odd ids) and CHECK (even ids) halves apart."""
+    import contextlib
+
+    from casetrail.embeddings import default_embedder
+    from casetrail.policy.tenant import load_policies
+    from casetrail.settings import settings
+    from casetrail_tools.decision_eval.tickets import TicketFileError
+    from casetrail_tools.triage_eval.figures import render, summarise
+    from casetrail_tools.triage_eval.inputs import CachingEmbedder, read_ticket_files, triage_tickets
+    from services.ingest.locale_detection import LocaleDetector
+    from services.ingest.normalise import Normaliser
+    from services.triage.intent_model import IntentModel
+    from services.triage.sentiment import SentimentModel
+    from services.triage.triager import DEFAULT_INTENT_MODEL, DEFAULT_SENTIMENT_MODEL, Triager
+
+    try:
+        tickets = read_ticket_files(dev)
+    except TicketFileError as exc:
+        _fail(str(exc), 2)
+    policies = load_policies(settings().tenants_dir)
+    if tenant not in policies:
+        _fail(f"no policy for tenant {tenant!r}", 2)
+    policy = policies[tenant]
+    embedder = CachingEmbedder(default_embedder(), cache_dir or Path(settings().data_dir) / "triage" / "embeddings")
+    triager = Triager(embedder, IntentModel.load(intent_model or DEFAULT_INTENT_MODEL),
+                      SentimentModel.load(sentiment_model or DEFAULT_SENTIMENT_MODEL))
+    detector = LocaleDetector()
+    detector.warm_up()
+    normaliser = Normaliser(locale_detector=detector, default_locales={tenant: policy.default_locale})
+
+    @contextlib.contextmanager
+    def bar(total: int):
+        with typer.progressbar(length=total, label="triaging", file=sys.stderr) as progress:
+            yield progress.update
+
+    with bar(len(tickets)) as advance:
+        items = triage_tickets(tickets, triager, policy, normaliser, advance=advance)
+    calibration = None
+    if calibrate_into is not None:
+        from casetrail_tools.triage_eval.calibration import calibrate
+
+        model, calibration = calibrate(triager.intent_model, items)
+        model.save(calibrate_into)
+        typer.echo(f"calibrated on the TUNE half: {json.dumps(calibration)}; wrote {calibrate_into}")
+        triager = Triager(embedder, IntentModel.load(calibrate_into), triager.sentiment_model)
+        with bar(len(tickets)) as advance:
+            items = triage_tickets(tickets, triager, policy, normaliser, advance=advance)
+    report = {"versions": {"triage": triager.model_version, "policy": policy.fingerprint},
+              "calibration": calibration, "halves": summarise(items, policy)}
+    typer.echo(f"model {triager.model_version}; policy {policy.fingerprint}; {len(items)} tickets")
+    render(report["halves"], typer.echo, categories=categories)
+    if json_out:
+        report["tickets"] = [
+            {"id": i.ticket.id, "half": i.half, "locale": i.locale, "locale_status": i.locale_status,
+             "expected": i.ticket.expected.category, "category": i.result.category if i.result else None,
+             "confidence": i.result.intent_confidence if i.result else None,
+             "out_of_scope": i.result.out_of_scope if i.result else None,
+             "sentiment": i.result.sentiment if i.result else None,
+             "alternatives": [[a.intent, a.confidence] for a in i.result.alternatives] if i.result else []}
+            for i in items]
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        typer.echo(f"wrote {json_out}")
+
+
 def register(commands) -> None:
     """Add the tooling to the ``casetrail`` command (the ``casetrail.commands`` entry point)."""
     commands.merge("broker", broker_app)

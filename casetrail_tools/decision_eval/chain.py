@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from casetrail.events import ProducerInfo
+from casetrail.events import ProducerInfo, Verification
 from casetrail.policy.calendar import BusinessCalendar
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail_tools.decision_eval.tickets import EvalTicket, intake_payload
@@ -56,6 +56,7 @@ class TicketDecision:
     sentiment: Optional[float] = None
     reason: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    verification: Optional[Verification] = None  # every check's result, for tests and people reading a run
 
     def report_entry(self) -> dict:
         return {"id": self.id, "locale": self.locale, "category": self.category, "confidence": self.confidence,
@@ -89,6 +90,7 @@ class DecisionChain:
         from casetrail.knowledge.index import RetrievalIndex
         from casetrail.knowledge.publish import publish
         from casetrail.knowledge.store import KnowledgeBase
+        from casetrail.knowledge.vector_cache import VectorCache
         from casetrail import knowledge
         from services.drafter.drafting import Drafter
         from services.ingest.locale_detection import LocaleDetector
@@ -109,7 +111,7 @@ class DecisionChain:
         progress("loading the locale detector and the triage models ...")
         detector = LocaleDetector()
         detector.warm_up()
-        self.normaliser = Normaliser(locale_detector=detector)
+        self.normaliser = Normaliser(locale_detector=detector, default_locales={tenant: self.policy.default_locale})
         embedder = default_embedder()
         self.triager = Triager.default(embedder)
 
@@ -117,7 +119,9 @@ class DecisionChain:
         catalogue_path = Path(work_dir) / "catalogue.sqlite3"
         catalogue = Catalogue(catalogue_path)
         try:
-            published = publish(source, embedder=embedder, catalogue=catalogue, tenant=tenant, human_version="eval")
+            # The vector cache spares re-embedding the KB's ~3,400 clause texts and questions on every run.
+            published = publish(source, embedder=embedder, catalogue=catalogue, tenant=tenant, human_version="eval",
+                                vector_cache=VectorCache.from_environment())
         except KnowledgeBaseError as exc:
             raise ChainError(str(exc)) from exc
         self.kb_versions = {result.locale: result.version.kb_version for result in published}
@@ -191,6 +195,7 @@ class DecisionChain:
             mode=decision.mode.value, rule=decision.rule, draft_outcome=proposed.draft.outcome.value,
             draft_confidence=proposed.draft.confidence, draft_text=proposed.draft.reply_text,
             sentiment=result.sentiment, reason=decision.reason, seconds=seconds,
+            verification=verified.verification,
         )
 
 

@@ -37,9 +37,10 @@ from services.triage.customer_history import (
 from services.triage.intent_model import IntentModel
 from services.triage.sentiment import SentimentModel, surface_frustration
 from services.triage.sla import sla_due
+from services.triage.escalation_cues import detect_escalation_cues
 from services.triage.spam_abuse import detect_spam_abuse
 from services.triage.text_input import (
-    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, conversation_text, head_within_tokens, prepare_text,
+    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, head_within_tokens, prepare_text,
 )
 from services.triage.urgency import assess_urgency
 from services.triage.vip import is_vip
@@ -152,7 +153,7 @@ class Triager:
         if received_at.tzinfo is None:
             received_at = received_at.replace(tzinfo=dt.timezone.utc)
         now = now or received_at
-        prepared = prepare_text(conversation_text(conversation), self.max_text_chars)
+        prepared = prepare_text(conversation.ticket_text(), self.max_text_chars)
         flags = list(prepared.flags)
         reasons: dict[str, list[str]] = {}
 
@@ -190,6 +191,9 @@ class Triager:
 
         spam = detect_spam_abuse(prepared.text)
         reasons["spam_abuse"] = spam.reasons
+        cues = detect_escalation_cues(prepared.text)  # a person must answer, whatever the intent model says
+        flags.extend(cues.flags)
+        reasons["escalation"] = cues.reasons
         vip, vip_matched = is_vip(policy, conversation.customer)
         reasons["vip"] = vip_matched
 

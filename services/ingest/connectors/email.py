@@ -26,6 +26,7 @@ from email.message import Message
 from typing import Mapping, Optional
 
 from casetrail.events.conversation import AuthorRole
+from casetrail.own_messages import is_own_email
 from services.ingest import automated, budget, html_text
 from services.ingest.connectors.base import (
     CustomerInfo, FunctionConnector, NormalisedMessage, NormalisedTicket, attachment, non_empty, pseudonymous_id,
@@ -236,11 +237,15 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
     tags = []
     if flagged is not None:
         tags.append(f"automated:{flagged.kind.value}")
+    own = is_own_email({name: _header_text(message, name) for name in ("X-Casetrail-Ref", "Message-ID")})
+    if own:
+        tags.append("casetrail-own")  # casetrail's own reply came back (services/ingest/own_messages.py)
     language = _header_text(message, "Content-Language").split(",")[0].strip() or None
     return NormalisedTicket(
         source=SOURCE, external_id=root, channel="email",
         subject=subject or None,
-        messages=non_empty([NormalisedMessage(message_id=message_id, author_role=AuthorRole.customer,
+        messages=non_empty([NormalisedMessage(message_id=message_id,
+                                              author_role=AuthorRole.bot if own else AuthorRole.customer,
                                               author_id=pseudonymous_id("email", address), sent_at=sent_at,
                                               body_text=text, attachments=files)], source=SOURCE),
         customer=CustomerInfo(customer_id=pseudonymous_id("email", address), names=(name,) if name else (),
