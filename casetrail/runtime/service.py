@@ -204,6 +204,13 @@ class Service:
             producer_max_request_size=8 * 1024 * 1024,  # dead letters carry the original bytes
             consumer_auto_offset_reset="earliest",
             web_enabled=True,
+            # Only casetrail's own pages (/metrics, /healthz, /readyz): Faust's /table/... views serve
+            # table contents (customer history, conversations) without authentication, and /router,
+            # /graph and the stats index expose internals (issue 17).
+            web_tables_enabled=False,
+            web_router_enabled=False,
+            web_graph_enabled=False,
+            web_stats_enabled=False,
             web_bind=self.config.http_host,
             web_port=self.http_port,
             web_host=self.config.http_host,
