@@ -253,14 +253,27 @@ def test_minimal_values_leave_optional_resources_out(rendered):
     (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), 'kafka.securityProtocol "SCRAM"'),
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
+    (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
+    (("kafka.bootstrapServers=k:9092", "environment=staging"), 'environment "staging"'),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
-    args = ["template", "ct", str(CHART)]
+    args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore"]
     for item in sets:
         args += ["--set", item]
     result = helm(tools, *args, check=False)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_pods_say_so_and_development_needs_no_master_key(rendered, tools):
+    for values_file, manifests in rendered.items():
+        for deployment in (m for m in manifests if m["kind"] == "Deployment"):
+            env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["CASETRAIL_ENVIRONMENT"] == "production", (values_file, deployment["metadata"]["name"])
+    development = render(tools, set_values=("kafka.bootstrapServers=k:9092", "environment=development"))
+    ingest = next(m for m in development if m["kind"] == "Deployment" and m["metadata"]["name"].endswith("ingest"))
+    env = {e["name"]: e.get("value") for e in ingest["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CASETRAIL_ENVIRONMENT"] == "development" and "CASETRAIL_KEYSTORE_MASTER_KEY" not in env
 
 
 def test_http_facing_components_accept_their_clients_by_default(rendered):
