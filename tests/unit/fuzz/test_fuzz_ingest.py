@@ -129,6 +129,8 @@ def test_html_handling_never_crashes_and_stays_in_budget():
 def test_locale_detection_path_on_generated_text():
     # The full normaliser (lingua locale detection included) on fewer inputs: it is the slowest step.
     normaliser = Normaliser()
+    # As ingest's app does at start: loading lingua's models (seconds) is not the first record's cost.
+    normaliser.locale_detector.warm_up()
     tally = Tally("generic_with_locale")
 
     @settings(FUZZ_SETTINGS, max_examples=max(20, EXAMPLES // 100))
