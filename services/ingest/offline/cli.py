@@ -21,17 +21,17 @@ def eval_pii(
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
 ) -> None:
     """Precision and recall of personal-data detection per type on a labelled set."""
-    from services.ingest.offline.pii_eval import build_dataset, score, summarise
+    from services.ingest.offline.pii_eval import build_address_set, build_dataset, score, summarise
 
     if not (evi_dir / "records.en.csv").is_file():
         typer.secho(f"EVI records not found in {evi_dir} (expected records.en.csv)", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
-    examples = build_dataset(evi_dir, per_type=per_type, seed=seed)
+    examples = build_dataset(evi_dir, per_type=per_type, seed=seed) + build_address_set(evi_dir, seed=seed)
     distractors = sum(1 for e in examples if e.group == "distractor")
     typer.echo(f"{len(examples)} sentences ({distractors} without personal data), locales en/de/fr/es/lt, "
                f"locale hint {'off' if no_locale else 'on'}")
     rows = summarise(score(examples, use_locale=not no_locale))
-    typer.echo(f"{'type':24} {'gold':>6} {'precision':>10} {'recall':>8}")
+    typer.echo(f"{'type':32} {'gold':>6} {'precision':>10} {'recall':>8}")
     goals = {"EMAIL", "PHONE", "IBAN", "CARD", "NATIONAL_ID"}
     failed = []
     for row in rows:
@@ -41,7 +41,7 @@ def eval_pii(
             mark = "  goal recall>=0.99 " + ("met" if ok else "MISSED")
             if not ok:
                 failed.append(row["type"])
-        typer.echo(f"{row['type']:24} {row['gold']:>6} {row['precision']:>10.4f} {row['recall']:>8.4f}{mark}")
+        typer.echo(f"{row['type']:32} {row['gold']:>6} {row['precision']:>10.4f} {row['recall']:>8.4f}{mark}")
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps({"rows": rows, "sentences": len(examples), "seed": seed}, indent=2))

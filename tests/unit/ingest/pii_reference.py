@@ -22,6 +22,8 @@ from stdnum.es import nie as _es_nie
 from stdnum.fr import nir as _fr_nir
 from stdnum.lt import asmens as _lt_asmens
 
+from casetrail.privacy.addresses import street_addresses
+
 
 class PiiKind(str, enum.Enum):
     EMAIL = "EMAIL"
@@ -31,6 +33,7 @@ class PiiKind(str, enum.Enum):
     PHONE = "PHONE"
     DATE_OF_BIRTH = "DATE_OF_BIRTH"
     POSTCODE = "POSTCODE"
+    ADDRESS = "ADDRESS"  # added with street addresses (issue 17); they have no fast path of their own
     NAME = "NAME"
 
     def __str__(self) -> str:  # so f"[{kind}_1]" reads "[EMAIL_1]"
@@ -428,6 +431,7 @@ def detect(
         _phones(text, _region_hint(locale), out)
         _dates_of_birth(text, out, today or dt.date.today())
         _postcodes(text, out)
+        out.extend(PiiFinding(PiiKind.ADDRESS, start, end) for start, end in street_addresses(text))
     names = tuple(n for n in known_names if n)
     _names(text, names, locale, out)
     return _resolve(out)
