@@ -40,7 +40,8 @@ def test_webhooks_publish_after_ack_and_refuse_bad_requests(kafka_bootstrap, top
                          WebhookSecret("acme-shop", "freshdesk", "fd-token", scheme="token")])
     zendesk = (FIXTURES / "zendesk_event_comment_added.json").read_bytes()
     notification = json.loads((FIXTURES / "intercom_conversation_user_replied.json").read_text())
-    notification["created_at"] = int(time.time())
+    # Freshness is read from first_sent_at (else created_at): both as if Intercom sent it just now.
+    notification["created_at"] = notification["first_sent_at"] = int(time.time())
     intercom = json.dumps(notification).encode()
     port = _free_port()
 
