@@ -413,8 +413,8 @@ class AuditService:
         from casetrail.runtime.service import DEFAULT_PORTS
         from casetrail.runtime.structured_logging import configure_logging
         from services.audit.api import create_app
-        from services.audit.cli import citation_checker
         from services.audit.config import load_config
+        from services.audit.reports import citation_checker
 
         config = settings()
         configure_logging("audit", (loglevel or config.log_level).upper())

@@ -24,35 +24,6 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def citation_checker(store, tenant: Optional[str]):
-    """(tenant, locale, "clause@version") -> True / False / None (cannot tell) for reports.
-
-    A clause is valid when a published KB version lists it (``kb.published``
-    events in the log) or the knowledge module resolves it. A version known
-    here that lacks the clause is invalid; an unknown version is unverifiable.
-    """
-    known = store.kb_clauses(tenant)
-    known_versions = {ref.rsplit("@", 1)[1] for ref in known}
-    try:
-        from casetrail.knowledge import resolve
-    except Exception:  # the knowledge module is optional for the audit service
-        resolve = None
-
-    def check(row_tenant: str, locale: str, ref: str) -> Optional[bool]:
-        if ref in known:
-            return True
-        clause_id, _, version = ref.rpartition("@")
-        if resolve is not None:
-            try:
-                if resolve(row_tenant, "", clause_id, version) is not None:
-                    return True
-            except Exception:
-                pass
-        return False if version in known_versions else None
-
-    return check
-
-
 @app.command()
 def migrate(db: Optional[str] = typer.Option(None, help="database URL (default: CASETRAIL_AUDIT_DB_URL or var/audit/audit.sqlite)")) -> None:
     """Create or upgrade the audit store's schema."""
@@ -133,7 +104,7 @@ def report(
 ) -> None:
     """Compliance report of a period: citation trail, automation, accuracy, verifier, SLA, deflection."""
     from services.audit.records import iso_utc
-    from services.audit.reports import build_report, parse_period, render_markdown
+    from services.audit.reports import build_report, citation_checker, parse_period, render_markdown
 
     if format not in ("markdown", "json"):
         _fail("--format must be markdown or json")
@@ -198,6 +169,7 @@ def serve(
     from casetrail.settings import settings
     from services.audit.api import create_app
     from services.audit.config import load_config
+    from services.audit.reports import citation_checker
 
     store = _store(db)
     try:
