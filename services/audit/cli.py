@@ -38,7 +38,8 @@ def rebuild(
     prefix: Optional[str] = typer.Option(None, help="topic prefix (default: CASETRAIL_TOPIC_PREFIX)"),
 ) -> None:
     """Drop the store and replay every event topic from the beginning; prints the digest."""
-    from services.audit.app import replay, topic_names
+    from services.audit.consumer import topic_names
+    from services.audit.replay import replay
     from services.audit.store import AuditStore
 
     store = AuditStore(db, bulk=True)
