@@ -18,95 +18,15 @@ import contextlib
 import logging
 import signal
 import threading
-from typing import Callable, Optional
+from typing import Optional
 
 import uvicorn
 
-from casetrail.settings import KafkaSettings, kafka_settings, settings
-from casetrail.topic_admin import resolved_name
-from casetrail.topics import DEADLETTER, ERASURES
-from services.audit import metrics
-from services.audit.consumer import AuditConsumer, topic_names
+from casetrail.settings import settings
+from services.audit.consumer import AuditConsumer
 from services.audit.store import AuditStore
 
 log = logging.getLogger("casetrail.audit")
-
-
-def publish(topic: str, key: Optional[str], value: bytes, kafka: Optional[KafkaSettings] = None) -> None:
-    """Produce one record and wait for the broker's acknowledgement (acks=all)."""
-    from confluent_kafka import KafkaException, Producer
-
-    producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all", "enable.idempotence": True})
-    errors: list = []
-    producer.produce(topic, key=key.encode() if key else None, value=value,
-                     on_delivery=lambda err, _msg: errors.append(err) if err else None)
-    remaining = producer.flush(30)
-    if remaining or errors:
-        raise KafkaException(errors[0] if errors else "erasure event not acknowledged within 30 s")
-
-
-def produce_log(topic: str, records, kafka: Optional[KafkaSettings] = None,
-                progress: Optional[Callable[[str], None]] = None) -> int:
-    """Produce ``(key, value bytes)`` records as fast as the broker takes them; waits for every ack."""
-    from confluent_kafka import Producer
-
-    producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all",
-                         "enable.idempotence": True, "linger.ms": 50, "batch.size": 1_000_000,
-                         "compression.type": "lz4", "queue.buffering.max.messages": 500_000})
-    failures: list = []
-    sent = 0
-    for key, value in records:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value,
-                                 on_delivery=lambda err, _m: failures.append(err) if err else None)
-                break
-            except BufferError:
-                producer.poll(0.1)
-        sent += 1
-        if sent % 10_000 == 0:
-            producer.poll(0)
-            if progress and sent % 200_000 == 0:
-                progress(f"  produced {sent}")
-    remaining = producer.flush(120)
-    if remaining or failures:
-        raise RuntimeError(f"{remaining} records unacknowledged, {len(failures)} failed (first: {failures[:1]})")
-    return sent
-
-
-def delete_topic(topic: str, kafka: Optional[KafkaSettings] = None) -> None:
-    from casetrail.topic_admin import admin_client
-
-    admin = admin_client(kafka)  # keep the client alive until the futures resolve
-    for future in admin.delete_topics([topic], operation_timeout=30).values():
-        future.result()
-
-
-def erase_customer(tenant: str, customer_id: str, requested_by: str, reason: str = "", *,
-                   store: Optional[AuditStore] = None, keystore=None, prefix: Optional[str] = None):
-    """Crypto-shred one customer: destroy the key, publish the audited event, apply it to the store.
-
-    The key goes first: if publishing then fails, the data is already
-    unreadable and the command can simply be repeated (the key store's erase
-    is idempotent and returns a tombstone id).
-    """
-    from casetrail import __version__
-    from casetrail.codec import AvroCodec
-    from casetrail.events import PersonalDataErased, ProducerInfo
-    from casetrail.privacy.keystore import default_keystore
-
-    keystore = keystore or default_keystore()
-    key_id = keystore.erase(tenant, customer_id)
-    event = PersonalDataErased(producer=ProducerInfo(service="audit", version=__version__), tenant=tenant,
-                               customer_id=customer_id, key_id=key_id, requested_by=requested_by, reason=reason)
-    config = settings()
-    codec = AvroCodec(config.schema_registry_url, config.registry_config())
-    topic = resolved_name(ERASURES, prefix)
-    publish(topic, customer_id, codec.encode(event, topic=topic))
-    metrics.ERASURES.inc()
-    if store is not None:
-        store.ingest([("PersonalDataErased", event.model_dump())])
-    return event
 
 
 class GracefulServer(uvicorn.Server):
@@ -190,4 +110,4 @@ class AuditService:
 
 svc = AuditService()
 
-__all__ = ["AuditConsumer", "erase_customer", "publish", "topic_names", "svc", "DEADLETTER"]
+__all__ = ["AuditService", "svc"]

@@ -89,7 +89,7 @@ def erase(
     prefix: Optional[str] = typer.Option(None, help="topic prefix"),
 ) -> None:
     """Crypto-shred a customer: destroy their key, emit PersonalDataErased, scrub the store."""
-    from services.audit.app import erase_customer
+    from services.audit.erasure import erase_customer
 
     event = erase_customer(tenant, customer, by, reason, store=_store(db), prefix=prefix)
     typer.echo(f"erased: key {event.key_id} destroyed; event {event.event_id} published; store scrubbed")

@@ -14,7 +14,8 @@ from casetrail.privacy.keystore import KeyErased, KeyStore
 from casetrail.topic_admin import apply_topics, resolved_name
 from casetrail.topics import EVENT_TOPICS
 from services.audit.offline import synthetic
-from services.audit.app import delete_topic, erase_customer, produce_log
+from services.audit.erasure import erase_customer
+from services.audit.offline.log_topic import delete_topic, produce_log
 from services.audit.consumer import AuditConsumer, topic_names
 from services.audit.replay import replay
 from services.audit.schema import events as events_table
