@@ -164,24 +164,10 @@ def serve(
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:
     """Serve the query API only (``casetrail run audit`` runs the consumer too)."""
-    import uvicorn
-
-    from casetrail.runtime.service import DEFAULT_PORTS
     from casetrail.settings import settings
-    from services.audit.api import create_app
-    from services.audit.config import load_config
-    from services.audit.reports import citation_checker
+    from services.audit.server import http_server, query_api
 
-    store = _store(db)
-    try:
-        from casetrail.privacy.keystore import default_keystore
-
-        keystore = default_keystore()
-    except Exception:
-        keystore = None
-    api = create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
-    config = settings()
-    uvicorn.run(api, host=host or config.http_host, port=port or config.http_port or DEFAULT_PORTS["audit"])
+    http_server(query_api(_store(db)), settings(), host=host, port=port, log_level="info").run()
 
 
 def lineage(
