@@ -35,21 +35,13 @@ import sqlalchemy as sa
 
 from services.audit import chain
 from services.audit.lineage import fold
-from services.audit.records import (
-    canonical_json,
-    chain_key,
-    conversation_identity,
-    iso_utc,
-    reduce_event_raw,
-    related_id,
-    scrub,
-    sort_text,
-)
+from services.audit.records import canonical_json, conversation_identity, iso_utc, scrub
 from services.audit.schema import SEARCH_COLUMNS, chains, conversations, events
+from services.audit.store.rows import conversation_dict, row_of, summary_row
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 RECHAIN_BATCH = 2000  # chains per rechain query
 BULK_WAL_PAGES = 100_000  # automatic checkpoint of a bulk (rebuild) store every ~400 MB of WAL
 NON_CONVERSATION_PREFIXES = ("intake:", "kb:", "erasure:", "deadletter:")
@@ -369,7 +361,7 @@ class AuditStore:
             row = connection.execute(
                 sa.select(conversations).where(conversations.c.conversation_id == conversation_id)
             ).mappings().first()
-        return _row_dict(row) if row else None
+        return conversation_dict(row) if row else None
 
     def lineage(self, conversation_id: str, tenant: Optional[str] = None) -> Optional[dict]:
         """The lineage of one conversation (``None`` if unknown, or of another tenant)."""
@@ -425,7 +417,7 @@ class AuditStore:
             query = query.where(t.started_at < iso_utc(until))
         query = query.order_by(t.started_at.desc(), t.conversation_id).limit(limit).offset(offset)
         with self.engine.connect() as connection:
-            return [_row_dict(row) for row in connection.execute(query).mappings()]
+            return [conversation_dict(row) for row in connection.execute(query).mappings()]
 
     def summaries(self, tenant: Optional[str], since: str, until: str) -> Iterator[dict]:
         """Every conversation (summary row with its parsed summary) started in ``[since, until)``."""
@@ -435,7 +427,7 @@ class AuditStore:
             query = query.where(t.tenant == tenant)
         with self.engine.connect() as connection:
             for row in connection.execute(query.order_by(t.started_at, t.conversation_id)).mappings():
-                yield _row_dict(row)
+                yield conversation_dict(row)
 
     def kb_clauses(self, tenant: Optional[str] = None) -> set[str]:
         """``clause_id@kb_version`` of every clause a KnowledgeBasePublished event announced."""
@@ -502,7 +494,7 @@ class AuditStore:
                 for t in connection.execute(sa.select(events.c.record).where(events.c.related_id.isnot(None), events.c.related_id == key)).scalars()
             ]
             erasure = _erasure_for(records, erasures)
-            expected = _summary_row(fold(key, records + related + ([erasure] if erasure else [])), len(records))
+            expected = summary_row(fold(key, records + related + ([erasure] if erasure else [])), len(records))
             if any(expected[k] != summary[k] for k in expected):
                 changed = sorted(k for k in expected if expected[k] != summary[k])
                 problems.append(chain.ChainProblem(key, -1, "", f"summary row differs from its records: {changed}"))
@@ -642,7 +634,7 @@ def iter_chains(rows, related: dict[str, list[dict]], erasures: dict[str, list[d
         summary = None
         if is_conversation:
             lineage = fold(key, records + related.get(key, []) + ([erasure] if erasure else []))
-            summary = _summary_row(lineage, len(records))
+            summary = summary_row(lineage, len(records))
         yield chain_rows, texts, scrubbed, links, head, summary
 
 
@@ -687,43 +679,6 @@ def _shareable(url: str) -> bool:
     return not parsed.drivername.startswith("sqlite") or parsed.database not in (None, "", ":memory:")
 
 
-# Columns of a staged row (``row_values``), in this order.
-STAGED_COLUMNS = ("event_id", "chain_key", "record", "sort_key", "event_type", "stage", "tenant", "occurred_at",
-                  "related_id", "content_hash", "customer_id")
-
-
-def row_values(event_type: str, event: dict) -> tuple:
-    """The stored row of one decoded event as a tuple in ``STAGED_COLUMNS`` order (pure)."""
-    record = reduce_event_raw(event_type, event)
-    record_json = canonical_json(record)
-    stage = record["stage"]
-    return (
-        record["event_id"],
-        chain_key(record),
-        record_json.decode("utf-8"),
-        sort_text(record),
-        record["type"],
-        stage,
-        record.get("tenant"),
-        record.get("occurred_at"),
-        related_id(record),
-        hashlib.sha256(record_json).hexdigest(),
-        record.get("customer_id") if stage == "erased" else None,
-    )
-
-
-def row_of(event_type: str, event: dict) -> dict:
-    """The stored row of one decoded event (pure; the live consumer makes rows in worker processes)."""
-    return row_dict(row_values(event_type, event))
-
-
-def row_dict(values: tuple) -> dict:
-    """A ``row_values`` tuple as the row dict ``ingest_rows`` takes."""
-    row = dict(zip(STAGED_COLUMNS, values))
-    row["seq"] = row["prev_hash"] = row["hash"] = None
-    return row
-
-
 def _erasure_for(records: list[dict], erasures: dict[str, list[dict]]) -> Optional[dict]:
     """The erasure record that covers this conversation, if any.
 
@@ -746,43 +701,3 @@ def _erasure_for(records: list[dict], erasures: dict[str, list[dict]]) -> Option
         or (customer_id is not None and e.get("customer_id") == customer_id and (started or "") <= e["occurred_at"])
     ]
     return min(covering, key=lambda e: (e["occurred_at"], e["event_id"])) if covering else None
-
-
-def _summary_row(lineage: dict, event_count: int) -> dict:
-    s = lineage["summary"]
-    return {
-        "conversation_id": lineage["conversation_id"],
-        "tenant": lineage["tenant"],
-        "locale": lineage["locale"],
-        "customer_id": lineage["customer_id"],
-        "key_id": lineage["key_id"],
-        "source": lineage["source"],
-        "external_id": lineage["external_id"],
-        "channel": lineage["channel"],
-        "started_at": lineage["received_at"] or lineage["started_at"],
-        "last_event_at": lineage["last_event_at"],
-        "intent": s["intent"],
-        "category": s["category"],
-        "mode": s["mode"],
-        "action": s["action"],
-        "verdict": s["verdict"],
-        "rule": s["rule"],
-        "queue": s["queue"],
-        "triage_model": s["triage_model"],
-        "draft_model": s["draft_model"],
-        "prompt_version": s["prompt_version"],
-        "kb_version": s["kb_version"],
-        "policy_version": s["policy_version"],
-        "sent_by": s["sent_by"],
-        "erased": s["erased"] is not None,
-        "complete": lineage["complete"],
-        "event_count": event_count,
-        "summary": canonical_json(s).decode("utf-8"),
-    }
-
-
-def _row_dict(row) -> dict:
-    out = dict(row)
-    if isinstance(out.get("summary"), str):
-        out["summary"] = orjson.loads(out["summary"])
-    return out
