@@ -43,7 +43,8 @@ import orjson
 import sqlalchemy as sa
 
 from services.audit.schema import chains, conversations, events
-from services.audit.store import AuditStore, iter_chains
+from services.audit.store import AuditStore
+from services.audit.store.chains import iter_chains
 from services.audit.store.rows import STAGED_COLUMNS, row_dict, row_values
 
 _STAGE_SQL = f"CREATE TABLE IF NOT EXISTS staged ({', '.join(STAGED_COLUMNS)})"
