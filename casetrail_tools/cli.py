@@ -8,12 +8,13 @@ benchmarks. None of it ships in the container image.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from casetrail.figures import json_option, print_figures, write_figures
 
 app = typer.Typer(no_args_is_help=True)
 broker_app = typer.Typer(help="The local Apache Kafka broker (KRaft) for development and tests.", no_args_is_help=True)
@@ -143,51 +144,51 @@ def tail(
 @bench_app.command("codec")
 def bench_codec(
     events: int = typer.Option(50_000, help="events to encode and decode"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Avro encode+decode events/s for envelope-sized events, on one core."""
     from casetrail_tools.benchmarks.codec import run_codec_benchmark
 
-    result = run_codec_benchmark(events)
-    print_bench(result, json_out)
+    result = run_codec_benchmark(events, progress=lambda line: typer.echo(line, err=True))
+    print_bench(result, json_path)
 
 
 @bench_app.command("hop")
 def bench_hop(
     events: int = typer.Option(20_000, help="events to pass through each hop"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """One-hop passthrough events/s: a Faust service vs a plain confluent-kafka loop, same broker."""
     from casetrail_tools.benchmarks.hop import run_hop_benchmark
 
     result = run_hop_benchmark(events, progress=typer.echo)
-    print_bench(result, json_out)
+    print_bench(result, json_path)
 
 
 @bench_app.command("pipeline")
 def bench_pipeline(
     rate: float = typer.Option(50.0, help="tickets per second into the intake topic"),
     duration: float = typer.Option(300.0, help="seconds of load"),
-    out_dir: Path = typer.Option(Path("docs/benchmarks/runs"), help="where the JSON and the PNG plot go"),
+    json_path: Optional[Path] = json_option(
+        "write the figures to PATH as JSON, and the latency plot (extra 'plot') beside it as .png"
+        " [default: docs/benchmarks/runs/pipeline-<rate>rps-<duration>s.json]"),
     plain: bool = typer.Option(True, help="also run the plain confluent-kafka chain for the ratio"),
 ) -> None:
     """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
     from casetrail_tools.benchmarks.pipeline import run_pipeline_benchmark
 
-    result = run_pipeline_benchmark(rate, duration, out_dir=out_dir, progress=typer.echo, plain=plain)
-    print_bench(result, None)
+    json_path = json_path or Path("docs/benchmarks/runs") / f"pipeline-{int(rate)}rps-{int(duration)}s.json"
+    result = run_pipeline_benchmark(rate, duration, plot=json_path.with_suffix(".png"), progress=typer.echo, plain=plain)
+    print_bench(result, json_path)
 
 
-def print_bench(result: dict, json_out: Optional[Path]) -> None:
-    """Print a benchmark's figures with the machine they ran on; write them to ``json_out`` too."""
+def print_bench(result: dict, json_path: Optional[Path]) -> None:
+    """Print a benchmark's figures with the machine they ran on; write them to ``json_path`` too."""
     from casetrail_tools.benchmarks.machine import machine_facts
 
     result = {**result, "machine": machine_facts()}
-    for key, value in result.items():
-        typer.echo(f"{key:32} {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    print_figures(result)
+    write_figures(json_path, result)
 
 
 def register(commands) -> None:

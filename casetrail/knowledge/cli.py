@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from casetrail.figures import json_option, write_figures
 
 app = typer.Typer(help="Versioned knowledge base: publish, evaluate, show clauses.", no_args_is_help=True)
 
@@ -121,7 +122,7 @@ def eval_command(
     locale: Optional[List[str]] = typer.Option(None, "--locale"),
     goal: float = typer.Option(0.95, help="recall@3 every locale must reach (exit 1 otherwise)."),
     show_misses: bool = typer.Option(True, "--show-misses/--no-show-misses"),
-    as_json: bool = typer.Option(False, "--json"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions."""
     from casetrail.embeddings import default_embedder
@@ -133,17 +134,15 @@ def eval_command(
         _fail(f"no eval/<locale>.yaml question sets under {directory}")
     rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),
              "recall@3": round(r.recall_at(3), 3), "mrr": round(r.mrr, 3)} for r in reports]
-    if as_json:
-        typer.echo(json.dumps({"embedder": embedder.name, "locales": rows}, indent=2))
-    else:
-        typer.echo(f"embedder: {embedder.name}")
-        typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
-        for row in rows:
-            typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
-        if show_misses:
-            for r in reports:
-                for miss in r.misses_at_3:
-                    typer.echo(f"  miss@3 [{r.locale}] {miss.question!r}: expected {list(miss.expected)}, got {list(miss.ranked[:3])}")
+    typer.echo(f"embedder: {embedder.name}")
+    typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
+    for row in rows:
+        typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
+    if show_misses:
+        for r in reports:
+            for miss in r.misses_at_3:
+                typer.echo(f"  miss@3 [{r.locale}] {miss.question!r}: expected {list(miss.expected)}, got {list(miss.ranked[:3])}")
+    write_figures(json_path, {"embedder": embedder.name, "locales": rows})
     below = [row["locale"] for row in rows if row["recall@3"] < goal]
     if below:
         _fail(f"recall@3 below {goal} in: {', '.join(below)}")

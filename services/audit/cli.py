@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, write_figures
+
 app = typer.Typer(help="Audit: decision lineage store, integrity, erasure, compliance reports.", no_args_is_help=True)
 
 
@@ -67,11 +69,13 @@ def verify(db: Optional[str] = typer.Option(None, help="database URL")) -> None:
     """Recompute every hash chain and summary; exit 1 and name each changed record."""
     from services.audit import metrics
 
+    from casetrail.progress import ProgressLines
+
     store = _store(db)
-    problems = store.verify()
+    counts = store.counts()
+    problems = store.verify(progress=ProgressLines("verified", counts["chains"], unit="chains"))
     metrics.VERIFY_PROBLEMS.set(len(problems))
     if not problems:
-        counts = store.counts()
         typer.echo(f"ok: {counts['events']} records in {counts['chains']} chains verified")
         return
     for p in problems:
@@ -99,16 +103,14 @@ def erase(
 def report(
     period: str = typer.Option(..., help="2026, 2026-Q4, 2026-11, 2026-W45, 2026-11-02 or 2026-11-01..2026-11-15"),
     tenant: Optional[str] = typer.Option(None, help="one tenant (default: all)"),
-    format: str = typer.Option("markdown", help="markdown or json"),
-    out: Optional[Path] = typer.Option(None, help="write to this file instead of stdout"),
+    out: Optional[Path] = typer.Option(None, help="write the Markdown report to this file instead of stdout"),
+    json_path: Optional[Path] = json_option("also write the report's figures to PATH as JSON"),
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:
     """Compliance report of a period: citation trail, automation, accuracy, verifier, SLA, deflection."""
     from services.audit.records import iso_utc
     from services.audit.reports import build_report, citation_checker, parse_period, render_markdown
 
-    if format not in ("markdown", "json"):
-        _fail("--format must be markdown or json")
     try:
         since, until, label = parse_period(period)
     except ValueError as exc:
@@ -116,12 +118,13 @@ def report(
     store = _store(db)
     result = build_report(store.summaries(tenant, iso_utc(since), iso_utc(until)), since=since, until=until,
                           period=label, tenant=tenant, citation_check=citation_checker(store, tenant))
-    text = json.dumps(result, indent=2) if format == "json" else render_markdown(result)
+    text = render_markdown(result)
     if out:
         out.write_text(text + "\n")
         typer.echo(f"wrote {out}")
     else:
         typer.echo(text)
+    write_figures(json_path, result)
 
 
 @app.command()
@@ -172,7 +175,7 @@ def serve(
 
 def lineage(
     conversation_id: str = typer.Argument(..., help="the conversation to trace"),
-    as_json: bool = typer.Option(False, "--json", help="print the lineage as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print the lineage as JSON to stdout (this command writes no figures)"),
     original: bool = typer.Option(False, "--original", help="decrypt the original text (needs the key store)"),
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:

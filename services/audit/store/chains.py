@@ -119,11 +119,15 @@ class StoreChains(StoreDatabase):
             self._executemany(connection, self._upsert_stmt(conversations, "conversation_id"), work.summaries)
 
     # -- integrity --------------------------------------------------------
-    def verify(self) -> list[chain.ChainProblem]:
-        """Recompute every hash chain and every summary row; name what disagrees."""
+    def verify(self, progress: Optional[Callable[[int], None]] = None) -> list[chain.ChainProblem]:
+        """Recompute every hash chain and every summary row; name what disagrees.
+
+        ``progress`` is called with the number of chains verified so far, after each chain.
+        """
         c = events.c
         problems: list[chain.ChainProblem] = []
         erasures = self._erasures()
+        verified = 0
         with self.engine.connect() as connection:
             heads = {r.chain_key: r for r in connection.execute(sa.select(chains))}
             stored_summaries = {
@@ -137,10 +141,15 @@ class StoreChains(StoreDatabase):
                 if row.chain_key != current_key and current_key is not None:
                     problems += self._verify_chain(connection, current_key, current, heads, stored_summaries, erasures)
                     current = []
+                    verified += 1
+                    if progress:
+                        progress(verified)
                 current_key = row.chain_key
                 current.append(row)
             if current_key is not None:
                 problems += self._verify_chain(connection, current_key, current, heads, stored_summaries, erasures)
+                if progress:
+                    progress(verified + 1)
             seen = {p for p in heads}
             for key in stored_summaries:
                 if key not in seen:
