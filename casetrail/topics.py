@@ -80,6 +80,22 @@ SLA_EVENTS = TopicSpec(
     "sla.events.v1", "conversation_id", "SlaEvent",
     "SLA started / at-risk / breached / stopped.", retention_ms=AUDIT_TRAIL_MS,
 )
+DELIVERY_RECEIPTS = TopicSpec(
+    "deliveries.receipts.v1", "conversation_id", "DeliveryReceipt",
+    "What the delivery service wrote to the ticketing platform (delivered / failed / suppressed), per effect.",
+    retention_ms=AUDIT_TRAIL_MS,
+)
+DELIVERY_RETRIES = TopicSpec(
+    "deliveries.retry.v1", "conversation_id", None,
+    "Deliveries parked after a transient platform failure: the original replies.outbound / decisions.routed"
+    " record, with attempt and not-before headers. Keeps an outage of one platform from blocking the others.",
+)
+DELIVERY_ATTEMPTS = TopicSpec(
+    "deliveries.attempts.v1", "source topic:partition", None,
+    "The delivery service's attempt watermarks: source offsets up to which a platform write may have been"
+    " attempted. After a crash, those records are looked up on the platform before anything is posted again.",
+    partitions=1, retention_ms=FOREVER, cleanup_policy="compact",
+)
 KB_PUBLISHED = TopicSpec(
     "kb.published.v1", "tenant:locale", "KnowledgeBasePublished",
     "Knowledge-base versions as they are published.", partitions=1, retention_ms=FOREVER,
@@ -113,14 +129,18 @@ STATE_CHANGELOGS = (
     changelog("casetrail-router", "sla_timers"),
     changelog("casetrail-router", "sent_replies"),
     changelog("casetrail-router", "conversations"),
+    changelog("casetrail-delivery", "threads"),
+    changelog("casetrail-delivery", "effects"),
 )
 
 EVENT_TOPICS = (
     INTAKE, CONVERSATIONS_RECEIVED, RECONTACTS, CONVERSATIONS_TRIAGED, DRAFTS_PROPOSED,
-    DRAFTS_VERIFIED, DECISIONS_ROUTED, REPLIES_OUTBOUND, FEEDBACK_AGENT, SLA_EVENTS,
+    DRAFTS_VERIFIED, DECISIONS_ROUTED, REPLIES_OUTBOUND, FEEDBACK_AGENT, SLA_EVENTS, DELIVERY_RECEIPTS,
     KB_PUBLISHED, ERASURES, DEADLETTER,
 )
-ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + STATE_CHANGELOGS
+# Topics the delivery service keeps for itself (not events the audit folds).
+DELIVERY_STATE = (DELIVERY_RETRIES, DELIVERY_ATTEMPTS)
+ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + DELIVERY_STATE + STATE_CHANGELOGS
 
 
 def by_name(name: str) -> TopicSpec:

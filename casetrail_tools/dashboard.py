@@ -46,9 +46,14 @@ T = 'tenant=~"$tenant"'
 # Answers come from ingest's re-contact attribution: every answer (bot or agent, sent through
 # casetrail or typed in the ticketing platform) is recorded with who gave it; a re-contact
 # within 7 days is counted against whoever answered first.
+# Deflection counts answers the customer could see: bot answers *delivered* to the ticketing
+# platform (acknowledgements are not answers, and an answer that never arrived deflected nothing),
+# over every answer: delivered ones (bot or agent via casetrail) plus those agents typed in the
+# platform (ingest sees them come back; casetrail's own posts are recognised and not counted).
 DEFLECTION = (
-    'sum(increase(casetrail_ingest_answers_recorded_total{answered_by="bot"}[$window]))\n'
-    "/ sum(increase(casetrail_ingest_answers_recorded_total[$window]))"
+    'sum(increase(casetrail_delivery_answers_delivered_total{sent_by="bot"}[$window]))\n'
+    "/ (sum(increase(casetrail_delivery_answers_delivered_total[$window]))\n"
+    '   + sum(increase(casetrail_ingest_answers_recorded_total{via="source"}[$window])))'
 )
 RECONTACT_BOT = (
     'sum(increase(casetrail_ingest_recontacts_total{answered_by="bot"}[$window]))\n'
@@ -67,7 +72,8 @@ RATIO = ((None, "red"), (0.9, "orange"), (0.97, "green"))
 
 ROWS: tuple[Row, ...] = (
     Row("Outcomes: deflection and re-contact", (
-        Panel("Deflection rate", "Share of answers given by casetrail (bot) rather than an agent, over the window.",
+        Panel("Deflection rate", "Share of answers the customer received from casetrail (bot answers delivered to the "
+              "platform; acknowledgements are not answers) rather than from an agent, over the window.",
               (Query(DEFLECTION, "deflection"),), kind="stat", unit="percentunit", width=6, max=1,
               thresholds=((None, "orange"), (0.3, "green"))),
         Panel("Re-contact rate within 7 days (bot answers)",
@@ -93,6 +99,29 @@ ROWS: tuple[Row, ...] = (
               "bot / agent answers, via the outbound replies topic or reported by the ticketing source.",
               (Query("sum by (answered_by, via) (rate(casetrail_ingest_answers_recorded_total[$__rate_interval]))",
                      "{{answered_by}} via {{via}}"),), unit="ops", stacked=True),
+    )),
+    Row("Delivery to the ticketing platforms", (
+        Panel("Effects by platform and outcome",
+              "Platform writes per second: delivered, recovered (found after a crash, not posted twice), parked "
+              "(429 / 5xx, retried later), failed (dead-lettered), suppressed, duplicate (redelivery absorbed).",
+              (Query(f"sum by (platform, outcome) (rate(casetrail_delivery_effects_total{{{T}}}[{RATE}]))",
+                     "{{platform}} {{outcome}}"),), unit="ops", stacked=True),
+        Panel("Delivery failure rate by platform", "Failed for good / all finished writes, per platform.",
+              (Query(f'sum by (platform) (rate(casetrail_delivery_effects_total{{outcome="failed", {T}}}[{RATE}]))\n'
+                     f'/ sum by (platform) (rate(casetrail_delivery_effects_total{{outcome=~"delivered|recovered|failed", {T}}}[{RATE}]))',
+                     "{{platform}}"),), unit="percentunit", max=1),
+        Panel("Decision to platform 2xx (p50 / p99)", "From the decision or reply event to the platform accepting it.",
+              tuple(Query(f"histogram_quantile({q}, sum by (le, platform) (rate(casetrail_delivery_latency_seconds_bucket[{RATE}])))",
+                          f"{{{{platform}}}} p{int(q * 100)}") for q in (0.5, 0.99)), unit="s"),
+        Panel("Platform calls by result", "ok, rate_limited (429), transient (5xx, timeouts), permanent (4xx).",
+              (Query(f"sum by (platform, result) (rate(casetrail_delivery_attempts_total[{RATE}]))",
+                     "{{platform}} {{result}}"),), unit="ops", stacked=True),
+        Panel("Lanes cooling down", "Seconds each tenant's platform lane still waits (Retry-After / circuit breaker).",
+              (Query(f"max by (tenant, platform) (casetrail_delivery_lane_cooling_seconds{{{T}}})",
+                     "{{tenant}} {{platform}}"),), unit="s"),
+        Panel("Answers delivered by sender", "Answers the customer could see, by bot or agent (what deflection counts).",
+              (Query(f"sum by (sent_by) (rate(casetrail_delivery_answers_delivered_total{{{T}}}[{RATE}]))",
+                     "{{sent_by}}"),), unit="ops", stacked=True),
     )),
     Row("Automation", (
         Panel("Automation rate per category and locale",

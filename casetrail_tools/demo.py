@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from casetrail_tools.fake_platforms import FakePlatforms, delivery_config_yaml, delivery_secrets_env
 from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
 from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 from casetrail_tools.pipeline_observer import ConversationTrail, PipelineObserver
@@ -43,6 +44,8 @@ class DemoResult:
     lineage_conversation: Optional[str]
     dead_letters: int
     exit_codes: dict[str, int]
+    platform_lines: list[str] = None  # what the fake ticketing platforms received, per ticket
+    platform_state: dict = None
 
 
 def _cli(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
@@ -103,7 +106,13 @@ def run_demo(
     for line in run.kb_published[-6:]:
         progress(f"   {line}")
 
-    progress("3. Services")
+    progress("3. Services (and local Zendesk / Freshdesk / Intercom / ServiceNow / SMTP servers for delivery)")
+    fakes = FakePlatforms().start()
+    delivery_dir = data_dir / "delivery"
+    delivery_dir.mkdir(exist_ok=True)
+    (delivery_dir / f"{TENANT}.yaml").write_text(delivery_config_yaml(TENANT, fakes.http_url, fakes.smtp_port))
+    env = {**env, "CASETRAIL_DELIVERY_CONFIG_DIR": str(delivery_dir), **delivery_secrets_env(TENANT),
+           "CASETRAIL_DELIVERY_SECRETS_DIR": str(delivery_dir / "no-secret-files")}
     pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", port_offset=port_offset, env=env)
     observer = PipelineObserver(prefix).start()
     pipeline.start()
@@ -138,12 +147,74 @@ def run_demo(
             progress(f"5. Lineage of the escalated ticket {escalated.ticket.label!r} ({lineage_id})")
             progress(lineage_text)
         dead = len(observer.dead_letters)
+        _wait_for_platforms(fakes)
+        platform_lines = platform_table(outcomes, fakes.state.snapshot())
+        progress("")
+        progress("6. What the ticketing platforms received (public reply, internal note, tags, assignment)")
+        for line in platform_lines:
+            progress(line)
     finally:
         observer.stop()
-        progress("6. Stopping services (SIGTERM)")
+        progress("7. Stopping services (SIGTERM)")
         exit_codes = pipeline.stop()
         progress("   " + ", ".join(f"{name}: exit {code}" for name, code in exit_codes.items()))
-    return DemoResult(prefix, data_dir, outcomes, lineage_text, lineage_id, dead, exit_codes)
+        state = fakes.state.snapshot()
+        fakes.stop()
+    return DemoResult(prefix, data_dir, outcomes, lineage_text, lineage_id, dead, exit_codes, platform_lines, state)
+
+
+def _wait_for_platforms(fakes: FakePlatforms, quiet: float = 4.0, timeout: float = 60.0) -> None:
+    """Until the platforms received nothing new for ``quiet`` seconds (delivery runs behind the router)."""
+    deadline, last_count, last_change = time.monotonic() + timeout, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(fakes.state.requests)
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change >= quiet:
+            return
+        time.sleep(0.25)
+
+
+def _received_by(trail, state: dict) -> tuple[str, list[str]]:
+    conversation = trail.received[-1].event.conversation if trail and trail.received else None
+    if conversation is None:
+        return "-", ["(not received)"]
+    where = f"{conversation.source} {conversation.external_id[:18]}"
+    if conversation.source == "email":
+        mails = [m for m in state["mail"] if m["headers"].get("X-Casetrail-Conversation") == trail.conversation_id]
+        lines = [f"{'reply e-mail' if m['headers'].get('Auto-Submitted') == 'auto-replied' else 'hand-off e-mail'}"
+                 f" to {m['rcpt_tos'][0].split('@')[0][:3]}…@{m['rcpt_tos'][0].split('@')[-1]}: "
+                 f"{m['headers'].get('Subject', '')[:40]!r}, In-Reply-To {'yes' if m['headers'].get('In-Reply-To') else 'no'}"
+                 for m in mails]
+        return where, lines or ["(nothing)"]
+    ticket = next((t for t in state["tickets"] if t["platform"] == conversation.source
+                   and t["external_id"] == conversation.external_id), None)
+    if ticket is None:
+        return where, ["(nothing: no platform configured for this source)" if conversation.source == "generic"
+                       else "(nothing)"]
+    lines = []
+    for message in ticket["messages"]:
+        first = next((line for line in message["body"].splitlines() if line.strip()), "")[:60]
+        lines.append(f"{'public reply' if message['public'] else 'internal note'} ({len(message['body'])} chars): {first!r}")
+    extras = []
+    if ticket["group"] or ticket["assignee"]:
+        extras.append(f"group {ticket['group'] or ticket['assignee']}")
+    if ticket["priority"]:
+        extras.append(f"priority {ticket['priority']}")
+    if ticket["tags"]:
+        extras.append("tags " + ", ".join(ticket["tags"]))
+    if extras:
+        lines.append("; ".join(extras))
+    return where, lines
+
+
+def platform_table(outcomes: list[TicketOutcome], state: dict) -> list[str]:
+    lines = [f"{'ticket':42} {'where':26} received", "-" * 110]
+    for outcome in outcomes:
+        where, received = _received_by(outcome.trail, state)
+        lines.append(f"{outcome.ticket.label[:42]:42} {where:26} {received[0]}")
+        lines.extend(f"{'':42} {'':26} {line}" for line in received[1:])
+    return lines
 
 
 def decision_table(outcomes: list[TicketOutcome]) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 from casetrail.runtime.service import DEFAULT_PORTS
 from casetrail.settings import REPO_ROOT, settings
 
-SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")  # the flow, in order
+SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit", "delivery")  # the flow, in order
 
 
 SAMPLE_TENANT = "acme-shop"

@@ -24,6 +24,7 @@ from casetrail.events.decision import (
     SlaEvent,
     SlaEventKind,
 )
+from casetrail.events.delivery import DeliveryEffect, DeliveryOutcome, DeliveryReceipt
 from casetrail.events.draft import Citation, Draft, DraftOutcome, DraftProposed, RetrievedClause
 from casetrail.events.envelope import DecisionVersions, EventEnvelope, ProducerInfo, new_event_id, utc_now
 from casetrail.events.intake import IntakeTicket

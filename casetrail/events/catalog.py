@@ -13,6 +13,7 @@ from pathlib import Path
 
 from casetrail.events.conversation import ConversationReceived, RecontactDetected
 from casetrail.events.decision import AgentFeedback, ReplyOutbound, RoutedDecision, SlaEvent
+from casetrail.events.delivery import DeliveryReceipt
 from casetrail.events.draft import DraftProposed
 from casetrail.events.envelope import AvroRecord
 from casetrail.events.intake import IntakeTicket
@@ -33,6 +34,7 @@ EVENT_TYPES: dict[str, type[AvroRecord]] = {
         ReplyOutbound,
         AgentFeedback,
         SlaEvent,
+        DeliveryReceipt,
         DeadLetter,
         KnowledgeBasePublished,
         PersonalDataErased,

@@ -88,11 +88,26 @@ class Conversation(AvroRecord):
     content_hash: str = ""
 
     def latest_customer_text(self) -> str:
-        """The newest customer message: what later stages answer."""
+        """The newest customer message."""
         for message in reversed(self.messages):
             if message.author_role == AuthorRole.customer:
                 return message.body_text
         return self.messages[-1].body_text if self.messages else ""
+
+    def ticket_text(self) -> str:
+        """What the customer is asking now: the one definition every stage reads (triage
+        classifies it, the drafter answers it, the verifier checks replies against it).
+
+        The newest customer message, preceded by the subject while the customer has written
+        only once (a subject describes the first message, not a follow-up) and the message
+        does not already contain it.
+        """
+        latest = self.latest_customer_text()
+        customer_messages = sum(1 for m in self.messages if m.author_role == AuthorRole.customer)
+        subject = (self.subject or "").strip()
+        if subject and customer_messages <= 1 and subject not in latest:
+            return f"{subject}\n{latest}"
+        return latest
 
 
 class ConversationReceived(EventEnvelope):

@@ -4,8 +4,8 @@ Qdrant's embedded (local) mode locks its folder to one process, while
 ``casetrail kb publish``, the drafter, the verifier and audit are separate
 processes. So the source of truth for published versions is this SQLite
 file (WAL mode: many readers, one writer, no server) under
-``settings().data_dir``. It keeps every version's clauses and their passage
-vectors forever, which is what keeps ``clause_id@kb_version`` resolvable for
+``settings().data_dir``. It keeps every version's clauses, their passage
+vectors and the vectors of their anchoring questions forever, which is what keeps ``clause_id@kb_version`` resolvable for
 an auditor long after a newer version replaced it. Qdrant is the retrieval
 index built from it (see ``casetrail.knowledge.index``).
 """
@@ -18,7 +18,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -55,9 +55,17 @@ CREATE TABLE IF NOT EXISTS clauses (
     line            INTEGER NOT NULL DEFAULT 0,
     position        INTEGER NOT NULL DEFAULT 0,
     vector          BLOB,
+    questions       TEXT NOT NULL DEFAULT '[]',
+    question_vectors BLOB,
     PRIMARY KEY (tenant, locale, kb_version, clause_id)
 );
 """
+# Columns added after the first release: a catalogue written before them is
+# migrated in place (its old versions simply have no questions).
+_ADDED_COLUMNS = {
+    "questions": "TEXT NOT NULL DEFAULT '[]'",
+    "question_vectors": "BLOB",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +101,10 @@ class Catalogue:
         self._local = threading.local()
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            present = {row["name"] for row in db.execute("PRAGMA table_info(clauses)")}
+            for column, declaration in _ADDED_COLUMNS.items():
+                if column not in present:
+                    db.execute(f"ALTER TABLE clauses ADD COLUMN {column} {declaration}")
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -121,13 +133,23 @@ class Catalogue:
         embedder: str,
         clauses: Iterable[Clause],
         vectors: np.ndarray,
+        question_vectors: Optional[Sequence[np.ndarray]] = None,
         source: str = "",
         published_at: Optional[dt.datetime] = None,
     ) -> PublishedVersion:
-        """Store one version atomically; its clauses get ``kb_version`` stamped."""
+        """Store one version atomically; its clauses get ``kb_version`` stamped.
+
+        ``question_vectors[i]`` holds one row per question of ``clauses[i]``;
+        without them the questions are stored and a reader embeds them.
+        """
         clauses = list(clauses)
         if len(clauses) != len(vectors):
             raise ValueError(f"{len(clauses)} clauses but {len(vectors)} vectors")
+        if question_vectors is not None:
+            question_vectors = [np.asarray(q, dtype=np.float32) for q in question_vectors]
+            wrong = [c.clause_id for c, q in zip(clauses, question_vectors) if len(q) != len(c.questions)]
+            if len(question_vectors) != len(clauses) or wrong:
+                raise ValueError(f"question vectors do not match the clauses' questions: {wrong or 'count'}")
         kb_version = f"{human_version}+{content_hash}"
         published_at = published_at or dt.datetime.now(dt.timezone.utc)
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -142,13 +164,15 @@ class Catalogue:
             )
             db.executemany(
                 "INSERT INTO clauses (tenant, locale, kb_version, clause_id, title, text, section, category,"
-                " alternative, effective_from, effective_until, refs, source_file, line, position, vector)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " alternative, effective_from, effective_until, refs, source_file, line, position, vector,"
+                " questions, question_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (tenant, locale, kb_version, c.clause_id, c.title, c.text, c.section, c.category, c.alternative,
                      c.effective_from.isoformat() if c.effective_from else None,
                      c.effective_until.isoformat() if c.effective_until else None,
-                     json.dumps(list(c.references)), c.source_file, c.line, position, vectors[position].tobytes())
+                     json.dumps(list(c.references)), c.source_file, c.line, position, vectors[position].tobytes(),
+                     json.dumps(list(c.questions), ensure_ascii=False),
+                     question_vectors[position].tobytes() if question_vectors is not None and c.questions else None)
                     for position, c in enumerate(clauses)
                 ],
             )
@@ -170,7 +194,7 @@ class Catalogue:
             section=row["section"], category=row["category"], alternative=row["alternative"],
             effective_from=_date(row["effective_from"]), effective_until=_date(row["effective_until"]),
             references=tuple(json.loads(row["refs"])), source_file=row["source_file"], line=row["line"],
-            kb_version=row["kb_version"],
+            kb_version=row["kb_version"], questions=tuple(json.loads(row["questions"])),
         )
 
     def latest(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
@@ -216,6 +240,23 @@ class Catalogue:
         ))
         vectors = [np.frombuffer(r["vector"], dtype=np.float32) for r in rows]
         return [self._clause(r) for r in rows], (np.vstack(vectors) if vectors else np.zeros((0, 0), np.float32))
+
+    def question_vectors(self, tenant: str, locale: str, kb_version: str) -> list[Optional[np.ndarray]]:
+        """Per clause (in position order): its questions' vectors, one row each, or None when not stored."""
+        rows = self._connect().execute(
+            "SELECT questions, question_vectors FROM clauses WHERE tenant=? AND locale=? AND kb_version=? ORDER BY position",
+            (tenant, locale, kb_version),
+        )
+        found: list[Optional[np.ndarray]] = []
+        for row in rows:
+            count = len(json.loads(row["questions"]))
+            if not count:
+                found.append(np.zeros((0, 0), np.float32))
+            elif row["question_vectors"] is None:
+                found.append(None)
+            else:
+                found.append(np.frombuffer(row["question_vectors"], dtype=np.float32).reshape(count, -1))
+        return found
 
     def resolve(self, tenant: str, locale: str, clause_id: str, kb_version: str) -> Optional[Clause]:
         row = self._connect().execute(

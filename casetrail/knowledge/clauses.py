@@ -5,7 +5,7 @@ heading opens one clause; the clause id is a Pandoc-style attribute on the
 heading and is the stable name drafts cite (``refunds.window@3+a1b2c3``)::
 
     ---
-    category: returns_refunds          # optional front matter (YAML)
+    category: refund_policy            # optional front matter (YAML)
     ---
     # Returns and refunds              # H1: a section title, not a clause
 
@@ -14,7 +14,12 @@ heading and is the stable name drafts cite (``refunds.window@3+a1b2c3``)::
     See also [how refunds are paid](#refunds.method).
 
     ## Store credit {#refunds.store_credit alternative=credit}
-    ...
+    Instead of a refund, you can choose store credit for the item price plus 10%.
+
+    ::: questions
+    - can I get a voucher instead of my money back
+    - store credit instead of refund?
+    :::
 
 Heading attributes: ``#id`` (required), ``effective_from=YYYY-MM-DD`` and
 ``effective_until=YYYY-MM-DD`` (optional, until is exclusive),
@@ -22,9 +27,17 @@ Heading attributes: ``#id`` (required), ``effective_from=YYYY-MM-DD`` and
 drafter offers), ``category=<taxonomy id>`` (overrides the file's category).
 A cross-reference is a Markdown link to ``#<clause id>``.
 
+A clause may end with a ``::: questions`` fenced div (Pandoc syntax): the
+questions customers ask that the clause answers, one ``- `` item each, in the
+clause's locale (``casetrail.knowledge.questions``). Retrieval is anchored on
+them; they are not part of the citable text (``Clause.text``), but they are
+part of the content hash, so editing them publishes a new version.
+
 The validator refuses the whole knowledge base, naming file and line, for:
 a clause heading without an id, an invalid or duplicate id, an empty clause,
-a broken cross-reference, a malformed date or attribute, an unreadable file.
+a broken cross-reference, a malformed date or attribute, an unreadable file,
+a questions div that is unterminated, empty, not at the end of its clause or
+holds anything but list items.
 """
 
 from __future__ import annotations
@@ -38,6 +51,8 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import yaml
+
+from casetrail.knowledge.questions import split_questions
 
 CLAUSE_ID = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+$")
 _ATTRS = re.compile(r"\{([^{}]*)\}\s*$")
@@ -71,7 +86,7 @@ class Clause:
 
     clause_id: str
     title: str
-    text: str  # Markdown body, without the heading
+    text: str  # Markdown body, without the heading and without the questions div: what is cited
     locale: str
     section: str = ""  # the H1 above it
     category: Optional[str] = None
@@ -82,6 +97,7 @@ class Clause:
     source_file: str = ""
     line: int = 0
     kb_version: str = ""  # set once the clause belongs to a published version
+    questions: tuple[str, ...] = ()  # customer questions it answers (retrieval anchors, never cited)
 
     @property
     def plain_text(self) -> str:
@@ -105,7 +121,7 @@ class Clause:
 
     def content_record(self) -> dict:
         """The fields that define the clause's content (hashed into the KB version)."""
-        return {
+        record = {
             "clause_id": self.clause_id,
             "title": self.title,
             "text": self.text,
@@ -115,6 +131,9 @@ class Clause:
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_until": self.effective_until.isoformat() if self.effective_until else None,
         }
+        if self.questions:  # only when present, so a KB without questions keeps the hash it always had
+            record["questions"] = list(self.questions)
+        return record
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +222,6 @@ def parse_file(
             continue  # a ### sub-heading stays part of its clause's body
         # ``level == 2`` opens a clause; its body runs to the next heading of level <= 2.
         stop = next((later for lvl, later in headings[index + 1:] if lvl <= 2), len(lines))
-        body = "\n".join(lines[start + 1:stop]).strip()
         attrs_match = _ATTRS.search(heading)
         if not attrs_match:
             problems.append(Problem(file, lineno, f"clause heading {heading!r} has no id (add {{#topic.name}})"))
@@ -229,6 +247,10 @@ def parse_file(
             continue
         if not title:
             problems.append(Problem(file, lineno, f"clause {clause_id!r} has no title"))
+        body_lines, questions = split_questions(
+            lines[start + 1:stop], start + 2, clause_id, lambda line, message: problems.append(Problem(file, line, message))
+        )
+        body = "\n".join(body_lines).strip()
         if not body:
             problems.append(Problem(file, lineno, f"clause {clause_id!r} is empty"))
             continue
@@ -237,7 +259,7 @@ def parse_file(
         if effective_from and effective_until and effective_until <= effective_from:
             problems.append(Problem(file, lineno, f"clause {clause_id!r}: effective_until is not after effective_from"))
         references: list[str] = []
-        for offset, text_line in enumerate(lines[start + 1:stop], start=start + 2):
+        for offset, text_line in enumerate(body_lines, start=start + 2):
             for ref in _REFERENCE.findall(text_line):
                 references.append(ref)
                 found_references.append((file, offset, clause_id, ref))
@@ -255,6 +277,7 @@ def parse_file(
                 references=tuple(references),
                 source_file=file,
                 line=lineno,
+                questions=questions,
             )
         )
     return clauses, found_references

@@ -30,6 +30,7 @@ def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], 
     from casetrail.knowledge.index import QdrantUnavailable, RetrievalIndex
     from casetrail.knowledge.publish import emit_published, missing_across_locales, publish
     from casetrail.knowledge.clauses import load_tenant
+    from casetrail.knowledge.vector_cache import VectorCache
     from casetrail.settings import settings
     from casetrail import __version__
 
@@ -45,7 +46,8 @@ def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], 
     index = RetrievalIndex.from_settings("publisher") if settings().qdrant_url else None
     try:
         results = publish(directory, embedder=default_embedder(), catalogue=catalogue(), tenant=tenant,
-                          human_version=version, locales=locales, index=index, force=force, progress=progress)
+                          human_version=version, locales=locales, index=index, force=force, progress=progress,
+                          vector_cache=VectorCache.from_environment())
     except (KnowledgeBaseError, ValueError) as exc:
         _fail(str(exc))
     except QdrantUnavailable as exc:
@@ -121,31 +123,63 @@ def eval_command(
     directory: Path = typer.Argument(SAMPLE_KB, help="KB folder with eval/<locale>.yaml question sets."),
     locale: Optional[List[str]] = typer.Option(None, "--locale"),
     goal: float = typer.Option(0.95, help="recall@3 every locale must reach (exit 1 otherwise)."),
+    anchors: bool = typer.Option(True, "--anchors/--no-anchors",
+                                 help="Rank by clause text and anchoring questions (default), or by text alone."),
     show_misses: bool = typer.Option(True, "--show-misses/--no-show-misses"),
     json_path: Optional[Path] = json_option(),
 ) -> None:
-    """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions."""
+    """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions, and the top-1 score split."""
     from casetrail.embeddings import default_embedder
-    from casetrail.knowledge.evaluation import evaluate
+    from casetrail.knowledge.evaluation import best_threshold, evaluate, top1_scores
+    from casetrail.knowledge.vector_cache import VectorCache
 
     embedder = default_embedder()
-    reports = evaluate(directory, embedder, locales=locale)
+    reports = evaluate(directory, embedder, locales=locale, anchors=anchors, vector_cache=VectorCache.from_environment())
     if not reports:
         _fail(f"no eval/<locale>.yaml question sets under {directory}")
     rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),
              "recall@3": round(r.recall_at(3), 3), "mrr": round(r.mrr, 3)} for r in reports]
-    typer.echo(f"embedder: {embedder.name}")
+    split = {}
+    for kind, margin in (("score", False), ("margin", True)):  # margin: top-1 score minus the runner-up's
+        right, wrong = top1_scores(reports, margin=margin)
+        fewest, _, _ = best_threshold(right, wrong)
+        d_wrong = _distribution(wrong)
+        # Where a threshold would separate them: the fewest errors, and above 90 % / all of the wrong top-1s.
+        cuts = {"fewest_errors": fewest, "above_wrong_p90": d_wrong["p90"], "above_wrong_max": d_wrong["max"] + 1e-4}
+        split[kind] = {"right_top1": _distribution(right), "wrong_top1": d_wrong,
+                       "thresholds": {name: {"value": round(t, 4), "right_kept": sum(x >= t for x in right),
+                                             "wrong_kept": sum(x >= t for x in wrong)} for name, t in cuts.items()}}
+    typer.echo(f"embedder: {embedder.name}  ranking: {'text + anchoring questions' if anchors else 'clause text only'}")
     typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
     for row in rows:
         typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
+    for kind, caption in (("score", "top-1 score"), ("margin", "top-1 margin over the runner-up")):
+        typer.echo(f"{caption + ' (all locales)':<40}{'n':>5}{'min':>8}{'p10':>8}{'p50':>8}{'p90':>8}{'max':>8}")
+        for label, key in (("top-1 answers the question", "right_top1"), ("top-1 does not answer it", "wrong_top1")):
+            d = split[kind][key]
+            typer.echo(f"  {label:<38}{d['n']:>5}" + "".join(f"{d[k]:>8.3f}" for k in ("min", "p10", "p50", "p90", "max")))
+        for name, t in split[kind]["thresholds"].items():
+            typer.echo(f"  {kind} >= {t['value']:.3f} ({name.replace('_', ' ')}): keeps {t['right_kept']} right "
+                       f"and {t['wrong_kept']} wrong top-1")
     if show_misses:
         for r in reports:
             for miss in r.misses_at_3:
                 typer.echo(f"  miss@3 [{r.locale}] {miss.question!r}: expected {list(miss.expected)}, got {list(miss.ranked[:3])}")
-    write_figures(json_path, {"embedder": embedder.name, "locales": rows})
+    write_figures(json_path, {"embedder": embedder.name, "anchors": anchors, "locales": rows, "top1": split})
     below = [row["locale"] for row in rows if row["recall@3"] < goal]
     if below:
         _fail(f"recall@3 below {goal} in: {', '.join(below)}")
+
+
+def _distribution(values: List[float]) -> dict:
+    """n, min, p10, p50, p90, max of ``values`` (zeros when empty)."""
+    import numpy as np
+
+    if not values:
+        return {"n": 0, "min": 0.0, "p10": 0.0, "p50": 0.0, "p90": 0.0, "max": 0.0}
+    p10, p50, p90 = (round(float(x), 4) for x in np.percentile(values, [10, 50, 90]))
+    return {"n": len(values), "min": round(min(values), 4), "p10": p10, "p50": p50, "p90": p90,
+            "max": round(max(values), 4)}
 
 
 @app.command("show")

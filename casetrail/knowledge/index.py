@@ -1,10 +1,16 @@
 """The retrieval index: one Qdrant collection per tenant and locale.
 
-Each point is one clause of one knowledge-base version; the payload carries
-``clause_id``, ``kb_version`` (human version + content hash), ``title``,
-``text``, effective dates and the embedder's name, so a search filtered on
+A clause of one knowledge-base version is several points: one for its text
+(``anchor: "text"``, the passage embedding) and one per question it answers
+(``anchor: "question"``, the question embedded as a query, since it is one).
+Every point carries the whole clause in its payload: ``clause_id``,
+``kb_version`` (human version + content hash), ``title``, ``text``,
+questions, effective dates and the embedder's name, so a search filtered on
 ``kb_version`` returns only the active version while older versions remain
 in the collection (and, whatever happens to the index, in the catalogue).
+A search groups the points by ``clause_id``: one hit per clause, scored by
+its best match over its text and its questions. Points written before
+questions existed have no ``anchor`` and count as text.
 
 Two ways to run it:
 
@@ -14,6 +20,8 @@ Two ways to run it:
   so the index belongs to the process that searches it (the drafter) and is
   (re)built from the catalogue on start and whenever a new version appears.
   A folder already locked by another process falls back to in-memory mode.
+  Searches in this mode rank in-process over the version's vectors
+  (``casetrail.knowledge.local_search`` says why); Qdrant stores the points.
 """
 
 from __future__ import annotations
@@ -29,9 +37,11 @@ from typing import Optional, Sequence
 import numpy as np
 
 from casetrail.knowledge.clauses import Clause
+from casetrail.knowledge.local_search import VersionPoints
 
 log = logging.getLogger(__name__)
 _POINT_NAMESPACE = uuid.UUID("6b1d3c8e-2f0a-4c57-9a51-6f0c3b7d2e10")
+_UPSERT_BATCH = 256  # points per request: keeps a server request small whatever the KB's size
 
 
 class QdrantUnavailable(RuntimeError):
@@ -42,8 +52,9 @@ class QdrantUnavailable(RuntimeError):
 class ScoredClause:
     clause: Clause
     score: float  # what ranks: dense cosine, plus the lexical term once the reader added it
-    dense: float = 0.0  # cosine similarity of the query and clause embeddings
+    dense: float = 0.0  # best cosine of the query with the clause's text or one of its questions
     lexical: float = 0.0  # character n-gram TF-IDF cosine (casetrail.knowledge.lexical)
+    question: Optional[str] = None  # the anchoring question that matched best; None: the clause text did
 
 
 def collection_name(tenant: str, locale: str) -> str:
@@ -52,8 +63,10 @@ def collection_name(tenant: str, locale: str) -> str:
     return f"casetrail_kb_{safe}"
 
 
-def point_id(tenant: str, locale: str, kb_version: str, clause_id: str) -> str:
-    return str(uuid.uuid5(_POINT_NAMESPACE, f"{tenant}/{locale}/{kb_version}/{clause_id}"))
+def point_id(tenant: str, locale: str, kb_version: str, clause_id: str, question: Optional[int] = None) -> str:
+    """The clause text's point id, or its ``question``-th question's (stable, so re-upserting overwrites)."""
+    suffix = "" if question is None else f"?{question}"
+    return str(uuid.uuid5(_POINT_NAMESPACE, f"{tenant}/{locale}/{kb_version}/{clause_id}{suffix}"))
 
 
 def clause_payload(clause: Clause, tenant: str, embedder: str) -> dict:
@@ -72,7 +85,9 @@ def clause_payload(clause: Clause, tenant: str, embedder: str) -> dict:
         "references": list(clause.references),
         "source_file": clause.source_file,
         "line": clause.line,
+        "questions": list(clause.questions),
         "embedder": embedder,
+        "anchor": "text",
     }
 
 
@@ -86,7 +101,31 @@ def clause_from_payload(payload: dict) -> Clause:
         alternative=payload.get("alternative"), effective_from=date("effective_from"),
         effective_until=date("effective_until"), references=tuple(payload.get("references", ())),
         source_file=payload.get("source_file", ""), line=int(payload.get("line", 0)), kb_version=payload["kb_version"],
+        questions=tuple(payload.get("questions", ())),
     )
+
+
+def clause_points(
+    tenant: str, locale: str, clauses: Sequence[Clause], vectors: np.ndarray,
+    question_vectors: Optional[Sequence[np.ndarray]], embedder: str,
+) -> list:
+    """The Qdrant points of one version: each clause's text, then each of its questions."""
+    from qdrant_client import models
+
+    points = []
+    for i, clause in enumerate(clauses):
+        payload = clause_payload(clause, tenant, embedder)
+        points.append(models.PointStruct(id=point_id(tenant, locale, clause.kb_version, clause.clause_id),
+                                         vector=np.asarray(vectors[i], dtype=np.float32).tolist(), payload=payload))
+        if question_vectors is None:
+            continue
+        for n, (question, vector) in enumerate(zip(clause.questions, question_vectors[i])):
+            points.append(models.PointStruct(
+                id=point_id(tenant, locale, clause.kb_version, clause.clause_id, n),
+                vector=np.asarray(vector, dtype=np.float32).tolist(),
+                payload={**payload, "anchor": "question", "question": question},
+            ))
+    return points
 
 
 def _transient(exc: BaseException) -> bool:
@@ -113,6 +152,7 @@ class RetrievalIndex:
         self.client = client
         self.mode = mode  # "server" | "local" | "memory"
         self._dimensions: dict[str, int] = {}
+        self._local_points: dict[tuple[str, str], VersionPoints] = {}  # (collection, kb_version), embedded modes only
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -181,44 +221,62 @@ class RetrievalIndex:
         self._dimensions[name] = dimension
 
     def upsert_version(
-        self, tenant: str, locale: str, clauses: Sequence[Clause], vectors: np.ndarray, embedder: str
+        self, tenant: str, locale: str, clauses: Sequence[Clause], vectors: np.ndarray, embedder: str,
+        question_vectors: Optional[Sequence[np.ndarray]] = None,
     ) -> str:
-        """Upsert one version's clauses (stamped with ``kb_version``); returns the collection name."""
-        from qdrant_client import models
-
+        """Upsert one version's clauses (stamped with ``kb_version``) and, given
+        ``question_vectors[i]`` (one row per question of ``clauses[i]``), their
+        questions; returns the collection name."""
         name = collection_name(tenant, locale)
         vectors = np.asarray(vectors, dtype=np.float32)
+        points = clause_points(tenant, locale, clauses, vectors, question_vectors, embedder)
         try:
             self._ensure_collection(name, int(vectors.shape[1]))
-            self.client.upsert(
-                name,
-                points=[
-                    models.PointStruct(
-                        id=point_id(tenant, locale, c.kb_version, c.clause_id),
-                        vector=vectors[i].tolist(),
-                        payload=clause_payload(c, tenant, embedder),
-                    )
-                    for i, c in enumerate(clauses)
-                ],
-                wait=True,
-            )
+            for start in range(0, len(points), _UPSERT_BATCH):
+                self.client.upsert(name, points=points[start:start + _UPSERT_BATCH], wait=True)
         except Exception as exc:
             if _transient(exc):
                 raise QdrantUnavailable(f"Qdrant upsert into {name} failed: {type(exc).__name__}: {exc}") from exc
             raise
+        if self.mode != "server":
+            for kb_version in {c.kb_version for c in clauses}:
+                self._local_points.pop((name, kb_version), None)  # rebuilt from Qdrant on the next search
         return name
+
+    def _version_points(self, name: str, kb_version: str) -> VersionPoints:
+        """One version's points as stored in the embedded Qdrant, kept in memory for in-process search."""
+        key = (name, kb_version)
+        if key not in self._local_points:
+            records, offset = [], None
+            if self.client.collection_exists(name):
+                while True:
+                    batch, offset = self.client.scroll(name, scroll_filter=self._version_filter(kb_version), limit=1024,
+                                                       offset=offset, with_payload=True, with_vectors=True)
+                    records.extend(batch)
+                    if offset is None:
+                        break
+            is_text = [r.payload.get("anchor", "text") == "text" for r in records]  # old points have no anchor
+            clauses = [clause_from_payload(r.payload) for r, text in zip(records, is_text) if text]
+            position = {c.clause_id: i for i, c in enumerate(clauses)}
+            rows = [(position[r.payload["clause_id"]], None if text else r.payload.get("question"), r.vector)
+                    for r, text in zip(records, is_text) if r.payload["clause_id"] in position]
+            self._local_points[key] = VersionPoints.build(clauses, rows)
+        return self._local_points[key]
 
     # -- reading ------------------------------------------------------------
     @staticmethod
-    def _version_filter(kb_version: str, clause_id: Optional[str] = None):
+    def _version_filter(kb_version: str, clause_id: Optional[str] = None, text_only: bool = False):
         from qdrant_client import models
 
         must = [models.FieldCondition(key="kb_version", match=models.MatchValue(value=kb_version))]
         if clause_id:
             must.append(models.FieldCondition(key="clause_id", match=models.MatchValue(value=clause_id)))
-        return models.Filter(must=must)
+        # must_not rather than must anchor == "text": points written before questions existed have no anchor.
+        must_not = [models.FieldCondition(key="anchor", match=models.MatchValue(value="question"))] if text_only else None
+        return models.Filter(must=must, must_not=must_not)
 
     def count(self, tenant: str, locale: str, kb_version: str) -> int:
+        """Points of one version: its clauses plus their questions."""
         name = collection_name(tenant, locale)
         try:
             if not self.client.collection_exists(name):
@@ -229,18 +287,34 @@ class RetrievalIndex:
                 raise QdrantUnavailable(f"Qdrant count on {name} failed: {type(exc).__name__}: {exc}") from exc
             raise
 
-    def search(self, tenant: str, locale: str, kb_version: str, vector: np.ndarray, limit: int = 5) -> list[ScoredClause]:
+    def search(
+        self, tenant: str, locale: str, kb_version: str, vector: np.ndarray, limit: int = 5, questions: bool = True,
+    ) -> list[ScoredClause]:
+        """The ``limit`` best clauses, one hit each, scored by their best point (text or question).
+
+        ``questions=False`` ranks by the clause text alone (the baseline ``casetrail kb eval --no-anchors`` measures).
+        """
         name = collection_name(tenant, locale)
+        if self.mode != "server":
+            return [ScoredClause(clause, score, dense=score, question=question)
+                    for clause, score, question in self._version_points(name, kb_version).search(vector, limit, questions)]
         try:
-            response = self.client.query_points(
-                name, query=np.asarray(vector, dtype=np.float32).tolist(), query_filter=self._version_filter(kb_version),
-                limit=limit, with_payload=True,
+            response = self.client.query_points_groups(
+                name, group_by="clause_id", query=np.asarray(vector, dtype=np.float32).tolist(),
+                query_filter=self._version_filter(kb_version, text_only=not questions),
+                limit=limit, group_size=1, with_payload=True,
             )
         except Exception as exc:
             if _transient(exc):
                 raise QdrantUnavailable(f"Qdrant search on {name} failed: {type(exc).__name__}: {exc}") from exc
             raise
-        return [ScoredClause(clause_from_payload(p.payload), float(p.score), dense=float(p.score)) for p in response.points]
+        hits = []
+        for group in response.groups:
+            best = group.hits[0]
+            question = best.payload.get("question") if best.payload.get("anchor") == "question" else None
+            hits.append(ScoredClause(clause_from_payload(best.payload), float(best.score), dense=float(best.score),
+                                     question=question))
+        return hits
 
     def fetch(self, tenant: str, locale: str, clause_id: str, kb_version: str) -> Optional[Clause]:
         name = collection_name(tenant, locale)

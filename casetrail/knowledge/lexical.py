@@ -7,6 +7,12 @@ boundaries share stems across inflections, so a small lexical term added
 to the dense score recovers those (measured: ``casetrail kb eval``,
 docs/benchmarks/drafter.md). Built per knowledge-base version (a few
 hundred clauses at most), so it lives in the reader's memory, not in Qdrant.
+
+A clause's lexical document is its passage followed by its anchoring
+questions: on the sample KB's eval sets that beat the passage alone by 6
+points of top-1 (0.729 -> 0.788 over the five locales, with dense scores
+from the best of text and questions), since customers reuse the questions'
+words more than the clause's.
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ LEXICAL_WEIGHT = 0.15
 
 
 class LexicalScorer:
-    def __init__(self, clauses: Sequence[Clause]):
+    def __init__(self, clauses: Sequence[Clause], questions: bool = True):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.clause_ids = [c.clause_id for c in clauses]
         self._row = {cid: i for i, cid in enumerate(self.clause_ids)}
         self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
-        texts = [c.passage for c in clauses] or [""]
+        texts = [" ".join((c.passage, *c.questions)) if questions else c.passage for c in clauses] or [""]
         try:
             self._matrix = self._vectorizer.fit_transform(texts)
         except ValueError:  # no n-grams at all (empty KB): every score is 0

@@ -1,5 +1,10 @@
 """Publishing a knowledge base: validate, chunk by clause, embed, store, index, announce.
 
+Each clause's text is embedded as a passage and each of its questions as a
+query; the catalogue keeps both, so readers index them without embedding.
+With a ``VectorCache``, texts embedded before by the same embedder are not
+embedded again (``casetrail.knowledge.vector_cache``).
+
 All locales are validated before anything is written, so a refused knowledge
 base leaves the catalogue untouched. A locale whose content is unchanged
 since its latest version is not republished (``force`` overrides). The
@@ -18,6 +23,8 @@ from casetrail.events import KnowledgeBasePublished, ProducerInfo
 from casetrail.knowledge.catalogue import Catalogue, PublishedVersion
 from casetrail.knowledge.clauses import LocaleKnowledgeBase, load_tenant
 from casetrail.knowledge.index import RetrievalIndex, collection_name
+from casetrail.knowledge.questions import embed_questions
+from casetrail.knowledge.vector_cache import VectorCache
 
 HUMAN_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -68,6 +75,7 @@ def publish(
     index: Optional[RetrievalIndex] = None,
     force: bool = False,
     progress: Callable[[str], None] = lambda _message: None,
+    vector_cache: Optional[VectorCache] = None,
 ) -> list[PublishResult]:
     """Publish every locale folder of ``directory``; raises ``KnowledgeBaseError`` when refused.
 
@@ -77,6 +85,7 @@ def publish(
     """
     kbs = load_tenant(directory, tenant=tenant, locales=locales)
     tenant = kbs[0].tenant
+    embedding = vector_cache.wrap(embedder) if vector_cache is not None else embedder
     if human_version is None:
         human_version = next_human_version(catalogue, tenant)
     elif not HUMAN_VERSION.match(human_version) or "+" in human_version:
@@ -92,16 +101,19 @@ def publish(
             continue
         if catalogue.version(tenant, kb.locale, f"{human_version}+{content_hash}") is not None:
             raise ValueError(f"{tenant}/{kb.locale}: version {human_version}+{content_hash} is already published")
-        progress(f"{tenant}/{kb.locale}: embedding {len(kb.clauses)} clauses with {embedder.name}")
-        vectors = embedder.embed([c.passage for c in kb.clauses], kind="passage")
+        questions = sum(len(c.questions) for c in kb.clauses)
+        progress(f"{tenant}/{kb.locale}: embedding {len(kb.clauses)} clauses and {questions} questions with {embedder.name}")
+        vectors = embedding.embed([c.passage for c in kb.clauses], kind="passage")
+        question_vectors = embed_questions(embedding, kb.clauses)
         version = catalogue.add_version(
             tenant=tenant, locale=kb.locale, human_version=human_version, content_hash=content_hash,
-            embedder=embedder.name, clauses=kb.clauses, vectors=vectors, source=str(directory),
+            embedder=embedder.name, clauses=kb.clauses, vectors=vectors, question_vectors=question_vectors,
+            source=str(directory),
         )
         indexed = False
         if index is not None:
             stamped = [dataclasses.replace(c, kb_version=version.kb_version) for c in kb.clauses]
-            index.upsert_version(tenant, kb.locale, stamped, vectors, embedder.name)
+            index.upsert_version(tenant, kb.locale, stamped, vectors, embedder.name, question_vectors)
             indexed = True
         progress(f"{tenant}/{kb.locale}: published {version.kb_version} ({len(kb.clauses)} clauses)")
         results.append(PublishResult(tenant, kb.locale, version, tuple(c.clause_id for c in kb.clauses),

@@ -5,7 +5,11 @@ a tenant's locale: before searching it checks (cheaply, at most every
 ``refresh_seconds``, or at once after ``invalidate()``) whether the catalogue
 holds a newer version, and indexes it if the index lacks it. Vectors come
 from the catalogue when they were made by the same embedder, otherwise the
-clauses are re-embedded (``kind="passage"``) with the reader's embedder.
+clauses are re-embedded (``kind="passage"``) and their questions
+(``kind="query"``) with the reader's embedder.
+
+A clause scores its best match over its text and its anchoring questions
+(``casetrail.knowledge.index``), plus the lexical term.
 """
 
 from __future__ import annotations
@@ -23,13 +27,17 @@ from casetrail.knowledge.catalogue import Catalogue, PublishedVersion
 from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import RetrievalIndex, ScoredClause
 from casetrail.knowledge.lexical import LEXICAL_WEIGHT, LexicalScorer
+from casetrail.knowledge.questions import embed_questions
 
 log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
-    def __init__(self, catalogue: Catalogue, index: RetrievalIndex, embedder: Embedder, refresh_seconds: float = 2.0):
+    def __init__(self, catalogue: Catalogue, index: RetrievalIndex, embedder: Embedder, refresh_seconds: float = 2.0,
+                 anchor_questions: bool = True):
         self.catalogue = catalogue
+        #: rank by text and questions (False: by the clause text alone, the baseline `kb eval --no-anchors` measures)
+        self.anchor_questions = anchor_questions
         self.index = index
         self.embedder = embedder
         self.refresh_seconds = refresh_seconds
@@ -83,19 +91,25 @@ class KnowledgeBase:
         if key in self._indexed:
             return
         clauses, vectors = self.catalogue.clauses_with_vectors(*key)
-        if self.index.count(*key) != len(clauses) or version.embedder != self.embedder.name:
-            if version.embedder != self.embedder.name or vectors.shape[0] != len(clauses):
+        points = len(clauses) + sum(len(c.questions) for c in clauses)
+        same_embedder = version.embedder == self.embedder.name
+        if self.index.count(*key) != points or not same_embedder:
+            if not same_embedder or vectors.shape[0] != len(clauses):
                 log.info("re-embedding %s/%s@%s: published with %s, searching with %s",
                          *key, version.embedder, self.embedder.name)
                 vectors = self.embedder.embed([c.passage for c in clauses], kind="passage")
-            self.index.upsert_version(version.tenant, version.locale, clauses, vectors, self.embedder.name)
+            question_vectors = self.catalogue.question_vectors(*key)
+            if not same_embedder or any(q is None for q in question_vectors):
+                question_vectors = embed_questions(self.embedder, clauses)
+            self.index.upsert_version(version.tenant, version.locale, clauses, vectors, self.embedder.name,
+                                      question_vectors)
             self.reindex_count += 1
         self._indexed.add(key)
 
     def _lexical_scorer(self, version: PublishedVersion) -> LexicalScorer:
         key = (version.tenant, version.locale, version.kb_version)
         if key not in self._lexical:
-            self._lexical[key] = LexicalScorer(self.catalogue.clauses(*key))
+            self._lexical[key] = LexicalScorer(self.catalogue.clauses(*key), questions=self.anchor_questions)
         return self._lexical[key]
 
     def search(
@@ -110,21 +124,24 @@ class KnowledgeBase:
     ) -> tuple[Optional[PublishedVersion], list[ScoredClause]]:
         """Top clauses in effect ``on`` (default today) of the active version, best first.
 
-        Qdrant returns the ``candidates`` nearest clauses by embedding; they are
-        re-ranked by ``dense + LEXICAL_WEIGHT * lexical`` (``query_text`` given).
+        Qdrant returns the ``candidates`` nearest clauses by embedding (each by
+        its best match over text and questions); they are re-ranked by
+        ``dense + LEXICAL_WEIGHT * lexical`` (``query_text`` given).
         """
         version = self.active_version(tenant, locale)
         if version is None:
             return None, []
         on = on or dt.date.today()
-        hits = [h for h in self.index.search(tenant, locale, version.kb_version, query_vector, limit=max(candidates, limit))
+        hits = [h for h in self.index.search(tenant, locale, version.kb_version, query_vector,
+                                             limit=max(candidates, limit), questions=self.anchor_questions)
                 if h.clause.in_effect(on)]
         if query_text and hits:
             with self._lock:
                 scorer = self._lexical_scorer(version)
             lexical = scorer.scores(query_text, [h.clause.clause_id for h in hits])
             hits = [
-                ScoredClause(h.clause, h.dense + LEXICAL_WEIGHT * float(lx), dense=h.dense, lexical=float(lx))
+                ScoredClause(h.clause, h.dense + LEXICAL_WEIGHT * float(lx), dense=h.dense, lexical=float(lx),
+                             question=h.question)
                 for h, lx in zip(hits, lexical)
             ]
             hits.sort(key=lambda h: h.score, reverse=True)

@@ -36,7 +36,7 @@ ROUTING_FIELDS = (
     "category", "intent", "intent_confidence", "sentiment", "frustration", "vip", "churn_risk",
     "urgency", "priority", "locale", "language", "spam", "abuse", "attempts", "contacts_in_window",
     "customer.tier", "customer.lifetime_value", "customer.region", "customer.*", "severity",
-    "waiting_minutes", "sla_state", "verdict", "draft_confidence", "out_of_scope", "duplicate",
+    "waiting_minutes", "sla_state", "verdict", "draft_confidence", "out_of_scope", "duplicate", "flags",
 )
 VIP_FIELDS = ("customer.tier", "customer.lifetime_value", "customer.region", "customer.*")
 

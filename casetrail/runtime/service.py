@@ -51,7 +51,8 @@ from casetrail.topics import ALL_TOPICS, DEADLETTER, TopicSpec
 
 log = logging.getLogger("casetrail.runtime")
 
-DEFAULT_PORTS = {"ingest": 8101, "triage": 8102, "drafter": 8103, "verifier": 8104, "router": 8105, "audit": 8106}
+DEFAULT_PORTS = {"ingest": 8101, "triage": 8102, "drafter": 8103, "verifier": 8104, "router": 8105, "audit": 8106,
+                 "delivery": 8108}
 EVENT_TYPE_HEADER = "casetrail-event-type"
 MAX_BACKOFF_SECONDS = 30.0
 FAUST_FETCH_MAX_WAIT_MS = 1500  # fixed in faust.transport.drivers.aiokafka

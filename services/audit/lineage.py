@@ -87,6 +87,13 @@ def fold(conversation_id: str, records: Iterable[dict]) -> dict:
         "sent_by": None,
         "sent_at": None,
         "sent_citations": [],
+        "acknowledged": False,  # an out-of-hours acknowledgement went out (it is not an answer)
+        # Delivery receipts: when the customer could see a reply (first response), and whether an
+        # answer (not an acknowledgement) reached them, from whom: what deflection counts.
+        "first_response_at": None,
+        "answer_delivered": False,
+        "answer_delivered_by": None,
+        "deliveries": {"delivered": 0, "failed": 0, "suppressed": 0},
         "feedback": None,
         "corrected_intent": None,
         "sla": {"due_at": None, "started": False, "at_risk": False, "breached": False, "stopped": False},
@@ -157,9 +164,13 @@ def fold(conversation_id: str, records: Iterable[dict]) -> dict:
             if summary["category"] is None and record.get("triage_ref"):
                 summary.update(intent=record["triage_ref"].get("intent"), category=record["triage_ref"].get("category"))
         elif stage == "sent":
-            if not summary["sent"]:
+            if record.get("kind", "answer") != "answer":
+                summary["acknowledged"] = True
+            elif not summary["sent"]:
                 summary.update(sent=True, sent_by=record.get("sent_by"), sent_at=record.get("occurred_at"),
                                sent_citations=list(record.get("citations") or ()))
+        elif stage == "delivered":
+            _fold_receipt(summary, record)
         elif stage == "feedback":
             summary["feedback"] = record.get("action")
             if record.get("corrected_intent"):
@@ -187,6 +198,19 @@ def fold(conversation_id: str, records: Iterable[dict]) -> dict:
         "summary": summary,
         "steps": [_step(r, by_event) for r in steps],
     }
+
+
+def _fold_receipt(summary: dict, record: dict) -> None:
+    outcome = record.get("outcome")
+    if outcome in summary["deliveries"]:
+        summary["deliveries"][outcome] += 1
+    if outcome != "delivered" or record.get("effect") != "public_reply":
+        return
+    seen = record.get("delivered_at") or record.get("occurred_at")
+    if seen and (summary["first_response_at"] is None or seen < summary["first_response_at"]):
+        summary["first_response_at"] = seen
+    if record.get("reply_kind") == "answer" and not summary["answer_delivered"]:
+        summary.update(answer_delivered=True, answer_delivered_by=(record.get("sent_by") or "bot").split(":", 1)[0])
 
 
 def _fill(head: dict, **values: Optional[str]) -> None:
@@ -287,7 +311,12 @@ def _details(r: dict) -> list[str]:
         return [f"mode={r.get('mode')} action={r.get('action')} rule={r.get('rule')} queue={r.get('queue')}"
                 f" priority={r.get('priority')} policy={v.get('policy')}", f"reason: {r.get('reason', '')}"]
     if stage == "sent":
-        return [f"sent_by={r.get('sent_by')} channel={r.get('channel')} citations={r.get('citations')}"]
+        return [f"{r.get('kind', 'answer')} sent_by={r.get('sent_by')} channel={r.get('channel')} citations={r.get('citations')}"]
+    if stage == "delivered":
+        return [f"{r.get('outcome')} {r.get('effect')} on {r.get('platform')} {r.get('external_id')}"
+                f" id={r.get('platform_id')} attempts={r.get('attempts')} latency_ms={r.get('latency_ms')}"
+                + (" (found after a crash, not posted again)" if r.get("recovered") else "")
+                + (f" reason: {r.get('reason')}" if r.get("reason") else "")]
     if stage == "feedback":
         return [f"agent={r.get('agent_id')} action={r.get('action')} reason={r.get('reason')}"
                 f" corrected_intent={r.get('corrected_intent')}"]

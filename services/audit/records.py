@@ -38,6 +38,7 @@ STAGE_OF_TYPE = {
     "DraftVerified": "verified",
     "RoutedDecision": "routed",
     "ReplyOutbound": "sent",
+    "DeliveryReceipt": "delivered",
     "AgentFeedback": "feedback",
     "SlaEvent": "sla",
     "RecontactDetected": "recontact",
@@ -56,6 +57,7 @@ STAGE_RANK = {
     "routed": 5,
     # after the decision, in time order
     "sent": 6,
+    "delivered": 6,
     "feedback": 6,
     "sla": 6,
     "deadletter": 6,
@@ -205,7 +207,7 @@ def reduce_event_raw(event_type: str, event: dict) -> dict:
         head = _envelope(event, _ENVELOPE + ("versions",))
         body = {k: v for k, v in event.items() if k not in head and k != "triage"}
         body["triage_ref"] = _triage_ref(event["triage"])
-    elif event_type in ("ReplyOutbound", "AgentFeedback", "SlaEvent", "RecontactDetected"):
+    elif event_type in ("ReplyOutbound", "AgentFeedback", "SlaEvent", "RecontactDetected", "DeliveryReceipt"):
         head = _envelope(event, _ENVELOPE)
         body = {k: v for k, v in event.items() if k not in head}
     elif event_type == "IntakeTicket":

@@ -20,7 +20,9 @@ Definitions (each figure states its numerator and denominator in the output):
   whose verdict was not ``passed``.
 * **SLA hit rate** — SLA clocks that stopped without a breach / clocks that
   stopped or breached (clocks still running are reported as open).
-* **deflection** — conversations answered by the bot alone / conversations;
+* **deflection** — conversations whose bot *answer was delivered* to the ticketing
+  platform (a ``DeliveryReceipt``; acknowledgements are not answers, and an answer
+  that never reached the customer deflected nothing) / conversations;
   **re-contact rate (7 days)** — deflected conversations whose customer came
   back within the window / deflected conversations; **honest deflection** =
   deflection × (1 − re-contact rate).
@@ -184,7 +186,7 @@ def build_report(
         if s.get("sent"):
             answered += 1
             answered_recontacted += came_back
-        if s.get("sent_by") == "bot":
+        if s.get("answer_delivered_by") == "bot":
             deflected += 1
             deflected_recontacted += came_back
             if (row.get("started_at") or "") > window_open_after:

@@ -19,7 +19,7 @@ from casetrail.knowledge.index import ScoredClause
 from services.drafter import messages
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-ÞĄČĘĖĮŠŲŪŽ¿¡\"„«(0-9])")
-REFUND_INTENTS = frozenset({"returns_refunds"})
+REFUND_INTENTS = frozenset({"return_request", "refund_status", "refund_policy"})
 MAX_SENTENCES = 5
 
 
@@ -80,21 +80,20 @@ def assemble(locale: str, opener: str, body: Sequence[str], alternatives: Sequen
 
 
 class TemplateComposer:
-    """Intent-specific framing per locale around the cited clauses' own sentences."""
+    """Intent-specific framing per locale around the cited clause's own sentences.
+
+    The reply answers with the one clause that best answers the question. A runner-up
+    clause is not appended because it scored close: a close score says the clauses are
+    alike, not that the second one answers anything the customer asked (a payment
+    question padded with the account-takeover clause).
+    """
 
     name = "template"
-
-    def __init__(self, max_clauses: int = 2, second_clause_margin: float = 0.04):
-        self.max_clauses = max_clauses
-        self.second_clause_margin = second_clause_margin
 
     def compose(self, request: ComposeRequest) -> ComposedReply:
         if not request.clauses:
             raise ComposerRefused("no grounded clause to compose from")
-        top = request.clauses[0].score
-        chosen = [request.clauses[0]] + [
-            c for c in request.clauses[1:self.max_clauses] if top - c.score <= self.second_clause_margin
-        ]
+        chosen = [request.clauses[0]]
         citations: list[Citation] = []
         numbers: dict[str, int] = {}
         body: list[str] = []
@@ -112,7 +111,7 @@ class TemplateComposer:
                 body.append(cite(scored.clause, scored.score, sentence))
         offered: list[str] = []
         lines: list[str] = []
-        if request.intent in REFUND_INTENTS or (request.clauses[0].clause.category == "returns_refunds"):
+        if request.intent in REFUND_INTENTS or (request.clauses[0].clause.category in REFUND_INTENTS):
             used = {s.clause.clause_id for s in chosen}
             for alternative in request.alternatives:
                 clause = alternative.clause

@@ -100,11 +100,7 @@ class Drafter:
 
     @staticmethod
     def query_text(event: ConversationTriaged) -> str:
-        conversation = event.conversation
-        text = conversation.latest_customer_text()
-        if conversation.subject and conversation.subject.strip() not in text:
-            text = f"{conversation.subject.strip()}\n{text}"
-        return text[:MAX_QUERY_CHARS]
+        return event.conversation.ticket_text()[:MAX_QUERY_CHARS]
 
     def _event(self, event: ConversationTriaged, draft: Draft, kb_version: Optional[str], policy, model, prompt):
         return DraftProposed(
@@ -185,6 +181,16 @@ class Drafter:
         except ComposerRefused as refused:
             return not_answered(DraftOutcome.no_grounding, refused.reason, version.kb_version, kb_locale, fallback,
                                 retrieved, [*flags, *refused.flags])
+        # Alternatives (store credit, exchange) are cited like any clause, so they are retrieved
+        # clauses of this draft too: the verifier checks every citation against ``retrieved``.
+        listed = {(c.clause_id, c.kb_version) for c in retrieved}
+        for alternative in alternatives:
+            clause = alternative.clause
+            if clause.alternative in reply.alternatives_offered and (clause.clause_id, clause.kb_version) not in listed:
+                retrieved.append(RetrievedClause(clause_id=clause.clause_id, kb_version=clause.kb_version,
+                                                 locale=kb_locale, score=round(alternative.score, 4),
+                                                 title=clause.title, text=clause.text))
+                listed.add((clause.clause_id, clause.kb_version))
         cited_scores = [c.score for c in reply.citations if c.score > 0]
         confidence = draft_confidence(
             triage.intent_confidence,

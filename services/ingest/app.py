@@ -45,6 +45,18 @@ def default_tenant() -> str:
     return getattr(svc.config, "default_tenant", None) or os.environ.get("CASETRAIL_DEFAULT_TENANT") or "default"
 
 
+def tenant_default_locales() -> dict[str, str]:
+    """Each tenant's default locale, the last fallback of locale detection. Without readable tenant
+    policies ingest runs on without it (triage dead-letters conversations of unknown tenants anyway)."""
+    from casetrail.policy.tenant import PolicyError, load_policies
+
+    try:
+        return {name: policy.default_locale for name, policy in load_policies(svc.config.tenants_dir).items()}
+    except (PolicyError, OSError) as exc:
+        log.warning("tenant policies not loaded: no default-locale fallback", extra={"error": str(exc)[:200]})
+        return {}
+
+
 def processor() -> IngestProcessor:
     global _processor
     if _processor is None:
@@ -56,7 +68,8 @@ def processor() -> IngestProcessor:
         detector = LocaleDetector()
         detector.warm_up()
         normaliser = Normaliser(locale_detector=detector, sealer=sealer,
-                                max_payload_bytes=svc.config.max_payload_bytes, version=svc.version)
+                                max_payload_bytes=svc.config.max_payload_bytes, version=svc.version,
+                                default_locales=tenant_default_locales())
         _processor = IngestProcessor(normaliser, seen_deliveries, answered_conversations)
     return _processor
 

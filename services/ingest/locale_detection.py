@@ -13,7 +13,19 @@ Outcomes (``LocaleStatus``):
 * ``unknown`` - too short, a neighbour language, or not confident enough.
   The locale is then ``und`` (BCP 47 "undetermined"), never a guess;
 * ``declared`` - used by the caller when detection is unknown but the source
-  declared the customer's locale.
+  declared the customer's locale, or the tenant's default locale applies.
+
+Short plain requests ("where is my order") rarely reach lingua's confidence
+bar even when their language is plain, so ``resolve`` falls back, in order
+(measured on the dev set's TUNE half, docs/benchmarks/triage.md):
+
+1. a *weak* detection: a supported language was lingua's first choice, ahead
+   of every neighbour, with confidence >= ``weak_confidence`` (0.3) ->
+   ``detected`` with that lower confidence;
+2. the channel's language hint (``declared``);
+3. the tenant's default locale (``declared``) - unless lingua is confident
+   (>= ``foreign_confidence``) that the text is a neighbour language: a Latvian
+   or Italian ticket stays ``unknown`` and goes to a person.
 """
 
 from __future__ import annotations
@@ -38,6 +50,11 @@ class LocaleGuess:
     locale: str
     status: LocaleStatus
     confidence: float
+    #: when unknown: lingua's first choice if it is a supported language, and its confidence
+    candidate: Optional[str] = None
+    candidate_confidence: float = 0.0
+    #: when unknown: lingua is confident the text is a neighbour (unsupported) language
+    foreign: bool = False
 
 
 _WARM_UP = (
@@ -52,10 +69,13 @@ _WARM_UP = (
 class LocaleDetector:
     """Thread-safe, lazily built (the lingua models load once, on first use)."""
 
-    def __init__(self, min_confidence: float = 0.6, min_letters: int = 12, mixed_share: float = 0.3):
+    def __init__(self, min_confidence: float = 0.6, min_letters: int = 12, mixed_share: float = 0.3,
+                 weak_confidence: float = 0.3, foreign_confidence: float = 0.5):
         self.min_confidence = min_confidence
         self.min_letters = min_letters
         self.mixed_share = mixed_share
+        self.weak_confidence = weak_confidence
+        self.foreign_confidence = foreign_confidence
         self._detector = None
         self._lock = threading.Lock()
         self._by_language: dict = {}
@@ -80,9 +100,11 @@ class LocaleDetector:
     def detect(self, text: str) -> LocaleGuess:
         text = _PLACEHOLDER.sub(" ", text)
         letters = sum(len(w) for w in _LETTERS.findall(text))
-        if letters < self.min_letters:
+        if letters == 0:
             return LocaleGuess(UNDETERMINED, LocaleStatus.unknown, 0.0)
         detector = self._build()
+        if letters < self.min_letters:  # too short to be sure; lingua's first choice is still a hint
+            return self._unsure(*self._top(detector, text), 0.0)
         sample = text[:2000]
         if letters >= 60:
             halves = _halves(sample)
@@ -104,8 +126,19 @@ class LocaleDetector:
 
     def _verdict(self, code: str, confidence: float) -> LocaleGuess:
         if code not in SUPPORTED_LOCALES or confidence < self.min_confidence:
-            return LocaleGuess(UNDETERMINED, LocaleStatus.unknown, round(confidence, 4))
+            return self._unsure(code, confidence, confidence)
         return LocaleGuess(code, LocaleStatus.detected, round(confidence, 4))
+
+    def _unsure(self, code: str, confidence: float, reported: float) -> LocaleGuess:
+        supported = code in SUPPORTED_LOCALES
+        return LocaleGuess(UNDETERMINED, LocaleStatus.unknown, round(reported, 4),
+                           candidate=code if supported else None,
+                           candidate_confidence=round(confidence, 4) if supported else 0.0,
+                           foreign=not supported and code != UNDETERMINED and confidence >= self.foreign_confidence)
+
+    def weak(self, guess: LocaleGuess) -> bool:
+        """An unknown guess whose candidate is good enough to use (fallback 1 of the module doc)."""
+        return guess.candidate is not None and guess.candidate_confidence >= self.weak_confidence
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?\n])\s+")
@@ -124,10 +157,23 @@ def _halves(text: str) -> Optional[tuple[str, str]]:
     return first, second
 
 
-def resolve(guess: LocaleGuess, declared: Optional[str]) -> LocaleGuess:
-    """Fall back to the source's declared locale (when supported) if detection is unknown."""
-    if guess.status == LocaleStatus.unknown and declared:
-        language = re.split(r"[-_]", declared)[0].lower()
-        if language in SUPPORTED_LOCALES:
-            return LocaleGuess(language, LocaleStatus.declared, guess.confidence)
+def _supported(locale: Optional[str]) -> Optional[str]:
+    language = re.split(r"[-_]", locale)[0].lower() if locale else ""
+    return language if language in SUPPORTED_LOCALES else None
+
+
+def resolve(guess: LocaleGuess, declared: Optional[str], default_locale: Optional[str] = None,
+            weak: bool = False) -> LocaleGuess:
+    """An unknown guess falls back to its weak candidate (``weak``: the detector accepted it), the source's
+    declared locale, then the tenant's default locale unless the text is confidently a neighbour language."""
+    if guess.status != LocaleStatus.unknown:
+        return guess
+    if weak and guess.candidate:
+        return LocaleGuess(guess.candidate, LocaleStatus.detected, guess.candidate_confidence)
+    hint = _supported(declared)
+    if hint:
+        return LocaleGuess(hint, LocaleStatus.declared, guess.confidence)
+    default = _supported(default_locale)
+    if default and not guess.foreign:
+        return LocaleGuess(default, LocaleStatus.declared, guess.confidence)
     return guess

@@ -14,6 +14,8 @@ REDACTIONS = Counter("casetrail_ingest_redactions_total", "Personal-data values 
 REDELIVERIES_DROPPED = Counter("casetrail_ingest_redeliveries_dropped_total", "Webhook redeliveries dropped idempotently", ["source"])
 REJECTED = Counter("casetrail_ingest_rejected_total", "Intake records dead-lettered as bad input", ["source", "reason"])
 RECONTACTS = Counter("casetrail_ingest_recontacts_total", "Re-contacts within the window of an answer", ["kind", "answered_by"])
+OWN_MESSAGES = Counter("casetrail_ingest_own_messages_total",
+                       "casetrail's own posts reported back by a platform (never answered)", ["source"])
 ANSWERS = Counter("casetrail_ingest_answers_recorded_total", "Answers recorded for re-contact attribution", ["answered_by", "via"])
 LOCALES = Counter("casetrail_ingest_locale_total", "Conversations by locale and how it was established", ["locale", "status"])
 SEALED = Counter("casetrail_ingest_originals_sealed_total", "Original texts sealed under a per-customer key")

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Protocol
+from typing import Mapping, Optional, Protocol
 
 import casetrail
 from casetrail.events import (
@@ -25,6 +25,7 @@ from casetrail.events.envelope import utc_now
 from casetrail.events.identity import conversation_id
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
+from services.ingest.own_messages import latest_is_own, mark_own_messages
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
 from services.ingest.redaction import Redactor
 from services.ingest.rejections import EMPTY_BODY, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected
@@ -62,6 +63,7 @@ class Normalised:
     latest_at: dt.datetime
     status: Optional[str]
     locale: LocaleGuess
+    latest_own: bool = False  # the newest message is casetrail's own post, reported back
 
 
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|tr|rv|ats|pers|réf|ref)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -96,8 +98,11 @@ class Normaliser:
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         detect_locale: bool = True,
         version: str = casetrail.__version__,
+        default_locales: Optional[Mapping[str, str]] = None,
     ):
         self.locale_detector = locale_detector or LocaleDetector()
+        #: tenant -> its default locale (the last fallback of locale detection, see locale_detection)
+        self.default_locales = dict(default_locales or {})
         self.sealer = sealer
         self.max_payload_bytes = max_payload_bytes
         self.detect_locale = detect_locale
@@ -121,24 +126,36 @@ class Normaliser:
                 raise Rejected(INVALID_UTF8, f"payload is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
         ticket = connector.parse(record.payload, record.attributes)
         ticket.messages.sort(key=lambda m: m.sent_at)
+        mark_own_messages(ticket)  # casetrail's own posts, reported back by the platform
         return ticket
 
-    def locale_of(self, ticket: NormalisedTicket) -> LocaleGuess:
+    def locale_of(self, ticket: NormalisedTicket, tenant: Optional[str] = None) -> LocaleGuess:
+        """Detected from the newest customer text (then more of the customer's texts, then with the
+        subject); when nothing is confident: a weak detection, the declared locale, the tenant's default."""
         declared = ticket.declared_locale or ticket.customer.locale
+        default = self.default_locales.get(tenant) if tenant else None
         if not self.detect_locale:
             return resolve(LocaleGuess(UNDETERMINED, LocaleStatus.unknown, 0.0), declared)
+        detector = self.locale_detector
         customer_texts = [m.body_text for m in ticket.messages if m.author_role == AuthorRole.customer and m.body_text]
         latest = customer_texts[-1] if customer_texts else (ticket.messages[-1].body_text if ticket.messages else "")
-        guess = self.locale_detector.detect(latest)
-        if guess.status == LocaleStatus.unknown and len(customer_texts) > 1:
-            guess = self.locale_detector.detect("\n".join(customer_texts[-5:]))
-        if guess.status == LocaleStatus.unknown and ticket.subject:
-            guess = self.locale_detector.detect(f"{ticket.subject}\n{latest}")
-        return resolve(guess, declared)
+        guesses = [detector.detect(latest)]
+        if guesses[-1].status == LocaleStatus.unknown and len(customer_texts) > 1:
+            guesses.append(detector.detect("\n".join(customer_texts[-5:])))
+        if guesses[-1].status == LocaleStatus.unknown and ticket.subject:
+            guesses.append(detector.detect(f"{ticket.subject}\n{latest}"))
+        if guesses[-1].status != LocaleStatus.unknown:
+            return guesses[-1]
+        weak = next((g for g in guesses if detector.weak(g)), None)
+        foreign = any(g.foreign for g in guesses)
+        last = guesses[-1]
+        if weak is not None:
+            return resolve(weak, declared, default, weak=True)
+        return resolve(LocaleGuess(last.locale, last.status, last.confidence, foreign=foreign), declared, default)
 
     def normalise(self, record: IntakeRecord) -> Normalised:
         ticket = self.parse(record)
-        guess = self.locale_of(ticket)
+        guess = self.locale_of(ticket, record.tenant)
         redact_locale = guess.locale if guess.locale not in (UNDETERMINED, "mul") else None
         redactor = Redactor(redact_locale, ticket.customer.names)
         messages = [
@@ -209,6 +226,7 @@ class Normaliser:
             subject_key=subject_key(ticket.subject),
             topic_terms=topic_terms(f"{subject or ''} {customer_texts}"),
             latest_role=latest.author_role,
+            latest_own=latest_is_own(ticket),
             latest_at=latest.sent_at,
             status=ticket.status,
             locale=guess,

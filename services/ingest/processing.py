@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, MutableMapping, Optional
 
 from casetrail.events import AuthorRole, ConversationReceived, RecontactDetected, ReplyOutbound
+from casetrail.events.decision import ReplyKind
 from services.ingest import metrics
 from services.ingest.idempotency import DeliveryDeduplicator
 from services.ingest.normalise import IntakeRecord, Normalised, Normaliser
@@ -30,6 +31,7 @@ class Outcome:
     conversation: Optional[ConversationReceived] = None
     recontact: Optional[RecontactDetected] = None
     duplicate: bool = False
+    own_message: bool = False  # the newest message is casetrail's own: nothing to answer
     answer_recorded: Optional[str] = None  # "bot" | "agent" when the newest message was an answer
     normalised: Optional[Normalised] = None
     notes: list[str] = field(default_factory=list)
@@ -63,6 +65,11 @@ class IngestProcessor:
             metrics.REDELIVERIES_DROPPED.labels(result.event.conversation.source).inc()
             return Outcome(duplicate=True, normalised=result)
         event = result.event
+        if result.latest_own:
+            # casetrail's own post, reported back by the platform: delivery already counted it as an
+            # answer; handing it on would make casetrail answer itself.
+            metrics.OWN_MESSAGES.labels(event.conversation.source).inc()
+            return Outcome(own_message=True, normalised=result)
         conv_key = f"conv:{event.conversation_id}"
         cust_key = f"cust:{result.customer_key}"
         if result.latest_role in (AuthorRole.agent, AuthorRole.bot):
@@ -114,7 +121,12 @@ class IngestProcessor:
                 "first_answered_by": None, "first_answered_at": None, "last_answered_at": None, "recontact_for": None}
 
     def record_reply(self, reply: ReplyOutbound) -> Optional[str]:
-        """An outbound reply (bot or agent) answered a conversation; returns who, or None if unknown."""
+        """An outbound reply (bot or agent) answered a conversation; returns who, or None if unknown.
+
+        An acknowledgement answers nothing (it tells the customer when a human will): not recorded.
+        """
+        if reply.kind != ReplyKind.answer:
+            return None
         conv_key = f"conv:{reply.conversation_id}"
         conv_state = self.answered.get(conv_key)
         if conv_state is None:

@@ -30,8 +30,12 @@ _CATEGORY_ACTIONS: dict[str, str] = {
     "payment_issue": "Check the payment's status in the payment system before answering.",
     "bug_report": "Collect diagnostics (error message, steps, browser/app version) and check known incidents.",
     "account_access": "Verify identity before changing anything on the account.",
-    "complaint_cancellation": "Acknowledge the complaint and check whether a retention offer applies.",
-    "returns_refunds": "Check the order against the refund window and auto-approval limit.",
+    "legal_threat": "Do not reply from the template: a senior agent or legal decides; keep the case file complete.",
+    "complaint": "Acknowledge the complaint and check whether a retention offer applies.",
+    "contact_human": "The customer asked for a person: reply personally.",
+    "refund_policy": "Check the order against the refund window and auto-approval limit.",
+    "refund_status": "Look up the refund's status in the payment system before answering.",
+    "return_request": "Check the order against the return window before sending a label.",
 }
 
 
@@ -46,7 +50,8 @@ def summary_paragraph(event: DraftVerified, waiting_minutes: int) -> str:
     who = "A VIP customer" if triage.vip else "A customer"
     if customer.tier:
         who += f" (tier {customer.tier})"
-    topic = DEFAULT_CATEGORIES.get(triage.category, triage.category).lower()
+    known = DEFAULT_CATEGORIES.get(triage.category)
+    topic = known.title.lower() if known else triage.category
     parts = [
         f"{who} wrote via {conversation.channel} about {topic}"
         + (f" (intent {triage.intent}, confidence {triage.intent_confidence:.0%})." if triage.intent else ".")

@@ -107,6 +107,7 @@ def routing_variables(
         "draft_confidence": float(event.draft.confidence),
         "out_of_scope": bool(triage.out_of_scope),
         "duplicate": triage.duplicate_of is not None,
+        "flags": sorted(triage.flags),  # triage's flags: tenant rules read e.g. 'asks_for_human' in flags
     }
 
 
@@ -115,6 +116,8 @@ def _render(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
     return str(value)
 
 

@@ -22,17 +22,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-import uuid
 from pathlib import Path
 
 from casetrail import topics
 from casetrail.events import ConversationReceived
-from casetrail.events.envelope import DecisionVersions
-from casetrail.events.triage import ConversationTriaged
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail.runtime import Output, RecordContext, Service
 from services.triage import metrics
-from services.triage.triager import Triager
+from services.triage.triager import Triager, customer_history_key, triaged_event
 
 log = logging.getLogger("casetrail.triage")
 
@@ -82,21 +79,10 @@ async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -
         ctx.dead_letter("unknown_tenant", f"no tenant policy for tenant {event.tenant!r}")
         return []
     started = time.perf_counter()
-    key = f"{event.tenant}:{event.conversation.customer.customer_id}"
+    key = customer_history_key(event)
     outcome = triager().triage(event, customer_history.get(key), policy)
     customer_history[key] = outcome.history
-    triaged = ConversationTriaged(
-        # Derived from the input's id: a redelivered input yields the same event id, so consumers deduplicate.
-        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"casetrail:triage:{event.event_id}")),
-        conversation_id=event.conversation_id,
-        causation_id=event.event_id,
-        tenant=event.tenant,
-        locale=event.locale,
-        producer=svc.producer_info,
-        versions=DecisionVersions(model=outcome.model_version, policy=policy.fingerprint),
-        conversation=event.conversation,
-        triage=outcome.result,
-    )
+    triaged = triaged_event(event, outcome, policy, svc.producer_info)
     metrics.observe(True, event.tenant, outcome.result, time.perf_counter() - started)
     return [Output(topics.CONVERSATIONS_TRIAGED, triaged)]
 

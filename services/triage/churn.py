@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-CANCELLATION_INTENTS = {"complaint_cancellation"}
-IRRITANT_INTENTS = {"transaction_dispute", "billing", "payment_issue", "returns_refunds", "bug_report", "performance"}
+CANCELLATION_INTENTS = {"complaint", "account_delete"}  # leaving the shop, not one order
+IRRITANT_INTENTS = {"transaction_dispute", "payment_issue", "refund_status", "delivery_problem", "bug_report",
+                    "legal_threat"}
 
 
 @dataclass(frozen=True)

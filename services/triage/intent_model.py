@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -58,6 +59,9 @@ class FeatureConfig:
     embedding_weight: float = 1.0
     char_weight: float = 1.0
     word_weight: float = 1.0
+    #: n-grams read the text with accents removed ("užsakymas" = "uzsakymas", "annulée" = "annulee"):
+    #: customers often type without them
+    fold_accents: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class TrainConfig:
     target_precision: float = 0.99
     oos_weight: float = 0.5
     max_iter: int = 300
+    #: "balanced": each class weighs the same in the loss whatever its number of examples
+    class_weight: Optional[str] = None
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
 
@@ -224,6 +230,15 @@ class IntentModel:
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> list[Prediction]:
         return self.decide(self.probabilities(texts, embeddings))
 
+    def recalibrated(self, temperature: float, oos_threshold: float, calibration: dict) -> "IntentModel":
+        """The same weights with a temperature and out-of-scope threshold fitted elsewhere (e.g. on a
+        development set's tuning half); ``calibration`` says where, and is kept in the artefact."""
+        meta = {**self.meta, "temperature": float(temperature), "oos_threshold": float(oos_threshold),
+                "calibration": calibration}
+        arrays = {"weights": self.weights, "bias": self.bias, "embedding_mean": self.embedding_mean,
+                  "char_idf": self._char.idf_, "word_idf": self._word.idf_}
+        return IntentModel(meta, arrays, version=f"{meta.get('name', 'intent')}@unsaved")
+
     # -- storage ------------------------------------------------------------------------------
     def save(self, directory: Path) -> str:
         directory = Path(directory)
@@ -254,9 +269,20 @@ def artefact_version(directory: Path) -> str:
     return content_version(directory, JSON_NAME, NPZ_NAME, meta.get("name", "intent"))
 
 
+def fold_accents(text: str) -> str:
+    """Lower-case, without combining accents (ß -> ss): the text the n-gram features read when folding."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def ngram_texts(texts: Sequence[str], cfg: FeatureConfig) -> list[str]:
+    return [fold_accents(t) for t in texts] if cfg.fold_accents else list(texts)
+
+
 def build_features(texts, embeddings, embedding_mean, char_vectorizer, word_vectorizer, cfg: FeatureConfig):
     from scipy import sparse
 
+    texts = ngram_texts(texts, cfg)
     centred = np.asarray(embeddings, dtype=np.float32) - embedding_mean
     norms = np.linalg.norm(centred, axis=1, keepdims=True)
     centred = centred / np.where(norms == 0, 1.0, norms) * cfg.embedding_weight
@@ -266,7 +292,7 @@ def build_features(texts, embeddings, embedding_mean, char_vectorizer, word_vect
     return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
 
-def _fit_linear(texts, embeddings, y, n_classes, config: TrainConfig):
+def _fit_linear(texts, embeddings, y, n_classes, config: TrainConfig, sample_weight=None):
     """Fit vectorisers + logistic regression; returns (coef (features, classes), bias, mean, char, word)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -277,12 +303,12 @@ def _fit_linear(texts, embeddings, y, n_classes, config: TrainConfig):
     word = TfidfVectorizer(analyzer="word", ngram_range=cfg.word_ngrams, sublinear_tf=True, lowercase=True,
                            max_features=cfg.word_max_features, min_df=cfg.min_df, dtype=np.float32,
                            token_pattern=r"(?u)\b\w+\b")
-    char.fit(texts)
-    word.fit(texts)
+    char.fit(ngram_texts(texts, cfg))
+    word.fit(ngram_texts(texts, cfg))
     mean = np.asarray(embeddings, dtype=np.float32).mean(axis=0)
     X = build_features(texts, embeddings, mean, char, word, cfg)
-    clf = LogisticRegression(C=config.C, max_iter=config.max_iter, tol=1e-3)
-    clf.fit(X, y)
+    clf = LogisticRegression(C=config.C, max_iter=config.max_iter, tol=1e-3, class_weight=config.class_weight)
+    clf.fit(X, y, sample_weight=sample_weight)
     coef = np.zeros((X.shape[1], n_classes), dtype=np.float32)
     bias = np.full(n_classes, -1e4, dtype=np.float32)  # a class absent from a fold can never win
     for column, cls in enumerate(clf.classes_):
@@ -369,6 +395,7 @@ def train(
         "C_candidates": list(candidates),
         "C_search_out_of_fold_accuracy": search,
         "oos_weight": config.oos_weight,
+        "class_weight": config.class_weight,
         "folds": folds,
         "features": {k: list(v) if isinstance(v, tuple) else v for k, v in config.features.__dict__.items()},
         "char_vocabulary": {k: int(v) for k, v in char.vocabulary_.items()},

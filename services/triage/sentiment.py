@@ -4,15 +4,21 @@ A multilingual embedding carries the tone of a sentence across languages, so
 two small linear heads over the (already computed) conversation embedding do
 the work — no English word list applied to German:
 
-- polarity head: 3 classes (negative, neutral, positive); ``sentiment`` =
-  P(positive) − P(negative);
+- polarity head: 4 levels (very_negative, negative, neutral, positive);
+  ``sentiment`` = the expected value of the level, with values −1, −0.5, 0, +1
+  (``LEVEL_VALUES``), so "very negative" (the tenant's ``sentiment < -0.6`` rule)
+  needs the very-negative level to dominate. Models trained before the levels
+  (3 classes) read as P(positive) − P(negative);
 - frustration head: P(anger or disgust), raised a little by surface cues that
   are language-independent (runs of "!!!"/"?!", shouting in capitals).
 
-Training data (``casetrail triage train-sentiment``): XED movie-subtitle lines
-(en annotated, de/fr/es projections) mapped to polarity — see
-``xed_polarity`` — plus XED's English neutral lines and the project's own
-Lithuanian support-style examples (services/triage/data/sentiment_lt.csv).
+Training data (``casetrail triage train-sentiment``): a sample of XED
+movie-subtitle lines (en annotated, de/fr/es projections) mapped to polarity —
+see ``xed_polarity`` — and the project's support-style lines in all five
+languages (services/triage/data/sentiment_own.csv: angry, dissatisfied and
+pleased customers, and plain requests as neutral — "I want to delete my account"
+is a request, not an insult; built by ``services/triage/offline/sentiment_data.py``)
+plus the Lithuanian lines of services/triage/data/sentiment_lt.csv.
 Artefact: ``sentiment-model.npz`` + ``sentiment-model.json`` (no pickle).
 """
 
@@ -30,7 +36,10 @@ import numpy as np
 
 from services.triage.artefacts import content_version, read_artefact
 
-POLARITIES = ("negative", "neutral", "positive")
+POLARITIES = ("negative", "neutral", "positive")  # XED's polarities and the 3-class models' labels
+LEVELS = ("very_negative", "negative", "neutral", "positive")
+LEVEL_VALUES = {"very_negative": -1.0, "negative": -0.5, "neutral": 0.0, "positive": 1.0}
+_THREE_CLASS_VALUES = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 # XED emotions: anger 1, anticipation 2, disgust 3, fear 4, joy 5, sadness 6, surprise 7, trust 8.
 NEGATIVE_EMOTIONS = {1, 3, 4, 6}
 POSITIVE_EMOTIONS = {2, 5, 8}
@@ -93,9 +102,11 @@ def read_xed_neutral(directory: Path) -> list[SentimentExample]:
     return examples
 
 
-def read_own_examples(path: Path, language: str) -> list[SentimentExample]:
+def read_own_examples(path: Path, language: Optional[str] = None) -> list[SentimentExample]:
+    """``text,polarity,frustrated`` (+ ``language`` when ``language`` is not given)."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return [SentimentExample(r["text"], r["polarity"], r["frustrated"] == "1", language) for r in csv.DictReader(handle)]
+        return [SentimentExample(r["text"], r["polarity"], r["frustrated"] == "1", language or r["language"])
+                for r in csv.DictReader(handle)]
 
 
 def surface_frustration(text: str) -> float:
@@ -119,6 +130,10 @@ class SentimentModel:
     def __init__(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
         self.meta = meta
         self.embedder_name = meta["embedder"]
+        self.labels: list[str] = list(meta.get("labels") or POLARITIES)
+        values = meta.get("values") or _THREE_CLASS_VALUES
+        self.values = np.asarray([values[label] for label in self.labels], dtype=np.float32)
+        self.temperature = float(meta.get("temperature", 1.0))
         self.polarity_w = arrays["polarity_weights"].astype(np.float32)
         self.polarity_b = arrays["polarity_bias"].astype(np.float32)
         self.frustration_w = arrays["frustration_weights"].astype(np.float32)
@@ -132,18 +147,20 @@ class SentimentModel:
         return x / np.where(n == 0, 1.0, n)
 
     def polarity_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        return _softmax(self._centred(embeddings) @ self.polarity_w + self.polarity_b)
+        return _softmax((self._centred(embeddings) @ self.polarity_w + self.polarity_b) / self.temperature)
 
     def score(self, texts: Sequence[str], embeddings: np.ndarray) -> list[tuple[float, float]]:
         """(sentiment in [-1, 1], frustration in [0, 1]) per text."""
         x = self._centred(embeddings)
-        p = _softmax(x @ self.polarity_w + self.polarity_b)
+        p = _softmax((x @ self.polarity_w + self.polarity_b) / self.temperature)
         f = 1.0 / (1.0 + np.exp(-(x @ self.frustration_w + self.frustration_b)))
+        negative_share = p[:, self.values < 0].sum(axis=1)
+        neutral_share = p[:, self.values == 0].sum(axis=1)
         out = []
-        for text, row, frustration in zip(texts, p, f):
-            sentiment = float(row[2] - row[0])
+        for text, row, frustration, negative, neutral in zip(texts, p, f, negative_share, neutral_share):
+            sentiment = float(row @ self.values)
             # Frustration is a negative state: a positive message is not frustrated whatever the head says.
-            value = float(frustration) * float(row[0] + 0.5 * row[1]) + surface_frustration(text) * (1.0 if sentiment < 0 else 0.25)
+            value = float(frustration) * float(negative + 0.5 * neutral) + surface_frustration(text) * (1.0 if sentiment < 0 else 0.25)
             out.append((round(max(-1.0, min(1.0, sentiment)), 4), round(max(0.0, min(1.0, value)), 4)))
         return out
 
@@ -178,7 +195,8 @@ def train_sentiment(examples: Sequence[SentimentExample], embeddings: np.ndarray
     mean = np.asarray(embeddings, dtype=np.float32).mean(axis=0)
     x = np.asarray(embeddings, dtype=np.float32) - mean
     x /= np.where(np.linalg.norm(x, axis=1, keepdims=True) == 0, 1.0, np.linalg.norm(x, axis=1, keepdims=True))
-    y = np.asarray([POLARITIES.index(e.polarity) for e in examples])
+    labels = [level for level in LEVELS if any(e.polarity == level for e in examples)]
+    y = np.asarray([labels.index(e.polarity) for e in examples])
     polarity = LogisticRegression(C=C, max_iter=1000, class_weight="balanced").fit(x, y)
     frustrated = np.asarray([e.frustrated for e in examples], dtype=int)
     frustration = LogisticRegression(C=C, max_iter=1000, class_weight="balanced").fit(x, frustrated)
@@ -186,7 +204,9 @@ def train_sentiment(examples: Sequence[SentimentExample], embeddings: np.ndarray
     for e in examples:
         counts.setdefault(e.language, {}).setdefault(e.polarity, 0)
         counts[e.language][e.polarity] += 1
-    meta = {"format": 1, "embedder": embedder_name, "labels": list(POLARITIES), "C": C, "training_counts": counts,
+    meta = {"format": 1, "embedder": embedder_name, "labels": labels,
+            "values": {label: (LEVEL_VALUES if "very_negative" in labels else _THREE_CLASS_VALUES)[label]
+                       for label in labels}, "C": C, "training_counts": counts,
             "mapping": {"negative": sorted(NEGATIVE_EMOTIONS), "positive": sorted(POSITIVE_EMOTIONS),
                         "frustration": sorted(FRUSTRATION_EMOTIONS), "dropped": "surprise alone; mixed polarity"}}
     arrays = {"polarity_weights": polarity.coef_.T.astype(np.float32), "polarity_bias": polarity.intercept_.astype(np.float32),

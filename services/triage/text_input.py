@@ -1,7 +1,7 @@
 """What triage reads from a conversation, and how it treats bad input.
 
-The text is the newest customer message, prefixed by the subject on the first
-message. Documented behaviour (also in services/triage/README.md):
+The text is ``Conversation.ticket_text()``: the newest customer message, prefixed
+by the subject on the first message. Documented behaviour (also in services/triage/README.md):
 
 - empty / whitespace-only text -> flag ``empty_text``; intent ``out_of_scope``
   with confidence 0 (a human looks at it), nothing is embedded.
@@ -25,7 +25,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
-from casetrail.events.conversation import AuthorRole, Conversation
 
 MAX_TEXT_CHARS = 4000  # E5 reads 512 tokens (~2,000 characters); the rest only costs time
 #: tokens (E5's "query: " prefix and special tokens included) the embedding reads; ~1,000 characters
@@ -88,12 +87,3 @@ def head_within_tokens(text: str, count_tokens: Callable[[str], int], max_tokens
 
 def _has_letters_or_digits(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in ("L", "N") for ch in text)
-
-
-def conversation_text(conversation: Conversation) -> str:
-    """Subject (when the conversation has one customer message) + the newest customer message."""
-    latest = conversation.latest_customer_text()
-    customer_messages = sum(1 for m in conversation.messages if m.author_role == AuthorRole.customer)
-    if conversation.subject and customer_messages <= 1 and conversation.subject.strip() not in latest:
-        return f"{conversation.subject.strip()}\n{latest}"
-    return latest

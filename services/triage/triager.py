@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -25,7 +26,8 @@ import numpy as np
 
 from casetrail.embeddings import Embedder
 from casetrail.events.conversation import ConversationReceived, LocaleStatus
-from casetrail.events.triage import IntentScore, TriageResult
+from casetrail.events.envelope import DecisionVersions, ProducerInfo
+from casetrail.events.triage import ConversationTriaged, IntentScore, TriageResult
 from casetrail.policy.taxonomy import OUT_OF_SCOPE, SUPPORTED_LOCALES
 from casetrail.policy.tenant import TenantPolicy
 from services.triage.churn import churn_risk
@@ -35,9 +37,10 @@ from services.triage.customer_history import (
 from services.triage.intent_model import IntentModel
 from services.triage.sentiment import SentimentModel, surface_frustration
 from services.triage.sla import sla_due
+from services.triage.escalation_cues import detect_escalation_cues
 from services.triage.spam_abuse import detect_spam_abuse
 from services.triage.text_input import (
-    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, conversation_text, head_within_tokens, prepare_text,
+    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, head_within_tokens, prepare_text,
 )
 from services.triage.urgency import assess_urgency
 from services.triage.vip import is_vip
@@ -57,6 +60,31 @@ class TriageOutcome:
     history: dict
     model_version: str
     reasons: dict[str, list[str]] = field(default_factory=dict)
+
+
+def customer_history_key(event: ConversationReceived) -> str:
+    """The customer-history state key of a conversation: ``<tenant>:<customer id>``."""
+    return f"{event.tenant}:{event.conversation.customer.customer_id}"
+
+
+def triaged_event(event: ConversationReceived, outcome: TriageOutcome, policy: TenantPolicy,
+                  producer: ProducerInfo) -> ConversationTriaged:
+    """The ``ConversationTriaged`` event for one triaged conversation.
+
+    Its id derives from the input's id: a redelivered input yields the same event id,
+    so consumers deduplicate.
+    """
+    return ConversationTriaged(
+        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"casetrail:triage:{event.event_id}")),
+        conversation_id=event.conversation_id,
+        causation_id=event.event_id,
+        tenant=event.tenant,
+        locale=event.locale,
+        producer=producer,
+        versions=DecisionVersions(model=outcome.model_version, policy=policy.fingerprint),
+        conversation=event.conversation,
+        triage=outcome.result,
+    )
 
 
 def _emoji_sentiment(text: str) -> float:
@@ -125,7 +153,7 @@ class Triager:
         if received_at.tzinfo is None:
             received_at = received_at.replace(tzinfo=dt.timezone.utc)
         now = now or received_at
-        prepared = prepare_text(conversation_text(conversation), self.max_text_chars)
+        prepared = prepare_text(conversation.ticket_text(), self.max_text_chars)
         flags = list(prepared.flags)
         reasons: dict[str, list[str]] = {}
 
@@ -163,6 +191,9 @@ class Triager:
 
         spam = detect_spam_abuse(prepared.text)
         reasons["spam_abuse"] = spam.reasons
+        cues = detect_escalation_cues(prepared.text)  # a person must answer, whatever the intent model says
+        flags.extend(cues.flags)
+        reasons["escalation"] = cues.reasons
         vip, vip_matched = is_vip(policy, conversation.customer)
         reasons["vip"] = vip_matched
 

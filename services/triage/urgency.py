@@ -37,8 +37,8 @@ LOW_WORDS = {
     "es": ["sin prisa", "no es urgente", "cuando puedan", "por curiosidad"],
     "lt": ["neskubu", "neskubiai", "ne skubu", "kai turėsite laiko", "tik įdomu"],
 }
-CATEGORY_URGENCY = {"fraud_report": "urgent", "transaction_dispute": "high", "account_access": "normal",
-                     "payment_issue": "high", "feature_request": "low"}
+CATEGORY_URGENCY = {"fraud_report": "urgent", "legal_threat": "high", "transaction_dispute": "high",
+                    "account_access": "normal", "payment_issue": "high", "feedback": "low"}
 SOURCE_PRIORITY = {"low": "low", "normal": "normal", "medium": "normal", "high": "high", "urgent": "urgent",
                    "critical": "urgent", "p1": "urgent", "p2": "high", "p3": "normal", "p4": "low"}
 

@@ -12,7 +12,7 @@ import logging
 import time
 
 from casetrail import topics
-from casetrail.events import DecisionVersions, DraftProposed, DraftVerified
+from casetrail.events import DraftProposed
 from casetrail.policy.tenant import load_policies
 from casetrail.runtime import Output, RecordContext, Service
 from services.verifier import metrics
@@ -27,19 +27,6 @@ verifiers = build_verifiers(_policies, default_dependencies())  # VerifierConfig
 warm_up()
 
 
-def verified_event(event: DraftProposed, report, producer) -> DraftVerified:
-    policy = _policies.get(event.tenant)
-    versions = event.versions
-    if policy is not None:
-        versions = DecisionVersions(model=versions.model, prompt=versions.prompt,
-                                    knowledge_base=versions.knowledge_base, policy=policy.fingerprint)
-    return DraftVerified(
-        conversation_id=event.conversation_id, causation_id=event.event_id, tenant=event.tenant,
-        locale=event.locale, producer=producer, versions=versions, conversation=event.conversation,
-        triage=event.triage, draft=event.draft, verification=report.verification,
-    )
-
-
 @svc.processor(source=topics.DRAFTS_PROPOSED, input_type=DraftProposed)
 def verify(event: DraftProposed, ctx: RecordContext) -> list[Output]:
     started = time.perf_counter()
@@ -52,4 +39,4 @@ def verify(event: DraftProposed, ctx: RecordContext) -> list[Output]:
         "verdict": verification.verdict.value, "failed_checks": [c.name for c in verification.failed_checks],
         "ms": round(seconds * 1000, 2),
     })
-    return [Output(topics.DRAFTS_VERIFIED, verified_event(event, report, svc.producer_info))]
+    return [Output(topics.DRAFTS_VERIFIED, verifiers.verified_event(event, report, svc.producer_info))]

@@ -16,7 +16,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from casetrail.events import CheckResult, DraftOutcome, DraftProposed, Verdict, Verification
+from casetrail.events import (
+    CheckResult, DecisionVersions, DraftOutcome, DraftProposed, DraftVerified, ProducerInfo, Verdict, Verification,
+)
 from casetrail.policy.expressions import ExpressionError
 from casetrail.policy.tenant import VERIFIER_CHECKS, TenantPolicy
 from services.verifier.checks import FAILED, NEEDS_HUMAN, Check, CheckDependencies, check_classes
@@ -120,6 +122,19 @@ class TenantVerifiers:
                                 detail=f"no policy for tenant {event.tenant!r}; nothing can be verified")
             return VerifierReport(Verification(verdict=Verdict.needs_human, checks=[check], threshold=1.0))
         return verifier.verify(event)
+
+    def verified_event(self, event: DraftProposed, report: VerifierReport, producer: ProducerInfo) -> DraftVerified:
+        """The ``DraftVerified`` event: the draft with its verification, stamped with the tenant policy used."""
+        verifier = self.verifiers.get(event.tenant)
+        versions = event.versions
+        if verifier is not None:
+            versions = DecisionVersions(model=versions.model, prompt=versions.prompt,
+                                        knowledge_base=versions.knowledge_base, policy=verifier.policy.fingerprint)
+        return DraftVerified(
+            conversation_id=event.conversation_id, causation_id=event.event_id, tenant=event.tenant,
+            locale=event.locale, producer=producer, versions=versions, conversation=event.conversation,
+            triage=event.triage, draft=event.draft, verification=report.verification,
+        )
 
 
 def build_verifiers(policies: Mapping[str, TenantPolicy],

@@ -12,8 +12,8 @@ from functools import cached_property, lru_cache
 
 from casetrail.events import AuthorRole, DraftProposed, RetrievedClause
 from casetrail.policy.tenant import TenantPolicy
-from services.verifier.quantities import Quantity, extract_quantities
-from services.verifier.sentences import PLACEHOLDER, Sentence, normalise, split_sentences
+from casetrail.grounding.quantities import Quantity, extract_quantities
+from casetrail.grounding.sentences import PLACEHOLDER, Sentence, normalise, split_sentences
 
 
 @lru_cache(maxsize=8192)
@@ -39,6 +39,14 @@ class DraftUnderReview:
     @cached_property
     def sentences(self) -> list[Sentence]:
         return split_sentences(self.draft.reply_text)
+
+    @cached_property
+    def customer_text(self) -> str:
+        """Everything the customer wrote in this conversation (redacted): what customer-provided facts cite."""
+        conversation = self.event.conversation
+        parts = [conversation.subject or ""]
+        parts += [m.body_text for m in conversation.messages if m.author_role == AuthorRole.customer]
+        return "\n".join(p for p in parts if p)
 
     @cached_property
     def disclosure_key(self) -> str:
@@ -90,6 +98,6 @@ class DraftUnderReview:
 
     @cached_property
     def reply_without_markers(self) -> str:
-        from services.verifier.sentences import CITATION_MARKER
+        from casetrail.grounding.sentences import CITATION_MARKER
 
         return re.sub(r"\s+", " ", CITATION_MARKER.sub(" ", self.draft.reply_text)).strip()

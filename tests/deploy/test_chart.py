@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.deploy.conftest import CHART, CI_VALUES, KUBERNETES_VERSION, VALUES_FILES, helm, render
-CORE_SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit")
+CORE_SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit", "delivery")
 CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule", "KafkaTopic"}
 
 
@@ -128,6 +128,24 @@ def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
         assert prometheus_allowed == (component(policy) != "webhook-bridge"), f"{name}: Prometheus scrape"
         if component(policy) in ("webhook-bridge", "audit", "audit-api"):
             assert any("ingress-nginx" in str(peers) for peers in sources), f"{name}: its HTTP clients"
+        platforms = any(p.get("port") == 443 and "ipBlock" in str(rule.get("to"))
+                        for rule in egress for p in rule.get("ports", []))
+        assert platforms == (component(policy) == "delivery"), f"{name}: egress to the ticketing platforms"
+
+
+def test_delivery_mounts_its_configuration_and_credentials(rendered):
+    docs = rendered["full-values.yaml"]
+    pod = by_kind(docs, "Deployment")["ct-casetrail-delivery"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/var/run/secrets/casetrail-delivery"]]["secret"]["secretName"] == "casetrail-delivery"
+    assert "configMap" in volumes[mounts["/etc/casetrail/delivery"]]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["CASETRAIL_DELIVERY_SECRETS_DIR"] == "/var/run/secrets/casetrail-delivery"
+    assert env["CASETRAIL_DELIVERY_CONFIG_DIR"] == "/etc/casetrail/delivery"
+    config = by_kind(docs, "ConfigMap")["ct-casetrail-delivery-config"]
+    assert "acme-shop.yaml" in config["data"] and "api_token" not in config["data"]["acme-shop.yaml"]
 
 
 def test_sasl_ssl_wires_secrets_and_ca(rendered):

@@ -106,3 +106,44 @@ def test_one_trace_spans_ingest_to_router(demo):
         services_by_trace.setdefault(span["trace_id"], set()).add(span["service"])
     assert any({"casetrail-ingest", "casetrail-triage", "casetrail-drafter", "casetrail-verifier", "casetrail-router"}
                <= services for services in services_by_trace.values()), services_by_trace
+
+
+def test_the_ticketing_platforms_received_each_decision_once(demo):
+    """Intake -> all services -> delivery -> the (local) platforms: answers as public replies, human cases
+    as internal notes with assignment, nothing written twice."""
+    import re
+
+    state = demo.platform_state
+    tickets = {(t["platform"], t["external_id"]): t for t in state["tickets"]}
+    checked = 0
+    for outcome in demo.outcomes:
+        trail = outcome.trail
+        if not (trail and trail.decision and trail.received):
+            continue
+        conversation = trail.received[-1].event.conversation
+        action = trail.decision.action.value
+        if conversation.source == "email":
+            mails = [m for m in state["mail"] if m["headers"].get("X-Casetrail-Conversation") == trail.conversation_id]
+            replies = [m for m in mails if m["headers"].get("Auto-Submitted") == "auto-replied"]
+            if action in ("send", "acknowledge"):
+                assert len(replies) == 1, f"{outcome.ticket.label}: {len(replies)} reply e-mails"
+                assert replies[0]["headers"].get("In-Reply-To"), "an e-mail reply is threaded"
+            if action in ("escalate", "review", "shadow", "acknowledge"):
+                assert len(mails) - len(replies) == 1, f"{outcome.ticket.label}: the team mailbox gets one hand-off"
+            checked += 1
+            continue
+        if conversation.source not in ("zendesk", "freshdesk"):
+            continue
+        ticket = tickets.get((conversation.source, conversation.external_id))
+        assert ticket is not None, f"{outcome.ticket.label}: nothing reached {conversation.source}"
+        public = [m for m in ticket["messages"] if m["public"]]
+        private = [m for m in ticket["messages"] if not m["public"]]
+        if action == "send":
+            assert len(public) == 1 and "ref ct-" in public[0]["body"], outcome.ticket.label
+        if action in ("escalate", "review", "shadow"):
+            assert len(private) == 1 and "Hand-off brief" in private[0]["body"], outcome.ticket.label
+            assert ticket["group"] is not None and f"casetrail:{'escalated' if action == 'escalate' else action}" in ticket["tags"]
+        checked += 1
+    assert checked >= 3, "the sample routes a Zendesk, a Freshdesk and an e-mail ticket"
+    markers = [m for t in state["tickets"] for msg in t["messages"] for m in re.findall(r"ct-[0-9a-f]{12}", msg["body"])]
+    assert len(markers) == len(set(markers)), "a write reached a platform twice"

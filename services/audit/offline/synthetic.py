@@ -22,11 +22,11 @@ from typing import Iterator, Optional
 
 CATEGORIES = (
     ("order_status", "autonomous", "where_is_my_order"),
-    ("returns_refunds", "autonomous", "refund_request"),
-    ("how_to", "autonomous", "how_to_use"),
+    ("return_request", "autonomous", "return_request"),
+    ("place_order", "autonomous", "place_order"),
     ("payment_issue", "assist", "payment_failed"),
-    ("billing", "assist", "invoice_question"),
-    ("feature_request", "shadow", "feature_request"),
+    ("invoice", "autonomous", "invoice"),
+    ("feedback", "assist", "feedback"),
     ("fraud_report", "assist", "fraud_report"),
 )
 LOCALES = ("en", "de", "fr", "es", "lt")

@@ -64,7 +64,7 @@ def _local_drafter(kb_dir: Path, scratch: Path):
 def draft_command(
     text: str = typer.Argument(..., help="The customer's message."),
     locale: str = typer.Option("en"),
-    intent: str = typer.Option("returns_refunds", help="Triage intent (default taxonomy id)."),
+    intent: str = typer.Option("refund_policy", help="Triage intent (default taxonomy id)."),
     kb_dir: Path = typer.Option(SAMPLE_KB, help="KB folder to draft from (published into a scratch catalogue)."),
     as_json: bool = typer.Option(False, "--json", help="print the draft as JSON to stdout (this command writes no figures)"),
 ) -> None:
@@ -109,7 +109,7 @@ def bench(
             questions = [q["q"] for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
             vectors = embedder.embed(questions, kind="query")  # done before timing: triage's embedding is reused
             for i, (q, v) in enumerate(zip(questions, vectors)):
-                conversations.append(_triaged(q, path.stem, "returns_refunds", v, embedder.name, i))
+                conversations.append(_triaged(q, path.stem, "refund_policy", v, embedder.name, i))
         for event in conversations[:10]:  # warm-up: index build, lexical model, code paths
             drafter.draft(event)
         timings, outcomes = [], {}

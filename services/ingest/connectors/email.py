@@ -25,6 +25,7 @@ from email.message import Message
 from typing import Mapping, Optional
 
 from casetrail.events.conversation import AuthorRole
+from casetrail.own_messages import is_own_email
 from services.ingest import html_text
 from services.ingest.connectors.base import (
     CustomerInfo, FunctionConnector, NormalisedMessage, NormalisedTicket, attachment, non_empty, pseudonymous_id,
@@ -161,12 +162,16 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
     tags = []
     if (message.get("Auto-Submitted") or "no").strip().lower() != "no":
         tags.append("auto-submitted")
+    own = is_own_email({name: str(value) for name, value in message.items()})
+    if own:
+        tags.append("casetrail-own")  # casetrail's own reply came back (services/ingest/own_messages.py)
     language = (message.get("Content-Language") or "").split(",")[0].strip() or None
     subject = _header(message, "Subject")
     return NormalisedTicket(
         source=SOURCE, external_id=root, channel="email",
         subject=subject or None,
-        messages=non_empty([NormalisedMessage(message_id=message_id, author_role=AuthorRole.customer,
+        messages=non_empty([NormalisedMessage(message_id=message_id,
+                                              author_role=AuthorRole.bot if own else AuthorRole.customer,
                                               author_id=pseudonymous_id("email", address), sent_at=sent_at,
                                               body_text=text, attachments=files)], source=SOURCE),
         customer=CustomerInfo(customer_id=pseudonymous_id("email", address), names=(name,) if name else (),

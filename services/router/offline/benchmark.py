@@ -33,8 +33,8 @@ from casetrail.policy.tenant import load_policy
 
 from services.router.decide import route
 
-CATEGORIES = ("order_status", "returns_refunds", "product_question", "payment_issue", "bug_report", "fraud_report",
-              "how_to", "feature_request", "billing", "account_access")
+CATEGORIES = ("order_status", "return_request", "product_question", "payment_issue", "bug_report", "fraud_report",
+              "place_order", "feedback", "invoice", "account_access")
 LOCALES = ("en", "de", "fr", "es", "lt")
 TIERS = (None, "standard", "enterprise", "platinum")
 # Wednesday 10:00 and Sunday 03:00 in Vilnius: open and closed for the sample tenant.

@@ -59,9 +59,10 @@ def _embed(texts, cache_dir: Optional[str], label: str):
     return embedder, EmbeddingCache(embedder, Path(cache_dir)).embed(texts, progress=stderr_progress(label))
 
 
-def _train_config(C: str, folds: int, oos_weight: float = 0.5):
+def _train_config(C: str, folds: int, oos_weight: float = 0.5, fold_accents: bool = False,
+                  class_weight: Optional[str] = None):
     """``C`` is one value ("3") or candidates chosen by out-of-fold accuracy ("3,10,30")."""
-    from services.triage.intent_model import TrainConfig
+    from services.triage.intent_model import FeatureConfig, TrainConfig
 
     try:
         values = tuple(float(v) for v in str(C).split(",") if v.strip())
@@ -69,7 +70,10 @@ def _train_config(C: str, folds: int, oos_weight: float = 0.5):
         raise typer.BadParameter(f"--C must be a number or comma-separated numbers, got {C!r}")
     if not values or min(values) <= 0:
         raise typer.BadParameter("--C values must be positive")
-    return TrainConfig(C=values[0], C_candidates=values if len(values) > 1 else (), folds=folds, oos_weight=oos_weight)
+    if class_weight not in (None, "balanced"):
+        raise typer.BadParameter("--class-weight must be 'balanced' (or left out)")
+    return TrainConfig(C=values[0], C_candidates=values if len(values) > 1 else (), folds=folds, oos_weight=oos_weight,
+                       class_weight=class_weight, features=FeatureConfig(fold_accents=fold_accents))
 
 
 @app.command()
@@ -81,6 +85,9 @@ def train(
     folds: int = typer.Option(3, "--folds", help="k for the out-of-fold calibration"),
     oos_weight: float = typer.Option(0.5, "--oos-weight", help="weight of out-of-scope recall vs in-scope accuracy"),
     cache_dir: str = typer.Option(str(DEFAULT_CACHE), "--cache-dir", help="embedding cache directory ('' to disable)"),
+    fold_accents: bool = typer.Option(False, "--fold-accents/--keep-accents",
+                                      help="n-gram features read the text without accents"),
+    class_weight: Optional[str] = typer.Option(None, "--class-weight", help="'balanced': every class weighs the same"),
 ) -> None:
     """Train an intent model from labelled CSV and write a versioned artefact (.npz + .json, no pickle)."""
     from services.triage.offline.datasets import DatasetError, read_csv
@@ -94,7 +101,7 @@ def train(
     _say(f"{len(labelled)} examples, {len(set(labelled.labels))} labels from {data}")
     embedder, vectors = _embed(labelled.texts, cache_dir, "training data")
     model = train_model(labelled.texts, labelled.labels, vectors, embedder.name, name=name,
-                        config=_train_config(C, folds, oos_weight), progress=_say)
+                        config=_train_config(C, folds, oos_weight, fold_accents, class_weight), progress=_say)
     version = model.save(out)
     size = sum(p.stat().st_size for p in out.iterdir())
     print(json.dumps({"version": version, "directory": str(out), "bytes": size,
@@ -126,6 +133,24 @@ def _latency(model, texts, samples: int) -> dict:
     return {"samples": len(w), "embedding_engine": getattr(embedder, "engine", "n/a"), "wall_mean_ms": round(float(w.mean()), 2), "wall_p50_ms": round(float(np.percentile(w, 50)), 2),
             "wall_p95_ms": round(float(np.percentile(w, 95)), 2), "cpu_mean_ms": round(float(c.mean()), 2),
             "cpu_p50_ms": round(float(np.percentile(c, 50)), 2), "cpu_p95_ms": round(float(np.percentile(c, 95)), 2)}
+
+
+@app.command("build-data")
+def build_data(
+    datasets: Path = typer.Option(Path("../shared/datasets"), "--datasets", exists=True, file_okay=False,
+                                  help="folder with banking77/, clinc150/ and abcd/"),
+    out: Path = typer.Option(Path(__file__).parents[1] / "data" / "default_intents.csv", "--out"),
+) -> None:
+    """Write the default intent model's training CSV: own examples + register variants + mapped public data."""
+    from services.triage.offline.training_data import build, write_rows
+
+    rows = build(datasets)
+    counts = write_rows(rows, out)
+    labels: dict[str, int] = {}
+    for row in rows:
+        labels[row.label] = labels.get(row.label, 0) + 1
+    print(json.dumps({"rows": len(rows), "by_source": dict(sorted(counts.items())),
+                      "by_label": dict(sorted(labels.items())), "out": str(out)}, indent=2))
 
 
 @app.command("eval")
@@ -227,7 +252,13 @@ DEFAULT_SENTIMENT_MODEL = Path(__file__).parents[1] / "models" / "sentiment"
 LT_HELD_OUT_PERCENT = 40
 
 
-def _sentiment_splits(xed_dir: Path, lt_file: Path, per_language: int, neutral: int, test_per_language: int):
+DEFAULT_SENTIMENT_OWN = Path(__file__).parents[1] / "data" / "sentiment_own.csv"
+OWN_HELD_OUT_PERCENT = 25
+
+
+def _sentiment_splits(xed_dir: Path, lt_file: Path, per_language: int, neutral: int, test_per_language: int,
+                      own_file: Path = DEFAULT_SENTIMENT_OWN):
+    """(training lines, {language: held-out XED lines}, {language: held-out own support lines})."""
     import random
 
     from services.triage.sentiment import is_held_out, read_own_examples, read_xed, read_xed_neutral
@@ -245,10 +276,16 @@ def _sentiment_splits(xed_dir: Path, lt_file: Path, per_language: int, neutral: 
     neutral_lines = [e for e in read_xed_neutral(xed_dir) if not is_held_out(e.text)]
     rng.shuffle(neutral_lines)
     train += neutral_lines[:neutral]
-    own = read_own_examples(lt_file, "lt")
-    train += [e for e in own if not is_held_out(e.text, LT_HELD_OUT_PERCENT)]
-    test["lt"] = [e for e in own if is_held_out(e.text, LT_HELD_OUT_PERCENT)]
-    return train, test
+    own_lt = read_own_examples(lt_file, "lt")
+    train += [e for e in own_lt if not is_held_out(e.text, LT_HELD_OUT_PERCENT)]
+    test["lt"] = [e for e in own_lt if is_held_out(e.text, LT_HELD_OUT_PERCENT)]
+    own_test: dict[str, list] = {}
+    for example in read_own_examples(own_file):
+        if is_held_out(example.text, OWN_HELD_OUT_PERCENT):
+            own_test.setdefault(example.language, []).append(example)
+        else:
+            train.append(example)
+    return train, test, own_test
 
 
 @app.command("train-sentiment")
@@ -256,15 +293,17 @@ def train_sentiment_command(
     xed_dir: Path = typer.Option(DEFAULT_XED, "--xed-dir", exists=True, file_okay=False),
     lt_file: Path = typer.Option(DEFAULT_SENTIMENT_LT, "--lt-file", exists=True, dir_okay=False),
     out: Path = typer.Option(DEFAULT_SENTIMENT_MODEL, "--out"),
-    per_language: int = typer.Option(1500, "--per-language", help="training lines per XED language (en: twice)"),
-    neutral: int = typer.Option(1500, "--neutral", help="XED English neutral lines"),
+    per_language: int = typer.Option(500, "--per-language", help="training lines per XED language (en: twice)"),
+    neutral: int = typer.Option(0, "--neutral", help="XED English neutral lines (support requests are the neutral "
+                                                     "lines of sentiment_own.csv)"),
     C: float = typer.Option(1.0, "--C"),
+    own_file: Path = typer.Option(DEFAULT_SENTIMENT_OWN, "--own-file", exists=True, dir_okay=False),
     cache_dir: str = typer.Option(str(DEFAULT_CACHE), "--cache-dir", help="embedding cache directory ('' to disable)"),
 ) -> None:
     """Train the sentiment/frustration heads on XED (held-out lines excluded by hash) + own Lithuanian lines."""
     from services.triage.sentiment import train_sentiment
 
-    train_examples, _ = _sentiment_splits(xed_dir, lt_file, per_language, neutral, 0)
+    train_examples, _, _ = _sentiment_splits(xed_dir, lt_file, per_language, neutral, 0, own_file)
     _say(f"{len(train_examples)} training lines")
     embedder, vectors = _embed([e.text for e in train_examples], cache_dir, "sentiment training")
     model = train_sentiment(train_examples, vectors, embedder.name, C=C)
@@ -279,8 +318,12 @@ def eval_sentiment_command(
     test_per_language: int = typer.Option(600, "--test-per-language"),
     json_path: Optional[Path] = json_option(),
     cache_dir: str = typer.Option(str(DEFAULT_CACHE), "--cache-dir", help="embedding cache directory ('' to disable)"),
+    own_file: Path = typer.Option(DEFAULT_SENTIMENT_OWN, "--own-file", exists=True, dir_okay=False),
+    escalate_below: float = typer.Option(-0.6, "--very-negative-below", help="the tenant rule's sentiment bound"),
 ) -> None:
-    """Polarity accuracy per language on held-out lines (XED en/de/fr/es; own lt examples).
+    """Polarity accuracy per language on held-out lines (XED en/de/fr/es; own lt examples), and on the
+    held-out support lines of sentiment_own.csv: the very-negative decision (sentiment below the tenant
+    rule's bound) per language, and how often a neutral request is flagged very negative.
 
     A line counts as right when the sign of the sentiment matches its polarity
     (negative < 0 <= positive); neutral lines are not part of the test.
@@ -291,8 +334,9 @@ def eval_sentiment_command(
     from services.triage.sentiment import SentimentModel
 
     model = SentimentModel.load(model_dir)
-    _, test = _sentiment_splits(xed_dir, lt_file, 0, 0, test_per_language)
-    report = {"model": model.version, "mapping": model.meta["mapping"], "languages": {}}
+    _, test, own_test = _sentiment_splits(xed_dir, lt_file, 0, 0, test_per_language, own_file)
+    report = {"model": model.version, "mapping": model.meta["mapping"], "languages": {},
+              "support_lines": _support_line_figures(model, own_test, cache_dir, escalate_below)}
     for language, examples in test.items():
         examples = [e for e in examples if e.polarity != "neutral"]
         if not examples:
@@ -317,7 +361,32 @@ def eval_sentiment_command(
     report["machine"] = machine_info()
     for language, row in report["languages"].items():
         print(f"{language}: accuracy {row['accuracy']} on {row['examples']} ({row['source']})")
+    for language, row in report["support_lines"].items():
+        print(f"{language} support lines: {json.dumps(row)}")
     write_figures(json_path, report)
+
+
+def _support_line_figures(model, own_test: dict, cache_dir, escalate_below: float) -> dict:
+    import numpy as np
+
+    figures = {}
+    for language, examples in sorted(own_test.items()):
+        _, vectors = _embed([e.text for e in examples], cache_dir, f"support lines {language}")
+        scores = np.asarray([s for s, _ in model.score([e.text for e in examples], vectors)])
+        levels = np.asarray([e.polarity for e in examples])
+        flagged = scores < escalate_below
+        truth = levels == "very_negative"
+        neutral = levels == "neutral"
+        figures[language] = {
+            "lines": len(examples), "very_negative": int(truth.sum()), "neutral": int(neutral.sum()),
+            "very_negative_decision_accuracy": round(float((flagged == truth).mean()), 4),
+            "very_negative_recall": round(float(flagged[truth].mean()), 4) if truth.any() else None,
+            "neutral_flagged_very_negative": round(float(flagged[neutral].mean()), 4) if neutral.any() else None,
+            "neutral_below_zero": round(float((scores[neutral] < 0).mean()), 4) if neutral.any() else None,
+            "mean_by_level": {level: round(float(scores[levels == level].mean()), 3)
+                              for level in ("very_negative", "negative", "neutral", "positive") if (levels == level).any()},
+        }
+    return figures
 
 
 @app.command("compare-embedders")

@@ -9,7 +9,7 @@ import re
 
 from services.verifier.checks import FAILED, Outcome
 from services.verifier.review import DraftUnderReview
-from services.verifier.sentences import normalise
+from casetrail.grounding.sentences import normalise
 
 AI_TERMS: dict[str, re.Pattern] = {
     locale: re.compile(pattern, re.IGNORECASE | re.UNICODE)

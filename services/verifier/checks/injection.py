@@ -10,9 +10,9 @@ import re
 from typing import Iterable
 
 from services.verifier.checks import FAILED, Outcome
-from services.verifier.quantities import extract_quantities, supported_by
+from casetrail.grounding.quantities import extract_quantities, supported_by
 from services.verifier.review import DraftUnderReview
-from services.verifier.sentences import PLACEHOLDER
+from casetrail.grounding.sentences import PLACEHOLDER
 
 _PREVIOUS = (r"(?:previous|prior|above|earlier|preceding|all|any|your|the|system|"
              r"vorherigen?|bisherigen?|obigen?|früheren?|alle[ns]?|deine[n]?|ihre[n]?|die|"

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 from services.verifier.checks import FAILED, Outcome
 from services.verifier.review import DraftUnderReview
-from services.verifier.sentences import PLACEHOLDER
+from casetrail.grounding.sentences import PLACEHOLDER
 
 MIN_LETTERS_FOR_SENTENCE = 40
 

@@ -11,7 +11,7 @@ from typing import Optional
 
 from services.verifier.checks import FAILED, Outcome, PiiDetector
 from services.verifier.review import DraftUnderReview
-from services.verifier.sentences import CITATION_MARKER, PLACEHOLDER
+from casetrail.grounding.sentences import CITATION_MARKER, PLACEHOLDER
 
 NAME_ATTRIBUTES = ("name", "first_name", "last_name", "full_name", "display_name")
 

@@ -20,7 +20,7 @@ from typing import Optional
 
 from services.verifier.checks import FAILED, NEEDS_HUMAN, Outcome
 from services.verifier.checks.confidence import effective_confidence
-from services.verifier.quantities import Quantity
+from casetrail.grounding.quantities import Quantity
 from services.verifier.review import DraftUnderReview
 
 REFUND_TERMS = re.compile(

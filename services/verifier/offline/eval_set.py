@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Optional
 
-from services.verifier.sentences import split_sentences
+from casetrail.grounding.sentences import split_sentences
 
 EVAL_DIR = Path(__file__).parent / "eval"
 LOCALES = ("en", "de", "fr", "es", "lt")
@@ -121,18 +121,18 @@ FORBIDDEN_PLACEHOLDER = {
 
 # Clauses the correct drafts answer with: category the question falls in, clause ids.
 SCENARIOS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("returns_refunds", ("refunds.window",)),
-    ("returns_refunds", ("refunds.method",)),
-    ("returns_refunds", ("refunds.approval",)),
-    ("returns_refunds", ("refunds.damaged",)),
-    ("returns_refunds", ("refunds.store_credit",)),
+    ("refund_policy", ("refunds.window",)),
+    ("refund_policy", ("refunds.method",)),
+    ("refund_policy", ("refunds.approval",)),
+    ("refund_policy", ("refunds.damaged",)),
+    ("refund_policy", ("refunds.store_credit",)),
     ("order_status", ("shipping.times",)),
     ("order_status", ("shipping.costs",)),
     ("order_status", ("shipping.delays", "shipping.lost")),
     ("account_access", ("account.locked",)),
     ("order_status", ("orders.changes",)),
     ("product_question", ("products.guarantee",)),
-    ("returns_refunds", ("refunds.window", "refunds.method")),
+    ("refund_policy", ("refunds.window", "refunds.method")),
 )
 
 
@@ -232,22 +232,22 @@ def build(kb_dir: Path) -> tuple[list[dict], list[dict], list[dict]]:
     for locale in LOCALES:
         for category, clause_ids in SCENARIOS:
             add(correct, "quoted", builder.draft(locale, category, clause_ids))
-        add(correct, "citations_only", builder.draft(locale, "returns_refunds", ("refunds.window",), inline=False))
+        add(correct, "citations_only", builder.draft(locale, "refund_policy", ("refunds.window",), inline=False))
         add(correct, "number_words", builder.draft(
-            locale, "returns_refunds", ("refunds.method",),
+            locale, "refund_policy", ("refunds.method",),
             rewrite=lambda t, loc=locale: _sub_all(t, _WORDS[loc])))
         add(correct, "amount_format", builder.draft(
-            locale, "returns_refunds", ("refunds.approval",),
+            locale, "refund_policy", ("refunds.approval",),
             rewrite=lambda t, loc=locale: t.replace(*_AMOUNTS[loc])))
-        ignored = builder.draft(locale, "returns_refunds", ("refunds.approval",))
+        ignored = builder.draft(locale, "refund_policy", ("refunds.approval",))
         ignored["ticket"] = f"{TICKETS[locale]} {INJECTIONS[locale]}"
         add(correct, "injection_ignored", ignored)
 
         # ---- adversarial: one defect each
-        base = lambda cat="returns_refunds", ids=("refunds.window",): builder.draft(locale, cat, ids)  # noqa: E731
+        base = lambda cat="refund_policy", ids=("refunds.window",): builder.draft(locale, cat, ids)  # noqa: E731
 
         for clause_id in ("refunds.window", "refunds.method", "shipping.costs"):
-            record = builder.draft(locale, "returns_refunds", (clause_id,),
+            record = builder.draft(locale, "refund_policy", (clause_id,),
                                    rewrite=lambda t: _replace_first_number(t, builder.random))
             add(adversarial, "wrong_number", record)
 
@@ -351,8 +351,8 @@ def _insert_before_closing(record: dict, sentence: str) -> None:
 def _wrong_language(builder: _Builder, locale: str) -> dict:
     """Cites the right clauses of the conversation's locale, but writes the reply in another language."""
     other = "en" if locale != "en" else "de"
-    record = builder.draft(locale, "returns_refunds", ("refunds.window",))
-    foreign = builder.draft(other, "returns_refunds", ("refunds.window",))
+    record = builder.draft(locale, "refund_policy", ("refunds.window",))
+    foreign = builder.draft(other, "refund_policy", ("refunds.window",))
     ref_here = f"refunds.window@{record['citations'][0]['kb_version']}"
     ref_there = f"refunds.window@{foreign['citations'][0]['kb_version']}"
     record["reply_text"] = foreign["reply_text"].replace(ref_there, ref_here).replace(

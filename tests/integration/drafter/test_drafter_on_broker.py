@@ -31,12 +31,12 @@ pytestmark = pytest.mark.integration
 
 SAMPLE_KB = REPO / "knowledge" / "acme-shop"
 QUESTIONS = [
-    ("en", "returns_refunds", "Hi, how many days after delivery can I still return a jacket and get a full refund?"),
+    ("en", "refund_policy", "Hi, how many days after delivery can I still return a jacket and get a full refund?"),
     ("en", "order_status", "Where is my parcel? It was sent two weeks ago and still has not arrived. Order #A-55120"),
     ("en", "account_access", "I forgot my password and the reset link does not work"),
     ("de", "payment_issue", "Meine Karte wird an der Kasse ständig abgelehnt, was kann ich tun?"),
     ("de", "fraud_report", "In meinem Konto ist eine Bestellung, die ich nie gemacht habe"),
-    ("lt", "returns_refunds", "Ar galiu grąžinti prekę ir atgauti pinigus?"),  # lt not published: falls back to en
+    ("lt", "refund_policy", "Ar galiu grąžinti prekę ir atgauti pinigus?"),  # lt not published: falls back to en
 ]
 
 

@@ -63,7 +63,7 @@ def _event(name: str, clauses: dict, *, body: str | None = None, outcome=DraftOu
             messages=[Message(message_id="m1", author_role=AuthorRole.customer, sent_at=now,
                               body_text="Can I still return my shoes? Order [ORDER_1].")],
             customer=CustomerContext(customer_id="cust-1"), received_at=now),
-        triage=TriageResult(intent="returns_refunds", intent_confidence=0.95, category="returns_refunds", language="en"),
+        triage=TriageResult(intent="refund_policy", intent_confidence=0.95, category="refund_policy", language="en"),
         draft=Draft(
             draft_id=f"d-{name}", outcome=outcome, reply_text=reply if outcome == DraftOutcome.drafted else "",
             locale="en", kb_locale="en", reason=None if outcome == DraftOutcome.drafted else "nothing retrieved",

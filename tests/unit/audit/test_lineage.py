@@ -80,3 +80,30 @@ def test_received_missing_still_heads_the_lineage_from_carried_state():
     lineage = fold(cid, [reduce_event(n, e) for n, e in events if n != "ConversationReceived"])
     assert lineage["customer_id"] is not None and lineage["source"] == "zendesk"
     assert "missing stage: received" in lineage["gaps"]
+
+
+def test_delivery_receipts_set_first_response_and_only_answers_count_as_answered():
+    from casetrail.events import ProducerInfo, ReplyOutbound
+    from casetrail.events.decision import ReplyKind
+    from casetrail.events.delivery import DeliveryEffect, DeliveryOutcome, DeliveryReceipt
+
+    events = _conversation()
+    cid = events[1][1]["conversation_id"]
+    records = [reduce_event(n, e) for n, e in events if n != "ReplyOutbound"]
+    producer = ProducerInfo(service="router", version="t")
+    common = dict(conversation_id=cid, tenant="acme-shop", locale="en", producer=producer, channel="email",
+                  source="email", external_id="x", body="...", draft_id="d1", sent_by="bot")
+    ack = ReplyOutbound(idempotency_key=f"{cid}:d1:acknowledgement", kind=ReplyKind.acknowledgement, **common)
+    seen_at = START + dt.timedelta(minutes=3)
+    receipt = DeliveryReceipt(
+        conversation_id=cid, causation_id=ack.event_id, tenant="acme-shop", locale="en",
+        producer=ProducerInfo(service="delivery", version="t"), effect_key=ack.idempotency_key,
+        effect=DeliveryEffect.public_reply, outcome=DeliveryOutcome.delivered, platform="zendesk", external_id="x",
+        reply_kind=ReplyKind.acknowledgement, sent_by="bot", delivered_at=seen_at, attempts=1)
+    records += [reduce_event("ReplyOutbound", ack.model_dump()), reduce_event("DeliveryReceipt", receipt.model_dump())]
+    lineage = fold(cid, records)
+    s = lineage["summary"]
+    assert s["acknowledged"] and not s["sent"]  # an acknowledgement is not an answer
+    assert s["first_response_at"] == "2026-11-02T09:03:00.000Z"  # when the customer could see it
+    assert not s["answer_delivered"]
+    assert "delivered public_reply on zendesk" in render_text(lineage)

@@ -11,12 +11,14 @@ NOW = dt.datetime(2027, 1, 15, tzinfo=dt.timezone.utc)
 
 
 def _row(i, *, sent_by=None, recontacted=False, category="order_status", locale="en", feedback=None,
-         verdict="passed", failed=(), sla=None, citations=("c.1@v1",), sent_citations=None, corrected=None):
+         verdict="passed", failed=(), sla=None, citations=("c.1@v1",), sent_citations=None, corrected=None,
+         delivered=True):
     return {
         "conversation_id": f"c{i}", "tenant": "acme-shop", "locale": locale, "started_at": "2026-11-05T10:00:00.000Z",
         "summary": {
             "category": category, "action": "send" if sent_by == "bot" else "review", "sent": sent_by is not None,
             "sent_by": sent_by, "citations": list(citations),
+            "answer_delivered_by": sent_by.split(":", 1)[0] if sent_by and delivered else None,
             "sent_citations": list(citations if sent_citations is None else sent_citations),
             "feedback": feedback, "corrected_intent": corrected, "verdict": verdict, "failed_checks": list(failed),
             "sla": sla or {"started": True, "stopped": True, "breached": False},
@@ -35,9 +37,9 @@ def test_report_figures():
     rows = (
         [_row(i, sent_by="bot") for i in range(6)]  # 6 deflected
         + [_row(10 + i, sent_by="bot", recontacted=True) for i in range(2)]  # 2 deflected, came back
-        + [_row(20, sent_by="agent:a1", feedback="approve", category="billing", locale="de")]
-        + [_row(21, sent_by="agent:a1", feedback="edit", category="billing", locale="de")]
-        + [_row(22, feedback="reject", category="billing", locale="de", verdict="failed",
+        + [_row(20, sent_by="agent:a1", feedback="approve", category="invoice", locale="de")]
+        + [_row(21, sent_by="agent:a1", feedback="edit", category="invoice", locale="de")]
+        + [_row(22, feedback="reject", category="invoice", locale="de", verdict="failed",
                 failed=["numbers_match_clause"], corrected="other")]
         + [_row(23, verdict="needs_human", failed=["policy_rules", "numbers_match_clause"],
                 sla={"started": True, "breached": True})]
@@ -53,16 +55,25 @@ def test_report_figures():
     assert d["honest_deflection"] == pytest.approx(9 / 13 * (1 - 2 / 9))
     ct = report["citation_trail"]
     assert ct["customer_facing_drafts"] == 11 and ct["valid"] == 10 and ct["invalid"] == 1
-    billing = next(g for g in report["by_category_locale"] if g["category"] == "billing")
-    assert billing["accuracy"] == {"rate": pytest.approx(1 / 3), "numerator": 1, "denominator": 3}
-    assert billing["intent_accuracy"]["numerator"] == 2
-    assert billing["automation"]["rate"] == 0.0
+    invoice = next(g for g in report["by_category_locale"] if g["category"] == "invoice")
+    assert invoice["accuracy"] == {"rate": pytest.approx(1 / 3), "numerator": 1, "denominator": 3}
+    assert invoice["intent_accuracy"]["numerator"] == 2
+    assert invoice["automation"]["rate"] == 0.0
     order = next(g for g in report["by_category_locale"] if g["category"] == "order_status")
     assert order["automation"]["numerator"] == 9 and order["automation"]["denominator"] == 10
     assert report["verifier"]["failures_by_reason"] == {"numbers_match_clause": 2, "policy_rules": 1}
     assert report["sla"]["numerator"] == 12 and report["sla"]["breached"] == 1
     text = render_markdown(report)
     assert "honest deflection" in text.lower() and "numbers_match_clause" in text
+
+
+def test_only_delivered_bot_answers_deflect():
+    rows = [_row(1, sent_by="bot"), _row(2, sent_by="bot", delivered=False), _row(3)]
+    rows[2]["summary"]["acknowledged"] = True  # an out-of-hours acknowledgement is not an answer
+    report = build_report(rows, since=SINCE, until=UNTIL, period="p", tenant=None,
+                          citation_check=lambda *a: True, now=NOW)
+    assert report["deflection"]["deflection"]["numerator"] == 1
+    assert report["deflection"]["deflection"]["denominator"] == 3
 
 
 def test_unverifiable_citations_are_not_counted_valid():

@@ -21,7 +21,7 @@ _spec.loader.exec_module(_module)
 HashingEmbedder = _module.HashingEmbedder
 
 
-def triaged(text: str, *, locale: str = "en", intent: str = "returns_refunds", confidence: float = 0.9,
+def triaged(text: str, *, locale: str = "en", intent: str = "refund_policy", confidence: float = 0.9,
             tenant: str = "acme-shop", subject: str | None = None, **triage_fields) -> ConversationTriaged:
     now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone.utc)
     conversation = Conversation(

@@ -35,7 +35,7 @@ def assert_citation_trail(proposed, catalogue):
 
 def test_refund_question_is_drafted_with_citations_alternatives_and_disclosure(knowledge, policy):
     drafter = Drafter(knowledge, {"acme-shop": policy}, config=LOW)
-    event = triaged("Can I return an item within 30 days of delivery for a full refund? Order #A-10234", intent="returns_refunds")
+    event = triaged("Can I return an item within 30 days of delivery for a full refund? Order #A-10234", intent="refund_policy")
     proposed = drafter.draft(event)
     draft = proposed.draft
     assert_citation_trail(proposed, knowledge.catalogue)
@@ -66,7 +66,7 @@ def test_every_locale_is_answered_in_its_own_language(knowledge, policy, locale,
 
 def test_nothing_above_the_threshold_is_no_grounding_with_a_holding_reply(knowledge, policy):
     drafter = Drafter(knowledge, {"acme-shop": policy}, config=DrafterConfig(min_score=0.99))
-    proposed = drafter.draft(triaged("zzz qqq xxyy", intent="how_to"))
+    proposed = drafter.draft(triaged("zzz qqq xxyy", intent="place_order"))
     draft = proposed.draft
     assert draft.outcome == DraftOutcome.no_grounding and draft.citations == []
     assert draft.reply_text.strip() and messages.DISCLOSURE["en"] in draft.reply_text

@@ -53,7 +53,7 @@ def test_sample_tenant_policy_loads_and_compiles_every_rule():
     assert {rule.name for rule, _ in policy.routing_conditions} >= {"fraud-immediately", "vip-support"}
     fraud = dict((rule.name, cond) for rule, cond in policy.routing_conditions)["fraud-immediately"]
     assert fraud.evaluate({"category": "fraud_report"}) is True
-    assert fraud.evaluate({"category": "how_to"}) is False
+    assert fraud.evaluate({"category": "place_order"}) is False
     assert policy.category("fraud_report").always_human
     assert policy.category("no-such-category").threshold == 1.0  # unknown: never autonomous
 
@@ -77,7 +77,7 @@ def test_a_rule_that_does_not_parse_refuses_the_policy(tmp_path):
 
 
 def test_an_invalid_threshold_names_the_category(tmp_path):
-    text = SAMPLE.read_text().replace("order_status:          {threshold: 0.80", "order_status:          {threshold: 1.80")
+    text = SAMPLE.read_text().replace("order_status:        {threshold: 0.80", "order_status:        {threshold: 1.80")
     with pytest.raises(PolicyError, match=r"categories\.order_status\.threshold"):
         load_policy(_write(tmp_path, text))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -33,14 +34,25 @@ def test_abcd_guidelines_publish_as_a_knowledge_base(tmp_path, embedder):
     assert len(result.clause_ids) == 55 and result.version.kb_version.startswith("1+")
 
 
-def test_question_sets_are_large_enough_and_reference_real_clauses():
-    ids = {kb.locale: set(kb.by_id()) for kb in load_tenant(SAMPLE_KB)}
-    for locale in SUPPORTED_LOCALES:
-        questions = load_questions(SAMPLE_KB / "eval" / f"{locale}.yaml", ids[locale])
-        assert len(questions) >= 20
-        clause_texts = " ".join(c.text.lower() for kb in load_tenant(SAMPLE_KB, locales=[locale]) for c in kb.clauses)
+def test_question_sets_cover_every_clause_twice_and_repeat_no_anchor():
+    kbs = load_tenant(SAMPLE_KB)
+    assert sorted(kb.locale for kb in kbs) == sorted(SUPPORTED_LOCALES)
+    for kb in kbs:
+        anchoring = [q for c in kb.clauses for q in c.questions]
+        # load_questions refuses an unknown clause id and a repeated anchoring question.
+        questions = load_questions(SAMPLE_KB / "eval" / f"{kb.locale}.yaml", kb.by_id(), anchoring)
+        first_choice = Counter(q.expected[0] for q in questions)
+        assert all(first_choice[c.clause_id] >= 2 for c in kb.clauses), kb.locale
+        clause_texts = " ".join(c.text.lower() for c in kb.clauses)
         # Written as customers write, not copied from the clauses.
         assert not any(q.question.lower() in clause_texts for q in questions)
+
+
+def test_an_eval_question_repeating_an_anchoring_question_is_an_error(tmp_path):
+    path = tmp_path / "q.yaml"
+    path.write_text(yaml.safe_dump([{"q": "How long does delivery take??", "expected": ["shipping.times"]}]))
+    with pytest.raises(ValueError, match="repeats an anchoring question"):
+        load_questions(path, {"shipping.times"}, anchoring=["how long does delivery take"])
 
 
 def test_unknown_expected_clause_is_an_error(tmp_path):

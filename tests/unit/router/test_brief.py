@@ -18,7 +18,7 @@ def test_brief_on_escalation_names_every_failed_check_and_clause():
     decision = route(event, acme(), OPEN_NOW, PRODUCER).decision
     brief = decision.brief
     assert decision.action == Action.escalate
-    assert "payment issues" in brief.summary and "tier enterprise" in brief.summary
+    assert "payment issue" in brief.summary and "tier enterprise" in brief.summary
     assert "Latest message: “Hello, my parcel [ORDER_1] has not arrived yet" in brief.summary
     assert brief.signals["intent"] == "payment_issue" and brief.signals["sentiment"] == "-0.30"
     assert brief.signals["vip"] == "false" and brief.signals["customer.tier"] == "enterprise"

@@ -91,12 +91,12 @@ def test_feedback_that_cannot_send(record, item, problem, note):
 def test_labelled_examples_join_decision_and_feedback():
     decision = route(verified(confidence=0.5), acme(), OPEN_NOW, PRODUCER).decision
     items = [
-        feedback(FeedbackAction.edit, edited_text="Better text.", corrected_intent="returns_refunds"),
+        feedback(FeedbackAction.edit, edited_text="Better text.", corrected_intent="refund_status"),
         feedback(FeedbackAction.reject, conversation_id="conv-unknown", reason="spam"),
     ]
     rows = labelled_examples([decision], items)
     assert rows[0]["label"] == "edit" and rows[0]["final_text"] == "Better text."
-    assert rows[0]["intent"] == "order_status" and rows[0]["corrected_intent"] == "returns_refunds"
+    assert rows[0]["intent"] == "order_status" and rows[0]["corrected_intent"] == "refund_status"
     assert rows[0]["router_action"] == "review" and rows[0]["draft_text"] == decision.reply_text
     assert rows[0]["citations"] == ["shipping-1@kb-7"] and rows[0]["decision_found"] is True
     assert rows[1]["decision_found"] is False and rows[1]["label"] == "reject"

@@ -27,6 +27,14 @@ EXAMPLES = [
     ("enterprise customer waiting 3 h -> customer success",
      dict(tier="enterprise", received_at=OPEN_NOW - dt.timedelta(hours=3)), Action.escalate, "enterprise-waiting", "customer-success", "high"),
     ("spam -> drop", dict(spam=True), Action.drop, "spam", None, "low"),
+    ("asks for a person (triage cue) while read as order status -> a person answers",
+     dict(flags=("asks_for_human",)), Action.escalate, "asks-for-a-person", "general-support", "high"),
+    ("contact_human category -> a person answers", dict(category="contact_human"), Action.escalate,
+     "asks-for-a-person", "general-support", "high"),
+    ("legal threat cue -> senior support", dict(flags=("legal_threat",)), Action.escalate, "legal-to-senior",
+     "senior-support", "urgent"),
+    ("chargeback cue -> payments team", dict(flags=("chargeback",)), Action.escalate, "chargeback-to-payments",
+     "payments-team", "high"),
 ]
 
 NON_EXAMPLES = [

@@ -47,7 +47,7 @@ def test_closed_cases_are_not_escalated(status):
     [
         ("order_status", "lt", "lt-support"),  # locale skill
         ("bug_report", "lt", "engineering-oncall"),  # category skill beats locale skill
-        ("billing", "en", "payments-team"),
+        ("invoice", "en", "payments-team"),
         ("order_status", "en", "general-support"),  # nobody specialised: the default queue
         ("fraud_report", "de", "fraud-team"),
     ],

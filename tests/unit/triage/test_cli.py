@@ -15,7 +15,7 @@ ROWS = {
     "account_access": ["I cannot log in", "reset my password", "my account is locked", "login code does not work",
                        "ich kann mich nicht anmelden", "mot de passe oublié", "no puedo entrar en mi cuenta",
                        "negaliu prisijungti"],
-    "billing": ["I need an invoice", "why is my bill higher", "change my plan to yearly", "wrong VAT number on invoice",
+    "invoice": ["I need an invoice", "why is my bill higher", "change my plan to yearly", "wrong VAT number on invoice",
                 "Rechnung bitte", "facture incorrecte", "necesito una factura", "reikia sąskaitos faktūros"],
 }
 

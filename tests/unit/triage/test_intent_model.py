@@ -14,7 +14,7 @@ from services.triage.intent_model import (
 
 WORDS = {
     "order_status": ["where is my parcel", "package not arrived", "tracking number delivery", "when will my order come"],
-    "returns_refunds": ["return the shoes", "refund my money", "send item back", "exchange for a refund"],
+    "return_request": ["return the shoes", "refund my money", "send item back", "exchange for a refund"],
     "account_access": ["cannot log in", "reset my password", "account locked", "two factor login code"],
     OUT_OF_SCOPE: ["weather tomorrow", "tell me a joke", "capital of france", "football score"],
 }
@@ -128,3 +128,32 @@ def test_C_is_chosen_among_candidates_by_out_of_fold_accuracy():
     assert set(search) == {"0.0001", "5.0", "100.0"}
     best = max(search.values())
     assert search[str(model.meta["C"])] == best and model.meta["C"] == min(float(c) for c, a in search.items() if a == best)
+
+
+def test_accent_folding_makes_typed_without_accents_the_same_ngrams(tmp_path):
+    from services.triage.intent_model import FeatureConfig, fold_accents
+
+    assert fold_accents("Užsakymas ANNULÉE Straße") == "uzsakymas annulee strasse"
+    texts, labels, vectors = _data()
+    texts = [t.replace("parcel", "siuntą").replace("password", "slaptažodį") for t in texts]
+    folded = train(texts, labels, vectors, "test-embedder", name="fold",
+                   config=TrainConfig(C=5.0, folds=3, class_weight="balanced", features=FeatureConfig(fold_accents=True)))
+    assert folded.meta["features"]["fold_accents"] is True and folded.meta["class_weight"] == "balanced"
+    with_accents = folded.probabilities(["where is my siuntą"], vectors[:1])
+    without = folded.probabilities(["where is my siunta"], vectors[:1])
+    np.testing.assert_allclose(with_accents, without, atol=1e-6)  # the n-grams see the same text
+    folded.save(tmp_path / "f")
+    np.testing.assert_allclose(IntentModel.load(tmp_path / "f").probabilities(["where is my siunta"], vectors[:1]),
+                               without, atol=2e-3)
+
+
+def test_recalibrated_keeps_the_weights_and_records_where_it_was_fitted(model, tmp_path):
+    texts, _, vectors = _data(seed=4, repeats=1)
+    hotter = model.recalibrated(model.temperature * 2, 0.4, {"fitted_on": "unit", "tickets": 3})
+    logits = model.logits(texts, vectors)
+    np.testing.assert_allclose(hotter.logits(texts, vectors), logits, atol=1e-5)
+    assert hotter.probabilities(texts, vectors).max() < model.probabilities(texts, vectors).max()
+    version = hotter.save(tmp_path / "h")
+    loaded = IntentModel.load(tmp_path / "h")
+    assert loaded.version == version != model.version
+    assert loaded.oos_threshold == 0.4 and loaded.meta["calibration"] == {"fitted_on": "unit", "tickets": 3}

@@ -64,3 +64,62 @@ def test_shipped_model_reads_tone_in_every_language(shipped, negative, positive)
     (neg, neg_frustration), (pos, pos_frustration) = model.score([negative, positive], embedder.embed([negative, positive]))
     assert -1 <= neg < 0 < pos <= 1
     assert neg_frustration > pos_frustration and 0 <= pos_frustration <= 1
+
+
+@pytest.mark.parametrize("request_text", [
+    "I want to delete my account", "cancel my order please", "Bitte löschen Sie mein Konto",
+    "Je veux annuler ma commande", "Quiero darme de baja de la newsletter", "Noriu ištrinti savo paskyrą",
+    "how do i return these shoes", "Kur mano užsakymas?",
+])
+def test_shipped_model_does_not_read_a_plain_request_as_negative(shipped, request_text):
+    model, embedder = shipped
+    (sentiment, _), = model.score([request_text], embedder.embed([request_text]))
+    assert sentiment > -0.3  # far from the tenant's very-negative rule (< -0.6)
+
+
+@pytest.mark.parametrize("furious", [
+    "This is absolutely disgraceful, third time I write and you keep ignoring me! Worst shop ever!!",
+    "Das ist eine bodenlose Frechheit, ihr seid Betrüger und ignoriert mich seit Wochen!",
+    "C'est une honte, vous êtes des escrocs, je suis furieux !!",
+    "Es una vergüenza, son unos ladrones y nadie me contesta, estoy harta!!",
+    "Tai gėda, jūs sukčiai, niekas neatsako jau savaitę!!",
+])
+def test_shipped_model_flags_a_furious_customer_very_negative(shipped, furious):
+    model, embedder = shipped
+    (sentiment, frustration), = model.score([furious], embedder.embed([furious]))
+    assert sentiment < -0.6 and frustration > 0.4
+
+
+def test_four_levels_read_as_the_expected_value(tmp_path):
+    rng = np.random.default_rng(2)
+    levels = ("very_negative", "negative", "neutral", "positive")
+    centres = {level: rng.normal(size=8) * 3 for level in levels}
+    examples, vectors = [], []
+    for level in levels:
+        for i in range(50):
+            examples.append(SentimentExample(f"{level} {i}", level, level == "very_negative", "en"))
+            vectors.append(centres[level] + rng.normal(scale=0.3, size=8))
+    model = train_sentiment(examples, np.asarray(vectors, dtype=np.float32), "test-embedder")
+    assert model.labels == list(levels) and model.meta["values"]["negative"] == -0.5
+    scores = [s for s, _ in model.score(list(levels), np.stack([centres[level] for level in levels]))]
+    assert scores[0] < -0.6 < scores[1] < -0.2 and abs(scores[2]) < 0.2 and scores[3] > 0.6
+    model.save(tmp_path)
+    assert [s for s, _ in SentimentModel.load(tmp_path).score(["x"], centres["negative"][None, :])] == [scores[1]]
+
+
+def test_derived_support_lines_label_requests_neutral_and_strong_complaints_very_negative():
+    from services.triage.offline.public_intents import Row
+    from services.triage.offline.sentiment_data import derived_rows
+
+    rows = derived_rows([
+        Row("I want to delete my account", "account_delete", "en", "own"),
+        Row("stop spamming me with emails", "newsletter", "en", "own"),  # a negative cue: not a neutral line
+        Row("Worst service ever, a disgrace", "complaint", "en", "own"),
+        Row("I am not satisfied with the answer", "complaint", "en", "own"),
+        Row("Thanks, great service!", "feedback", "en", "own"),
+        Row("Add a dark mode please", "feedback", "en", "own"),  # a suggestion: no label
+        Row("my card was declined", "payment_issue", "en", "own"),  # a problem report: no label
+    ])
+    assert [(text, level) for text, level, *_ in rows] == [
+        ("I want to delete my account", "neutral"), ("Worst service ever, a disgrace", "very_negative"),
+        ("I am not satisfied with the answer", "negative"), ("Thanks, great service!", "positive")]

@@ -16,22 +16,22 @@ from services.triage.vip import is_vip
     "Necesito ayuda urgente", "Prašau skubiai atsakyti", "Atsakykite nedelsiant",
 ])
 def test_urgent_words_in_every_language(text):
-    assert assess_urgency(text, "how_to").urgency == "urgent"
+    assert assess_urgency(text, "place_order").urgency == "urgent"
 
 
 def test_no_rush_is_low_and_plain_text_is_normal():
-    assert assess_urgency("No rush, just curious how exports work", "how_to").urgency == "low"
+    assert assess_urgency("No rush, just curious how exports work", "place_order").urgency == "low"
     assert assess_urgency("Kaip pakeisti slaptažodį?", "account_access").urgency == "normal"
 
 
 def test_category_source_vip_and_frustration_raise_priority_with_reasons():
     fraud = assess_urgency("someone used my card", "fraud_report")
     assert fraud.urgency == "urgent" and "category:fraud_report" in fraud.reasons
-    vip = assess_urgency("How do I export?", "how_to", vip=True, vip_priority="high")
+    vip = assess_urgency("How do I export?", "place_order", vip=True, vip_priority="high")
     assert (vip.urgency, vip.priority, vip.reasons) == ("normal", "high", ["vip"])
-    assert assess_urgency("hi", "how_to", source_priority="P1").priority == "urgent"
-    assert assess_urgency("hi", "how_to", frustration=0.9).priority == "high"
-    assert assess_urgency("hi", "how_to", source_priority="whatever").priority == "normal"
+    assert assess_urgency("hi", "place_order", source_priority="P1").priority == "urgent"
+    assert assess_urgency("hi", "place_order", frustration=0.9).priority == "high"
+    assert assess_urgency("hi", "place_order", source_priority="whatever").priority == "normal"
 
 
 @pytest.mark.parametrize("text", [
@@ -74,9 +74,9 @@ def test_vip_from_cel_criteria():
 
 
 def test_churn_risk_grows_with_signals():
-    calm = churn_risk(intent="how_to", sentiment=0.3, frustration=0.0, sentiment_trend=0.0, contacts_in_window=1,
+    calm = churn_risk(intent="place_order", sentiment=0.3, frustration=0.0, sentiment_trend=0.0, contacts_in_window=1,
                       lifetime_value=100.0)
-    leaving = churn_risk(intent="complaint_cancellation", sentiment=-0.9, frustration=0.8, sentiment_trend=-0.6,
+    leaving = churn_risk(intent="complaint", sentiment=-0.9, frustration=0.8, sentiment_trend=-0.6,
                          contacts_in_window=5, lifetime_value=50000.0)
     assert calm.score < 0.2 < 0.8 < leaving.score <= 1.0
     assert {"cancellation_or_complaint_intent", "negative_sentiment", "worsening_sentiment", "repeated_contacts",

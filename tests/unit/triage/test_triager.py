@@ -38,11 +38,11 @@ def _event(text, *, cid="c1", locale="en", status=LocaleStatus.detected, custome
 
 
 @pytest.mark.parametrize("text,locale,intent", [
-    ("Where is my parcel? It should have arrived last week.", "en", "order_status"),
-    ("Ich möchte die Schuhe zurückgeben und mein Geld zurück", "de", "returns_refunds"),
+    ("Where is my parcel? Has it been shipped yet?", "en", "order_status"),
+    ("Ich möchte die Schuhe zurückgeben, wie bekomme ich ein Rücksendeetikett?", "de", "return_request"),
     ("Je n'arrive plus à me connecter, mot de passe refusé", "fr", "account_access"),
     ("Alguien ha usado mi tarjeta sin permiso en su tienda", "es", "fraud_report"),
-    ("Noriu atšaukti prenumeratą, nebenaudosiu jūsų paslaugų", "lt", "complaint_cancellation"),
+    ("Noriu atšaukti savo užsakymą, persigalvojau", "lt", "order_cancellation"),
 ])
 def test_intent_in_every_language(triager, policy, text, locale, intent):
     outcome = triager.triage(_event(text, locale=locale), None, policy)
@@ -56,9 +56,9 @@ def test_intent_in_every_language(triager, policy, text, locale, intent):
 
 def test_signals_and_sla_for_an_angry_platinum_customer(triager, policy):
     customer = CustomerContext(customer_id="vip", tier="platinum", lifetime_value=25000.0)
-    text = "This is the third time I write! I want to cancel my subscription immediately, your service is a disgrace!!"
+    text = "This is the third time I write and nobody answers! Sort this out immediately, your service is a disgrace!!"
     result = triager.triage(_event(text, customer=customer), None, policy).result
-    assert result.intent == "complaint_cancellation"
+    assert result.intent == "complaint"
     assert result.vip and result.urgency == "urgent" and result.priority == "urgent"
     assert result.sentiment < -0.2 and result.frustration > 0.4 and result.churn_risk > 0.5
     assert result.sla_policy == "platinum/urgent"
@@ -81,7 +81,7 @@ def test_empty_and_emoji_only_never_crash(triager, policy, text, flag):
 
 
 def test_very_long_text_is_truncated_and_flagged(triager, policy):
-    text = ("My order has not arrived and the tracking shows nothing. " * 2000)[:100_000]
+    text = ("Where is my order? Please send me the tracking number. " * 2000)[:100_000]
     result = triager.triage(_event(text), None, policy).result
     assert result.truncated and "truncated" in result.flags and result.intent == "order_status"
     assert MAX_TEXT_CHARS < len(text)
@@ -118,16 +118,16 @@ def test_model_trained_on_another_embedder_is_refused(triager):
 
 def test_long_text_embedding_reads_a_bounded_head(triager, policy):
     # the whole kept text still feeds the lexical signals; the embedding reads the first tokens only
-    text = "My order has not arrived and the tracking shows nothing. " * 60
+    text = "Where is my order? Please send me the tracking number. " * 60
     result = triager.triage(_event(text), None, policy).result
     assert "embedding_truncated" in result.flags and not result.truncated
     assert result.intent == "order_status" and len(result.embedding) == 384
-    head = triager.triage(_event("My order has not arrived and the tracking shows nothing."), None, policy).result
+    head = triager.triage(_event("Where is my order? Please send me the tracking number."), None, policy).result
     assert "embedding_truncated" not in head.flags
 
 
 def test_embedding_bound_can_be_switched_off(policy):
     base = Triager.default()
     unbounded = Triager(base.embedder, base.intent_model, base.sentiment_model, max_embed_tokens=0)
-    text = "My order has not arrived and the tracking shows nothing. " * 60
+    text = "Where is my order? Please send me the tracking number. " * 60
     assert "embedding_truncated" not in unbounded.triage(_event(text), None, policy).result.flags

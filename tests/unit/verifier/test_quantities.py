@@ -1,6 +1,6 @@
 import pytest
 
-from services.verifier.quantities import extract_quantities, parse_decimal, supported_by, word_to_number
+from casetrail.grounding.quantities import extract_quantities, parse_decimal, supported_by, word_to_number
 
 
 def kinds(text, locale="en"):

@@ -3,7 +3,7 @@ from prometheus_client import REGISTRY
 from services.verifier import metrics
 from services.verifier.checks import CheckDependencies
 from services.verifier.engine import build_verifier
-from services.verifier.sentences import marker_refs, normalise, split_sentences
+from casetrail.grounding.sentences import marker_refs, normalise, split_sentences
 
 from verifier_fixtures import fake_pii, make_event
 
@@ -37,7 +37,7 @@ def test_failures_are_counted_by_check_name(policy, resolver):
     labels = {"tenant": "acme-shop", "check": "statements_supported", "severity": "failed"}
     before = _sample("casetrail_verifier_check_failures_total", labels)
     report = verifier.verify(make_event("You can return any item within 60 days."))
-    metrics.record("acme-shop", "returns_refunds", "en", report, 0.001)
+    metrics.record("acme-shop", "refund_policy", "en", report, 0.001)
     assert _sample("casetrail_verifier_check_failures_total", labels) == before + 1
     assert _sample("casetrail_verifier_verdicts_total", {"tenant": "acme-shop", "verdict": "failed",
-                                                         "category": "returns_refunds", "locale": "en"}) >= 1
+                                                         "category": "refund_policy", "locale": "en"}) >= 1

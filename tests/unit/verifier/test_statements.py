@@ -1,8 +1,9 @@
 import pytest
 
 from casetrail.events import Citation
-from services.verifier.checks.statements import StatementsSupported, is_factual
-from services.verifier.sentences import Sentence
+from casetrail.grounding.claims import is_factual
+from services.verifier.checks.statements import StatementsSupported
+from casetrail.grounding.sentences import Sentence
 
 from verifier_fixtures import V, make_event, retrieved, review_of
 

@@ -103,7 +103,7 @@ def make_event(
     include_disclosure: bool = True,
     extra: str = "",
     ticket: str = "Hi, can I still return my shoes? Order [ORDER_1].",
-    category: str = "returns_refunds",
+    category: str = "refund_policy",
     intent_confidence: float = 0.95,
     draft_confidence: float = 0.92,
     customer_id: str = "cust-1",
