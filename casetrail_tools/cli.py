@@ -361,6 +361,35 @@ def eval_triage(
     write_figures(json_path, report)
 
 
+@eval_app.command("calibrate")
+def eval_calibrate(
+    tickets: list[Path] = typer.Option([], "--tickets", help="labelled tickets (default: every evaluation/dev file)"),
+    tenant: str = typer.Option("acme-shop", "--tenant"),
+    out: Path = typer.Option(Path("services/drafter/models/answer-confidence.json"), "--out",
+                             help="where the drafter's answer-confidence model is written"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the fit and its check here"),
+) -> None:
+    """Fit the drafter's answer confidence on the dev set's tune half (odd ids); check it on the other half."""
+    import datetime as dt
+
+    from casetrail.settings import REPO_ROOT, settings
+    from casetrail_tools.decision_eval.calibrate import calibrate
+    from casetrail_tools.decision_eval.chain import build_chain
+    from casetrail_tools.decision_eval.tickets import read_tickets
+
+    files = tickets or sorted((REPO_ROOT / "evaluation" / "dev").glob("*.jsonl"))
+    parsed = [ticket for path in files for ticket in read_tickets(path)]
+    chain, scratch = build_chain(tenant, tenants_dir=settings().tenants_dir, knowledge_dir=REPO_ROOT / "knowledge",
+                                 progress=lambda line: typer.echo(line, err=True))
+    at = dt.datetime(2026, 12, 7, 11, tzinfo=dt.timezone.utc)  # retrieval does not depend on the clock
+    try:
+        with typer.progressbar(length=len(parsed), label="retrieving", file=sys.stderr) as bar:
+            result = calibrate(chain, parsed, at, out, bar.update)
+    finally:
+        scratch.cleanup()
+    print_bench(result, json_out)
+
+
 def register(commands) -> None:
     """Add the tooling to the ``casetrail`` command (the ``casetrail.commands`` entry point)."""
     commands.merge("broker", broker_app)

@@ -10,15 +10,14 @@ retrieval score, the sentence). Alternatives to a refund (clauses marked
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Optional, Protocol, Sequence
 
 from casetrail.events import Citation
+from casetrail.grounding.sentences import split_sentences as grounding_sentences
 from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import ScoredClause
 from services.drafter import messages
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-ÖØ-ÞĄČĘĖĮŠŲŪŽ¿¡\"„«(0-9])")
 REFUND_INTENTS = frozenset({"return_request", "refund_status", "refund_policy"})
 MAX_SENTENCES = 5
 
@@ -66,7 +65,10 @@ class Composer(Protocol):
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    """A clause's sentences, split exactly as the verifier splits the reply (one definition:
+    a second splitter cut "Logistikos g. 5" after the abbreviation, and the verifier read the
+    stranded street address as a Lithuanian sentence)."""
+    return [sentence.text for sentence in grounding_sentences(text.strip())]
 
 
 def assemble(locale: str, opener: str, body: Sequence[str], alternatives: Sequence[str]) -> str:

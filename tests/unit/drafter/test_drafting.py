@@ -14,11 +14,10 @@ from casetrail.knowledge.index import RetrievalIndex
 from casetrail.knowledge.publish import publish
 from casetrail.knowledge.store import KnowledgeBase
 from services.drafter import messages
-from services.drafter.confidence import draft_confidence, retrieval_support
 from services.drafter.drafting import Drafter, DrafterConfig
 from services.drafter.entities import order_reference
 
-LOW = DrafterConfig(min_score=0.2, strong_score=0.8)  # thresholds for the hashing test embedder
+LOW = DrafterConfig(min_score=0.2)  # thresholds for the hashing test embedder
 
 
 def assert_citation_trail(proposed, catalogue):
@@ -115,15 +114,6 @@ def test_triage_embedding_is_reused_when_the_model_matches(knowledge, policy):
     assert all(kind != "query" for _, kind in knowledge.embedder.calls)
     other = triaged(text, intent="payment_issue", embedding=[float(x) for x in vector], embedding_model="another-model")
     assert "query_embedding_reused" not in drafter.draft(other).draft.flags
-
-
-def test_confidence_combines_intent_retrieval_and_coverage():
-    assert draft_confidence(1.0, 1.0, 1.0) == 1.0
-    assert draft_confidence(0.9, 0.5, 1.0) > draft_confidence(0.6, 0.5, 1.0)
-    assert draft_confidence(0.9, 0.8, 1.0) > draft_confidence(0.9, 0.3, 1.0)
-    assert draft_confidence(0.9, 0.8, 1.0) > draft_confidence(0.9, 0.8, 0.5)
-    assert draft_confidence(0.9, 0.8, 0.0) == 0.0
-    assert retrieval_support([0.84], 0.84, 0.95) == 0.05 and retrieval_support([0.97, 0.9], 0.84, 0.95) == pytest.approx(6 / 11)
 
 
 @pytest.mark.parametrize("text,expected", [
