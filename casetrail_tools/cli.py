@@ -367,7 +367,7 @@ def eval_calibrate(
     tenant: str = typer.Option("acme-shop", "--tenant"),
     out: Path = typer.Option(Path("services/drafter/models/answer-confidence.json"), "--out",
                              help="where the drafter's answer-confidence model is written"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the fit and its check here"),
+    json_path: Optional[Path] = json_option("also write the fit and its check to PATH as JSON"),
 ) -> None:
     """Fit the drafter's answer confidence on the dev set's tune half (odd ids); check it on the other half."""
     import datetime as dt
@@ -387,7 +387,7 @@ def eval_calibrate(
             result = calibrate(chain, parsed, at, out, bar.update)
     finally:
         scratch.cleanup()
-    print_bench(result, json_out)
+    print_bench(result, json_path)
 
 
 def register(commands) -> None:
