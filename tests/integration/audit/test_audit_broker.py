@@ -29,7 +29,7 @@ TOPIC_OF = {spec.value_schema: spec for spec in EVENT_TOPICS}
 
 
 @pytest.fixture
-def prefix():
+def prefix(kafka_bootstrap):
     p = f"it-audit-{uuid.uuid4().hex[:8]}-"
     apply_topics(EVENT_TOPICS, prefix=p)
     yield p
