@@ -8,6 +8,7 @@ import json
 import pytest
 
 from casetrail_tools.demo import run_demo
+from casetrail_tools.sample_tickets import sample_tickets
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +46,31 @@ def test_every_sample_ticket_reaches_a_routed_decision(demo):
 
 def test_services_stop_cleanly_on_sigterm(demo):
     assert demo.exit_codes and all(code == 0 for code in demo.exit_codes.values()), demo.exit_codes
+
+
+# Routine samples the chain is not yet sure enough of to answer alone (issue 15 left open): the
+# gate's confidence (triage x answer) sits below the 0.85 threshold. Not strict: the figure moves
+# with the models; a pass is welcome, a miss is known.
+_UNSURE = {
+    "how-to (de)": "password change read as account_edit at 0.82 (account_access close behind)",
+    "refund inside window (fr)": "wrong size + refund read as refund_policy at ~0.6 (return_request close behind)",
+    "order status by e-mail (lt)": "order status at ~0.6 in Lithuanian e-mail",
+}
+_ROUTINE = [pytest.param(t.label, marks=pytest.mark.xfail(reason=_UNSURE[t.label], strict=False))
+            if t.label in _UNSURE else t.label for t in sample_tickets() if t.autonomous is True]
+_FOR_PEOPLE = [t.label for t in sample_tickets() if t.autonomous is False]
+
+
+@pytest.mark.parametrize("label", _ROUTINE)
+def test_a_routine_sample_ticket_is_answered_autonomously(demo, label):
+    assert _action(_by_label(demo, label)) == "send"
+
+
+@pytest.mark.parametrize("label", _FOR_PEOPLE)
+def test_a_ticket_that_must_reach_a_person_is_never_sent(demo, label):
+    outcome = _by_label(demo, label)
+    assert _action(outcome) != "send"
+    assert [r for r in outcome.trail.outbound if r.event.kind.value == "answer"] == []
 
 
 def test_fraud_goes_to_the_fraud_team_and_is_never_sent(demo):

@@ -115,12 +115,20 @@ class EvalReport:
         return self.correct_passed / self.correct_total if self.correct_total else 0.0
 
 
+# Correct drafts whose ticket carries an injection the reply ignores: right, yet a person
+# decides (issue 17), so the right verdict for them is needs_human.
+NEEDS_HUMAN_KINDS = ("injection_ignored",)
+
+
 def evaluate(verifier: Verifier, correct: list[dict], adversarial: list[dict]) -> EvalReport:
     report = EvalReport()
     for expect_pass, records in ((True, correct), (False, adversarial)):
         for record in records:
             verification = verifier.verify(to_event(record)).verification
-            ok = (verification.verdict == Verdict.passed) == expect_pass
+            if expect_pass and record["kind"] in NEEDS_HUMAN_KINDS:
+                ok = verification.verdict == Verdict.needs_human
+            else:
+                ok = (verification.verdict == Verdict.passed) == expect_pass
             key = f"{'correct' if expect_pass else 'adversarial'}/{record['kind']}"
             report.by_kind[key][0] += int(ok)
             report.by_kind[key][1] += 1
