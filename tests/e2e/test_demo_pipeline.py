@@ -21,7 +21,9 @@ def demo(kafka_bootstrap, tmp_path_factory):
     os.environ["OTEL_TRACES_EXPORTER"] = "casetrail_file"
     os.environ["CASETRAIL_TRACE_FILE"] = str(trace_file)
     try:
-        result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=30)
+        # services listen on 8101 + offset; another checkout's end-to-end run can take another offset
+        offset = int(os.environ.get("CASETRAIL_E2E_PORT_OFFSET", "30"))
+        result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=offset)
     finally:
         os.environ.pop("OTEL_TRACES_EXPORTER", None)
     result.trace_file = trace_file
