@@ -91,17 +91,20 @@ demo: install kafka-jars ## Start Kafka and all services, push sample tickets, s
 	exit $$status
 
 # -- benchmarks -------------------------------------------------------------------
-bench-codec: install ## Avro encode+decode throughput
-	$(CASETRAIL) bench codec
+# JSON=path writes a run's figures there too (every measuring command's --json PATH).
+FIGURES = $(if $(JSON),--json $(JSON))
 
-bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop
-	$(CASETRAIL) bench hop
+bench-codec: install ## Avro encode+decode throughput (JSON=path also writes the figures)
+	$(CASETRAIL) bench codec $(FIGURES)
 
-bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300)
-	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300}
+bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop (JSON=path)
+	$(CASETRAIL) bench hop $(FIGURES)
 
-chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses
-	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20}
+bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300; JSON=path)
+	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300} $(FIGURES)
+
+chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses (JSON=path)
+	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20} $(FIGURES)
 
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var

@@ -58,6 +58,13 @@ class TicketDecision:
     seconds: dict[str, float] = field(default_factory=dict)
     verification: Optional[Verification] = None  # every check's result, for tests and people reading a run
 
+    @property
+    def gated_confidence(self) -> Optional[float]:
+        """The confidence the verifier compares with the category's threshold (see summary.py)."""
+        if self.confidence is None or self.draft_confidence is None:
+            return self.confidence
+        return round(self.confidence * self.draft_confidence, 4)
+
     def report_entry(self) -> dict:
         return {"id": self.id, "locale": self.locale, "category": self.category, "confidence": self.confidence,
                 "out_of_scope": self.out_of_scope, "action": self.action, "queue": self.queue,

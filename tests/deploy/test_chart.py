@@ -74,7 +74,9 @@ def test_minimal_values_render_every_service_with_hardened_pods(rendered):
         for path in ("/tmp", "/var/lib/casetrail"):
             assert "emptyDir" in volumes[mounts[path]], f"{name}: {path} must be a writable emptyDir"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert container["readinessProbe"]["httpGet"]["path"] in ("/readyz", "/healthz")
+        # ready = consuming (the services, audit's consumer); the bridge has no /readyz and is ready when it answers
+        expected_ready = "/healthz" if component(deployment) == "webhook-bridge" else "/readyz"
+        assert container["readinessProbe"]["httpGet"]["path"] == expected_ready, name
         assert container["resources"]["requests"] and container["resources"]["limits"]
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka-bootstrap.kafka:9092"
@@ -223,7 +225,8 @@ def test_keda_group_follows_the_topic_prefix(tools):
 
 def test_service_monitor_and_rules_and_dashboard(rendered):
     import json
-    from casetrail_tools.deploy_resources import ALERTS_SOURCE, dashboard
+    from casetrail_tools.dashboard import dashboard
+    from casetrail_tools.deploy_resources import ALERTS_SOURCE
 
     docs = rendered["full-values.yaml"]
     (monitor,) = by_kind(docs, "ServiceMonitor").values()

@@ -1,7 +1,11 @@
 """Confidence threshold per category, from the tenant policy.
 
-The effective confidence is the lower of triage's calibrated intent confidence
-and the drafter's own confidence: autonomy needs both to clear the line."""
+The effective confidence is the chance the send is right: triage's calibrated
+probability that the category is right times the drafter's calibrated probability
+that the cited clause answers the question (services/drafter/answer_confidence.py).
+Both must hold for the reply to be right, so the product, not the lower of the two:
+on the dev set's tune half, the lower of the two let through confident category
+mix-ups whose answer was only fairly likely (docs/benchmarks.md, decision quality)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from services.verifier.review import DraftUnderReview
 
 
 def effective_confidence(review: DraftUnderReview) -> float:
-    return min(review.event.triage.intent_confidence, review.draft.confidence)
+    return round(review.event.triage.intent_confidence * review.draft.confidence, 4)
 
 
 class ConfidenceThreshold:

@@ -49,6 +49,15 @@ def test_refund_question_is_drafted_with_citations_alternatives_and_disclosure(k
     assert drafter.draft(event).draft.draft_id == draft.draft_id  # redelivery: same draft id
 
 
+def test_a_customer_waiting_for_a_refund_is_not_offered_alternatives_to_it(knowledge, policy):
+    drafter = Drafter(knowledge, {"acme-shop": policy}, config=LOW)
+    proposed = drafter.draft(triaged("I returned the jacket two weeks ago, when do I get my money back?",
+                                     intent="refund_status"))
+    assert proposed.draft.outcome == DraftOutcome.drafted
+    assert proposed.draft.alternatives_offered == []
+    assert messages.ALTERNATIVES_INTRO["en"] not in proposed.draft.reply_text
+
+
 @pytest.mark.parametrize("locale,text", [
     ("de", "Ich habe mein Passwort vergessen, der Link zum Zurücksetzen ist abgelaufen"),
     ("fr", "J'ai oublié mon mot de passe, comment le réinitialiser ?"),
