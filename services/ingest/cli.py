@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option
+
 app = typer.Typer(help="Ingest: connectors, redaction, webhook bridge.", no_args_is_help=True)
 
 
@@ -28,7 +30,7 @@ def check(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="payload files (JSON, or raw e-mail)"),
     source: str = typer.Option(..., "--source", help="zendesk, intercom, freshdesk, servicenow, email, generic"),
     tenant: str = typer.Option("default", "--tenant", help="tenant the payloads belong to"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="also write the results as JSON here"),
+    json_path: Optional[Path] = json_option("also write the results as JSON here"),
 ) -> None:
     """Dry run, no broker: accepted / rejected (with the reason) / flagged, and the redacted messages."""
     import json
