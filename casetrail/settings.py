@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +71,9 @@ class CasetrailSettings(BaseSettings):
     qdrant_api_key: Optional[SecretStr] = Field(
         default=None, validation_alias=AliasChoices("QDRANT_API_KEY", "CASETRAIL_QDRANT_API_KEY")
     )
+    # "production" (the Helm chart's default) turns development conveniences into errors: the key
+    # store refuses to run without its master key (casetrail/privacy/keystore.py).
+    environment: Literal["development", "production"] = "development"
     data_dir: Path = REPO_ROOT / "var"
     tenants_dir: Path = REPO_ROOT / "config" / "tenants"
     http_host: str = "127.0.0.1"

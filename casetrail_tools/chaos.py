@@ -15,12 +15,14 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from confluent_kafka import Consumer, Producer
 
 from casetrail.codec import AvroCodec, DecodeError
+from casetrail.figures import JSON_HELP, write_figures
 from casetrail_tools.pipeline_harness import SERVICES, Pipeline, prepare_run
 from casetrail.settings import kafka_settings
 from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, INTAKE, REPLIES_OUTBOUND
@@ -284,10 +286,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--pause", type=float, default=20.0)
     parser.add_argument("--no-broker-restart", action="store_true")
+    parser.add_argument("--json", type=Path, metavar="PATH", help=JSON_HELP)
     args = parser.parse_args()
     report = run_chaos(rate=args.rate, pause=args.pause, restart_broker=not args.no_broker_restart)
     for line in report.lines():
         print(line)
+    write_figures(args.json, {**asdict(report), "verdict": "PASS" if report.ok() else "FAIL"})
     sys.exit(0 if report.ok() else 1)
 
 

@@ -27,9 +27,22 @@ _LEADING_MARKER = re.compile(r"[ \t]*" + CITATION_MARKER.pattern + r"[ \t]*")
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'»”)]*\s+|\n+")
 
 
+# A composer's numbered marker, "… 30 days. [1]", whose number indexes the draft's citations list.
+NUMBERED_MARKER = re.compile(r"[ \t]*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]")
+
+
+def without_markers(text: str) -> str:
+    """The reply as the customer reads it: citation markers (numbered or ``[clause@version]``) removed.
+
+    Markers are for the verifier, the agent and the audit trail, which keep the cited text; a
+    customer shown a bare "[1]" has no source list to look it up in."""
+    stripped = NUMBERED_MARKER.sub("", re.sub(r"[ \t]*" + CITATION_MARKER.pattern, "", text))
+    return re.sub(r"[ \t]+\n", "\n", stripped)
+
+
 def normalise(text: str) -> str:
     """Comparable form of a sentence: markers removed, case and spacing folded."""
-    without = CITATION_MARKER.sub(" ", text)
+    without = NUMBERED_MARKER.sub(" ", CITATION_MARKER.sub(" ", text))
     folded = unicodedata.normalize("NFKC", without).casefold()
     return re.sub(r"\s+", " ", folded).strip(" .!?…")
 

@@ -214,10 +214,9 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
     }
 
 
-def run_pipeline_benchmark(
-    rate: float, duration: float, *, out_dir: Path, progress: Progress = print, plain: bool = True,
-    workers: int = 1,
-) -> dict:
+def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path] = None, progress: Progress = print,
+                           plain: bool = True, workers: int = 1) -> dict:
+    """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra)."""
     from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 
     prepared = prepare_run("benchpipe", progress=progress)
@@ -281,12 +280,8 @@ def run_pipeline_benchmark(
         result["plain_chain"] = _plain_chain(rate, min(duration, 60), 5, prefix)
         if result["plain_chain"]["p50_ms"] and result["latency_p50_ms"]:
             result["p50_ratio_to_plain_chain"] = round(result["latency_p50_ms"] / result["plain_chain"]["p50_ms"], 1)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"pipeline-{int(rate)}rps-{int(duration)}s" + (f"-{workers}workers" if workers > 1 else "")
-    (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2))
-    result["json"] = str(out_dir / f"{stem}.json")
-    if _plot(latencies, first, out_dir / f"{stem}.png", rate):
-        result["plot"] = str(out_dir / f"{stem}.png")
+    if plot is not None and _plot(latencies, first, plot, rate):
+        result["plot"] = str(plot)
     return result
 
 

@@ -58,6 +58,15 @@ class TicketDecision:
     seconds: dict[str, float] = field(default_factory=dict)
     verification: Optional[Verification] = None  # every check's result, for tests and people reading a run
 
+    @property
+    def gated_confidence(self) -> Optional[float]:
+        """The confidence the verifier compares with the category's threshold (see summary.py)."""
+        from services.verifier.checks.confidence import gated_confidence
+
+        if self.confidence is None or self.draft_confidence is None:
+            return self.confidence
+        return gated_confidence(self.confidence, self.draft_confidence)
+
     def report_entry(self) -> dict:
         return {"id": self.id, "locale": self.locale, "category": self.category, "confidence": self.confidence,
                 "out_of_scope": self.out_of_scope, "action": self.action, "queue": self.queue,
@@ -138,12 +147,27 @@ class DecisionChain:
                 "composer": self.drafter.composer.name,
                 **{f"knowledge_base.{locale}": version for locale, version in sorted(self.kb_versions.items())}}
 
-    def decide(self, ticket: EvalTicket, at: dt.datetime) -> TicketDecision:
+    def received(self, ticket: EvalTicket, at: dt.datetime):
+        """Ingest's ``ConversationReceived`` for the ticket (a new customer each time); raises ``Rejected``."""
         from services.ingest.normalise import IntakeRecord
         from services.ingest.processing import IngestProcessor
+
+        source, payload, content_type = intake_payload(ticket, at)
+        record = IntakeRecord(tenant=self.tenant, source=source, payload=payload, content_type=content_type,
+                              received_at=at)
+        # A new customer per ticket: fresh idempotency and re-contact state.
+        return IngestProcessor(self.normaliser, {}, {}).process(record, position=f"eval:{ticket.id}",
+                                                                now=at.timestamp()).conversation
+
+    def triaged(self, received, at: dt.datetime):
+        from services.triage.triager import triaged_event
+
+        outcome = self.triager.triage(received, None, self.policy, now=at)
+        return triaged_event(received, outcome, self.policy, self.producers["triage"])
+
+    def decide(self, ticket: EvalTicket, at: dt.datetime) -> TicketDecision:
         from services.ingest.rejections import Rejected
         from services.router.decide import route
-        from services.triage.triager import triaged_event
 
         seconds: dict[str, float] = {}
         clock = time.perf_counter()
@@ -154,26 +178,19 @@ class DecisionChain:
             seconds[stage] = now - clock
             clock = now
 
-        source, payload, content_type = intake_payload(ticket, at)
-        record = IntakeRecord(tenant=self.tenant, source=source, payload=payload, content_type=content_type,
-                              received_at=at)
-        # A new customer per ticket: fresh idempotency and re-contact state.
-        processor = IngestProcessor(self.normaliser, {}, {})
         try:
-            outcome = processor.process(record, position=f"eval:{ticket.id}", now=at.timestamp())
+            received = self.received(ticket, at)
         except Rejected as rejected:
             lap("ingest")
             return TicketDecision(id=ticket.id, locale=None, category=None, confidence=None, out_of_scope=None,
                                   action="rejected", queue=None, verdict=None, failed_checks=[], citations=[],
                                   reply=None, reason=f"{rejected.reason_code}: {rejected.reason}", seconds=seconds)
-        received = outcome.conversation
         lap("ingest")
         if received is None:
             return TicketDecision(id=ticket.id, locale=None, category=None, confidence=None, out_of_scope=None,
                                   action="drop", queue=None, verdict=None, failed_checks=[], citations=[], reply=None,
                                   reason="ingest produced no conversation (duplicate or an answer)", seconds=seconds)
-        triage = self.triager.triage(received, None, self.policy, now=at)
-        triaged = triaged_event(received, triage, self.policy, self.producers["triage"])
+        triaged = self.triaged(received, at)
         lap("triage")
         proposed = self.drafter.draft(triaged)
         lap("draft")

@@ -13,8 +13,10 @@ Definitions (also in the README):
   person will answer), over those tickets;
   ``human_sent`` counts the ones answered autonomously instead (the acceptance is 0);
 - *out-of-scope recall*: tickets expected ``out_of_scope`` that triage flagged out of scope;
-- *confident-wrong*: predicted category differs from the expected one while triage's
-  confidence is at or above the predicted category's threshold;
+- *confident-wrong*: predicted category differs from the expected one while the confidence
+  the verifier gates on is at or above the predicted category's threshold: triage's
+  confidence times the draft's answer confidence when a draft was made
+  (services/verifier/checks/confidence.py), triage's confidence alone otherwise;
 - *very negative*: triage sentiment below the tenant's ``sentiment_escalation_below``,
   compared with ``expected.sentiment == "very_negative"``.
 """
@@ -78,8 +80,9 @@ class Tally:
         if expected.category is not None:
             self.labelled += 1
             self.category_right += not wrong
-            if wrong and decision.category is not None and decision.confidence is not None \
-                    and decision.confidence >= policy.category(decision.category).threshold:
+            gated = decision.gated_confidence
+            if wrong and decision.category is not None and gated is not None \
+                    and gated >= policy.category(decision.category).threshold:
                 self.confident_wrong += 1
             if expected.category == OUT_OF_SCOPE:
                 self.out_of_scope += 1

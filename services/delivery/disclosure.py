@@ -1,6 +1,7 @@
 """The AI disclosure (EU AI Act Art. 50) and the reference line on every customer-visible message.
 
-Drafted answers already end with the drafter's disclosure and acknowledgements
+Citation markers are removed first (the customer has no source list to read them
+against; the decision and the audit trail keep them). Drafted answers already end with the drafter's disclosure and acknowledgements
 say they are automated; an agent's edited text may not. A message that does
 not already say, in its language, that AI or automation wrote it gets the
 disclosure appended (for an agent-sent message: drafted with AI, reviewed by a
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from casetrail.grounding.sentences import without_markers
 from casetrail.own_messages import reference_line
 
 # What counts as saying so already, per language (AI named, or automated writing).
@@ -54,7 +56,7 @@ def disclosure_text(locale: str, sent_by: Optional[str]) -> str:
 
 
 def with_disclosure_and_reference(body: str, locale: str, marker: str, *, sent_by: Optional[str] = "bot") -> str:
-    text = body.rstrip()
+    text = without_markers(body).rstrip()
     if not says_it_is_ai(text, locale):
         text = f"{text}\n\n-- {disclosure_text(locale, sent_by)}"
     return f"{text}\n\n{reference_line(marker)}"

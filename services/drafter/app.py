@@ -57,8 +57,11 @@ def build_drafter() -> Drafter:
         composer = LlmComposer(config.llm_url, config.llm_model,
                                api_key=config.llm_api_key.get_secret_value() if config.llm_api_key else None,
                                timeout=config.llm_timeout_seconds)
+    from services.drafter.answer_confidence import DEFAULT_PATH, AnswerConfidence
+
+    answer_confidence = AnswerConfidence.load(Path(config.answer_confidence_path or DEFAULT_PATH))
     drafter = Drafter(knowledge, load_policies(base.tenants_dir), composer=composer,
-                      config=DrafterConfig(min_score=config.min_score, strong_score=config.strong_score),
+                      config=DrafterConfig(min_score=config.min_score), answer_confidence=answer_confidence,
                       producer=svc.producer_info)
     log.info("drafter ready", extra={"index": index.mode, "embedder": knowledge.embedder.name,
                                      "composer": drafter.composer.name})

@@ -11,8 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class DrafterSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASETRAIL_DRAFTER_", frozen=True, extra="ignore")
 
-    min_score: float = 0.84  # grounding threshold (hybrid score), see README "Grounding threshold"
-    strong_score: float = 0.95
+    min_score: float = 0.90  # grounding floor (retrieval score), see README "Grounding and confidence"
+    #: the answer-confidence model (JSON); default services/drafter/models/answer-confidence.json
+    answer_confidence_path: Optional[str] = None
     #: embedded Qdrant folder; default <data_dir>/qdrant/drafter (ignored when QDRANT_URL is set)
     qdrant_path: Optional[str] = None
     kb_refresh_seconds: float = 2.0

@@ -32,13 +32,15 @@ from casetrail import __version__
 from casetrail.events import (
     ConversationTriaged, DecisionVersions, Draft, DraftOutcome, DraftProposed, ProducerInfo, RetrievedClause,
 )
+from casetrail.knowledge.catalogue import PublishedVersion
 from casetrail.knowledge.index import ScoredClause
 from casetrail.knowledge.store import KnowledgeBase
 from casetrail.policy.taxonomy import OUT_OF_SCOPE
 from casetrail.policy.tenant import TenantPolicy
 from services.drafter import messages
 from services.drafter.composer import Composer, ComposeRequest, ComposerRefused, TemplateComposer
-from services.drafter.confidence import draft_confidence, retrieval_support
+from services.drafter.answer import Answer, choose_answer
+from services.drafter.answer_confidence import AnswerConfidence
 from services.drafter.entities import order_reference
 from services.drafter.llm import LlmError
 
@@ -49,13 +51,22 @@ MAX_QUERY_CHARS = 2000
 
 @dataclasses.dataclass(frozen=True)
 class DrafterConfig:
-    #: hybrid retrieval score (dense cosine + 0.15 x lexical) a clause needs to ground a draft.
-    #: Chosen for multilingual-e5-small (its cosines are compressed into ~0.7-0.95); see README.
-    min_score: float = 0.84
-    #: score at which retrieval support counts as full (confidence formula)
-    strong_score: float = 0.95
+    #: retrieval score (best match over a clause's questions and text, + 0.15 x lexical) a clause
+    #: needs to ground a draft; below it nothing is drafted. Whether the draft may be sent is the
+    #: calibrated answer confidence's call, not this floor's (README, "Grounding and confidence").
+    min_score: float = 0.90
     retrieved_limit: int = 5
     candidates: int = 20
+
+
+@dataclasses.dataclass
+class Retrieval:
+    version: PublishedVersion  # the knowledge base searched (the conversation's locale, or its fallback)
+    fallback: bool
+    query: str
+    hits: list[ScoredClause]
+    flags: list[str]
+    answer: Optional[Answer]
 
 
 def holding_reply(locale: str) -> str:
@@ -69,12 +80,14 @@ class Drafter:
         policies: Mapping[str, TenantPolicy],
         composer: Optional[Composer] = None,
         config: DrafterConfig = DrafterConfig(),
+        answer_confidence: Optional[AnswerConfidence] = None,
         producer: ProducerInfo = ProducerInfo(service="drafter", version=__version__),
     ):
         self.knowledge = knowledge
         self.policies = policies
         self.composer = composer or TemplateComposer()
         self.config = config
+        self._answer_confidence = answer_confidence
         self.producer = producer
 
     # -- helpers --------------------------------------------------------------
@@ -118,6 +131,30 @@ class Drafter:
         # Deterministic: a redelivered input produces the same draft id (idempotent downstream).
         return str(uuid.uuid5(_DRAFT_NAMESPACE, f"{event.event_id}/{kb_version or '-'}/{self.composer.name}"))
 
+    @property
+    def answer_confidence(self) -> AnswerConfidence:
+        """The calibrated answer confidence (loaded on first use: retrieval alone does not need it)."""
+        if self._answer_confidence is None:
+            self._answer_confidence = AnswerConfidence.load()
+        return self._answer_confidence
+
+    def retrieve(self, event: ConversationTriaged) -> Optional["Retrieval"]:
+        """The clauses retrieved for the conversation and the one that answers; None without a KB."""
+        triage = event.triage
+        version, fallback = self._kb_locale(event.tenant, event.locale, self.policies.get(event.tenant))
+        if version is None:
+            return None
+        query = self.query_text(event)
+        vector, reused = self.query_vector(event, query)
+        flags = ["query_embedding_reused"] if reused else []
+        if fallback:
+            flags.append("kb_locale_fallback")
+        _, hits = self.knowledge.search(event.tenant, version.locale, vector, query_text=query,
+                                        limit=self.config.candidates, candidates=self.config.candidates)
+        answer = choose_answer(hits[: self.config.retrieved_limit], triage.category, triage.intent_confidence,
+                               self.config.min_score)
+        return Retrieval(version, fallback, query, hits, flags, answer)
+
     # -- the decision -------------------------------------------------------------
     def draft(self, event: ConversationTriaged) -> DraftProposed:
         policy = self.policies.get(event.tenant)
@@ -139,29 +176,27 @@ class Drafter:
         if triage.out_of_scope or triage.intent == OUT_OF_SCOPE:
             return not_answered(DraftOutcome.not_drafted, "out_of_scope")
 
-        version, fallback = self._kb_locale(event.tenant, locale, policy)
-        if version is None:
+        found = self.retrieve(event)
+        if found is None:
             allowed = ", ".join(policy.kb_locale_fallback) if policy and policy.kb_locale_fallback else "none"
             return not_answered(DraftOutcome.no_knowledge_base,
                                 f"no knowledge base for {event.tenant}/{locale} (allowed fallback: {allowed})")
-        kb_locale = version.locale
-        query = self.query_text(event)
-        vector, reused = self.query_vector(event, query)
-        flags = ["query_embedding_reused"] if reused else []
-        if fallback:
-            flags.append("kb_locale_fallback")
-        _, hits = self.knowledge.search(event.tenant, kb_locale, vector, query_text=query,
-                                        limit=self.config.candidates, candidates=self.config.candidates)
+        version, fallback, kb_locale, hits, flags = found.version, found.fallback, found.version.locale, found.hits, found.flags
+        query = found.query
         retrieved = [
             RetrievedClause(clause_id=h.clause.clause_id, kb_version=h.clause.kb_version, locale=kb_locale,
                             score=round(h.score, 4), title=h.clause.title, text=h.clause.text)
             for h in hits[: self.config.retrieved_limit]
         ]
-        grounded = [h for h in hits[: self.config.retrieved_limit] if h.score >= self.config.min_score]
-        if not grounded:
+        answer = found.answer
+        if answer is None:
             top = f"{hits[0].score:.3f}" if hits else "none"
             return not_answered(DraftOutcome.no_grounding, f"no clause at or above {self.config.min_score} (best {top})",
                                 version.kb_version, kb_locale, fallback, retrieved, flags)
+        if not answer.features.agrees:
+            flags.append("answer_outside_triage_category")
+        grounded = [answer.clause] + [h for h in hits[: self.config.retrieved_limit]
+                                      if h.score >= self.config.min_score and h is not answer.clause]
         by_id = {h.clause.clause_id: h for h in hits}
         alternatives = [
             by_id.get(c.clause_id) or ScoredClause(dataclasses.replace(c), 0.0)
@@ -189,17 +224,14 @@ class Drafter:
                                                  locale=kb_locale, score=round(alternative.score, 4),
                                                  title=clause.title, text=clause.text))
                 listed.add((clause.clause_id, clause.kb_version))
-        cited_scores = [c.score for c in reply.citations if c.score > 0]
-        confidence = draft_confidence(
-            triage.intent_confidence,
-            retrieval_support(cited_scores, self.config.min_score, self.config.strong_score),
-            reply.coverage,
-        )
+        # How likely the cited clause answers the question, times the share of claims that are cited
+        # (1 for the template composer; an LLM draft may state uncited things).
+        confidence = round(self.answer_confidence.probability(answer.features) * reply.coverage, 4)
         draft = Draft(
             draft_id=self._draft_id(event, version.kb_version), outcome=DraftOutcome.drafted, reply_text=reply.text,
             locale=locale, kb_locale=kb_locale, locale_fallback=fallback, retrieved=retrieved,
             citations=reply.citations, confidence=confidence, composer=reply.composer, disclosure=disclosure,
             alternatives_offered=reply.alternatives_offered, flags=[*flags, *reply.flags],
         )
-        return self._event(event, draft, version.kb_version, policy, reply.model or self.knowledge.embedder.name,
-                           reply.prompt_version)
+        model = f"{reply.model or self.knowledge.embedder.name}+{self.answer_confidence.version}"
+        return self._event(event, draft, version.kb_version, policy, model, reply.prompt_version)

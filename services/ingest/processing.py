@@ -103,7 +103,7 @@ class IngestProcessor:
             )
             metrics.RECONTACTS.labels(found.kind, found.answered_by).inc()
         conversation = event.conversation
-        metrics.CONVERSATIONS.labels(conversation.source, conversation.channel).inc()
+        metrics.CONVERSATIONS.labels(metrics.source_label(conversation.source), metrics.channel_label(conversation.channel)).inc()
         metrics.LOCALES.labels(event.locale, conversation.locale_status.value).inc()
         for finding in conversation.redactions:
             metrics.REDACTIONS.labels(finding.kind).inc(finding.count)

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from casetrail_tools.demo import run_demo
+from casetrail_tools.sample_tickets import sample_tickets
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +21,9 @@ def demo(kafka_bootstrap, tmp_path_factory):
     os.environ["OTEL_TRACES_EXPORTER"] = "casetrail_file"
     os.environ["CASETRAIL_TRACE_FILE"] = str(trace_file)
     try:
-        result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=30)
+        # services listen on 8101 + offset; another checkout's end-to-end run can take another offset
+        offset = int(os.environ.get("CASETRAIL_E2E_PORT_OFFSET", "30"))
+        result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=offset)
     finally:
         os.environ.pop("OTEL_TRACES_EXPORTER", None)
     result.trace_file = trace_file
@@ -44,7 +47,32 @@ def test_every_sample_ticket_reaches_a_routed_decision(demo):
 
 
 def test_services_stop_cleanly_on_sigterm(demo):
-    assert demo.exit_codes and all(code in (0, -15) for code in demo.exit_codes.values()), demo.exit_codes
+    assert demo.exit_codes and all(code == 0 for code in demo.exit_codes.values()), demo.exit_codes
+
+
+# Routine samples the chain is not yet sure enough of to answer alone (issue 15 left open): the
+# gate's confidence (triage x answer) sits below the 0.85 threshold. Not strict: the figure moves
+# with the models; a pass is welcome, a miss is known.
+_UNSURE = {
+    "how-to (de)": "password change read as account_edit at 0.82 (account_access close behind)",
+    "refund inside window (fr)": "wrong size + refund read as refund_policy at ~0.6 (return_request close behind)",
+    "order status by e-mail (lt)": "order status at ~0.6 in Lithuanian e-mail",
+}
+_ROUTINE = [pytest.param(t.label, marks=pytest.mark.xfail(reason=_UNSURE[t.label], strict=False))
+            if t.label in _UNSURE else t.label for t in sample_tickets() if t.autonomous is True]
+_FOR_PEOPLE = [t.label for t in sample_tickets() if t.autonomous is False]
+
+
+@pytest.mark.parametrize("label", _ROUTINE)
+def test_a_routine_sample_ticket_is_answered_autonomously(demo, label):
+    assert _action(_by_label(demo, label)) == "send"
+
+
+@pytest.mark.parametrize("label", _FOR_PEOPLE)
+def test_a_ticket_that_must_reach_a_person_is_never_sent(demo, label):
+    outcome = _by_label(demo, label)
+    assert _action(outcome) != "send"
+    assert [r for r in outcome.trail.outbound if r.event.kind.value == "answer"] == []
 
 
 def test_fraud_goes_to_the_fraud_team_and_is_never_sent(demo):
@@ -84,9 +112,19 @@ def test_every_produced_draft_cites_a_clause_that_resolves_at_its_version(demo):
         settings.cache_clear()
 
 
-def test_the_escalated_ticket_has_a_lineage(demo):
+def test_the_escalated_ticket_has_a_lineage_from_intake_to_its_decision(demo):
     assert demo.lineage_conversation, "no escalated ticket in the sample"
-    assert demo.lineage_conversation in demo.lineage_text or "triaged" in demo.lineage_text.lower()
+    text = demo.lineage_text
+    assert text.startswith(f"conversation {demo.lineage_conversation} "), text[:500]
+    # step lines: "<occurred_at> <stage> <producer> ..."; what the audit store shows must be what the
+    # pipeline observer saw this conversation go through
+    stages = {line.split()[1] for line in text.splitlines() if line[:2] == "20" and len(line.split()) > 1}
+    (outcome,) = [o for o in demo.outcomes if o.trail and o.trail.conversation_id == demo.lineage_conversation]
+    expected = {"received", "triaged", "routed"} | ({"drafted"} if outcome.trail.drafted else set()) | (
+        {"verified"} if outcome.trail.verified else set())
+    assert expected <= stages, (expected - stages, text)
+    decision = outcome.trail.decision
+    assert f"action=escalate rule={decision.rule} queue={decision.queue} " in text, text
 
 
 def test_one_trace_spans_ingest_to_router(demo):

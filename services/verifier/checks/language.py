@@ -3,7 +3,12 @@
 The whole reply (citation markers and placeholders removed) must be identified
 as the locale, and no sentence long enough to judge may be confidently in
 another language (a German reply with an English paragraph fails). On a KB
-fallback the tenant allows, the fallback locale is accepted as well."""
+fallback the tenant allows, the fallback locale is accepted as well.
+
+A sentence quoted from a cited clause of the knowledge base in an accepted locale
+is in that locale by construction and is not identified again: a short address
+sentence ("… Logistikos g. 5, 02121 Vilnius, Lithuania.") reads as Lithuanian to
+the identifier whatever language surrounds it."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from typing import Callable, Optional
 
 from services.verifier.checks import FAILED, Outcome
 from services.verifier.review import DraftUnderReview
-from casetrail.grounding.sentences import PLACEHOLDER
+from casetrail.grounding.sentences import PLACEHOLDER, normalise
 
 MIN_LETTERS_FOR_SENTENCE = 40
 
@@ -46,7 +51,10 @@ class ReplyLanguage:
         language, confidence = ranked[0]
         if language not in accepted:
             return Outcome(False, f"reply is in {language!r} ({confidence:.2f}), conversation is {review.locale!r}")
+        quoted = {normalise(c.sentence) for c in draft.citations if c.sentence} if draft.kb_locale in accepted else set()
         for sentence in review.sentences:
+            if sentence.key in quoted:
+                continue
             plain = PLACEHOLDER.sub(" ", sentence.plain)
             if len(re.findall(r"[^\W\d_]", plain)) < MIN_LETTERS_FOR_SENTENCE:
                 continue

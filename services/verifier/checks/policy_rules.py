@@ -20,7 +20,7 @@ from typing import Optional
 
 from services.verifier.checks import FAILED, NEEDS_HUMAN, Outcome
 from services.verifier.checks.confidence import effective_confidence
-from casetrail.grounding.quantities import Quantity
+from casetrail.grounding.quantities import Quantity, extract_quantities
 from services.verifier.review import DraftUnderReview
 
 REFUND_TERMS = re.compile(
@@ -105,6 +105,7 @@ class RefundEligibility:
                     problems.append(f"reply promises {quantity.describe()!r}, the return window is "
                                     f"{self.refunds.window_days} days")
                     severity = FAILED
+        problems += _requested_refund_problems(review, self.refunds)
         attributes = review.event.conversation.customer.attributes
         for key in self.date_attributes:
             since = _parse_date(attributes.get(key, ""))
@@ -119,6 +120,30 @@ class RefundEligibility:
             return Outcome(False, "; ".join(dict.fromkeys(problems)), severity)
         return Outcome(True, f"refund/return within policy (window {self.refunds.window_days} days, "
                              f"auto-approval up to {limit:g} {currency})")
+
+
+_DAYS_PER = {"day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def _requested_refund_problems(review: DraftUnderReview, refunds) -> list[str]:
+    """What the customer's own words put beyond autonomy when a reply answers a refund or return:
+    an amount above the auto-approval limit, or a time span longer than the return window
+    ("bought three months ago"). The reply may only quote the policy, yet sending it answers a
+    request the policy says a person decides (the sample's out-of-window request for 120 EUR
+    was sent with the return clause)."""
+    problems: list[str] = []
+    asked = review.event.conversation.ticket_text()
+    if not REFUND_TERMS.search(asked):
+        return problems
+    for quantity in extract_quantities(asked, review.locale):
+        if quantity.kind == "money" and quantity.unit == refunds.currency and quantity.value > refunds.auto_approval_limit:
+            problems.append(f"the customer asks about {quantity.describe()!r}, above the auto-approval limit "
+                            f"{refunds.auto_approval_limit:g} {refunds.currency}")
+        elif quantity.kind == "duration" and quantity.unit in _DAYS_PER \
+                and quantity.value * _DAYS_PER[quantity.unit] > refunds.window_days:
+            problems.append(f"the customer mentions {quantity.describe()!r}, longer than the "
+                            f"{refunds.window_days}-day return window")
+    return problems
 
 
 def rule_variables(review: DraftUnderReview) -> dict:

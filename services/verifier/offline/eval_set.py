@@ -193,8 +193,8 @@ class _Builder:
                               "sentence": quoted})
         reply = "\n".join([greeting, thanks, *body, CLOSINGS[locale], DISCLOSURES[locale]])
         return {
-            "locale": locale, "category": category, "customer_id": "cust-1001", "intent_confidence": 0.96,
-            "draft_confidence": 0.93, "attributes": {}, "ticket": TICKETS[locale], "reply_text": reply,
+            "locale": locale, "category": category, "customer_id": "cust-1001", "intent_confidence": 0.98,
+            "draft_confidence": 0.95, "attributes": {}, "ticket": TICKETS[locale], "reply_text": reply,
             "disclosure": DISCLOSURES[locale], "retrieved": retrieved, "citations": citations,
             "locale_fallback": False, "kb_locale": locale,
         }

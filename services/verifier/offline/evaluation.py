@@ -115,12 +115,20 @@ class EvalReport:
         return self.correct_passed / self.correct_total if self.correct_total else 0.0
 
 
+# Correct drafts whose ticket carries an injection the reply ignores: right, yet a person
+# decides (issue 17), so the right verdict for them is needs_human.
+NEEDS_HUMAN_KINDS = ("injection_ignored",)
+
+
 def evaluate(verifier: Verifier, correct: list[dict], adversarial: list[dict]) -> EvalReport:
     report = EvalReport()
     for expect_pass, records in ((True, correct), (False, adversarial)):
         for record in records:
             verification = verifier.verify(to_event(record)).verification
-            ok = (verification.verdict == Verdict.passed) == expect_pass
+            if expect_pass and record["kind"] in NEEDS_HUMAN_KINDS:
+                ok = verification.verdict == Verdict.needs_human
+            else:
+                ok = (verification.verdict == Verdict.passed) == expect_pass
             key = f"{'correct' if expect_pass else 'adversarial'}/{record['kind']}"
             report.by_kind[key][0] += int(ok)
             report.by_kind[key][1] += 1
@@ -134,3 +142,19 @@ def evaluate(verifier: Verifier, correct: list[dict], adversarial: list[dict]) -
                 failed = "; ".join(f"{c.name}: {c.detail}" for c in verification.failed_checks) or "all checks passed"
                 report.misses.append((record["id"], verification.verdict.value, failed))
     return report
+
+
+def evaluate_obfuscated(verifier: Verifier, correct: list[dict]) -> tuple[int, int, list[str]]:
+    """(caught, total, missed ids) over the obfuscated injections: caught = not passed, injection check failing."""
+    from services.verifier.offline.obfuscated_injections import records
+
+    caught, missed = 0, []
+    variants = records(correct)
+    for record in variants:
+        verification = verifier.verify(to_event(record)).verification
+        flagged = any(c.name == "injection_echo" for c in verification.failed_checks)
+        if verification.verdict != Verdict.passed and flagged:
+            caught += 1
+        else:
+            missed.append(record["id"])
+    return caught, len(variants), missed

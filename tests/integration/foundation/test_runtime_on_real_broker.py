@@ -59,7 +59,9 @@ def test_relay_carries_trace_context_and_dead_letters_bad_bytes(relay, topic_pre
     assert reasons["not_avro"].original_value == b"{\"not\": \"avro\"}"
     assert reasons["not_avro"].source_topic == source and reasons["not_avro"].source_offset >= 0
     assert reasons["unprocessable"].exception_type == "ValueError"
-    assert "poison" not in reasons["unprocessable"].reason or "ValueError" in reasons["unprocessable"].reason
+    # the reason names the exception type and where it was raised, never its message (it may hold ticket text)
+    assert reasons["unprocessable"].reason.startswith("ValueError at ")
+    assert "poison" not in reasons["unprocessable"].reason
 
 
 def test_sigkill_mid_stream_then_restart_loses_nothing(relay, topic_prefix):

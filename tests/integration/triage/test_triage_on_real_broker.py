@@ -77,8 +77,9 @@ def test_conversations_are_triaged_and_customer_history_survives_restart(triage_
     assert two.intent == "account_access" and two.language == "de"
     assert sorted([one.contacts_in_window, two.contacts_in_window]) == [1, 2]  # same customer, counted
     assert blank.intent == "out_of_scope" and "empty_text" in blank.flags and blank.embedding == []
+    causes = {"conv-1": first.event_id, "conv-2": second.event_id, "conv-3": empty.event_id}
+    assert {cid: event.causation_id for cid, event in out.items()} == causes
     for event in out.values():
-        assert event.causation_id in {first.event_id, second.event_id, empty.event_id}
         assert event.versions.model and "@" in event.versions.model
         assert event.versions.policy.startswith("2026.11.1+")
         assert event.producer.service == "triage"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -114,3 +115,16 @@ def test_the_summary_counts_what_its_definitions_say():
     assert summary["by_locale"]["de"]["tickets"] == 4
     assert summary["by_category"][routine_category]["autonomous_send_rate"] == 0.6667
     assert summary["by_category"]["out_of_scope"]["human_sent"] == 1
+
+
+def test_confident_wrong_reads_the_confidence_the_verifier_gates_on():
+    routine_category = next(name for name, c in POLICY.categories.items() if c.mode == "autonomous")
+    other_category = next(name for name, c in POLICY.categories.items()
+                          if c.mode == "autonomous" and name != routine_category)
+    threshold = POLICY.category(other_category).threshold
+    sure = dataclasses.replace(_decision("1", other_category, "send", confidence=0.99), draft_confidence=0.99)
+    unsure_answer = dataclasses.replace(_decision("3", other_category, "review", confidence=0.99),
+                                        draft_confidence=(threshold - 0.02) / 0.99)
+    assert sure.gated_confidence == round(0.99 * 0.99, 4) and unsure_answer.gated_confidence < threshold
+    pairs = [(EvalTicket(d.id, "x", expected=Expected(routine_category, False, "en")), d) for d in (sure, unsure_answer)]
+    assert summarise(pairs, POLICY)["overall"]["confident_wrong"] == 1

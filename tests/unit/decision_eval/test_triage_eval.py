@@ -26,7 +26,7 @@ def test_halves_follow_the_id_parity():
 
 def test_confident_wrong_eligibility_and_locale_per_half():
     items = [
-        item("t-1", "delivery_time", "order_status", 0.95),  # wrong above order_status's 0.80: confident-wrong
+        item("t-1", "delivery_time", "order_status", 0.95),  # wrong above order_status's 0.85: confident-wrong
         item("t-3", "delivery_time", "delivery_time", 0.85),  # right and eligible
         item("t-5", "contact_human", "order_status", 0.90, human=True),  # must reach a human, yet eligible
         item("t-7", "contact_human", "contact_human", 0.99, human=True),  # always_human: never eligible

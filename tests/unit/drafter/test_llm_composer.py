@@ -10,11 +10,10 @@ import pytest
 from drafter_testing import triaged
 
 from casetrail.events import DraftOutcome
-from services.drafter.confidence import draft_confidence, retrieval_support
 from services.drafter.drafting import Drafter, DrafterConfig
 from services.drafter.llm import PROMPT_VERSION, LlmComposer, LlmError
 
-LOW = DrafterConfig(min_score=0.2, strong_score=0.8)
+LOW = DrafterConfig(min_score=0.2)
 
 
 class ChatServer:
@@ -76,10 +75,12 @@ def test_valid_citations_become_markers_and_citations(chat, knowledge, policy):
     assert draft.outcome == DraftOutcome.drafted and draft.composer == "llm"
     assert [c.clause_id for c in draft.citations] == [draft.retrieved[0].clause_id]
     assert "for a full refund. [1]" in draft.reply_text and draft.disclosure in draft.reply_text
-    assert (proposed.versions.model, proposed.versions.prompt) == ("test-model", PROMPT_VERSION)
-    # One of two sentences cited: coverage 0.5 enters the confidence.
-    support = retrieval_support([draft.citations[0].score], LOW.min_score, LOW.strong_score)
-    assert draft.confidence == draft_confidence(0.9, support, 0.5) < draft_confidence(0.9, support, 1.0)
+    assert proposed.versions.model.startswith("test-model+answer-confidence@")
+    assert proposed.versions.prompt == PROMPT_VERSION
+    # One of two sentences cited: coverage 0.5 halves the answer confidence.
+    drafter = drafter_with(chat, knowledge, policy)
+    answer = drafter.retrieve(triaged(QUESTION)).answer
+    assert draft.confidence == round(drafter.answer_confidence.probability(answer.features) * 0.5, 4)
     request = chat.requests[0]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer k"
     assert request["body"]["model"] == "test-model"

@@ -22,11 +22,11 @@ def test_policy_vocabulary_and_registry_agree():
     assert CHECK_NAMES == VERIFIER_CHECKS
 
 
-def test_good_draft_passes_with_every_check_reported(verifier):
+def test_good_draft_passes_with_every_check_reported(verifier, policy):
     verification = verifier.verify(make_event()).verification
     assert verification.verdict == Verdict.passed, verification.failed_checks
     assert [c.name for c in verification.checks] == list(VERIFIER_CHECKS)
-    assert verification.threshold == 0.80
+    assert verification.threshold == policy.category("refund_policy").threshold
 
 
 def test_wrong_draft_fails_and_failed_beats_needs_human(verifier):

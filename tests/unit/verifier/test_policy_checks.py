@@ -14,10 +14,19 @@ from verifier_fixtures import REPO, make_event, review_of, with_policy
 
 def test_confidence_below_the_category_threshold_needs_a_human(policy):
     check = ConfidenceThreshold(policy)
-    assert check.run(review_of(make_event(intent_confidence=0.95, draft_confidence=0.9), policy)).passed
-    low = check.run(review_of(make_event(intent_confidence=0.70), policy))
-    assert not low.passed and "0.70 < threshold 0.80 for refund_policy" in low.detail
+    threshold = policy.category("refund_policy").threshold
+    assert check.run(review_of(make_event(intent_confidence=0.99, draft_confidence=0.95), policy)).passed
+    low = check.run(review_of(make_event(intent_confidence=0.70, draft_confidence=0.99), policy))
+    assert not low.passed and f"0.69 < threshold {threshold:.2f} for refund_policy" in low.detail
     assert check.severity == NEEDS_HUMAN
+
+
+def test_a_send_needs_the_category_and_the_answer_to_be_right_together(policy):
+    # each alone clears the bar; the chance both hold (their product) does not
+    threshold = policy.category("refund_policy").threshold
+    both = ConfidenceThreshold(policy).run(review_of(make_event(intent_confidence=0.9, draft_confidence=0.9), policy))
+    assert 0.9 >= threshold > 0.81
+    assert not both.passed and f"0.81 < threshold {threshold:.2f}" in both.detail
 
 
 def test_always_human_categories_and_unknown_categories(policy):
@@ -58,6 +67,22 @@ def test_refund_outside_the_return_window_needs_a_human(policy):
     assert check.run(review_of(recent, policy)).passed
     outcome = check.run(review_of(old, policy))
     assert not outcome.passed and "80 days before the request" in outcome.detail
+
+
+@pytest.mark.parametrize("ticket, problem", [
+    ("Hola, compré unas zapatillas hace tres meses y quiero devolverlas y que me reembolsen 30 euros.",
+     "longer than the 30-day return window"),
+    ("I want a refund of 120 EUR for the jacket, it arrived last week.", "above the auto-approval limit 50 EUR"),
+])
+def test_a_refund_the_customer_asks_beyond_policy_needs_a_human(policy, ticket, problem):
+    locale = "es" if ticket.startswith("Hola") else "en"
+    outcome = RefundEligibility(policy).run(review_of(make_event(ticket=ticket, locale=locale), policy))
+    assert not outcome.passed and problem in outcome.detail and outcome.severity == NEEDS_HUMAN
+
+
+def test_a_refund_request_inside_policy_passes(policy):
+    ticket = "Bonjour, j'ai reçu ma commande il y a 10 jours, je voudrais un remboursement de 35 euros."
+    assert RefundEligibility(policy).run(review_of(make_event(ticket=ticket, locale="fr"), policy)).passed
 
 
 def test_promising_a_longer_window_than_policy_fails_outright(policy):

@@ -48,10 +48,11 @@ INJECTIONS = [
 
 
 @pytest.mark.parametrize("locale,injection", INJECTIONS)
-def test_injection_in_ticket_is_fine_when_the_reply_ignores_it(policy, locale, injection):
+def test_injection_in_ticket_needs_a_human_even_when_the_reply_ignores_it(policy, locale, injection):
+    # Issue 17: a detected injection that the reply does not echo used to pass to autonomous send.
     event = make_event(ticket=f"Where is my refund? {injection}")
     outcome = InjectionEcho(policy).run(review_of(event, policy))
-    assert outcome.passed and "none echoed" in outcome.detail
+    assert not outcome.passed and outcome.severity == "needs_human" and "none echoed" in outcome.detail
 
 
 @pytest.mark.parametrize("locale,injection", INJECTIONS)
@@ -115,3 +116,15 @@ def test_a_paragraph_in_another_language_fails(policy):
         extra="Please note that we will send you the return label by email within one hour of your request.")
     outcome = ReplyLanguage(policy, language_identifier=identify).run(review_of(german, policy))
     assert not outcome.passed and "a sentence is in 'en'" in outcome.detail
+
+
+def test_a_sentence_quoted_from_a_cited_clause_is_not_identified_again(policy):
+    address = "Returns go to our returns centre: Acme Shop Returns, Logistikos g. 5, 02121 Vilnius, Lithuania."
+
+    def reads_addresses_as_lithuanian(text, fast=False):
+        return [("lt", 0.99)] if "Vilnius" in text and len(text) < 120 else [("en", 0.99)]
+
+    check = ReplyLanguage(policy, language_identifier=reads_addresses_as_lithuanian)
+    assert check.run(review_of(make_event(address), policy)).passed
+    uncited = check.run(review_of(make_event("Hello.", extra=address), policy))
+    assert not uncited.passed and "a sentence is in 'lt'" in uncited.detail

@@ -1,0 +1,81 @@
+"""``casetrail eval calibrate``: fit the drafter's answer confidence on the dev set's tune half.
+
+For every tune-half ticket (odd ids) the chain runs ingest, triage and the drafter's
+retrieval; a draft *answers* when the clause it would cite belongs to the category the
+request is labelled with. A logistic model of that outcome on the answer's features
+(services/drafter/answer.py) is fitted, written as the drafter's JSON artefact, and
+checked on the other half (even ids): reliability per confidence bin and Brier score,
+so a model that only fits its own half is visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Callable, Sequence
+
+from casetrail_tools.decision_eval.chain import DecisionChain
+from casetrail_tools.decision_eval.tickets import EvalTicket
+
+
+def tune_half(ticket: EvalTicket) -> bool:
+    """Odd-numbered ids are the tune half; even ones the check half (``dev-en-0007`` -> tune)."""
+    digits = "".join(ch for ch in ticket.id[-4:] if ch.isdigit())
+    return bool(digits) and int(digits) % 2 == 1
+
+
+def answer_examples(chain: DecisionChain, tickets: Sequence[EvalTicket], at: dt.datetime,
+                    advance: Callable[[int], None] = lambda _: None) -> list[tuple]:
+    """``(features, answers)`` for every labelled ticket the drafter finds a grounded answer for."""
+    from services.ingest.rejections import Rejected
+
+    examples = []
+    for ticket in tickets:
+        advance(1)
+        if ticket.expected.category is None:
+            continue
+        try:
+            received = chain.received(ticket, at)
+        except Rejected:
+            continue
+        if received is None:
+            continue
+        triaged = chain.triaged(received, at)
+        found = chain.drafter.retrieve(triaged)
+        if found is None or found.answer is None:
+            continue
+        examples.append((found.answer.features, found.answer.clause.clause.category == ticket.expected.category))
+    return examples
+
+
+def reliability(model, examples: Sequence[tuple], bins: int = 5) -> dict:
+    """Mean confidence vs share answering per equal-width bin, and the Brier score."""
+    rows = [[] for _ in range(bins)]
+    brier = 0.0
+    for features, answers in examples:
+        p = model.probability(features)
+        brier += (p - answers) ** 2
+        rows[min(bins - 1, int(p * bins))].append((p, answers))
+    table = [{"bin": f"{i / bins:.1f}-{(i + 1) / bins:.1f}", "drafts": len(r),
+              "mean_confidence": round(sum(p for p, _ in r) / len(r), 3) if r else None,
+              "answering": round(sum(a for _, a in r) / len(r), 3) if r else None} for i, r in enumerate(rows)]
+    return {"brier": round(brier / len(examples), 4) if examples else None, "bins": table}
+
+
+def calibrate(chain: DecisionChain, tickets: Sequence[EvalTicket], at: dt.datetime, out: Path,
+              advance: Callable[[int], None] = lambda _: None) -> dict:
+    from services.drafter.answer_confidence import fit
+
+    tune = [t for t in tickets if tune_half(t)]
+    check = [t for t in tickets if not tune_half(t)]
+    tune_examples = answer_examples(chain, tune, at, advance)
+    check_examples = answer_examples(chain, check, at, advance)
+    fitted_on = {"tickets": "evaluation/dev tune half (odd ids)", "drafts": len(tune_examples),
+                 "answering": sum(a for _, a in tune_examples), "triage": chain.triager.model_version,
+                 "knowledge_base": sorted(set(chain.kb_versions.values())), "at": at.isoformat()}
+    model = fit([f for f, _ in tune_examples], [a for _, a in tune_examples], fitted_on)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model.to_json(), encoding="utf-8")
+    return {"model": model.version, "written": str(out), "weights": model.weights, "intercept": model.intercept,
+            "tune": reliability(model, tune_examples), "check": reliability(model, check_examples),
+            "check_drafts": len(check_examples), "check_answering": sum(a for _, a in check_examples)}

@@ -1,0 +1,64 @@
+"""The query API's HTTP server: the FastAPI app over a store, served by uvicorn until SIGTERM.
+
+Used by ``casetrail run audit`` (beside the consumer) and ``casetrail audit serve`` (alone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+from typing import TYPE_CHECKING, Optional
+
+import uvicorn
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from casetrail.settings import CasetrailSettings
+    from services.audit.store import AuditStore
+
+log = logging.getLogger("casetrail.audit")
+
+
+def query_api(store: AuditStore) -> FastAPI:
+    """The API over ``store``: the audit config's tokens, the report's citation check, and the key
+    store (to open originals for auditors) when there is one."""
+    from services.audit.api import create_app
+    from services.audit.config import load_config
+    from services.audit.reports import citation_checker
+
+    try:
+        from casetrail.privacy.keystore import default_keystore
+
+        keystore = default_keystore()
+    except Exception:  # the API still serves lineage; originals show as unavailable
+        log.warning("no key store available: originals will not be decrypted")
+        keystore = None
+    return create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after its own shutdown, which would kill the process
+    before the consumer stops and the store closes; here SIGTERM only asks it to exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        def request_exit(signum, frame):  # noqa: ARG001 - signal handler signature
+            self.should_exit = True
+
+        previous = {sig: signal.signal(sig, request_exit) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def http_server(api: FastAPI, config: CasetrailSettings, *, host: Optional[str] = None, port: Optional[int] = None,
+                log_level: str = "warning") -> GracefulServer:
+    """A server for ``api`` on ``host``/``port``, else the settings' (audit's default port 8106)."""
+    from casetrail.runtime.service import DEFAULT_PORTS
+
+    return GracefulServer(uvicorn.Config(api, host=host or config.http_host,
+                                         port=port or config.http_port or DEFAULT_PORTS["audit"], log_level=log_level))
