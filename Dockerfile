@@ -74,14 +74,13 @@ LABEL org.opencontainers.image.title="casetrail" \
       org.opencontainers.image.source="https://example.invalid/casetrail"
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
-# Writable state (Faust data dir, embedded Qdrant, key store, audit SQLite) lives under
+# Writable state (embedded Qdrant, key store, audit SQLite) lives under
 # /var/lib/casetrail; in Kubernetes that is an emptyDir or a volume, the root filesystem stays read-only.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     CASETRAIL_DATA_DIR=/var/lib/casetrail \
-    CASETRAIL_HTTP_HOST=0.0.0.0 \
-    F_DATADIR=/var/lib/casetrail/faust
+    CASETRAIL_HTTP_HOST=0.0.0.0
 WORKDIR /var/lib/casetrail
 USER 10001:10001
 EXPOSE 8101 8102 8103 8104 8105 8106 8107 8110 8111

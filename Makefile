@@ -67,6 +67,11 @@ test-integration: kafka-up ## Integration tier: a real Kafka broker
 test-e2e: kafka-up browser ## End-to-end tier: all services as processes on a real broker, the console in Chromium
 	scripts/pytest-tier e2e tests/e2e -q -m e2e
 
+fuzz: install ## Property-based fuzzing: FUZZ_EXAMPLES (default 100,000) inputs per connector; counts in var/fuzz/
+	CASETRAIL_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100000} CASETRAIL_FUZZ_REPORT=var/fuzz \
+	  scripts/pytest-tier fuzz tests/unit/fuzz -q -p no:cacheprovider
+	@$(BIN)/python -c 'import glob, json; [print("{target:22} {inputs:>8} inputs  accepted {accepted:>7}  max CPU {max_cpu_seconds:.3f} s (budget {budget_seconds} s)  rejected {rejected}".format(**json.load(open(p)))) for p in sorted(glob.glob("var/fuzz/*.json"))]'
+
 deploy-tools: install ## helm (built with the Go toolchain) + hadolint, kubernetes-validate, promql-parser
 	deploy/tools/install.sh
 
@@ -93,22 +98,25 @@ demo: install kafka-jars ## Start Kafka and all services, push sample tickets, s
 	exit $$status
 
 # -- benchmarks -------------------------------------------------------------------
-bench-codec: install ## Avro encode+decode throughput
-	$(CASETRAIL) bench codec
+# JSON=path writes a run's figures there too (every measuring command's --json PATH).
+FIGURES = $(if $(JSON),--json $(JSON))
 
-bench-hop: kafka-up ## One hop: Faust runtime vs plain confluent-kafka loop
-	$(CASETRAIL) bench hop
+bench-codec: install ## Avro encode+decode throughput (JSON=path also writes the figures)
+	$(CASETRAIL) bench codec $(FIGURES)
 
-bench-review: install ## Console page render p50/p95/p99 with 10,000 open cases
-	$(CASETRAIL) bench review --cases $${CASES:-10000}
+bench-review: install ## Console page render p50/p95/p99 with CASES open cases (default 10,000; JSON=path)
+	$(CASETRAIL) bench review --cases $${CASES:-10000} $(FIGURES)
 
-bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300)
-	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300}
+bench-hop: kafka-up ## One hop: the transactional runtime vs a plain confluent-kafka loop (JSON=path)
+	$(CASETRAIL) bench hop $(FIGURES)
 
-chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses
-	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20}
+bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300; JSON=path)
+	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300} $(FIGURES)
+
+chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses (JSON=path)
+	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20} $(FIGURES)
 
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var
 
-.PHONY: help system-deps browser bench-review install lock kafka-jars kafka-up kafka-down topics test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean
+.PHONY: help system-deps browser bench-review install lock kafka-jars kafka-up kafka-down topics fuzz test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean

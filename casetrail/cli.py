@@ -109,8 +109,8 @@ def topics_apply() -> None:
 
 @topics_app.command("list")
 def topics_list() -> None:
-    """Print the topics file: name, key, schema, partitions, retention, cleanup."""
-    from casetrail.topics import ALL_TOPICS
+    """Print the topics file: name, key, schema, partitions, retention, cleanup; then the flow."""
+    from casetrail.topics import ALL_TOPICS, EVENT_TOPICS
 
     for spec in ALL_TOPICS:
         retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms / 86_400_000:g}d"
@@ -118,6 +118,9 @@ def topics_list() -> None:
             f"{spec.name:45} key={spec.key:20} schema={spec.value_schema or '-':22} "
             f"partitions={spec.partitions} rf={spec.replication_factor} retention={retention} cleanup={spec.cleanup_policy}"
         )
+    typer.echo("\nflow (producer -> topic -> consumers; audit reads every event topic):")
+    for spec in EVENT_TOPICS:
+        typer.echo(f"  {spec.producer:>50} -> {spec.name:28} -> {', '.join(spec.consumers) or '(audit only)'}")
 
 
 def _register_contributed_commands() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +43,17 @@ class KafkaSettings(BaseSettings):
             config[name.replace("_", ".")] = str(value)
         return config
 
+    def consumer_config(self, group_id: str, **extra) -> dict:
+        """A consumer that sees only committed records (``read_committed``): aborted transactions never show."""
+        return {**self.librdkafka_config(), "group.id": group_id, "isolation.level": "read_committed", **extra}
+
+    def producer_config(self, **extra) -> dict:
+        """A producer that places keys as the Java client does (murmur2), acknowledged by every replica."""
+        from casetrail.partitioning import PRODUCER_PARTITIONER
+
+        return {**self.librdkafka_config(), "partitioner": PRODUCER_PARTITIONER, "acks": "all",
+                "enable.idempotence": True, **extra}
+
     @property
     def explicitly_configured(self) -> bool:
         """True when the environment names a cluster: then casetrail starts no broker."""
@@ -60,6 +71,9 @@ class CasetrailSettings(BaseSettings):
     qdrant_api_key: Optional[SecretStr] = Field(
         default=None, validation_alias=AliasChoices("QDRANT_API_KEY", "CASETRAIL_QDRANT_API_KEY")
     )
+    # "production" (the Helm chart's default) turns development conveniences into errors: the key
+    # store refuses to run without its master key (casetrail/privacy/keystore.py).
+    environment: Literal["development", "production"] = "development"
     data_dir: Path = REPO_ROOT / "var"
     tenants_dir: Path = REPO_ROOT / "config" / "tenants"
     http_host: str = "127.0.0.1"
@@ -68,12 +82,23 @@ class CasetrailSettings(BaseSettings):
     max_payload_bytes: int = 1024 * 1024
     topic_prefix: str = ""  # lets tests and demos isolate themselves on a shared cluster
     create_topics: bool = True  # services apply casetrail.topics at start; off where operators own topics
-    # How long a service's fetch may wait at the broker for data (Faust fixes 1,500 ms). While a fetch
-    # waits, partitions left out of it (their previous records were still being processed) are not
-    # fetched again, so a busy service adds up to this much per hop. 100 ms doubled the pipeline's
-    # sustained rate (docs/benchmarks.md); it stays opt-in until re-validated as the default (the
-    # restart stalls first blamed on it were Faust's flow-control race, now handled by the runtime).
-    fetch_max_wait_ms: int = Field(default=1500, ge=1, le=30_000)
+    # How long a consumer's fetch may wait at the broker when a partition has no new data
+    # (librdkafka ``fetch.wait.max.ms``). librdkafka fetches every assigned partition
+    # independently, so this bounds idle latency only (docs/runtime.md).
+    fetch_max_wait_ms: int = Field(default=100, ge=1, le=30_000)
+    # The runtime (docs/runtime.md): one Kafka transaction per polled batch.
+    worker_id: str = ""  # this worker's part of the transactional id; default: the host name (a pod's name)
+    transaction_timeout_ms: int = Field(default=60_000, ge=1_000, le=900_000)
+    session_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)  # how fast a dead worker's partitions move
+    poll_timeout_ms: int = Field(default=100, ge=1, le=10_000)  # longest wait for records before timers run
+    # Records per batch (= per transaction). A batch must be handled well within the transaction
+    # timeout even at the slowest handler (triage under load: ~100 ms a record); smaller batches
+    # also let read_committed consumers downstream see outputs sooner.
+    max_poll_records: int = Field(default=100, ge=1, le=100_000)
+    linger_ms: float = Field(default=1.0, ge=0, le=1_000)
+    retry_attempts: int = Field(default=5, ge=1, le=100)  # RetryableError: attempts before dead-lettering
+    retry_initial_seconds: float = Field(default=0.5, gt=0, le=60)
+    retry_max_seconds: float = Field(default=8.0, gt=0, le=300)
 
     def registry_config(self) -> dict[str, str]:
         if self.schema_registry_basic_auth is None:

@@ -30,6 +30,10 @@ class TopicSpec:
     retention_ms: int = 7 * DAY_MS
     cleanup_policy: str = "delete"
     extra_config: dict[str, str] = field(default_factory=dict)
+    # The flow: who writes the topic and which services consume it (checked against the
+    # processors the services register; audit reads every event topic through its own consumer).
+    producer: str = ""
+    consumers: tuple[str, ...] = ()
 
     def config(self) -> dict[str, str]:
         """Topic-level configuration as the broker spells it."""
@@ -43,90 +47,106 @@ INTAKE = TopicSpec(
     # Above ingest's own payload limit (1 MiB by default), so an oversized ticket
     # reaches ingest and is dead-lettered with a reason instead of bouncing at the producer.
     extra_config={"max.message.bytes": str(4 * 1024 * 1024)},
+    producer="ticketing systems (webhook bridge, casetrail send)", consumers=("ingest",),
 )
 CONVERSATIONS_RECEIVED = TopicSpec(
     "conversations.received.v1", "conversation_id", "ConversationReceived",
     "Normalised, redacted conversations from ingest.", retention_ms=AUDIT_TRAIL_MS,
+    producer="ingest", consumers=("triage", "delivery"),
 )
 RECONTACTS = TopicSpec(
     "conversations.recontacts.v1", "conversation_id", "RecontactDetected",
     "A customer came back within 7 days of an answer; names the original conversation.", retention_ms=AUDIT_TRAIL_MS,
+    producer="ingest", consumers=(),
 )
 CONVERSATIONS_TRIAGED = TopicSpec(
     "conversations.triaged.v1", "conversation_id", "ConversationTriaged",
     "Triage signals: intent, category, urgency, sentiment, SLA due time.", retention_ms=AUDIT_TRAIL_MS,
+    producer="triage", consumers=("drafter",),
 )
 DRAFTS_PROPOSED = TopicSpec(
     "drafts.proposed.v1", "conversation_id", "DraftProposed",
     "Drafted replies with a citation on every statement (or an explicit no-grounding outcome).", retention_ms=AUDIT_TRAIL_MS,
+    producer="drafter", consumers=("verifier",),
 )
 DRAFTS_VERIFIED = TopicSpec(
     "drafts.verified.v1", "conversation_id", "DraftVerified",
     "Verifier verdicts with the result of every check.", retention_ms=AUDIT_TRAIL_MS,
+    producer="verifier", consumers=("router",),
 )
 DECISIONS_ROUTED = TopicSpec(
     "decisions.routed.v1", "conversation_id", "RoutedDecision",
     "Router decisions: mode, action, rule, queue, handoff brief.", retention_ms=AUDIT_TRAIL_MS,
+    producer="router", consumers=("delivery",),
 )
 REPLIES_OUTBOUND = TopicSpec(
     "replies.outbound.v1", "conversation_id", "ReplyOutbound",
     "Replies to deliver, each with an idempotency key.", retention_ms=AUDIT_TRAIL_MS,
+    producer="router", consumers=("ingest", "router", "delivery"),
 )
 FEEDBACK_AGENT = TopicSpec(
     "feedback.agent.v1", "conversation_id", "AgentFeedback",
     "Agent approve / edit / reject of drafts.", retention_ms=AUDIT_TRAIL_MS,
+    producer="agents (review console)", consumers=("router", "verifier"),
 )
 SLA_EVENTS = TopicSpec(
     "sla.events.v1", "conversation_id", "SlaEvent",
     "SLA started / at-risk / breached / stopped.", retention_ms=AUDIT_TRAIL_MS,
+    producer="router", consumers=("router",),
 )
 DELIVERY_RECEIPTS = TopicSpec(
     "deliveries.receipts.v1", "conversation_id", "DeliveryReceipt",
     "What the delivery service wrote to the ticketing platform (delivered / failed / suppressed), per effect.",
-    retention_ms=AUDIT_TRAIL_MS,
+    retention_ms=AUDIT_TRAIL_MS, producer="delivery", consumers=(),
 )
 DELIVERY_RETRIES = TopicSpec(
     "deliveries.retry.v1", "conversation_id", None,
     "Deliveries parked after a transient platform failure: the original replies.outbound / decisions.routed"
     " record, with attempt and not-before headers. Keeps an outage of one platform from blocking the others.",
+    producer="delivery", consumers=("delivery",),
 )
 DELIVERY_ATTEMPTS = TopicSpec(
     "deliveries.attempts.v1", "source topic:partition", None,
     "The delivery service's attempt watermarks: source offsets up to which a platform write may have been"
     " attempted. After a crash, those records are looked up on the platform before anything is posted again.",
-    partitions=1, retention_ms=FOREVER, cleanup_policy="compact",
+    # read outside any group by delivery's attempt journal when a worker (re)takes a partition
+    partitions=1, retention_ms=FOREVER, cleanup_policy="compact", producer="delivery", consumers=(),
 )
 KB_PUBLISHED = TopicSpec(
     "kb.published.v1", "tenant:locale", "KnowledgeBasePublished",
     "Knowledge-base versions as they are published.", partitions=1, retention_ms=FOREVER,
+    producer="casetrail kb publish", consumers=("drafter",),
 )
 ERASURES = TopicSpec(
     "audit.erasures.v1", "customer_id", "PersonalDataErased",
     "Crypto-shredding requests carried out (audited).", partitions=1, retention_ms=FOREVER,
+    producer="audit", consumers=(),
 )
 GATE_DECISIONS = TopicSpec(
     "versions.gate.v1", "tenant:kind", "VersionGateDecided",
     "The gate's promote / refuse verdicts on candidate models, knowledge bases and templates.",
-    partitions=1, retention_ms=FOREVER,
+    partitions=1, retention_ms=FOREVER, producer="casetrail gate", consumers=(),
 )
 DEADLETTER = TopicSpec(
     "deadletter.v1", "original key", "DeadLetter",
     "Anything undecodable or unprocessable: reason, exception, source offset, original bytes.",
     retention_ms=YEAR_MS,
-    extra_config={"max.message.bytes": str(8 * 1024 * 1024)},  # holds the largest intake record plus its envelope
+    extra_config={"max.message.bytes": str(8 * 1024 * 1024)},  # holds the largest intake record plus its envelope,
+    producer="every service", consumers=(),
 )
 
 
 def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
-    """A Faust table changelog: compacted, so state survives restarts without growing forever."""
+    """A table changelog (casetrail.runtime.tables): compacted, so state survives restarts without growing forever."""
     return TopicSpec(
         f"{app_id}-{table}-changelog", "table key", None,
         f"State changelog of the {app_id} service's {table} table.",
         partitions=partitions, retention_ms=FOREVER, cleanup_policy="compact",
+        producer=app_id.removeprefix("casetrail-"), consumers=(app_id.removeprefix("casetrail-"),),
     )
 
 
-# Faust tables (name must match the service's table definition).
+# Service tables (name must match the service's table definition).
 STATE_CHANGELOGS = (
     changelog("casetrail-ingest", "seen_deliveries"),
     changelog("casetrail-ingest", "answered_conversations"),

@@ -15,12 +15,14 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from confluent_kafka import Consumer, Producer
 
 from casetrail.codec import AvroCodec, DecodeError
+from casetrail.figures import JSON_HELP, write_figures
 from casetrail_tools.pipeline_harness import SERVICES, Pipeline, prepare_run
 from casetrail.settings import kafka_settings
 from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, INTAKE, REPLIES_OUTBOUND
@@ -60,9 +62,15 @@ class ChaosReport:
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     supervised_restarts: list[str] = field(default_factory=list)
+    replayed_intake_records: int = 0
+    replies_after_replay: int = 0
+    acknowledgements_after_replay: int = 0
+    second_replies: int = 0  # answers sent twice, counted after the replay
+    second_acknowledgements: int = 0
 
     def ok(self) -> bool:
-        return not self.lost and self.duplicate_sends == 0 and self.malformed_dead_lettered == self.malformed_sent
+        return (not self.lost and self.duplicate_sends == 0 and self.malformed_dead_lettered == self.malformed_sent
+                and self.second_replies == 0 and self.second_acknowledgements == 0)
 
     def lines(self) -> list[str]:
         return [
@@ -73,12 +81,16 @@ class ChaosReport:
             f"malformed records:        {self.malformed_sent}  (dead-lettered with a reason: {self.malformed_dead_lettered})",
             f"dead-letter reasons:      {json.dumps(self.dead_letter_reasons)}",
             f"supervised restarts:      {', '.join(self.supervised_restarts) or 'none'}",
+            f"intake replayed from 0:   {self.replayed_intake_records} records; then {self.replies_after_replay} replies "
+            f"({self.second_replies} second), {self.acknowledgements_after_replay} acknowledgements "
+            f"({self.second_acknowledgements} second)",
             f"verdict:                  {'PASS' if self.ok() else 'FAIL'}",
         ]
 
 
 def run_chaos(
-    *, rate: float = 5.0, pause: float = 10.0, restart_broker: bool = True, progress: Progress = print,
+    *, rate: float = 5.0, pause: float = 10.0, restart_broker: bool = True, replay_intake: bool = True,
+    progress: Progress = print,
 ) -> ChaosReport:
     from casetrail_tools import broker
     from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
@@ -146,7 +158,7 @@ def run_chaos(
             report.faults.append("broker restart skipped (the broker was not started by casetrail)")
         progress("feeding malformed records")
         records = malformed_records(run)
-        producer = Producer({**kafka_settings().librdkafka_config(), "message.max.bytes": 5 * 1024 * 1024})
+        producer = Producer(kafka_settings().producer_config(**{"message.max.bytes": 5 * 1024 * 1024}))
         for value, headers in records:
             producer.produce(f"{prefix}{INTAKE.name}", value, key=f"malformed-{run}".encode(), headers=headers)
         producer.flush(30)
@@ -158,6 +170,12 @@ def run_chaos(
         report.tickets_sent = len(sent)
         progress(f"draining: waiting for {len(sent)} decisions ...")
         _collect(prefix, sent, report, timeout=240, progress=progress, supervise=supervise)
+        if replay_intake:
+            progress("replaying the intake topic from offset 0 through the running pipeline")
+            report.replayed_intake_records = replay_topic(f"{prefix}{INTAKE.name}")
+            report.faults.append("intake replayed from offset 0")
+            time.sleep(max(20.0, pause * 2))
+            _count_replies_after_replay(prefix, report)
     finally:
         stop_load.set()
         pipeline.stop()
@@ -167,8 +185,8 @@ def run_chaos(
 def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout: float, progress: Progress,
              supervise: Callable[[], None]) -> None:
     codec = AvroCodec()
-    consumer = Consumer({**kafka_settings().librdkafka_config(), "group.id": f"chaos-{uuid.uuid4().hex[:6]}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(kafka_settings().consumer_config(f"chaos-{uuid.uuid4().hex[:6]}", **{
+        "auto.offset.reset": "earliest", "enable.auto.commit": False}))
     routed, outbound, dead = (f"{prefix}{t.name}" for t in (DECISIONS_ROUTED, REPLIES_OUTBOUND, DEADLETTER))
     consumer.subscribe([routed, outbound, dead])
     decided: set[str] = set()
@@ -207,6 +225,60 @@ def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout:
     report.dead_letter_reasons = dict(reasons)
 
 
+def replay_topic(topic: str) -> int:
+    """Read ``topic`` from offset 0 to its end and produce every record to it again, as an operator would."""
+    from confluent_kafka import KafkaError, TopicPartition
+
+    kafka = kafka_settings()
+    consumer = Consumer(kafka.consumer_config(f"chaos-replay-{uuid.uuid4().hex[:6]}", **{
+        "enable.partition.eof": True, "enable.auto.commit": False}))
+    producer = Producer(kafka.producer_config(**{"message.max.bytes": 5 * 1024 * 1024, "linger.ms": 5}))
+    partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+    ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions if ends[p] > 0])
+    remaining, copied = {p for p in partitions if ends[p] > 0}, 0
+    while remaining:
+        for message in consumer.consume(500, 1.0):
+            if message.error():
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    remaining.discard(message.partition())
+                continue
+            if message.offset() >= ends[message.partition()]:
+                remaining.discard(message.partition())  # what it copied itself: stop there
+                continue
+            producer.produce(topic, message.value(), message.key(), headers=message.headers() or [])
+            producer.poll(0)
+            copied += 1
+    consumer.close()
+    if producer.flush(60):
+        raise RuntimeError("the replayed records were not all acknowledged")
+    return copied
+
+
+def _count_replies_after_replay(prefix: str, report: ChaosReport) -> None:
+    codec = AvroCodec()
+    consumer = Consumer(kafka_settings().consumer_config(f"chaos-{uuid.uuid4().hex[:6]}", **{
+        "auto.offset.reset": "earliest", "enable.auto.commit": False}))
+    consumer.subscribe([f"{prefix}{REPLIES_OUTBOUND.name}"])
+    keys: Counter = Counter()
+    kinds: dict[str, str] = {}
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < 10:
+        batch = [m for m in consumer.consume(1000, 0.5) if not m.error()]
+        if batch:
+            quiet_since = time.monotonic()
+        for message in batch:
+            reply = codec.decode(message.value())
+            keys[reply.idempotency_key] += 1
+            kinds[reply.idempotency_key] = reply.kind.value
+    consumer.close()
+    answers = [n for key, n in keys.items() if kinds[key] == "answer"]
+    acknowledgements = [n for key, n in keys.items() if kinds[key] != "answer"]
+    report.replies_after_replay, report.acknowledgements_after_replay = sum(answers), sum(acknowledgements)
+    report.second_replies = sum(n - 1 for n in answers if n > 1)
+    report.second_acknowledgements = sum(n - 1 for n in acknowledgements if n > 1)
+
+
 def main() -> None:
     import argparse
 
@@ -214,10 +286,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--pause", type=float, default=20.0)
     parser.add_argument("--no-broker-restart", action="store_true")
+    parser.add_argument("--json", type=Path, metavar="PATH", help=JSON_HELP)
     args = parser.parse_args()
     report = run_chaos(rate=args.rate, pause=args.pause, restart_broker=not args.no_broker_restart)
     for line in report.lines():
         print(line)
+    write_figures(args.json, {**asdict(report), "verdict": "PASS" if report.ok() else "FAIL"})
     sys.exit(0 if report.ok() else 1)
 
 

@@ -15,6 +15,8 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, print_figures, write_figures
+
 app = typer.Typer(no_args_is_help=True)
 broker_app = typer.Typer(help="The local Apache Kafka broker (KRaft) for development and tests.", no_args_is_help=True)
 schemas_app = typer.Typer(help="Avro schemas generated from the event models.", no_args_is_help=True)
@@ -144,39 +146,45 @@ def tail(
 @bench_app.command("codec")
 def bench_codec(
     events: int = typer.Option(50_000, help="events to encode and decode"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Avro encode+decode events/s for envelope-sized events, on one core."""
     from casetrail_tools.benchmarks.codec import run_codec_benchmark
 
-    result = run_codec_benchmark(events)
-    print_bench(result, json_out)
+    result = run_codec_benchmark(events, progress=lambda line: typer.echo(line, err=True))
+    print_bench(result, json_path)
 
 
 @bench_app.command("hop")
 def bench_hop(
     events: int = typer.Option(20_000, help="events to pass through each hop"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
-    """One-hop passthrough events/s: a Faust service vs a plain confluent-kafka loop, same broker."""
+    """One-hop passthrough events/s: a service on the casetrail runtime vs a plain confluent-kafka loop, same broker."""
     from casetrail_tools.benchmarks.hop import run_hop_benchmark
 
     result = run_hop_benchmark(events, progress=typer.echo)
-    print_bench(result, json_out)
+    print_bench(result, json_path)
 
 
 @bench_app.command("pipeline")
 def bench_pipeline(
     rate: float = typer.Option(50.0, help="tickets per second into the intake topic"),
     duration: float = typer.Option(300.0, help="seconds of load"),
-    out_dir: Path = typer.Option(Path("docs/benchmarks/runs"), help="where the JSON and the PNG plot go"),
+    json_path: Optional[Path] = json_option(
+        "write the figures to PATH as JSON, and the latency plot (extra 'plot') beside it as .png"
+        " [default: docs/benchmarks/runs/pipeline-<rate>rps-<duration>s.json]"),
     plain: bool = typer.Option(True, help="also run the plain confluent-kafka chain for the ratio"),
+    workers: int = typer.Option(1, min=1, help="worker processes per service (audit: always one)"),
 ) -> None:
     """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
     from casetrail_tools.benchmarks.pipeline import run_pipeline_benchmark
 
-    result = run_pipeline_benchmark(rate, duration, out_dir=out_dir, progress=typer.echo, plain=plain)
-    print_bench(result, None)
+    stem = f"pipeline-{int(rate)}rps-{int(duration)}s" + (f"-{workers}workers" if workers > 1 else "")
+    json_path = json_path or Path("docs/benchmarks/runs") / f"{stem}.json"
+    result = run_pipeline_benchmark(rate, duration, plot=json_path.with_suffix(".png"), progress=typer.echo, plain=plain,
+                                    workers=workers)
+    print_bench(result, json_path)
 
 
 @bench_app.command("decisions")
@@ -185,7 +193,7 @@ def bench_decisions(
                                  help="JSON Lines tickets (the `casetrail eval decisions` format)"),
     tenant: str = typer.Option("acme-shop", "--tenant"),
     limit: int = typer.Option(0, help="first N tickets only (0: all)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Per-ticket latency of the pure decision chain (ingest, triage, draft, verify, route) on one core."""
     import datetime as dt
@@ -209,7 +217,7 @@ def bench_decisions(
         scratch.cleanup()
     figures = latency_figures(report["_decisions"])
     print_bench({"tickets": len(parsed), "file": str(tickets), "goal": "chain p50 <= 30 ms on one core",
-                 **figures, "embedding_engine": _embedding_engine()}, json_out)
+                 **figures, "embedding_engine": _embedding_engine()}, json_path)
 
 
 def _embedding_engine() -> str:
@@ -219,16 +227,13 @@ def _embedding_engine() -> str:
     return getattr(embedder, "engine", None) or embedder.name
 
 
-def print_bench(result: dict, json_out: Optional[Path]) -> None:
-    """Print a benchmark's figures with the machine they ran on; write them to ``json_out`` too."""
+def print_bench(result: dict, json_path: Optional[Path]) -> None:
+    """Print a benchmark's figures with the machine they ran on; write them to ``json_path`` too."""
     from casetrail_tools.benchmarks.machine import machine_facts
 
     result = {**result, "machine": machine_facts()}
-    for key, value in result.items():
-        typer.echo(f"{key:32} {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    print_figures(result)
+    write_figures(json_path, result)
 
 
 # -- evaluation ---------------------------------------------------------------
@@ -238,7 +243,7 @@ def eval_decisions(
     tenant: str = typer.Option(..., "--tenant", help="tenant whose policy and knowledge base decide"),
     at: Optional[str] = typer.Option(None, "--at", help="ISO-8601 moment of every ticket (default: the middle "
                                                          "of the tenant's next business-hours interval)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write every decision and the summary here"),
+    json_path: Optional[Path] = json_option("also write every decision and the summary to PATH as JSON"),
     tenants_dir: Optional[Path] = typer.Option(None, help="tenant policies (default: CASETRAIL_TENANTS_DIR)"),
     knowledge_dir: Optional[Path] = typer.Option(None, help="knowledge-base sources, one folder per tenant "
                                                             "(default: knowledge/)"),
@@ -278,10 +283,7 @@ def eval_decisions(
         _fail(str(exc), 2)
     report.pop("_decisions")
     render(report["summary"], typer.echo, categories=categories)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
-        typer.echo(f"wrote {json_out}")
+    write_figures(json_path, report)
 
 
 @eval_app.command("triage")
@@ -291,7 +293,7 @@ def eval_triage(
     tenant: str = typer.Option("acme-shop", "--tenant"),
     intent_model: Optional[Path] = typer.Option(None, "--intent-model", help="default: the shipped model"),
     sentiment_model: Optional[Path] = typer.Option(None, "--sentiment-model", help="default: the shipped model"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="write the figures (and each ticket's outcome)"),
+    json_path: Optional[Path] = json_option("also write the figures and each ticket's outcome to PATH as JSON"),
     categories: bool = typer.Option(True, help="also print the per-category tables"),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="embedding cache (default var/triage/embeddings)"),
     calibrate_into: Optional[Path] = typer.Option(
@@ -350,7 +352,7 @@ def eval_triage(
               "calibration": calibration, "halves": summarise(items, policy)}
     typer.echo(f"model {triager.model_version}; policy {policy.fingerprint}; {len(items)} tickets")
     render(report["halves"], typer.echo, categories=categories)
-    if json_out:
+    if json_path is not None:
         report["tickets"] = [
             {"id": i.ticket.id, "half": i.half, "locale": i.locale, "locale_status": i.locale_status,
              "expected": i.ticket.expected.category, "category": i.result.category if i.result else None,
@@ -359,9 +361,7 @@ def eval_triage(
              "sentiment": i.result.sentiment if i.result else None,
              "alternatives": [[a.intent, a.confidence] for a in i.result.alternatives] if i.result else []}
             for i in items]
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
-        typer.echo(f"wrote {json_out}")
+    write_figures(json_path, report)
 
 
 @eval_app.command("calibrate")
@@ -370,7 +370,7 @@ def eval_calibrate(
     tenant: str = typer.Option("acme-shop", "--tenant"),
     out: Path = typer.Option(Path("services/drafter/models/answer-confidence.json"), "--out",
                              help="where the drafter's answer-confidence model is written"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the fit and its check here"),
+    json_path: Optional[Path] = json_option("also write the fit and its check to PATH as JSON"),
 ) -> None:
     """Fit the drafter's answer confidence on the dev set's tune half (odd ids); check it on the other half."""
     import datetime as dt
@@ -390,7 +390,7 @@ def eval_calibrate(
             result = calibrate(chain, parsed, at, out, bar.update)
     finally:
         scratch.cleanup()
-    print_bench(result, json_out)
+    print_bench(result, json_path)
 
 
 def register(commands) -> None:

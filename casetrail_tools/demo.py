@@ -57,6 +57,20 @@ def _cli(args: list[str], env: dict[str, str], check: bool = True) -> subprocess
                           capture_output=True, text=True, check=check)
 
 
+def _lineage_with_decision(conversation_id: str, env: dict[str, str], timeout: float = 60.0) -> subprocess.CompletedProcess:
+    """``casetrail lineage`` of the conversation once the audit store holds its routed decision.
+
+    The audit service folds the log asynchronously: the router's decision can reach the
+    observer before it reaches the audit store, so ask again until the lineage shows it.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = _cli(["lineage", conversation_id], env, check=False)
+        if (shown.returncode == 0 and " routed " in shown.stdout) or time.monotonic() > deadline:
+            return shown
+        time.sleep(1)
+
+
 def _send(publisher: IntakePublisher, tickets: list[SampleTicket]) -> list[str]:
     ids = []
     for ticket in tickets:
@@ -138,8 +152,7 @@ def run_demo(
         lineage_text, lineage_id = "", None
         if escalated is not None:
             lineage_id = escalated.trail.conversation_id
-            time.sleep(2)  # the audit service folds asynchronously; give it a beat
-            shown = _cli(["lineage", lineage_id], env, check=False)
+            shown = _lineage_with_decision(lineage_id, env)
             lineage_text = shown.stdout if shown.returncode == 0 else f"(lineage unavailable: {shown.stderr.strip()[-500:]})"
             progress("")
             progress(f"5. Lineage of the escalated ticket {escalated.ticket.label!r} ({lineage_id})")

@@ -38,8 +38,7 @@ def tail_topic(topic: str, *, from_beginning: bool = False, limit: int = 0, idle
     config = settings()
     codec = AvroCodec(config.schema_registry_url, config.registry_config())
     consumer = Consumer({
-        **kafka_settings().librdkafka_config(),
-        "group.id": f"casetrail-tail-{uuid.uuid4().hex[:8]}",
+        **kafka_settings().consumer_config(f"casetrail-tail-{uuid.uuid4().hex[:8]}"),
         "auto.offset.reset": "earliest" if from_beginning else "latest",
         "enable.auto.commit": False,
     })

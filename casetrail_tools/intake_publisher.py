@@ -49,7 +49,7 @@ class IntakePublisher:
         self._codec = AvroCodec(config.schema_registry_url, config.registry_config())
         self._topic = resolved_name(INTAKE, prefix)
         self._producer = Producer({
-            **kafka_settings().librdkafka_config(),
+            **kafka_settings().producer_config(),
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,

@@ -20,6 +20,8 @@ from casetrail.runtime.service import DEFAULT_PORTS
 from casetrail.settings import REPO_ROOT, kafka_settings, settings
 
 SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit", "delivery")  # the flow, in order
+SINGLE_WORKER = ("audit",)  # its store is one SQLite file: one writer
+WORKER_PORT_STRIDE = 20
 
 
 SAMPLE_TENANT = "acme-shop"
@@ -66,11 +68,16 @@ def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir:
 
 @dataclass
 class ServiceHandle:
-    name: str
+    name: str  # the handle's name: the service, or "<service>-<worker>" when it runs several workers
     port: int
     log_path: Path
     process: Optional[subprocess.Popen] = None
     restarts: int = 0
+    service: str = ""
+    worker_id: str = "w0"
+
+    def __post_init__(self):
+        self.service = self.service or self.name
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -84,7 +91,12 @@ class ServiceHandle:
 
 @dataclass
 class Pipeline:
-    """All (or some) services under ``prefix``; ports are the defaults plus ``port_offset``."""
+    """All (or some) services under ``prefix``; ports are the defaults plus ``port_offset``.
+
+    With ``workers`` > 1 each service runs that many worker processes (handles
+    ``<service>-<i>``, worker ids ``w<i>``, ports ``WORKER_PORT_STRIDE`` apart) in one
+    consumer group: Kafka spreads the partitions over them.
+    """
 
     prefix: str
     log_dir: Path
@@ -92,11 +104,15 @@ class Pipeline:
     port_offset: int = 0
     env: dict[str, str] = field(default_factory=dict)
     handles: dict[str, ServiceHandle] = field(default_factory=dict)
+    workers: int = 1
 
     def __post_init__(self):
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.services:
-            self.handles[name] = ServiceHandle(name, DEFAULT_PORTS[name] + self.port_offset, self.log_dir / f"{name}.log")
+            for index in range(1 if name in SINGLE_WORKER else self.workers):
+                key = name if self.workers == 1 or name in SINGLE_WORKER else f"{name}-{index}"
+                self.handles[key] = ServiceHandle(key, DEFAULT_PORTS[name] + self.port_offset + index * WORKER_PORT_STRIDE,
+                                                  self.log_dir / f"{key}.log", service=name, worker_id=f"w{index}")
 
     def _env(self, handle: ServiceHandle) -> dict[str, str]:
         return {
@@ -104,6 +120,7 @@ class Pipeline:
             "CASETRAIL_TOPIC_PREFIX": self.prefix,
             "CASETRAIL_HTTP_PORT": str(handle.port),
             "CASETRAIL_CREATE_TOPICS": "false",  # the harness applies topics once, up front
+            "CASETRAIL_WORKER_ID": handle.worker_id,  # distinct transactional ids within a service
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
@@ -112,12 +129,12 @@ class Pipeline:
         handle = self.handles[name]
         log = open(handle.log_path, "ab")
         handle.process = subprocess.Popen(
-            [sys.executable, "-m", "casetrail.cli", "run", name], cwd=REPO_ROOT, env=self._env(handle),
+            [sys.executable, "-m", "casetrail.cli", "run", handle.service], cwd=REPO_ROOT, env=self._env(handle),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
 
     def start(self) -> None:
-        for name in self.services:
+        for name in self.handles:
             self.start_service(name)
 
     def ready(self, name: str) -> bool:
@@ -130,7 +147,7 @@ class Pipeline:
     def wait_ready(self, timeout: float = 180.0, progress: Callable[[str], None] = lambda _: None,
                    names: Optional[tuple[str, ...]] = None) -> float:
         started = time.monotonic()
-        waiting = set(names or self.services)
+        waiting = set(names or self.handles)
         while waiting:
             for name in sorted(waiting):
                 handle = self.handles[name]
@@ -147,7 +164,7 @@ class Pipeline:
         return time.monotonic() - started
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU time (user + system) each live service process has used so far (Linux /proc)."""
+        """CPU time (user + system) each live service has used so far, its workers added up (Linux /proc)."""
         ticks = os.sysconf("SC_CLK_TCK")
         used = {}
         for name, handle in self.handles.items():
@@ -156,7 +173,7 @@ class Pipeline:
             try:
                 with open(f"/proc/{handle.process.pid}/stat", encoding="ascii") as stat:
                     fields = stat.read().rsplit(")", 1)[1].split()
-                used[name] = round((int(fields[11]) + int(fields[12])) / ticks, 1)
+                used[handle.service] = round(used.get(handle.service, 0.0) + (int(fields[11]) + int(fields[12])) / ticks, 1)
             except (OSError, IndexError, ValueError):
                 continue
         return used

@@ -95,7 +95,7 @@ class PipelineObserver:
 
     def _run(self) -> None:
         consumer = Consumer({
-            **kafka_settings().librdkafka_config(), "group.id": f"casetrail-observer-{uuid.uuid4().hex[:8]}",
+            **kafka_settings().consumer_config(f"casetrail-observer-{uuid.uuid4().hex[:8]}"),
             "auto.offset.reset": "earliest", "enable.auto.commit": False,
         })
         consumer.subscribe(self._topics)

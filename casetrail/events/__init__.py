@@ -4,6 +4,7 @@ from casetrail.events.catalog import EVENT_TYPES, schema_of
 from casetrail.events.conversation import (
     Attachment,
     AuthorRole,
+    AutomatedKind,
     Conversation,
     ConversationReceived,
     CustomerContext,

@@ -30,6 +30,16 @@ class LocaleStatus(str, enum.Enum):
     unknown = "unknown"  # too short or not a supported language: never guessed
 
 
+class AutomatedKind(str, enum.Enum):
+    """Why a message was written by a machine rather than a person. Nothing answers such a
+    conversation: no autonomous reply, no drafted reply sent, no acknowledgement (mail loops)."""
+
+    auto_reply = "auto_reply"  # RFC 3834 Auto-Submitted: auto-replied, X-Autoreply, out-of-office/vacation notices
+    bounce = "bounce"  # delivery status notification: multipart/report; report-type=delivery-status, mailer-daemon
+    mailing_list = "mailing_list"  # List-Id, Precedence: bulk|list|junk, digests
+    auto_generated = "auto_generated"  # Auto-Submitted: auto-generated/auto-notified, a platform's rule/trigger/automation
+
+
 class Attachment(AvroRecord):
     filename: str
     content_type: str = "application/octet-stream"
@@ -86,6 +96,12 @@ class Conversation(AvroRecord):
     redactions: list[RedactionFinding] = Field(default_factory=list)
     original: Optional[EncryptedText] = None
     content_hash: str = ""
+    # Set when the newest inbound message was written by a machine (see AutomatedKind):
+    # the router never sends to it and delivery never answers it. None: a person wrote it.
+    automated: Optional[AutomatedKind] = None
+    # What decided ``automated``: a header or marker name and value ("Auto-Submitted: auto-replied",
+    # "via.source.rel: trigger"), never message text or addresses.
+    automated_signal: Optional[str] = None
 
     def latest_customer_text(self) -> str:
         """The newest customer message."""

@@ -122,6 +122,25 @@ class EventEnvelope(AvroRecord):
     occurred_at: dt.datetime = Field(default_factory=utc_now)
     producer: ProducerInfo
 
+    def derive(self, step: str, producer: ProducerInfo) -> dict:
+        """The envelope of the event that ``step`` derives from this one, as constructor fields.
+
+        The event id is a function of this event's id and the step (``identity.derived_event_id``),
+        so handling this event again — a redelivery, a replay from any offset — derives the same
+        id; conversation, tenant and locale carry over; the causation id names this event.
+        ``occurred_at`` is left to the new event (when the step happened).
+        """
+        from casetrail.events.identity import derived_event_id
+
+        return {
+            "event_id": derived_event_id(self.event_id, step),
+            "conversation_id": self.conversation_id,
+            "causation_id": self.event_id,
+            "tenant": self.tenant,
+            "locale": self.locale,
+            "producer": producer,
+        }
+
 
 class DecisionEnvelope(EventEnvelope):
     """Envelope of events that record a decision: adds the versions behind it."""

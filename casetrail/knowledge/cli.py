@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from casetrail.figures import json_option, write_figures
 
 app = typer.Typer(help="Versioned knowledge base: publish, evaluate, show clauses.", no_args_is_help=True)
 
@@ -125,7 +126,7 @@ def eval_command(
     anchors: bool = typer.Option(True, "--anchors/--no-anchors",
                                  help="Rank by clause text and anchoring questions (default), or by text alone."),
     show_misses: bool = typer.Option(True, "--show-misses/--no-show-misses"),
-    as_json: bool = typer.Option(False, "--json"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Retrieval recall@1, recall@3 and MRR per locale on the labelled questions, and the top-1 score split."""
     from casetrail.embeddings import default_embedder
@@ -148,25 +149,23 @@ def eval_command(
         split[kind] = {"right_top1": _distribution(right), "wrong_top1": d_wrong,
                        "thresholds": {name: {"value": round(t, 4), "right_kept": sum(x >= t for x in right),
                                              "wrong_kept": sum(x >= t for x in wrong)} for name, t in cuts.items()}}
-    if as_json:
-        typer.echo(json.dumps({"embedder": embedder.name, "anchors": anchors, "locales": rows, "top1": split}, indent=2))
-    else:
-        typer.echo(f"embedder: {embedder.name}  ranking: {'text + anchoring questions' if anchors else 'clause text only'}")
-        typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
-        for row in rows:
-            typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
-        for kind, caption in (("score", "top-1 score"), ("margin", "top-1 margin over the runner-up")):
-            typer.echo(f"{caption + ' (all locales)':<40}{'n':>5}{'min':>8}{'p10':>8}{'p50':>8}{'p90':>8}{'max':>8}")
-            for label, key in (("top-1 answers the question", "right_top1"), ("top-1 does not answer it", "wrong_top1")):
-                d = split[kind][key]
-                typer.echo(f"  {label:<38}{d['n']:>5}" + "".join(f"{d[k]:>8.3f}" for k in ("min", "p10", "p50", "p90", "max")))
-            for name, t in split[kind]["thresholds"].items():
-                typer.echo(f"  {kind} >= {t['value']:.3f} ({name.replace('_', ' ')}): keeps {t['right_kept']} right "
-                           f"and {t['wrong_kept']} wrong top-1")
-        if show_misses:
-            for r in reports:
-                for miss in r.misses_at_3:
-                    typer.echo(f"  miss@3 [{r.locale}] {miss.question!r}: expected {list(miss.expected)}, got {list(miss.ranked[:3])}")
+    typer.echo(f"embedder: {embedder.name}  ranking: {'text + anchoring questions' if anchors else 'clause text only'}")
+    typer.echo(f"{'locale':<8}{'questions':>10}{'recall@1':>10}{'recall@3':>10}{'MRR':>8}")
+    for row in rows:
+        typer.echo(f"{row['locale']:<8}{row['questions']:>10}{row['recall@1']:>10.3f}{row['recall@3']:>10.3f}{row['mrr']:>8.3f}")
+    for kind, caption in (("score", "top-1 score"), ("margin", "top-1 margin over the runner-up")):
+        typer.echo(f"{caption + ' (all locales)':<40}{'n':>5}{'min':>8}{'p10':>8}{'p50':>8}{'p90':>8}{'max':>8}")
+        for label, key in (("top-1 answers the question", "right_top1"), ("top-1 does not answer it", "wrong_top1")):
+            d = split[kind][key]
+            typer.echo(f"  {label:<38}{d['n']:>5}" + "".join(f"{d[k]:>8.3f}" for k in ("min", "p10", "p50", "p90", "max")))
+        for name, t in split[kind]["thresholds"].items():
+            typer.echo(f"  {kind} >= {t['value']:.3f} ({name.replace('_', ' ')}): keeps {t['right_kept']} right "
+                       f"and {t['wrong_kept']} wrong top-1")
+    if show_misses:
+        for r in reports:
+            for miss in r.misses_at_3:
+                typer.echo(f"  miss@3 [{r.locale}] {miss.question!r}: expected {list(miss.expected)}, got {list(miss.ranked[:3])}")
+    write_figures(json_path, {"embedder": embedder.name, "anchors": anchors, "locales": rows, "top1": split})
     below = [row["locale"] for row in rows if row["recall@3"] < goal]
     if below:
         _fail(f"recall@3 below {goal} in: {', '.join(below)}")

@@ -135,7 +135,7 @@ def emit_published(events: list[KnowledgeBasePublished], timeout: float = 30.0) 
     config = settings()
     codec = AvroCodec(config.schema_registry_url, config.registry_config())
     topic = resolved_name(KB_PUBLISHED, config.topic_prefix)
-    producer = Producer({**kafka_settings().librdkafka_config(), "acks": "all", "enable.idempotence": True,
+    producer = Producer({**kafka_settings().producer_config(), "acks": "all", "enable.idempotence": True,
                          "client.id": f"{kafka_settings().client_id_prefix}-kb-publish"})
     failures: list[str] = []
 

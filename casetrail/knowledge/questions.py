@@ -19,12 +19,15 @@ only. They are part of the clause's content, so they change the KB version.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:  # clauses.py imports this module
-    from casetrail.knowledge.clauses import Clause
+
+class Anchored(Protocol):
+    """What embedding questions needs of a clause (clauses.py imports this module, not the reverse)."""
+
+    questions: tuple[str, ...]
 
 _OPEN = re.compile(r"^\s*:{3,}\s*(?:\{\s*\.?([\w-]+)\s*\}|([\w-]+))\s*$")
 _CLOSE = re.compile(r"^\s*:{3,}\s*$")
@@ -80,7 +83,7 @@ def _read_div(lines: list[str], open_line: int, clause_id: str, report: Callable
     return tuple(questions)
 
 
-def embed_questions(embedder, clauses: Sequence["Clause"]) -> list[np.ndarray]:
+def embed_questions(embedder, clauses: Sequence[Anchored]) -> list[np.ndarray]:
     """Per clause, its questions' vectors (one row each), embedded in one batch as queries:
     a question is compared with a customer's question, so both sides get E5's query form."""
     flat = [q for clause in clauses for q in clause.questions]

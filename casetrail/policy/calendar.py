@@ -67,12 +67,18 @@ class BusinessCalendar:
             yield start, dt.datetime.max.replace(tzinfo=_UTC)
             return
         day = start.astimezone(self.zone).date()
-        for _ in range(_MAX_DAYS):
+        # Endless for a schedule that opens at all (callers stop when they have what they
+        # need: a span that starts years back, e.g. an old Date header, is still a span);
+        # only ten years without one open interval means the schedule never opens.
+        closed_days = 0
+        while closed_days < _MAX_DAYS:
             hours = None if self.is_holiday(day) else self.hours.hours_on(day.weekday())
+            closed_days += 1
             if hours is not None:
                 opens = dt.datetime.combine(day, hours[0], tzinfo=self.zone).astimezone(_UTC)
                 closes = dt.datetime.combine(day, hours[1], tzinfo=self.zone).astimezone(_UTC)
                 if closes > start:
+                    closed_days = 0
                     yield max(opens, start), closes
             day += dt.timedelta(days=1)
         raise ValueError("business calendar has no open hours in ten years; check the schedule")

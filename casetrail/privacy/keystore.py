@@ -26,7 +26,9 @@ Design notes (why it is built this way):
 * Optional envelope encryption: with a master key (constructor argument, or
   ``CASETRAIL_KEYSTORE_MASTER_KEY`` = base64 of 32 bytes for
   ``default_keystore()``) the per-customer keys are stored wrapped, so a copy of
-  the SQLite file alone opens nothing.
+  the SQLite file alone opens nothing. Outside development
+  (``CASETRAIL_ENVIRONMENT=production``) ``default_keystore()`` refuses to run
+  without one: unwrapped keys are for a developer's machine only.
 * No in-process key cache: an erasure done by another process takes effect on
   the next call everywhere.
 """
@@ -231,8 +233,23 @@ class KeyStore:
         return key_id
 
 
+class MasterKeyRequired(KeyStoreError):
+    """Outside development the per-customer keys are never stored unwrapped."""
+
+
 def default_keystore() -> KeyStore:
-    """The key store at ``settings().data_dir / "keys.sqlite"``, wrapped when a master key is configured."""
+    """The key store at ``settings().data_dir / "keys.sqlite"``, wrapped with the master key.
+
+    The master key is optional only when ``CASETRAIL_ENVIRONMENT`` is ``development``.
+    """
+    from casetrail.settings import settings
+
     encoded = os.environ.get(MASTER_KEY_ENV)
-    master = base64.b64decode(encoded) if encoded else None
+    if not encoded and settings().environment != "development":
+        raise MasterKeyRequired(f"{MASTER_KEY_ENV} is required outside development (CASETRAIL_ENVIRONMENT="
+                                f"{settings().environment}): base64 of 32 random bytes, from a secret store")
+    try:
+        master = base64.b64decode(encoded, validate=True) if encoded else None
+    except ValueError:
+        raise MasterKeyRequired(f"{MASTER_KEY_ENV} is not base64") from None
     return KeyStore(master_key=master)

@@ -26,6 +26,8 @@ format has one):
 * ``POSTCODE`` - UK and Lithuanian formats anywhere; the ambiguous five-digit
   DE/FR/ES codes only in an address context (a cue word before, or a
   capitalised place name after).
+* ``ADDRESS`` - a street line: a street-type word next to a house number in
+  the shapes en/de/fr/es/lt write it (``casetrail.privacy.addresses``).
 * ``NAME`` - the names the source gives for the customer (``known_names``),
   including Lithuanian inflected forms, plus self-introductions ("my name is
   ...", "je m'appelle ...") and a name line after a closing formula.
@@ -55,6 +57,8 @@ from stdnum.es import nie as _es_nie
 from stdnum.fr import nir as _fr_nir
 from stdnum.lt import asmens as _lt_asmens
 
+from casetrail.privacy.addresses import street_addresses
+
 
 class PiiKind(str, enum.Enum):
     EMAIL = "EMAIL"
@@ -64,6 +68,7 @@ class PiiKind(str, enum.Enum):
     PHONE = "PHONE"
     DATE_OF_BIRTH = "DATE_OF_BIRTH"
     POSTCODE = "POSTCODE"
+    ADDRESS = "ADDRESS"
     NAME = "NAME"
 
     def __str__(self) -> str:  # so f"[{kind}_1]" reads "[EMAIL_1]"
@@ -762,6 +767,7 @@ def detect(
         if digits >= 4:
             _dates_of_birth(text, out, today or dt.date.today())
         _postcodes(text, out, digits, longest)
+        out.extend(PiiFinding(PiiKind.ADDRESS, start, end) for start, end in street_addresses(text))
     names = tuple(n for n in known_names if n)
     _names(text, names, locale, out)
     return _resolve(out, phone_candidates, _region_hint(locale) if phone_candidates else ())

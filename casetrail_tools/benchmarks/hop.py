@@ -1,6 +1,7 @@
-"""``casetrail bench hop``: one hop through a Faust service on the casetrail runtime,
-beside a plain confluent-kafka consume -> produce loop doing the same work
-(decode, re-encode, produce with acks=all, commit after delivery) on the same broker.
+"""``casetrail bench hop``: one hop through a service on the casetrail runtime (one Kafka
+transaction per polled batch, read_committed), beside a plain confluent-kafka
+consume -> produce loop doing the same work (decode, re-encode, produce with
+acks=all, commit after delivery, no transactions) on the same broker.
 
 Throughput is measured from the output records' timestamps (first to last), so
 start-up and rebalancing are not counted for either side.
@@ -28,7 +29,7 @@ Progress = Callable[[str], None]
 
 def _produce_inputs(topic: str, events: int) -> None:
     codec = AvroCodec()
-    producer = Producer({**kafka_settings().librdkafka_config(), "linger.ms": 20, "acks": "all"})
+    producer = Producer(kafka_settings().producer_config(**{"linger.ms": 20}))
     for i in range(events):
         event = sample_conversation_received(i)
         producer.produce(topic, codec.encode(event), key=event.conversation_id.encode())
@@ -41,7 +42,7 @@ def _produce_inputs(topic: str, events: int) -> None:
 def _count_outputs(topic: str, events: int, timeout: float) -> tuple[int, float]:
     """(records seen, seconds between first and last output timestamp)."""
     consumer = Consumer({
-        **kafka_settings().librdkafka_config(), "group.id": f"bench-count-{uuid.uuid4().hex[:8]}",
+        **kafka_settings().consumer_config(f"bench-count-{uuid.uuid4().hex[:8]}"),
         "auto.offset.reset": "earliest", "enable.auto.commit": False,
     })
     consumer.subscribe([topic])
@@ -64,7 +65,7 @@ def _plain_loop(source: str, sink: str, events: int, timeout: float) -> None:
     config = kafka_settings().librdkafka_config()
     consumer = Consumer({**config, "group.id": f"bench-plain-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest",
                          "enable.auto.commit": False})
-    producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 1})
+    producer = Producer(kafka_settings().producer_config(**{"linger.ms": 1}))
     consumer.subscribe([source])
     done, deadline = 0, time.monotonic() + timeout
     while done < events and time.monotonic() < deadline:
@@ -87,7 +88,7 @@ def run_hop_benchmark(events: int, progress: Progress = print, timeout: float = 
     from casetrail.topics import TopicSpec
 
     apply_topics([TopicSpec("plain.out", "conversation_id", "ConversationReceived", "plain loop output")], prefix=prefix)
-    source, faust_sink = f"{prefix}{RELAY_IN.name}", f"{prefix}{RELAY_OUT.name}"
+    source, runtime_sink = f"{prefix}{RELAY_IN.name}", f"{prefix}{RELAY_OUT.name}"
     progress(f"producing {events} input events to {source} ...")
     _produce_inputs(source, events)
 
@@ -95,25 +96,27 @@ def run_hop_benchmark(events: int, progress: Progress = print, timeout: float = 
     _plain_loop(source, plain_out, events, timeout)
     plain_seen, plain_seconds = _count_outputs(plain_out, events, timeout)
 
-    progress("Faust service on the casetrail runtime ...")
+    progress("service on the casetrail runtime ...")
     env = {**os.environ, "CASETRAIL_TOPIC_PREFIX": prefix, "CASETRAIL_HTTP_PORT": "8190",
            "CASETRAIL_LOG_LEVEL": "WARNING", "CASETRAIL_CREATE_TOPICS": "false"}
     process = subprocess.Popen([sys.executable, "-m", "casetrail_tools.benchmarks.relay_service"], env=env, cwd=REPO_ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        faust_seen, faust_seconds = _count_outputs(faust_sink, events, timeout)
+        runtime_seen, runtime_seconds = _count_outputs(runtime_sink, events, timeout)
     finally:
         process.terminate()
         process.wait(30)
     plain_rate = plain_seen / plain_seconds if plain_seconds else 0.0
-    faust_rate = faust_seen / faust_seconds if faust_seconds else 0.0
+    runtime_rate = runtime_seen / runtime_seconds if runtime_seconds else 0.0
     return {
         "benchmark": "hop",
         "events": events,
         "plain_confluent_kafka_events_per_s": round(plain_rate),
-        "faust_runtime_events_per_s": round(faust_rate),
-        "plain_over_faust_ratio": round(plain_rate / faust_rate, 2) if faust_rate else None,
+        "runtime_events_per_s": round(runtime_rate),
+        "plain_us_per_event": round(1e6 / plain_rate) if plain_rate else None,
+        "runtime_us_per_event": round(1e6 / runtime_rate) if runtime_rate else None,
+        "plain_over_runtime_ratio": round(plain_rate / runtime_rate, 2) if runtime_rate else None,
         "plain_outputs": plain_seen,
-        "faust_outputs": faust_seen,
-        "goal": "Faust hop within 3x of the plain loop",
+        "runtime_outputs": runtime_seen,
+        "goal": "runtime hop within 3x of the plain loop",
     }

@@ -1,15 +1,22 @@
 """A passthrough service on the casetrail runtime: re-emits every ConversationReceived
 from ``bench.in`` to ``bench.out`` with ``causation_id`` set to the input's event id.
 
-Used by ``casetrail bench hop`` and by the foundation's integration tests (kill
--9 and restart: every input must have its output). Run it with
+Used by ``casetrail bench hop`` and by the runtime's fault tests: subject
+``poison`` raises (dead letter), ``needs-dependency`` raises ``RetryableError`` while
+the file ``CASETRAIL_RELAY_DEPENDENCY_DOWN`` names exists, subject ``crash`` SIGKILLs the worker once when
+``CASETRAIL_RELAY_CRASH_MARKER`` names a file that does not exist yet — after the
+outputs of the batch's earlier records were produced, before their commit. Run it with
 ``python -m casetrail_tools.benchmarks.relay_service``.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 from casetrail.events import ConversationReceived
-from casetrail.runtime import Output, RecordContext, Service
+from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from casetrail.topics import TopicSpec
 
 RELAY_IN = TopicSpec("bench.in", "conversation_id", "ConversationReceived", "hop benchmark / runtime test input")
@@ -22,6 +29,15 @@ svc = Service("relay")
 def relay(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
     if event.conversation.subject == "poison":  # lets tests exercise the unprocessable path
         raise ValueError("poison record")
+    if event.conversation.subject == "needs-dependency":  # a dependency is down while the named file exists
+        down = os.environ.get("CASETRAIL_RELAY_DEPENDENCY_DOWN")
+        if down and Path(down).exists():
+            raise RetryableError("dependency unavailable")
+    if event.conversation.subject == "crash":  # lets tests crash the worker between produce and commit
+        marker = os.environ.get("CASETRAIL_RELAY_CRASH_MARKER")
+        if marker and not Path(marker).exists():
+            Path(marker).touch()  # once: the restarted worker handles the record
+            os.kill(os.getpid(), signal.SIGKILL)
     copy = event.model_copy(update={"event_id": f"relay-{event.event_id}", "causation_id": event.event_id})
     return [Output(RELAY_OUT, copy)]
 

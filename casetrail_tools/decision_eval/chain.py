@@ -61,9 +61,11 @@ class TicketDecision:
     @property
     def gated_confidence(self) -> Optional[float]:
         """The confidence the verifier compares with the category's threshold (see summary.py)."""
+        from services.verifier.checks.confidence import gated_confidence
+
         if self.confidence is None or self.draft_confidence is None:
             return self.confidence
-        return round(self.confidence * self.draft_confidence, 4)
+        return gated_confidence(self.confidence, self.draft_confidence)
 
     def report_entry(self) -> dict:
         return {"id": self.id, "locale": self.locale, "category": self.category, "confidence": self.confidence,

@@ -20,7 +20,8 @@ from typing import Optional
 from aiohttp import web
 
 from casetrail_tools.fake_platforms.state import Fault, PlatformState
-from casetrail_tools.fake_platforms.vendors import CREDENTIALS, application
+from casetrail_tools.fake_platforms.guard import CREDENTIALS
+from casetrail_tools.fake_platforms.vendors import application
 
 
 def free_port() -> int:

@@ -5,88 +5,19 @@ Each vendor is an aiohttp sub-application under its own prefix (``/zendesk``,
 them. They check the authentication header each vendor documents, answer
 with the vendor's response shapes, paginate the way the vendor does, answer
 errors with the vendor's error bodies and rate-limit headers, and serve the
-faults a test schedules (``Fault``). Sources: see services/delivery/README.md.
+faults a test schedules (``Fault``; the checks around every handler are in
+``guard.py``). Sources: see services/delivery/README.md.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import datetime as dt
 import json
 import re
-import time
-from typing import Awaitable, Callable, Optional
 
 from aiohttp import web
 
+from casetrail_tools.fake_platforms.guard import JSON_BODY, PAGE, error_response, guarded, iso_time
 from casetrail_tools.fake_platforms.state import Fault, PlatformState
-
-Handler = Callable[[web.Request], Awaitable[web.Response]]
-CREDENTIALS = {
-    "zendesk": "Basic " + base64.b64encode(b"bot@acme.example/token:zendesk-test-token").decode(),
-    "intercom": "Bearer intercom-test-token",
-    "freshdesk": "Basic " + base64.b64encode(b"freshdesk-test-key:X").decode(),
-    "servicenow": "Basic " + base64.b64encode(b"casetrail.integration:servicenow-test-password").decode(),
-}
-PAGE = 100
-JSON_BODY = web.RequestKey("json_body", object)
-
-
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _error(platform: str, status: int, fault: Optional[Fault] = None) -> web.Response:
-    headers: dict[str, str] = {}
-    if status == 429:
-        wait = fault.retry_after if fault and fault.retry_after is not None else 1
-        headers["Retry-After"] = str(int(wait) if float(wait).is_integer() else wait)
-        if platform == "intercom":
-            headers.update({"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "0",
-                            "X-RateLimit-Reset": str(int(time.time() + wait))})
-        elif platform == "freshdesk":
-            headers.update({"X-Ratelimit-Total": "200", "X-Ratelimit-Remaining": "0"})
-        elif platform == "servicenow":
-            headers.update({"X-RateLimit-Limit": "100", "X-RateLimit-Reset": str(int(time.time() + wait))})
-    bodies = {
-        "zendesk": {"error": "TooManyRequests" if status == 429 else "ServiceUnavailable" if status >= 500 else "InvalidEndpoint",
-                    "description": f"fake zendesk answered {status}"},
-        "intercom": {"type": "error.list", "request_id": "fake-request",
-                     "errors": [{"code": "rate_limit_exceeded" if status == 429 else "service_unavailable" if status >= 500
-                                 else "parameter_invalid", "message": f"fake intercom answered {status}"}]},
-        "freshdesk": {"description": f"fake freshdesk answered {status}", "errors": []},
-        "servicenow": {"error": {"message": f"fake servicenow answered {status}", "detail": ""}, "status": "failure"},
-    }
-    return web.json_response(bodies[platform], status=status, headers=headers)
-
-
-def guarded(state: PlatformState, platform: str, writes: bool) -> Callable[[Handler], Handler]:
-    """Authentication, request recording and scheduled faults around a vendor handler."""
-    def wrap(handler: Handler) -> Handler:
-        async def run(request: web.Request) -> web.Response:
-            if request.headers.get("Authorization") != CREDENTIALS[platform]:
-                return _error(platform, 401)
-            body = await request.json() if request.can_read_body else None
-            request[JSON_BODY] = body
-            fault = None
-            if writes:
-                with state.lock:
-                    state.record(platform, request.method, request.path, body)
-                    fault = state.take_fault(platform)
-                    if fault is not None:
-                        state.requests[-1]["fault"] = fault.status
-                        state.requests[-1]["after_write"] = fault.after_write
-                if fault is not None and not fault.after_write:
-                    return _error(platform, fault.status, fault)
-                if state.latency:
-                    await asyncio.sleep(state.latency)
-            response = await handler(request)
-            if fault is not None:  # the write happened; the answer is lost
-                return _error(platform, fault.status, fault)
-            return response
-        return run
-    return wrap
 
 
 # -- Zendesk ---------------------------------------------------------------------------
@@ -131,7 +62,7 @@ def zendesk_app(state: PlatformState) -> web.Application:
         url = f"{request.url.with_query(None)}?sort_order={request.query.get('sort_order', 'asc')}&page[size]={size}&page[after]={after}"
         return web.json_response({
             "comments": [{"id": m.id, "type": "Comment", "body": m.body, "html_body": f"<p>{m.body}</p>",
-                          "plain_body": m.body, "public": m.public, "created_at": _iso(m.created_at)} for m in page],
+                          "plain_body": m.body, "public": m.public, "created_at": iso_time(m.created_at)} for m in page],
             "meta": {"has_more": more, "after_cursor": after, "before_cursor": None},
             "links": {"next": url if more else None, "prev": None},
         })
@@ -174,7 +105,7 @@ def intercom_app(state: PlatformState) -> web.Application:
         body = request[JSON_BODY] or {}
         if not version_ok(request) or body.get("type") != "admin" or not body.get("admin_id") or \
                 body.get("message_type") not in ("comment", "note"):
-            return _error("intercom", 400)
+            return error_response("intercom", 400)
         conversation_id = request.match_info["id"]
         with state.lock:
             state.add_message("intercom", conversation_id, body["body"], body["message_type"] == "comment")
@@ -184,7 +115,7 @@ def intercom_app(state: PlatformState) -> web.Application:
     async def parts(request: web.Request) -> web.Response:
         body = request[JSON_BODY] or {}
         if body.get("message_type") != "assignment" or not body.get("assignee_id"):
-            return _error("intercom", 400)
+            return error_response("intercom", 400)
         conversation_id = request.match_info["id"]
         with state.lock:
             state.ticket("intercom", conversation_id).assignee = str(body["assignee_id"])
@@ -233,7 +164,7 @@ def freshdesk_app(state: PlatformState) -> web.Application:
     def conversation(message, ticket_id: str, private: bool) -> dict:
         return {"id": message.id, "body": message.body, "body_text": re.sub(r"<[^>]+>", " ", message.body),
                 "ticket_id": int(ticket_id) if ticket_id.isdigit() else ticket_id, "private": private,
-                "incoming": False, "source": 2 if private else 0, "created_at": _iso(message.created_at)}
+                "incoming": False, "source": 2 if private else 0, "created_at": iso_time(message.created_at)}
 
     @guarded(state, "freshdesk", writes=True)
     async def reply(request: web.Request) -> web.Response:
@@ -333,7 +264,7 @@ def servicenow_app(state: PlatformState) -> web.Application:
             return web.json_response({"result": rows[:int(request.query.get("sysparm_limit", 10))]})
         found = re.fullmatch(r"number=(\S+)", query)
         if not found:
-            return _error("servicenow", 400)
+            return error_response("servicenow", 400)
         number = found.group(1)
         numbers[_sys_id(number)] = number
         return web.json_response({"result": [{"sys_id": _sys_id(number), "number": number}]})

@@ -15,6 +15,8 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, write_figures
+
 
 def gate(
     candidate: str = typer.Option(..., "--candidate", help="the candidate version's name"),
@@ -27,7 +29,7 @@ def gate(
     dev: Path = typer.Option(Path("evaluation/dev"), "--dev", help="the project's dev set (one JSONL per locale)"),
     dev_limit: int = typer.Option(0, "--dev-limit", help="first N dev tickets per locale (0: all)"),
     at: Optional[str] = typer.Option(None, "--at", help="ISO-8601 clock (default: the tenant's next business hours)"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the report here"),
+    json_path: Optional[Path] = json_option("also write the verdict (the VersionGateDecided event) to PATH as JSON"),
     publish: bool = typer.Option(True, "--publish/--no-publish", help="publish the verdict on versions.gate.v1"),
     requested_by: str = typer.Option("gate", "--requested-by"),
 ) -> None:
@@ -74,9 +76,7 @@ def gate(
     registry.record(tenant, kind, version=candidate, source=str(candidate_spec.source), outcome=outcome,
                     error_rate=verdict.candidate_error_rate)
     event = _event(verdict, tenant, kind, candidate, production.version, requested_by)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(event.model_dump_json(indent=2))
+    write_figures(json_path, event.model_dump(mode="json"))
     if publish:
         _publish(event)
     raise typer.Exit(0 if verdict.promoted else 1)
@@ -120,7 +120,7 @@ def _publish(event) -> None:
     from casetrail.settings import settings
     from casetrail.topic_admin import resolved_name
     from casetrail.topics import GATE_DECISIONS
-    from services.audit.app import publish
+    from services.audit.erasure import publish
 
     config = settings()
     topic = resolved_name(GATE_DECISIONS, config.topic_prefix)

@@ -1,390 +1,21 @@
-"""Kafka wiring of the audit service: the consumer of every event topic, replay, erasure events.
-
-Why a dedicated confluent-kafka consumer instead of one runtime processor per
-topic: audit reads *every* topic, never produces derived events, and stores
-in batches (one transaction and one rechain per batch, which is what makes it
-keep up with the whole pipeline), then commits the batch's offsets — the same
-at-least-once contract as the runtime (store first, commit after), with
-deduplication by event id making redelivery harmless.
-
-``svc`` is what ``casetrail run audit`` starts: the consumer in a background
-thread and the query API (uvicorn) in the foreground; SIGTERM stops both
-(the consumer finishes and commits its current batch).
+"""The audit service as ``casetrail run audit`` starts it (``svc``): the live consumer in a
+background thread and the query API (uvicorn) in the foreground; SIGTERM stops both (the
+consumer finishes and commits its current batch).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-import uuid
-from dataclasses import dataclass, field
-from typing import Callable, Optional
-
-import uvicorn
+from typing import Optional
 
 from casetrail.http_server import GracefulServer
-
-from casetrail.settings import KafkaSettings, kafka_settings, settings
-from casetrail.topic_admin import resolved_name
-from casetrail.topics import DEADLETTER, ERASURES, EVENT_TOPICS, INTAKE
-from services.audit import metrics
-from services.audit.decoding import rows_from_values
+from casetrail.settings import settings
+from services.audit.consumer import AuditConsumer
+from services.audit.server import http_server, query_api
 from services.audit.store import AuditStore
 
 log = logging.getLogger("casetrail.audit")
-
-DEFAULT_GROUP = "casetrail-audit"
-
-
-def topic_names(prefix: Optional[str] = None) -> list[str]:
-    """Every event topic audit folds (all of ``casetrail.topics.EVENT_TOPICS``)."""
-    return [resolved_name(spec, prefix) for spec in EVENT_TOPICS]
-
-
-def _consumer(kafka: KafkaSettings, group_id: str, **extra: str):
-    from confluent_kafka import Consumer
-
-    return Consumer({
-        **kafka.librdkafka_config(),
-        "group.id": group_id,
-        "client.id": f"{kafka.client_id_prefix}-audit",
-        "enable.auto.commit": False,
-        "auto.offset.reset": "earliest",
-        "enable.partition.eof": False,
-        **extra,
-    })
-
-
-def _count_skips(topic: str, skipped: dict[str, int]) -> None:
-    for reason, n in skipped.items():
-        # Raw intake payloads (JSON / RFC 5322 with a casetrail-source header)
-        # are not Avro by design: ingest turns them into events audit does store.
-        label = "raw_intake" if topic.endswith(INTAKE.name) and reason == "not_avro" else reason
-        metrics.RECORDS_SKIPPED.labels(label).inc(n)
-
-
-def _transient_commit_errors() -> frozenset[int]:
-    from confluent_kafka import KafkaError
-
-    # The group coordinator moved or is loading (a broker restart), the group is
-    # rebalancing, or the broker did not answer in time: the batch is stored, and
-    # a later commit (or, after a restart, a redelivery the store deduplicates by
-    # event id) covers it.
-    return frozenset((
-        KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-        KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID,
-        KafkaError.REQUEST_TIMED_OUT, KafkaError._TRANSPORT, KafkaError._TIMED_OUT, KafkaError._ALL_BROKERS_DOWN,
-        KafkaError._WAIT_COORD,
-    ))
-
-
-def _commit(consumer) -> bool:
-    """Commit the consumer's positions; False (logged, counted) when the broker refused for a passing reason."""
-    from confluent_kafka import KafkaError, KafkaException
-
-    try:
-        consumer.commit(asynchronous=False)
-        return True
-    except KafkaException as exc:
-        error = exc.args[0]
-        if error.code() == KafkaError._NO_OFFSET:
-            return True  # nothing new to commit
-        if not (error.retriable() or error.code() in _transient_commit_errors()):
-            raise
-        metrics.COMMIT_FAILURES.labels(error.name()).inc()
-        log.warning("offset commit failed; retrying with the next batch (stored records are deduplicated on redelivery)",
-                    extra={"error": error.name(), "reason": error.str()})
-        return False
-
-
-class AuditConsumer:
-    """Consume every event topic, store each batch, then commit it."""
-
-    def __init__(self, store: AuditStore, *, topics: Optional[list[str]] = None, group_id: str = DEFAULT_GROUP,
-                 kafka: Optional[KafkaSettings] = None, batch_size: int = 1000):
-        self.store = store
-        self.topics = topics or topic_names()
-        self.group_id = group_id
-        self.kafka = kafka or kafka_settings()
-        self.batch_size = batch_size
-        self._stop = threading.Event()
-        self.assigned = threading.Event()  # set once the group gave this consumer its partitions
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self, *, idle_stop_seconds: Optional[float] = None) -> int:
-        """Consume until ``stop()`` (or ``idle_stop_seconds`` without records); returns records stored."""
-        consumer = _consumer(self.kafka, self.group_id)
-        consumer.subscribe(self.topics, on_assign=lambda _consumer, _partitions: self.assigned.set())
-        stored = 0
-        uncommitted = False
-        idle_since = time.monotonic()
-        try:
-            while not self._stop.is_set():
-                messages = consumer.consume(num_messages=self.batch_size, timeout=0.5)
-                values_by_topic: dict[str, list[bytes]] = {}
-                for message in messages:
-                    if message.error():
-                        log.warning("consumer error", extra={"error": str(message.error())})
-                        continue
-                    if message.value() is None:
-                        continue
-                    values_by_topic.setdefault(message.topic(), []).append(message.value())
-                if not values_by_topic:
-                    if uncommitted:  # a commit failed while the broker was away: retry once it answers
-                        uncommitted = not _commit(consumer)
-                    if idle_stop_seconds is not None and time.monotonic() - idle_since > idle_stop_seconds:
-                        break
-                    continue
-                idle_since = time.monotonic()
-                started = time.perf_counter()
-                rows = []
-                for topic, values in values_by_topic.items():
-                    topic_rows, skipped = rows_from_values(values)
-                    rows += topic_rows
-                    if skipped:
-                        _count_skips(topic, skipped)
-                        log.warning("records not stored", extra={"topic": topic, "skipped": skipped})
-                self.store.ingest_rows(rows, rechain=True)
-                uncommitted = not _commit(consumer)
-                metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
-                for row in rows:
-                    metrics.RECORDS_STORED.labels(row["stage"]).inc()
-                stored += len(rows)
-        finally:
-            consumer.close()
-        return stored
-
-
-@dataclass
-class ReplayStats:
-    records: int = 0
-    stored: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    chains: int = 0
-    seconds_read: float = 0.0
-    seconds_chain: float = 0.0
-    topics: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def seconds(self) -> float:
-        return self.seconds_read + self.seconds_chain
-
-
-def replay(store: AuditStore, topics: Optional[list[str]] = None, *, kafka: Optional[KafkaSettings] = None,
-           workers: int = 0, batch: int = 5000, progress: Optional[Callable[[str], None]] = None) -> ReplayStats:
-    """Read ``topics`` from the beginning to their end offsets (as of the start) into ``store``.
-
-    A fresh consumer group that commits nothing, so replays never disturb the
-    live consumer. ``workers`` > 0 decodes in that many processes, which then
-    also compute the hash chains and summaries. Into an empty SQLite store the
-    workers write every row once, finished (``services.audit.bulk``); otherwise
-    this process stores the decoded rows and then rechains them.
-    """
-    from services.audit import bulk as bulk_rebuild
-    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
-
-    kafka = kafka or kafka_settings()
-    topics = topics or topic_names()
-    pool = None
-    if workers > 0:
-        import multiprocessing
-
-        # Before the consumer exists: forking a process with librdkafka threads is unsafe. And without
-        # open store connections: a worker must not inherit this process's SQLite connection state
-        # (with it, a worker's commit in the single-write rebuild can wait forever for a lock).
-        store.engine.dispose()
-        pool = multiprocessing.get_context("fork").Pool(workers)
-    stats = ReplayStats()
-    staged = bulk_rebuild.BulkRebuild(store, pool) if bulk_rebuild.usable(store, pool) else None
-    # A rebuild into an empty store through this process: index once at the end. (The staged path
-    # writes rows in chain order, so its index updates are cheap appends spread over the workers.)
-    bulk = staged is None and store.counts()["events"] == 0
-    if bulk:
-        store.begin_bulk_load()
-    consumer = _consumer(kafka, f"casetrail-audit-replay-{uuid.uuid4().hex[:12]}")
-    started = time.perf_counter()
-    try:
-        metadata = consumer.list_topics(timeout=10)
-        assignment, ends = [], {}
-        for topic in topics:
-            info = metadata.topics.get(topic)
-            if info is None or info.error is not None:
-                if progress:
-                    progress(f"topic {topic} does not exist: nothing to replay from it")
-                continue
-            for partition in info.partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-                if high > low:
-                    ends[(topic, partition)] = high
-                    assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
-        total = sum(ends.values())
-        if progress:
-            progress(f"replaying {len(assignment)} partitions of {len(topics)} topics (up to {total} records)")
-        if assignment:
-            consumer.assign(assignment)
-        pending: list = []
-        last_report = time.monotonic()
-        empty_polls = 0
-
-        def drain(block: bool) -> None:
-            while pending and (block or pending[0].ready() or len(pending) > 4):
-                rows, skipped = pending.pop(0).get()
-                _store(rows, skipped)
-
-        def _store(rows, skipped: dict[str, int]) -> None:
-            if isinstance(rows, list):
-                store.ingest_rows(rows, rechain=False)
-                rows = len(rows)
-            stats.stored += rows  # staged: the worker stored them and sent the count
-            for reason, n in skipped.items():
-                stats.skipped[reason] = stats.skipped.get(reason, 0) + n
-
-        while ends:
-            messages = consumer.consume(num_messages=batch, timeout=1.0)
-            if not messages:
-                empty_polls += 1
-                if empty_polls >= 10:  # e.g. a partition ending in control records: trust the position
-                    for tp in consumer.position([TopicPartition(t, p) for t, p in ends]):
-                        if tp.offset >= ends.get((tp.topic, tp.partition), 0):
-                            ends.pop((tp.topic, tp.partition), None)
-                    empty_polls = 0
-                continue
-            empty_polls = 0
-            values = []
-            for message in messages:
-                if message.error():
-                    continue
-                key = (message.topic(), message.partition())
-                end = ends.get(key)
-                if end is None or message.offset() >= end:
-                    continue  # written after the replay started: the live consumer stores it
-                stats.records += 1
-                stats.topics[message.topic()] = stats.topics.get(message.topic(), 0) + 1
-                if message.value() is not None:
-                    values.append(message.value())
-                if message.offset() >= end - 1:
-                    ends.pop(key)
-            if staged is not None:
-                pending.append(staged.submit(values))
-                drain(block=False)
-            elif pool is not None:
-                pending.append(pool.apply_async(rows_from_values, (values,)))
-                drain(block=False)
-            else:
-                _store(*rows_from_values(values))
-            if progress and time.monotonic() - last_report > 5:
-                last_report = time.monotonic()
-                progress(f"  read {stats.records}/{total} records")
-        drain(block=True)
-    except BaseException:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if staged is not None:
-            staged.discard()
-        raise
-    finally:
-        consumer.close()
-        if bulk:  # also after a failure: never leave the store without its indexes
-            store.end_bulk_load()
-    stats.seconds_read = time.perf_counter() - started
-    if progress:
-        progress(f"read {stats.records} records in {stats.seconds_read:.1f}s; computing hash chains and summaries")
-    started = time.perf_counter()
-    chained = (lambda done, n: progress(f"  chained {done}/{n}")) if progress else None
-    try:
-        if staged is not None:
-            # The workers compute each chain from their staging files and write its finished rows.
-            stats.chains = staged.finish(chained)
-        else:
-            # The same worker processes compute the chains; this process writes them.
-            stats.chains = store.rechain_all(progress=chained, pool=pool)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
-    stats.seconds_chain = time.perf_counter() - started
-    return stats
-
-
-def publish(topic: str, key: Optional[str], value: bytes, kafka: Optional[KafkaSettings] = None) -> None:
-    """Produce one record and wait for the broker's acknowledgement (acks=all)."""
-    from confluent_kafka import KafkaException, Producer
-
-    producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all", "enable.idempotence": True})
-    errors: list = []
-    producer.produce(topic, key=key.encode() if key else None, value=value,
-                     on_delivery=lambda err, _msg: errors.append(err) if err else None)
-    remaining = producer.flush(30)
-    if remaining or errors:
-        raise KafkaException(errors[0] if errors else "erasure event not acknowledged within 30 s")
-
-
-def produce_log(topic: str, records, kafka: Optional[KafkaSettings] = None,
-                progress: Optional[Callable[[str], None]] = None) -> int:
-    """Produce ``(key, value bytes)`` records as fast as the broker takes them; waits for every ack."""
-    from confluent_kafka import Producer
-
-    producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all",
-                         "enable.idempotence": True, "linger.ms": 50, "batch.size": 1_000_000,
-                         "compression.type": "lz4", "queue.buffering.max.messages": 500_000})
-    failures: list = []
-    sent = 0
-    for key, value in records:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value,
-                                 on_delivery=lambda err, _m: failures.append(err) if err else None)
-                break
-            except BufferError:
-                producer.poll(0.1)
-        sent += 1
-        if sent % 10_000 == 0:
-            producer.poll(0)
-            if progress and sent % 200_000 == 0:
-                progress(f"  produced {sent}")
-    remaining = producer.flush(120)
-    if remaining or failures:
-        raise RuntimeError(f"{remaining} records unacknowledged, {len(failures)} failed (first: {failures[:1]})")
-    return sent
-
-
-def delete_topic(topic: str, kafka: Optional[KafkaSettings] = None) -> None:
-    from casetrail.topic_admin import admin_client
-
-    admin = admin_client(kafka)  # keep the client alive until the futures resolve
-    for future in admin.delete_topics([topic], operation_timeout=30).values():
-        future.result()
-
-
-def erase_customer(tenant: str, customer_id: str, requested_by: str, reason: str = "", *,
-                   store: Optional[AuditStore] = None, keystore=None, prefix: Optional[str] = None):
-    """Crypto-shred one customer: destroy the key, publish the audited event, apply it to the store.
-
-    The key goes first: if publishing then fails, the data is already
-    unreadable and the command can simply be repeated (the key store's erase
-    is idempotent and returns a tombstone id).
-    """
-    from casetrail import __version__
-    from casetrail.codec import AvroCodec
-    from casetrail.events import PersonalDataErased, ProducerInfo
-    from casetrail.privacy.keystore import default_keystore
-
-    keystore = keystore or default_keystore()
-    key_id = keystore.erase(tenant, customer_id)
-    event = PersonalDataErased(producer=ProducerInfo(service="audit", version=__version__), tenant=tenant,
-                               customer_id=customer_id, key_id=key_id, requested_by=requested_by, reason=reason)
-    config = settings()
-    codec = AvroCodec(config.schema_registry_url, config.registry_config())
-    topic = resolved_name(ERASURES, prefix)
-    publish(topic, customer_id, codec.encode(event, topic=topic))
-    metrics.ERASURES.inc()
-    if store is not None:
-        store.ingest([("PersonalDataErased", event.model_dump())])
-    return event
 
 
 class AuditService:
@@ -393,11 +24,7 @@ class AuditService:
     name = "audit"
 
     def run(self, loglevel: Optional[str] = None) -> None:
-        from casetrail.runtime.service import DEFAULT_PORTS
         from casetrail.runtime.structured_logging import configure_logging
-        from services.audit.api import create_app
-        from services.audit.cli import citation_checker
-        from services.audit.config import load_config
 
         config = settings()
         configure_logging("audit", (loglevel or config.log_level).upper())
@@ -426,17 +53,9 @@ class AuditService:
 
         thread = threading.Thread(target=consume, name="audit-consumer", daemon=True)
         thread.start()
-        try:
-            from casetrail.privacy.keystore import default_keystore
-
-            keystore = default_keystore()
-        except Exception:  # the API still serves lineage; originals show as unavailable
-            log.warning("no key store available: originals will not be decrypted")
-            keystore = None
-        api = create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
+        api = query_api(store)
         api.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
-        port = config.http_port or DEFAULT_PORTS["audit"]
-        server = GracefulServer(uvicorn.Config(api, host=config.http_host, port=port, log_level="warning"))
+        server = http_server(api, config)
         if failure:  # died before the server existed
             server.should_exit = True
         try:
@@ -451,4 +70,4 @@ class AuditService:
 
 svc = AuditService()
 
-__all__ = ["AuditConsumer", "replay", "erase_customer", "publish", "topic_names", "svc", "DEADLETTER"]
+__all__ = ["AuditService", "svc"]

@@ -43,7 +43,9 @@ import orjson
 import sqlalchemy as sa
 
 from services.audit.schema import chains, conversations, events
-from services.audit.store import STAGED_COLUMNS, AuditStore, iter_chains, row_dict, row_values
+from services.audit.store import AuditStore
+from services.audit.store.chains import iter_chains
+from services.audit.store.rows import STAGED_COLUMNS, row_dict, row_values
 
 _STAGE_SQL = f"CREATE TABLE IF NOT EXISTS staged ({', '.join(STAGED_COLUMNS)})"
 _STAGE_INSERT = f"INSERT INTO staged VALUES ({', '.join('?' * len(STAGED_COLUMNS))})"

@@ -8,6 +8,8 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, write_figures
+
 app = typer.Typer(help="Audit: decision lineage store, integrity, erasure, compliance reports.", no_args_is_help=True)
 
 
@@ -24,35 +26,6 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def citation_checker(store, tenant: Optional[str]):
-    """(tenant, locale, "clause@version") -> True / False / None (cannot tell) for reports.
-
-    A clause is valid when a published KB version lists it (``kb.published``
-    events in the log) or the knowledge module resolves it. A version known
-    here that lacks the clause is invalid; an unknown version is unverifiable.
-    """
-    known = store.kb_clauses(tenant)
-    known_versions = {ref.rsplit("@", 1)[1] for ref in known}
-    try:
-        from casetrail.knowledge import resolve
-    except Exception:  # the knowledge module is optional for the audit service
-        resolve = None
-
-    def check(row_tenant: str, locale: str, ref: str) -> Optional[bool]:
-        if ref in known:
-            return True
-        clause_id, _, version = ref.rpartition("@")
-        if resolve is not None:
-            try:
-                if resolve(row_tenant, "", clause_id, version) is not None:
-                    return True
-            except Exception:
-                pass
-        return False if version in known_versions else None
-
-    return check
-
-
 @app.command()
 def migrate(db: Optional[str] = typer.Option(None, help="database URL (default: CASETRAIL_AUDIT_DB_URL or var/audit/audit.sqlite)")) -> None:
     """Create or upgrade the audit store's schema."""
@@ -67,7 +40,8 @@ def rebuild(
     prefix: Optional[str] = typer.Option(None, help="topic prefix (default: CASETRAIL_TOPIC_PREFIX)"),
 ) -> None:
     """Drop the store and replay every event topic from the beginning; prints the digest."""
-    from services.audit.app import replay, topic_names
+    from services.audit.consumer import topic_names
+    from services.audit.replay import replay
     from services.audit.store import AuditStore
 
     store = AuditStore(db, bulk=True)
@@ -95,11 +69,13 @@ def verify(db: Optional[str] = typer.Option(None, help="database URL")) -> None:
     """Recompute every hash chain and summary; exit 1 and name each changed record."""
     from services.audit import metrics
 
+    from casetrail.progress import ProgressLines
+
     store = _store(db)
-    problems = store.verify()
+    counts = store.counts()
+    problems = store.verify(progress=ProgressLines("verified", counts["chains"], unit="chains"))
     metrics.VERIFY_PROBLEMS.set(len(problems))
     if not problems:
-        counts = store.counts()
         typer.echo(f"ok: {counts['events']} records in {counts['chains']} chains verified")
         return
     for p in problems:
@@ -117,7 +93,7 @@ def erase(
     prefix: Optional[str] = typer.Option(None, help="topic prefix"),
 ) -> None:
     """Crypto-shred a customer: destroy their key, emit PersonalDataErased, scrub the store."""
-    from services.audit.app import erase_customer
+    from services.audit.erasure import erase_customer
 
     event = erase_customer(tenant, customer, by, reason, store=_store(db), prefix=prefix)
     typer.echo(f"erased: key {event.key_id} destroyed; event {event.event_id} published; store scrubbed")
@@ -127,16 +103,14 @@ def erase(
 def report(
     period: str = typer.Option(..., help="2026, 2026-Q4, 2026-11, 2026-W45, 2026-11-02 or 2026-11-01..2026-11-15"),
     tenant: Optional[str] = typer.Option(None, help="one tenant (default: all)"),
-    format: str = typer.Option("markdown", help="markdown or json"),
-    out: Optional[Path] = typer.Option(None, help="write to this file instead of stdout"),
+    out: Optional[Path] = typer.Option(None, help="write the Markdown report to this file instead of stdout"),
+    json_path: Optional[Path] = json_option("also write the report's figures to PATH as JSON"),
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:
     """Compliance report of a period: citation trail, automation, accuracy, verifier, SLA, deflection."""
     from services.audit.records import iso_utc
-    from services.audit.reports import build_report, parse_period, render_markdown
+    from services.audit.reports import build_report, citation_checker, parse_period, render_markdown
 
-    if format not in ("markdown", "json"):
-        _fail("--format must be markdown or json")
     try:
         since, until, label = parse_period(period)
     except ValueError as exc:
@@ -144,12 +118,13 @@ def report(
     store = _store(db)
     result = build_report(store.summaries(tenant, iso_utc(since), iso_utc(until)), since=since, until=until,
                           period=label, tenant=tenant, citation_check=citation_checker(store, tenant))
-    text = json.dumps(result, indent=2) if format == "json" else render_markdown(result)
+    text = render_markdown(result)
     if out:
         out.write_text(text + "\n")
         typer.echo(f"wrote {out}")
     else:
         typer.echo(text)
+    write_figures(json_path, result)
 
 
 @app.command()
@@ -192,28 +167,15 @@ def serve(
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:
     """Serve the query API only (``casetrail run audit`` runs the consumer too)."""
-    import uvicorn
-
-    from casetrail.runtime.service import DEFAULT_PORTS
     from casetrail.settings import settings
-    from services.audit.api import create_app
-    from services.audit.config import load_config
+    from services.audit.server import http_server, query_api
 
-    store = _store(db)
-    try:
-        from casetrail.privacy.keystore import default_keystore
-
-        keystore = default_keystore()
-    except Exception:
-        keystore = None
-    api = create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
-    config = settings()
-    uvicorn.run(api, host=host or config.http_host, port=port or config.http_port or DEFAULT_PORTS["audit"])
+    http_server(query_api(_store(db)), settings(), host=host, port=port, log_level="info").run()
 
 
 def lineage(
     conversation_id: str = typer.Argument(..., help="the conversation to trace"),
-    as_json: bool = typer.Option(False, "--json", help="print the lineage as JSON"),
+    as_json: bool = typer.Option(False, "--json", help="print the lineage as JSON to stdout (this command writes no figures)"),
     original: bool = typer.Option(False, "--original", help="decrypt the original text (needs the key store)"),
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:

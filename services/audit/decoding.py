@@ -11,7 +11,7 @@ from typing import Callable, Optional, TypeVar
 
 from casetrail.codec import AvroCodec, DecodeError
 from services.audit.records import RecordError
-from services.audit.store import row_of
+from services.audit.store.rows import row_of
 
 _codec: Optional[AvroCodec] = None
 RowT = TypeVar("RowT")

@@ -1,4 +1,5 @@
-"""Compliance reports over a period (pure: conversation summaries in, figures out).
+"""Compliance reports over a period (pure: conversation summaries in, figures out), and the
+citation check they take (``citation_checker``: what the store and the knowledge base know).
 
 Definitions (each figure states its numerator and denominator in the output):
 
@@ -37,6 +38,35 @@ from typing import Callable, Iterable, Optional
 from services.audit.records import iso_utc
 
 CitationCheck = Callable[[str, str, str], Optional[bool]]  # (tenant, locale, "clause@version") -> valid / unknown
+
+
+def citation_checker(store, tenant: Optional[str]) -> CitationCheck:
+    """The report's citation check over what ``store`` (an ``AuditStore``) and the knowledge base know.
+
+    A clause is valid when a published KB version lists it (``kb.published``
+    events in the log) or the knowledge module resolves it. A version known
+    here that lacks the clause is invalid; an unknown version is unverifiable.
+    """
+    known = store.kb_clauses(tenant)
+    known_versions = {ref.rsplit("@", 1)[1] for ref in known}
+    try:
+        from casetrail.knowledge import resolve
+    except Exception:  # the knowledge module is optional for the audit service
+        resolve = None
+
+    def check(row_tenant: str, locale: str, ref: str) -> Optional[bool]:
+        if ref in known:
+            return True
+        clause_id, _, version = ref.rpartition("@")
+        if resolve is not None:
+            try:
+                if resolve(row_tenant, "", clause_id, version) is not None:
+                    return True
+            except Exception:
+                pass
+        return False if version in known_versions else None
+
+    return check
 
 
 def parse_period(text: str) -> tuple[dt.datetime, dt.datetime, str]:

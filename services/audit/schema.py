@@ -84,3 +84,9 @@ SEARCH_COLUMNS = (
     "locale", "intent", "category", "mode", "action", "verdict", "rule", "queue",
     "triage_model", "draft_model", "prompt_version", "kb_version", "policy_version", "channel",
 )
+
+
+def chain_key_prefix(prefix: str) -> tuple:
+    """Chains whose key starts with ``prefix``, as an index range (works the same in SQLite and PostgreSQL)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (events.c.chain_key >= prefix, events.c.chain_key < upper)

@@ -21,11 +21,11 @@ class AttemptJournal:
         from confluent_kafka import Consumer, Producer, TopicPartition
 
         self.topic = topic
-        self._producer = Producer({**kafka.librdkafka_config(), "acks": "all", "enable.idempotence": True,
-                                   "client.id": f"{kafka.client_id_prefix}-delivery-attempts", "linger.ms": 0})
-        self._consumer = Consumer({**kafka.librdkafka_config(), "group.id": f"{topic}-reader",
-                                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                                   "client.id": f"{kafka.client_id_prefix}-delivery-attempts-reader"})
+        self._producer = Producer(kafka.producer_config(**{
+            "client.id": f"{kafka.client_id_prefix}-delivery-attempts", "linger.ms": 0}))
+        self._consumer = Consumer(kafka.consumer_config(f"{topic}-reader", **{
+            "enable.auto.commit": False, "auto.offset.reset": "earliest",
+            "client.id": f"{kafka.client_id_prefix}-delivery-attempts-reader"}))
         self._consumer.assign([TopicPartition(topic, 0, 0)])
         self._partition = TopicPartition(topic, 0)
         self._marks: dict[str, int] = {}

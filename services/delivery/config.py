@@ -26,10 +26,8 @@ from typing import Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from casetrail.settings import REPO_ROOT
 
 PLATFORMS = ("zendesk", "intercom", "freshdesk", "servicenow", "email")
-DEFAULT_SECRETS_DIR = Path("/var/run/secrets/casetrail-delivery")
 
 
 class DeliveryConfigError(ValueError):
@@ -122,11 +120,15 @@ class TenantDelivery:
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("CASETRAIL_DELIVERY_CONFIG_DIR") or REPO_ROOT / "config" / "delivery")
+    from services.delivery.settings import DeliverySettings
+
+    return DeliverySettings().delivery_config_dir
 
 
 def secrets_dir() -> Path:
-    return Path(os.environ.get("CASETRAIL_DELIVERY_SECRETS_DIR") or DEFAULT_SECRETS_DIR)
+    from services.delivery.settings import DeliverySettings
+
+    return DeliverySettings().delivery_secrets_dir
 
 
 def _env_name(tenant: str, platform: str, field: str) -> str:

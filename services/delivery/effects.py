@@ -82,7 +82,7 @@ def plan_reply(reply: ReplyOutbound, thread: Optional[Thread]) -> Plan:
         tags=(f"{TAG_PREFIX}{reply.kind.value}",),
     )
     if thread is not None and thread.automated:
-        return Plan(suppressed=(effect,), skipped=f"the conversation is automated ({thread.automated}): never answered")
+        return Plan(suppressed=(effect,), skipped=f"the conversation is automated ({thread.automated.value}): never answered")
     return Plan((effect,))
 
 

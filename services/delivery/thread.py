@@ -13,7 +13,7 @@ import base64
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from casetrail.events.conversation import AuthorRole, ConversationReceived, EncryptedText
+from casetrail.events.conversation import AuthorRole, AutomatedKind, ConversationReceived, EncryptedText
 
 MAX_REFERENCES = 20  # RFC 5322 References can grow without bound; keep the root and the newest
 
@@ -29,19 +29,21 @@ class Thread:
     message_ids: tuple[str, ...] = ()  # the source's message ids, oldest first (e-mail: Message-IDs)
     latest_customer_message_id: Optional[str] = None
     sealed: Optional[dict] = field(default=None)  # EncryptedText as JSON: the original, under the customer's key
-    # Ingest's flag for auto-replies, bounces, list mail and platform automations (``Conversation.automated``,
-    # issue 17): such a conversation is never answered. Read by name so this works before and after that
-    # field reaches this branch.
-    automated: Optional[str] = None
+    # Ingest's flag for auto-replies, bounces, list mail and platform automations (``Conversation.automated``):
+    # such a conversation is never answered. None: a person wrote it.
+    automated: Optional[AutomatedKind] = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["message_ids"] = list(self.message_ids)
+        data["automated"] = self.automated.value if self.automated else None
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Thread":
-        return cls(**{**data, "message_ids": tuple(data.get("message_ids") or ())})
+        automated = data.get("automated")
+        return cls(**{**data, "message_ids": tuple(data.get("message_ids") or ()),
+                      "automated": AutomatedKind(automated) if automated else None})
 
     def sealed_original(self) -> Optional[EncryptedText]:
         if not self.sealed:
@@ -74,10 +76,5 @@ def thread_of(event: ConversationReceived, previous: Optional[Thread] = None) ->
         message_ids=tuple(ids),
         latest_customer_message_id=latest_customer or (previous.latest_customer_message_id if previous else None),
         sealed=sealed or (previous.sealed if previous else None),
-        automated=_automated(conversation),
+        automated=conversation.automated,
     )
-
-
-def _automated(conversation) -> Optional[str]:
-    kind = getattr(conversation, "automated", None)
-    return getattr(kind, "value", kind) if kind else None

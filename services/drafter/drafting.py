@@ -117,15 +117,13 @@ class Drafter:
 
     def _event(self, event: ConversationTriaged, draft: Draft, kb_version: Optional[str], policy, model, prompt):
         return DraftProposed(
-            conversation_id=event.conversation_id,
-            causation_id=event.event_id,
-            tenant=event.tenant,
-            locale=event.locale,
-            producer=self.producer,
+            **event.derive("draft", self.producer),
             versions=DecisionVersions(model=model, prompt=prompt, knowledge_base=kb_version,
                                       policy=policy.fingerprint if policy else None),
             conversation=event.conversation,
-            triage=event.triage,
+            # the embedding stays with the stage that needs it (retrieval, here): verifier, router
+            # and audit never read it, and it was ~90 % of each event's bytes
+            triage=event.triage.model_copy(update={"embedding": []}),
             draft=draft,
         )
 

@@ -9,7 +9,7 @@ Pure logic lives in ``processing`` / ``normalise`` / ``idempotency`` /
   bad input -> dead-letter record with a reason code.
 * ``replies.outbound.v1`` -> who answered which conversation (for attribution).
 
-State: the Faust tables ``seen_deliveries`` and ``answered_conversations``
+State: the tables ``seen_deliveries`` and ``answered_conversations``
 (compacted changelogs, see casetrail/topics.py). Both processors share the
 tables, which are only complete on a worker that holds every partition: run
 ingest as a single replica (see README, "Scaling").
@@ -18,7 +18,6 @@ ingest as a single replica (see README, "Scaling").
 from __future__ import annotations
 
 import logging
-import os
 
 from casetrail import topics
 from casetrail.events import ReplyOutbound
@@ -29,10 +28,12 @@ from services.ingest.locale_detection import LocaleDetector
 from services.ingest.normalise import Normaliser
 from services.ingest.processing import IngestProcessor
 from services.ingest.rejections import Rejected
+from services.ingest.settings import IngestSettings
 
 log = logging.getLogger("casetrail.ingest")
 
-svc = Service("ingest")
+svc = Service("ingest", config=IngestSettings())
+config: IngestSettings = svc.config
 
 
 seen_deliveries = svc.table("seen_deliveries")
@@ -41,8 +42,19 @@ answered_conversations = svc.table("answered_conversations")
 _processor: IngestProcessor | None = None
 
 
-def default_tenant() -> str:
-    return getattr(svc.config, "default_tenant", None) or os.environ.get("CASETRAIL_DEFAULT_TENANT") or "default"
+def build_processor(settings: IngestSettings) -> IngestProcessor:
+    """Everything ingest needs, from its settings (lingua models, the key store)."""
+    sealer = None
+    if settings.ingest_seal_originals:
+        from casetrail.privacy.keystore import default_keystore
+
+        sealer = default_keystore()
+    detector = LocaleDetector()
+    detector.warm_up()
+    normaliser = Normaliser(locale_detector=detector, sealer=sealer,
+                            max_payload_bytes=settings.max_payload_bytes, version=svc.version,
+                            default_locales=tenant_default_locales())
+    return IngestProcessor(normaliser, seen_deliveries, answered_conversations)
 
 
 def tenant_default_locales() -> dict[str, str]:
@@ -60,23 +72,14 @@ def tenant_default_locales() -> dict[str, str]:
 def processor() -> IngestProcessor:
     global _processor
     if _processor is None:
-        sealer = None
-        if os.environ.get("CASETRAIL_INGEST_SEAL_ORIGINALS", "1") not in ("0", "false", "no"):
-            from casetrail.privacy.keystore import default_keystore
-
-            sealer = default_keystore()
-        detector = LocaleDetector()
-        detector.warm_up()
-        normaliser = Normaliser(locale_detector=detector, sealer=sealer,
-                                max_payload_bytes=svc.config.max_payload_bytes, version=svc.version,
-                                default_locales=tenant_default_locales())
-        _processor = IngestProcessor(normaliser, seen_deliveries, answered_conversations)
+        _processor = build_processor(config)
     return _processor
 
 
-# Build everything heavy (lingua models, key store) before the worker starts:
-# loading inside the first handler call would block the event loop for seconds.
-if os.environ.get("CASETRAIL_INGEST_LAZY") != "1":
+@svc.warm_up
+def load_models() -> None:
+    # Built before the worker starts (and before /readyz): loading inside the first handler
+    # call would block the loop for seconds while records queue.
     processor()
 
 
@@ -84,7 +87,7 @@ if os.environ.get("CASETRAIL_INGEST_LAZY") != "1":
 async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
     source = "unknown"
     try:
-        record = intake_record(value, ctx.headers, svc.codec, default_tenant(), ctx.timestamp)
+        record = intake_record(value, ctx.headers, svc.codec, config.default_tenant, ctx.timestamp)
         source = record.source
         outcome = processor().process(record, position=f"{ctx.topic}:{ctx.partition}:{ctx.offset}")
     except Rejected as rejected:

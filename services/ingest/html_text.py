@@ -15,7 +15,9 @@ inscriptis path, so the output never depends on which path ran.
 
 An "HTML bomb" here is markup built to exhaust the parser or the renderer:
 pathological nesting depth or an absurd element count. Both are measured with
-a cheap scan *before* parsing and refused with ``html_bomb``.
+a cheap scan *before* parsing and refused with ``html_bomb``. The scan is linear:
+a tag candidate never runs past the next ``<`` (``"<p " + "<a " * n`` once made a
+``[^>]*`` pattern rescan the rest of the text from every ``<``: quadratic).
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ from inscriptis.model.config import ParserConfig
 from inscriptis.model.html_element import DEFAULT_HTML_ELEMENT
 from lxml import etree
 
+from services.ingest import budget
 from services.ingest.rejections import EMPTY_BODY, HTML_BOMB, Rejected
 
 MAX_ELEMENTS = 20_000
 MAX_DEPTH = 256  # libxml2's own default nesting limit
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^<>]*?(/?)>")
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _HTML_HINT = re.compile(r"<(?:html|body|div|p|br|span|table|a|b|i|strong|em|ul|ol|li|blockquote|font|h[1-6])\b", re.IGNORECASE)
 _QUOTE_XPATH = etree.XPath(
@@ -242,10 +245,14 @@ def _scan_markup(html: str) -> None:
 def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
     """Visible text of an HTML body, quoted history removed; raises ``Rejected``."""
     check_markup(html)
+    # Characters XML cannot hold (C0 controls, lone surrogates): lxml refuses to write them
+    # back into the tree (dropping a quote moves its tail text), and they are invisible anyway.
+    html = _XML_INCOMPATIBLE.sub("", html)
     try:
         document = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         raise Rejected(EMPTY_BODY, "HTML body has no content") from None
+    budget.check("HTML parsing")
     try:
         text = _render_simple(document)
     except _FullPath:
@@ -265,6 +272,7 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
     return tidy(text)
 
 
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BLANK_RUN = re.compile(r"\n[ \t\u00a0]*(?:\n[ \t\u00a0]*){2,}")
 _TRAILING = re.compile(r"[ \t\u00a0]+\n")
 

@@ -30,3 +30,13 @@ def source_label(source: str) -> str:
     from services.ingest.connectors import registry
 
     return source if source in registry() else "unknown"
+
+
+# The channels connectors map sources' values onto; anything else a payload says is "other",
+# so a label can never carry an address or grow without bound (issue 17: an e-mail address
+# once reached /metrics through this label).
+CHANNELS = frozenset(("web", "email", "chat", "phone", "social", "app", "api", "in_person"))
+
+
+def channel_label(channel: str) -> str:
+    return channel if channel in CHANNELS else "other"

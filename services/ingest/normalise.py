@@ -10,6 +10,7 @@ and live in ``idempotency`` and ``recontact``.
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import hashlib
 import json
 import re
@@ -22,13 +23,16 @@ from casetrail.events import (
     ProducerInfo, RedactionFinding,
 )
 from casetrail.events.envelope import utc_now
-from casetrail.events.identity import conversation_id
+from casetrail.events.identity import conversation_id, received_event_id
+from services.ingest import budget
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
 from services.ingest.own_messages import latest_is_own, mark_own_messages
 from services.ingest.locale_detection import LocaleDetector, LocaleGuess, UNDETERMINED, resolve
 from services.ingest.redaction import Redactor
-from services.ingest.rejections import EMPTY_BODY, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected
+from services.ingest.rejections import (
+    EMPTY_BODY, INVALID_FIELD, INVALID_UTF8, PAYLOAD_TOO_LARGE, Rejected, failure_site,
+)
 
 SERVICE = "ingest"
 DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
@@ -89,6 +93,14 @@ def topic_terms(text: str, limit: int = 40) -> tuple[int, ...]:
     return tuple(hashed[:limit])
 
 
+class _BudgetedRedactor(Redactor):
+    """Checks the record's budget before each text (a ticket may hold thousands of small ones)."""
+
+    def redact(self, text: str) -> str:
+        budget.check("redaction")
+        return super().redact(text)
+
+
 class Normaliser:
     def __init__(
         self,
@@ -99,7 +111,9 @@ class Normaliser:
         detect_locale: bool = True,
         version: str = casetrail.__version__,
         default_locales: Optional[Mapping[str, str]] = None,
+        budget_seconds: float = budget.DEFAULT_BUDGET_SECONDS,
     ):
+        self.budget_seconds = budget_seconds
         self.locale_detector = locale_detector or LocaleDetector()
         #: tenant -> its default locale (the last fallback of locale detection, see locale_detection)
         self.default_locales = dict(default_locales or {})
@@ -124,7 +138,14 @@ class Normaliser:
                 record.payload.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise Rejected(INVALID_UTF8, f"payload is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
-        ticket = connector.parse(record.payload, record.attributes)
+        try:
+            ticket = connector.parse(record.payload, record.attributes)
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError, OverflowError, LookupError,
+                email.errors.MessageError) as exc:
+            # A field of a type or shape the connector did not expect (a list where the
+            # documentation has a string...): bad input, refused with where it was found.
+            raise Rejected(INVALID_FIELD, f"{record.source} payload has a field of an unexpected type or shape "
+                                          f"({type(exc).__name__} at {failure_site(exc)})") from None
         ticket.messages.sort(key=lambda m: m.sent_at)
         mark_own_messages(ticket)  # casetrail's own posts, reported back by the platform
         return ticket
@@ -154,10 +175,17 @@ class Normaliser:
         return resolve(LocaleGuess(last.locale, last.status, last.confidence, foreign=foreign), declared, default)
 
     def normalise(self, record: IntakeRecord) -> Normalised:
+        """Raises ``Rejected`` for bad input, ``too_expensive`` past the per-record CPU budget."""
+        with budget.active(budget.Budget(self.budget_seconds)):
+            return self._normalise(record)
+
+    def _normalise(self, record: IntakeRecord) -> Normalised:
         ticket = self.parse(record)
+        budget.check("parsing")
         guess = self.locale_of(ticket, record.tenant)
+        budget.check("locale detection")
         redact_locale = guess.locale if guess.locale not in (UNDETERMINED, "mul") else None
-        redactor = Redactor(redact_locale, ticket.customer.names)
+        redactor = _BudgetedRedactor(redact_locale, ticket.customer.names)
         messages = [
             Message(
                 message_id=m.message_id,
@@ -180,6 +208,7 @@ class Normaliser:
             attributes={k: redactor.redact(v) for k, v in customer.attributes.items()},
         )
         original = None
+        budget.check("redaction")
         if self.sealer is not None:
             plaintext = json.dumps(
                 {"subject": ticket.subject, "messages": [{"id": m.message_id, "text": m.body_text} for m in ticket.messages],
@@ -206,8 +235,12 @@ class Normaliser:
             redactions=[RedactionFinding(kind=k, count=n) for k, n in sorted(redactor.findings.items())],
             original=original,
             content_hash=digest.hexdigest(),
+            automated=ticket.automated.kind if ticket.automated else None,
+            automated_signal=ticket.automated.signal if ticket.automated else None,
         )
+        stamp = f"u:{ticket.update_stamp}" if ticket.update_stamp else "h:" + hashlib.sha256(record.payload).hexdigest()[:32]
         event = ConversationReceived(
+            event_id=received_event_id(record.tenant, ticket.source, ticket.external_id, stamp),
             conversation_id=conversation_id(record.tenant, ticket.source, ticket.external_id),
             causation_id=record.intake_event_id,
             tenant=record.tenant,
@@ -215,7 +248,6 @@ class Normaliser:
             producer=self.producer,
             conversation=conversation,
         )
-        stamp = f"u:{ticket.update_stamp}" if ticket.update_stamp else "h:" + hashlib.sha256(record.payload).hexdigest()[:32]
         customer_texts = " ".join(m.body_text for m in messages if m.author_role == AuthorRole.customer)
         latest = ticket.messages[-1]
         return Normalised(

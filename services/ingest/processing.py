@@ -2,7 +2,7 @@
 
 ``IngestProcessor`` combines the normaliser with the redelivery and re-contact
 decisions. It reads and writes state through a ``StateStore`` (a plain dict in
-tests and benchmarks, the Faust tables in ``app.py``), so the whole decision
+tests and benchmarks, the service tables in ``app.py``), so the whole decision
 path is testable without a broker.
 """
 
@@ -95,11 +95,7 @@ class IngestProcessor:
         if outcome.recontact is not None:
             found = outcome.recontact
             recontact_event = RecontactDetected(
-                conversation_id=event.conversation_id,
-                causation_id=event.event_id,
-                tenant=event.tenant,
-                locale=event.locale,
-                producer=event.producer,
+                **event.derive("recontact", event.producer),
                 original_conversation_id=found.original_conversation_id,
                 answered_by=found.answered_by,
                 answered_at=_millis(found.answered_at),
@@ -107,7 +103,7 @@ class IngestProcessor:
             )
             metrics.RECONTACTS.labels(found.kind, found.answered_by).inc()
         conversation = event.conversation
-        metrics.CONVERSATIONS.labels(conversation.source, conversation.channel).inc()
+        metrics.CONVERSATIONS.labels(metrics.source_label(conversation.source), metrics.channel_label(conversation.channel)).inc()
         metrics.LOCALES.labels(event.locale, conversation.locale_status.value).inc()
         for finding in conversation.redactions:
             metrics.REDACTIONS.labels(finding.kind).inc(finding.count)

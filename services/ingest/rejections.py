@@ -15,10 +15,11 @@ HTML_BOMB = "html_bomb"
 EMPTY_BODY = "empty_body"
 INVALID_EMAIL = "invalid_email"
 UNSUPPORTED_EVENT = "unsupported_event"
+TOO_EXPENSIVE = "too_expensive"  # the record's processing exceeded its CPU budget (services/ingest/budget.py)
 
 REASON_CODES = (
     INVALID_UTF8, INVALID_JSON, UNKNOWN_SOURCE, MISSING_FIELD, INVALID_FIELD, PAYLOAD_TOO_LARGE,
-    HTML_BOMB, EMPTY_BODY, INVALID_EMAIL, UNSUPPORTED_EVENT,
+    HTML_BOMB, EMPTY_BODY, INVALID_EMAIL, UNSUPPORTED_EVENT, TOO_EXPENSIVE,
 )
 
 
@@ -29,3 +30,14 @@ class Rejected(Exception):
         super().__init__(f"{reason_code}: {reason}")
         self.reason_code = reason_code
         self.reason = reason
+
+
+def failure_site(exc: BaseException) -> str:
+    """``module:function:line`` where ``exc`` was raised: names code, never data."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    frame = frames[-1]
+    return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.name}:{frame.lineno}"

@@ -1,19 +1,23 @@
 """Webhook bridge: ``POST /webhooks/{source}`` -> the intake topic, for systems that cannot write to Kafka.
 
-Per request: the source must have a connector (404), the body must fit
-``max_payload_bytes`` (413), the platform's signature or shared token must
-verify (401), and the payload must parse with the source's connector (400
-with the precise reason). Only then is an Avro ``IntakeTicket`` produced
-(confluent-kafka, ``acks=all``, idempotent), and the answer is ``202`` only
-after the broker's delivery report - ``503`` if the broker refused, so the
-platform retries. Tenant: ``?tenant=`` or ``X-Casetrail-Tenant``, else the
-default tenant.
+Per request: the source must have a connector (404); the body is read to its
+end, and one byte over ``max_payload_bytes`` - declared or chunked - is 413;
+the signature must verify with one of the source's per-tenant secrets, which
+decides the tenant, and must be fresh and not seen before (401, see
+``signatures``); the payload must parse with the source's connector within the
+per-record budget (400 with the precise reason). Only then is an Avro
+``IntakeTicket`` produced (confluent-kafka, ``acks=all``, idempotent), and the
+answer is ``202`` only after the broker's delivery report - ``503`` if the
+broker refused, so the platform retries. ``?tenant=`` / ``X-Casetrail-Tenant``
+only narrow which secrets are tried. ``/metrics`` (Prometheus) and ``/readyz``
+(the intake topic answers) for the platform team.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import threading
 from typing import Mapping, Optional
 
@@ -25,7 +29,8 @@ from services.ingest import metrics
 from services.ingest.connectors import registry
 from services.ingest.normalise import IntakeRecord, Normaliser
 from services.ingest.rejections import Rejected
-from services.ingest.signatures import SignatureError, verify
+from services.ingest.budget import Budget, active
+from services.ingest.signatures import SignatureError, Verifier
 
 log = logging.getLogger("casetrail.ingest.webhooks")
 
@@ -36,9 +41,12 @@ class IntakeProducer:
     def __init__(self, config: Mapping[str, str], topic: str, codec: AvroCodec):
         from confluent_kafka import Producer
 
+        from casetrail.partitioning import PRODUCER_PARTITIONER
+
         self.topic = topic
         self.codec = codec
-        self._producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 2})
+        self._producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 2,
+                                   "partitioner": PRODUCER_PARTITIONER})  # keys land where the Java client puts them
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="intake-delivery-reports", daemon=True)
         self._poller.start()
@@ -66,17 +74,41 @@ class IntakeProducer:
         self._producer.produce(self.topic, self.codec.encode(ticket, topic=self.topic), key=key, on_delivery=delivered)
         await future
 
+    def ready(self, timeout: float = 2.0) -> bool:
+        """The broker answers and knows the intake topic (blocking: run it in an executor)."""
+        try:
+            metadata = self._producer.list_topics(self.topic, timeout=timeout)
+        except Exception:  # KafkaException, timeouts: not ready
+            return False
+        topic = metadata.topics.get(self.topic)
+        return topic is not None and topic.error is None
+
     def close(self, timeout: float = 10.0) -> None:
         self._producer.flush(timeout)
         self._stop.set()
         self._poller.join(timeout=2)
 
 
+async def read_body(request: web.Request, limit: int) -> Optional[bytes]:
+    """The whole body (however many writes or chunks it came in), or None past ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+
+
 def create_app(
     producer: IntakeProducer,
-    secrets: Mapping[str, str],
+    verifier: Verifier,
     *,
-    default_tenant: str = "default",
     max_payload_bytes: int = 1024 * 1024,
 ) -> web.Application:
     validator = Normaliser(max_payload_bytes=max_payload_bytes, detect_locale=False)
@@ -91,52 +123,69 @@ def create_app(
 
         if source not in registry():
             return answer(404, f"unknown source {source[:64]!r}; known sources: {', '.join(sorted(registry()))}")
-        if request.content_length is not None and request.content_length > max_payload_bytes:
-            return answer(413, f"body is {request.content_length} bytes; the limit is {max_payload_bytes}")
-        body = await request.content.read(max_payload_bytes + 1)
-        if len(body) > max_payload_bytes:
+        body = await read_body(request, max_payload_bytes)
+        if body is None:
             return answer(413, f"body exceeds the limit of {max_payload_bytes} bytes")
+        hint = request.query.get("tenant") or request.headers.get("X-Casetrail-Tenant")
         try:
-            verify(source, request.headers, body, secrets.get(source))
+            verified = verifier.verify(source, request.headers, body, hint)
         except SignatureError as exc:
             return answer(401, str(exc))
-        tenant = request.query.get("tenant") or request.headers.get("X-Casetrail-Tenant") or default_tenant
         content_type = "message/rfc822" if source == "email" else "application/json"
         try:
-            ticket = validator.parse(IntakeRecord(tenant=tenant, source=source, payload=body, content_type=content_type))
+            with active(Budget()):
+                ticket = validator.parse(IntakeRecord(tenant=verified.tenant, source=source, payload=body,
+                                                      content_type=content_type))
         except Rejected as exc:
             return answer(400, exc.reason, reason_code=exc.reason_code)
-        intake = IntakeTicket(tenant=tenant, source=source, content_type=content_type, payload=body,
+        intake = IntakeTicket(tenant=verified.tenant, source=source, content_type=content_type, payload=body,
                               external_id=ticket.external_id)
         try:
             await producer.publish(intake)
         except Exception as exc:  # broker refused or timed out: let the platform retry
-            log.warning("intake publish failed", extra={"source": source, "error": type(exc).__name__})
+            log.warning("intake publish failed", extra={"source": label, "error": type(exc).__name__})
             return answer(503, "the intake topic did not acknowledge the ticket; retry later")
-        return answer(202, "accepted", event_id=intake.event_id, external_id=ticket.external_id)
+        verifier.accept(source, verified)
+        return answer(202, "accepted", event_id=intake.event_id, external_id=ticket.external_id, tenant=verified.tenant)
 
     async def health(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
+    async def ready(request: web.Request) -> web.Response:
+        if not verifier.sources():
+            return web.json_response({"status": "not ready", "reason": "no webhook secrets configured"}, status=503)
+        broker = await asyncio.get_running_loop().run_in_executor(None, producer.ready)
+        if not broker:
+            return web.json_response({"status": "not ready", "reason": "the intake topic does not answer"}, status=503)
+        return web.json_response({"status": "ready", "sources": sorted(verifier.sources())})
+
+    async def prometheus(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    # client_max_size is not the limit (read_body is); aiohttp only uses it for request.read()/post().
     app = web.Application(client_max_size=max_payload_bytes + 1024)
     app.router.add_post("/webhooks/{source}", receive)
     app.router.add_get("/healthz", health)
+    app.router.add_get("/readyz", ready)
+    app.router.add_get("/metrics", prometheus)
     return app
 
 
 def serve(host: str, port: int, *, default_tenant: str, topic: Optional[str] = None) -> None:
+    import os
+
     from casetrail.settings import kafka_settings, settings
     from casetrail.topic_admin import resolved_name
     from casetrail.topics import INTAKE
-    from services.ingest.signatures import secrets_from_env
+    from services.ingest.signatures import load_secrets
 
     config = settings()
     codec = AvroCodec(config.schema_registry_url, config.registry_config())
+    verifier = Verifier(load_secrets(os.environ, default_tenant))
+    if not verifier.sources():
+        log.warning("no webhook secrets configured (CASETRAIL_WEBHOOK_SECRETS_FILE): every request will be refused with 401")
     producer = IntakeProducer(kafka_settings().librdkafka_config(), topic or resolved_name(INTAKE), codec)
-    secrets = secrets_from_env()
-    if not secrets:
-        log.warning("no CASETRAIL_WEBHOOK_SECRET_<SOURCE> configured: every request will be refused with 401")
-    app = create_app(producer, secrets, default_tenant=default_tenant, max_payload_bytes=config.max_payload_bytes)
+    app = create_app(producer, verifier, max_payload_bytes=config.max_payload_bytes)
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:

@@ -95,8 +95,7 @@ class KafkaFeedbackPublisher:
 
         self.codec = codec
         self.topic = topic
-        self._producer = Producer({**(kafka or kafka_settings()).librdkafka_config(), "acks": "all",
-                                   "enable.idempotence": True, "linger.ms": 0})
+        self._producer = Producer((kafka or kafka_settings()).producer_config(**{"linger.ms": 0}))
         self._lock = threading.Lock()
 
     def publish(self, event: AgentFeedback) -> bytes:

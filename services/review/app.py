@@ -61,7 +61,9 @@ class ProjectionConsumer:
 
         consumer = Consumer({**self.kafka.librdkafka_config(), "group.id": self.group_id,
                              "client.id": f"{self.kafka.client_id_prefix}-review", "enable.auto.commit": False,
-                             "auto.offset.reset": "earliest"})
+                             "auto.offset.reset": "earliest",
+                             # the services write in Kafka transactions: an aborted one never reaches the console
+                             "isolation.level": "read_committed"})
         consumer.subscribe(topic_names(settings().topic_prefix),
                            on_assign=lambda _consumer, _partitions: self.assigned.set())
         try:

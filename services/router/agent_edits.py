@@ -18,7 +18,7 @@ from typing import Any, Optional
 from casetrail.events import DraftVerified, HandoffBrief, ProducerInfo, ReplyOutbound, RoutedDecision
 from casetrail.events.decision import Action, Mode
 
-from services.router.sending import derived_event_id, make_reply
+from services.router.sending import make_reply
 
 AGENT_COMPOSER_PREFIX = "agent:"
 EDIT_OF_OLDER_DRAFT = "edit_of_older_draft"
@@ -56,9 +56,7 @@ def apply_verified_edit(record: Optional[dict[str, Any]], event: DraftVerified, 
         )
         return EditOutcome(record={**record, "status": "answered"}, reply=reply)
     decision = RoutedDecision(
-        event_id=derived_event_id("edit-refused", event.event_id), conversation_id=event.conversation_id,
-        causation_id=event.event_id, tenant=event.tenant, locale=event.locale, occurred_at=now, producer=producer,
-        versions=event.versions, mode=Mode(record.get("mode", "assist")), action=Action.review,
+        **event.derive("edit-refused", producer), occurred_at=now, versions=event.versions, mode=Mode(record.get("mode", "assist")), action=Action.review,
         queue=record.get("queue"), priority=record.get("priority", "normal"),
         reason="the agent's edit failed verification: " + ", ".join(c.name for c in failed),
         triage=event.triage, draft_id=event.draft.draft_id, reply_text=event.draft.reply_text,

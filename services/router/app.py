@@ -33,7 +33,6 @@ from casetrail.events.decision import ReplyKind, SlaEventKind
 from casetrail.policy.calendar import preload_holidays
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail.runtime import Output, RecordContext, Service
-from casetrail.topic_admin import resolved_name
 
 from services.router import metrics
 from services.router.agent_edits import apply_verified_edit, is_agent_edit
@@ -41,7 +40,7 @@ from services.router.decide import route
 from services.router.feedback import apply_feedback
 from services.router.sending import claim_send, derived_event_id
 from services.router.settings import RouterSettings
-from services.router.sla import RUNNING, STOPPED, SlaTimer, apply_event, due_transitions
+from services.router.sla import RUNNING, STOPPED, SlaTimer, apply_event, due_transitions, with_fired
 from services.router.sla_escalation import sla_escalation
 
 log = logging.getLogger("casetrail.router")
@@ -260,17 +259,9 @@ async def apply_agent_feedback(event: AgentFeedback, ctx: RecordContext) -> list
     return outputs
 
 
-# Timer events already produced by this process (the table catches up via the SLA topic).
-_fired: set[tuple[str, str, str]] = set()
-
-
-def _owned_partitions() -> Optional[set[int]]:
-    """SLA-topic partitions this worker actively owns (None: unknown, check every timer)."""
-    try:
-        name = resolved_name(topics.SLA_EVENTS, svc.config.topic_prefix)
-        return {tp.partition for tp in svc.app.assignor.assigned_actives() if tp.topic == name}
-    except Exception:  # assignor not ready
-        return None
+def _owned_partitions() -> set[int]:
+    """SLA-topic partitions this worker owns (the table holds only those; kept as a guard)."""
+    return svc.owned_partitions(topics.SLA_EVENTS)
 
 
 @svc.timer(router_settings.sla_tick_seconds)
@@ -283,14 +274,15 @@ async def fire_sla_timers() -> None:
         if not raw:
             continue
         timer = SlaTimer.from_dict(raw)
-        if owned is not None and timer.partition is not None and timer.partition not in owned:
-            continue  # a standby copy: the owning worker fires it
+        if timer.partition is not None and timer.partition not in owned:
+            continue  # not this worker's partition (any more): its owner fires it
         open_count += timer.open
-        for kind in due_transitions(timer, now):
-            marker = (key, timer.draft_id or "", kind.value)
-            if marker in _fired:
-                continue
-            _fired.add(marker)
+        kinds = due_transitions(timer, now)
+        if not kinds:
+            continue
+        # The events and the record that they were emitted commit in one transaction.
+        sla_timers[key] = with_fired(timer, kinds).to_dict()
+        for kind in kinds:
             due.append(Output(topics.SLA_EVENTS, SlaEvent(
                 event_id=derived_event_id("sla", key, timer.draft_id or "", kind.value),
                 conversation_id=key, causation_id=derived_event_id("sla", key, timer.draft_id or "", "started"),
@@ -300,8 +292,6 @@ async def fire_sla_timers() -> None:
             )))
             metrics.SLA_EVENTS.labels(timer.tenant, kind.value).inc()
             (metrics.SLA_AT_RISK if kind == SlaEventKind.at_risk else metrics.SLA_BREACHED).labels(timer.tenant).inc()
-    live = {key for key, raw in sla_timers.items() if raw}
-    _fired.intersection_update({marker for marker in _fired if marker[0] in live})  # forget finished timers
     metrics.SLA_OPEN_TIMERS.set(open_count)
     if due:
         await svc.produce(*due)

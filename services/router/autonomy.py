@@ -35,8 +35,11 @@ def autonomy_gate(
     rules: RuleEvaluation,
     customer_excluded: bool = False,
     abuse: bool = False,
+    injection_suspected: bool = False,
 ) -> AutonomyGate:
     reasons: list[str] = []
+    if injection_suspected:  # whatever the mode or the verdict: a person decides (issue 17)
+        reasons.append("suspected prompt injection in the ticket")
     if policy.mode != "autonomous":
         reasons.append(f"category {category} is in {policy.mode} mode")
     if policy.always_human:

@@ -103,7 +103,12 @@ def route(
     human_from: Optional[dt.datetime] = None
     decision_id = derived_event_id("decision", event.event_id)
 
-    if triage.spam:
+    injection_suspected = any(c.name == "injection_echo" and not c.passed for c in verification.checks)
+    if conversation.automated is not None:
+        # An auto-reply, bounce or list mail: answering it starts a mail loop or goes nowhere.
+        action, priority, rule_name = Action.drop, "low", "automated"
+        reason = f"automated message ({conversation.automated.value}: {conversation.automated_signal}): never answered"
+    elif triage.spam:
         action, priority, rule_name, reason = Action.drop, "low", "spam", "triage flagged the message as spam"
     else:
         rules = evaluate_rules(policy, variables)
@@ -120,6 +125,7 @@ def route(
             rules=rules,
             customer_excluded=conversation.customer.customer_id in policy.autonomy_excluded_customers,
             abuse=triage.abuse,
+            injection_suspected=injection_suspected,
         )
         choice = choose_queue(policy, triage.category, event.locale, rule)
         queue = choice.queue
@@ -239,7 +245,7 @@ def route(
 def conversation_record(
     event: DraftVerified, decision: RoutedDecision, variables: dict[str, Any], waiting_from: dt.datetime
 ) -> dict[str, Any]:
-    """What the router remembers about a conversation (JSON for its Faust table)."""
+    """What the router remembers about a conversation (JSON for its changelog-backed table)."""
     conversation = event.conversation
     return {
         "tenant": event.tenant,

@@ -10,13 +10,11 @@ is recognisable downstream as the same reply.
 
 from __future__ import annotations
 
-import uuid
 from typing import Iterable, MutableMapping, Optional
 
 from casetrail.events.decision import ReplyKind, ReplyOutbound
 from casetrail.events.envelope import ProducerInfo
-
-_NAMESPACE = uuid.UUID("8f7b0c56-0d4e-4a4b-9d5c-5a1f3c2b7e10")
+from casetrail.events.identity import stable_id
 
 
 def idempotency_key(conversation_id: str, draft_id: str, kind: ReplyKind = ReplyKind.answer) -> str:
@@ -26,7 +24,7 @@ def idempotency_key(conversation_id: str, draft_id: str, kind: ReplyKind = Reply
 
 def derived_event_id(*parts: str) -> str:
     """A stable event id for an output derived from ``parts`` (same input, same id)."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+    return stable_id("router", *parts)
 
 
 def make_reply(

@@ -6,7 +6,7 @@ measured from the moment the customer started waiting; when the tenant counts
 SLAs in business hours the fraction is of business time (75 % of a 4-hour
 SLA opened on Friday evening is reached on Monday morning, not on Sunday).
 
-A timer is a plain JSON-able dict so it can live in a Faust table (changelog:
+A timer is a plain JSON-able dict so it can live in a service table (changelog:
 state survives restarts). ``due_transitions`` is what the periodic tick calls:
 it returns the SLA events a timer owes at ``now`` — both at once when the
 router was down across the at-risk and the due instant, so nothing is lost.
@@ -65,6 +65,9 @@ class SlaTimer:
     draft_id: Optional[str] = None
     state: str = RUNNING
     partition: Optional[int] = None  # source partition that owns it (timers run only for owned ones)
+    # SLA events the tick already emitted for this timer: written in the same transaction as the
+    # events, so a restarted or new owner of the partition never emits them again.
+    fired: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,7 @@ class SlaTimer:
             "draft_id": self.draft_id,
             "state": self.state,
             "partition": self.partition,
+            "fired": list(self.fired),
         }
 
     @classmethod
@@ -97,6 +101,7 @@ class SlaTimer:
             draft_id=data.get("draft_id"),
             state=data.get("state", RUNNING),
             partition=data.get("partition"),
+            fired=tuple(data.get("fired", ())),
         )
 
     def with_state(self, state: str) -> "SlaTimer":
@@ -108,7 +113,8 @@ class SlaTimer:
 
 
 def due_transitions(timer: SlaTimer, now: dt.datetime) -> list[SlaEventKind]:
-    """SLA events ``timer`` owes at ``now``, in order (empty when nothing is due or it stopped)."""
+    """SLA events ``timer`` owes at ``now``, in order (empty when nothing is due, it stopped, or
+    the tick already emitted them)."""
     if not timer.open:
         return []
     owed: list[SlaEventKind] = []
@@ -116,7 +122,12 @@ def due_transitions(timer: SlaTimer, now: dt.datetime) -> list[SlaEventKind]:
         owed.append(SlaEventKind.at_risk)
     if now >= timer.due_at:
         owed.append(SlaEventKind.breached)
-    return owed
+    return [kind for kind in owed if kind.value not in timer.fired]
+
+
+def with_fired(timer: SlaTimer, kinds: list[SlaEventKind]) -> SlaTimer:
+    """The timer once the tick emitted ``kinds`` for it."""
+    return SlaTimer(**{**timer.__dict__, "fired": (*timer.fired, *(k.value for k in kinds))})
 
 
 def state_after(kind: SlaEventKind) -> str:

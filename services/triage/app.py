@@ -5,7 +5,7 @@ connects it to the runtime:
 
 * ``conversations.received.v1`` -> ``conversations.triaged.v1``;
 * per-customer history (contact counts, sentiment trend, recent embeddings for
-  near-duplicates) in the Faust table ``customer_history`` (compacted
+  near-duplicates) in the table ``customer_history`` (compacted
   changelog ``casetrail-triage-customer_history-changelog``), keyed
   ``<tenant>:<customer_id>``;
 * a conversation for a tenant without a policy is dead-lettered
@@ -20,9 +20,7 @@ holds every partition: run triage as one replica (see README, "Scaling").
 from __future__ import annotations
 
 import logging
-import os
 import time
-from pathlib import Path
 
 from casetrail import topics
 from casetrail.events import ConversationReceived
@@ -53,7 +51,7 @@ def triager() -> Triager:
 def policies() -> dict[str, TenantPolicy]:
     global _policies
     if _policies is None:
-        _policies = load_policies(Path(os.environ.get("CASETRAIL_TENANTS_DIR", str(svc.config.tenants_dir))))
+        _policies = load_policies(svc.config.tenants_dir)
     return _policies
 
 

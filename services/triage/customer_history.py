@@ -1,6 +1,6 @@
 """Per-customer contact history: contact counts, sentiment trend and near-duplicate detection.
 
-The history is a plain JSON-able dict (it lives in the Faust table
+The history is a plain JSON-able dict (it lives in the service table
 ``customer_history``, whose changelog makes it survive restarts):
 
     {"entries": [{"conversation_id", "at" (ISO UTC), "sentiment", "intent",

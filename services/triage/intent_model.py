@@ -1,5 +1,10 @@
 """Intent classifier: logistic regression over [sentence embedding | char n-gram TF-IDF | word TF-IDF].
 
+Over 400 lines: the stored artefact, its features, its training and the temperature and thresholds
+chosen on the same out-of-fold predictions are one contract (what ``save`` writes is what
+``train`` fitted and ``load`` checks); the threshold choosers could stand apart, left to the
+triage owner's next change to this module.
+
 Why this shape: the multilingual embedding carries meaning across languages
 (Lithuanian included), the character n-grams catch the exact vocabulary of
 a domain ("top up", "virtual card", inflected Lithuanian word stems) that a

@@ -1,7 +1,7 @@
 """Triage of one conversation: every signal, computed once, from pure inputs.
 
 ``Triager.triage(event, history, policy)`` returns the ``TriageResult``, the
-customer's updated history (for the Faust table) and the model versions —
+customer's updated history (for the service table) and the model versions —
 no Kafka here, so it is unit-tested without a broker and reused by the
 benchmark. The embedding is computed once and reused by intent, sentiment and
 duplicate detection, and travels in the event for the drafter.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -71,16 +70,11 @@ def triaged_event(event: ConversationReceived, outcome: TriageOutcome, policy: T
                   producer: ProducerInfo) -> ConversationTriaged:
     """The ``ConversationTriaged`` event for one triaged conversation.
 
-    Its id derives from the input's id: a redelivered input yields the same event id,
-    so consumers deduplicate.
+    Its envelope is derived from the input's (``EventEnvelope.derive``): a redelivered or
+    replayed input yields the same event id, so consumers deduplicate.
     """
     return ConversationTriaged(
-        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"casetrail:triage:{event.event_id}")),
-        conversation_id=event.conversation_id,
-        causation_id=event.event_id,
-        tenant=event.tenant,
-        locale=event.locale,
-        producer=producer,
+        **event.derive("triage", producer),
         versions=DecisionVersions(model=outcome.model_version, policy=policy.fingerprint),
         conversation=event.conversation,
         triage=outcome.result,

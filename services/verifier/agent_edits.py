@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from casetrail.events import AgentFeedback, Citation, DraftProposed, FeedbackAction
+from casetrail.events import AgentFeedback, Citation, DraftProposed, FeedbackAction, ProducerInfo
 
 from casetrail.grounding.sentences import split_sentences
 
@@ -50,8 +50,12 @@ def _explicit_markers(text: str, original: DraftProposed) -> str:
     return _NUMBERED_MARKER.sub(written_out, text)
 
 
-def edited_draft_event(original: DraftProposed, feedback: AgentFeedback) -> Optional[DraftProposed]:
-    """The edit as a draft to verify; None when the feedback is not an edit of this draft."""
+def edited_draft_event(original: DraftProposed, feedback: AgentFeedback,
+                       producer: ProducerInfo) -> Optional[DraftProposed]:
+    """The edit as a draft to verify; None when the feedback is not an edit of this draft.
+
+    Its envelope is derived from the feedback (a redelivered edit is the same draft, and so the
+    same verdict event downstream)."""
     if feedback.action != FeedbackAction.edit or feedback.draft_id != original.draft.draft_id:
         return None
     text = _explicit_markers((feedback.edited_text or "").strip(), original)
@@ -69,5 +73,5 @@ def edited_draft_event(original: DraftProposed, feedback: AgentFeedback) -> Opti
         "composer": f"{AGENT_COMPOSER_PREFIX}{feedback.agent_id}",
         "flags": [*original.draft.flags, "agent_edit"],
     })
-    return original.model_copy(update={"draft": draft, "event_id": feedback.event_id + "-draft",
-                                       "causation_id": feedback.event_id, "occurred_at": feedback.occurred_at})
+    return original.model_copy(update={"draft": draft, **feedback.derive("agent-edit", producer),
+                                       "occurred_at": feedback.occurred_at})

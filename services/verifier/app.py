@@ -23,9 +23,22 @@ from services.verifier.language_identification import warm_up
 log = logging.getLogger("casetrail.verifier")
 
 svc = Service("verifier")
-_policies = load_policies(svc.config.tenants_dir)  # PolicyError names the file and entry
-verifiers = build_verifiers(_policies, default_dependencies())  # VerifierConfigError names tenant and entry
-warm_up()
+_policies: dict = {}
+verifiers = None
+
+
+@svc.warm_up
+def build() -> None:
+    """Load and validate every tenant policy, build the verifiers, load the language models.
+
+    Runs before the worker starts: a PolicyError / VerifierConfigError (naming the file,
+    tenant and entry) stops the service before it consumes anything."""
+    global _policies, verifiers
+    _policies = load_policies(svc.config.tenants_dir)
+    verifiers = build_verifiers(_policies, default_dependencies())
+    warm_up()
+
+
 # The latest draft of each conversation (without the sealed original and the embedding): what an
 # agent's edit is verified against. Grows with the conversations; the changelog is compacted.
 drafts = svc.table("drafts")
@@ -54,10 +67,11 @@ def verify_agent_edit(event: AgentFeedback, ctx: RecordContext) -> list[Output]:
         return []
     raw = drafts.get(event.conversation_id)
     original = DraftProposed.model_validate(raw) if raw else None
-    edited = edited_draft_event(original, event) if original is not None else None
+    edited = edited_draft_event(original, event, svc.producer_info) if original is not None else None
     if edited is None:
         ctx.dead_letter("edit_of_unknown_draft", f"edit of draft {event.draft_id!r}: not the conversation's latest draft")
         return []
+    started = time.perf_counter()
     report = verifiers.verify(edited)
-    metrics.record(edited.tenant, edited.triage.category, edited.locale, report, 0.0)  # verdict counts of edits too
+    metrics.record(edited.tenant, edited.triage.category, edited.locale, report, time.perf_counter() - started)
     return [Output(topics.DRAFTS_VERIFIED, verifiers.verified_event(edited, report, svc.producer_info))]

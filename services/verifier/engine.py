@@ -124,15 +124,15 @@ class TenantVerifiers:
         return verifier.verify(event)
 
     def verified_event(self, event: DraftProposed, report: VerifierReport, producer: ProducerInfo) -> DraftVerified:
-        """The ``DraftVerified`` event: the draft with its verification, stamped with the tenant policy used."""
+        """The ``DraftVerified`` event: the draft with its verification, stamped with the tenant policy used;
+        its envelope derived from the draft's (same draft, same id: a replay yields the same event)."""
         verifier = self.verifiers.get(event.tenant)
         versions = event.versions
         if verifier is not None:
             versions = DecisionVersions(model=versions.model, prompt=versions.prompt,
                                         knowledge_base=versions.knowledge_base, policy=verifier.policy.fingerprint)
         return DraftVerified(
-            conversation_id=event.conversation_id, causation_id=event.event_id, tenant=event.tenant,
-            locale=event.locale, producer=producer, versions=versions, conversation=event.conversation,
+            **event.derive("verify", producer), versions=versions, conversation=event.conversation,
             triage=event.triage, draft=event.draft, verification=report.verification,
         )
 

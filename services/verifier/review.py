@@ -98,6 +98,6 @@ class DraftUnderReview:
 
     @cached_property
     def reply_without_markers(self) -> str:
-        from casetrail.grounding.sentences import CITATION_MARKER
+        from casetrail.grounding.sentences import without_markers
 
-        return re.sub(r"\s+", " ", CITATION_MARKER.sub(" ", self.draft.reply_text)).strip()
+        return re.sub(r"\s+", " ", without_markers(self.draft.reply_text)).strip()

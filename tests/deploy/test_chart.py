@@ -74,7 +74,9 @@ def test_minimal_values_render_every_service_with_hardened_pods(rendered):
         for path in ("/tmp", "/var/lib/casetrail"):
             assert "emptyDir" in volumes[mounts[path]], f"{name}: {path} must be a writable emptyDir"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        assert container["readinessProbe"]["httpGet"]["path"] in ("/readyz", "/healthz")
+        # ready = consuming (the services, audit's consumer); the bridge has no /readyz and is ready when it answers
+        expected_ready = "/healthz" if component(deployment) == "webhook-bridge" else "/readyz"
+        assert container["readinessProbe"]["httpGet"]["path"] == expected_ready, name
         assert container["resources"]["requests"] and container["resources"]["limits"]
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka-bootstrap.kafka:9092"
@@ -192,7 +194,7 @@ def test_tenant_policy_configmap_holds_a_valid_policy(rendered, tmp_path):
     assert policy.tenant == "acme-shop"
 
 
-def test_keda_scales_consumers_on_their_faust_group_lag(rendered):
+def test_keda_scales_consumers_on_their_group_lag(rendered):
     docs = rendered["full-values.yaml"]
     scaled = by_kind(docs, "ScaledObject")
     deployments = by_kind(docs, "Deployment")
@@ -224,7 +226,8 @@ def test_keda_group_follows_the_topic_prefix(tools):
 
 def test_service_monitor_and_rules_and_dashboard(rendered):
     import json
-    from casetrail_tools.deploy_resources import ALERTS_SOURCE, dashboard
+    from casetrail_tools.dashboard import dashboard
+    from casetrail_tools.deploy_resources import ALERTS_SOURCE
 
     docs = rendered["full-values.yaml"]
     (monitor,) = by_kind(docs, "ServiceMonitor").values()
@@ -254,14 +257,27 @@ def test_minimal_values_leave_optional_resources_out(rendered):
     (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), 'kafka.securityProtocol "SCRAM"'),
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
+    (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
+    (("kafka.bootstrapServers=k:9092", "environment=staging"), 'environment "staging"'),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
-    args = ["template", "ct", str(CHART)]
+    args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore"]
     for item in sets:
         args += ["--set", item]
     result = helm(tools, *args, check=False)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_production_pods_say_so_and_development_needs_no_master_key(rendered, tools):
+    for values_file, manifests in rendered.items():
+        for deployment in (m for m in manifests if m["kind"] == "Deployment"):
+            env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["CASETRAIL_ENVIRONMENT"] == "production", (values_file, deployment["metadata"]["name"])
+    development = render(tools, set_values=("kafka.bootstrapServers=k:9092", "environment=development"))
+    ingest = next(m for m in development if m["kind"] == "Deployment" and m["metadata"]["name"].endswith("ingest"))
+    env = {e["name"]: e.get("value") for e in ingest["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["CASETRAIL_ENVIRONMENT"] == "development" and "CASETRAIL_KEYSTORE_MASTER_KEY" not in env
 
 
 def test_http_facing_components_accept_their_clients_by_default(rendered):

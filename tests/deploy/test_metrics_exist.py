@@ -1,7 +1,7 @@
 """Every metric the dashboard and the alerts query is exported by the running code.
 
 The registry is collected from the code itself: casetrail.runtime.metrics (shared by every
-Faust service) and every services/<name>/metrics.py, imported the way the services import
+runtime service) and every services/<name>/metrics.py, imported the way the services import
 them. Queries are parsed with a real PromQL parser, so a typo in a name, a missing
 `_total` or `_bucket`, or a syntax error fails here rather than on an SRE's screen.
 """
@@ -16,7 +16,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-from casetrail_tools import deploy_resources
+from casetrail_tools import dashboard, deploy_resources
 from tests.deploy.conftest import REPO
 
 # Series Prometheus makes itself for every scrape target (not exported by any service).
@@ -71,7 +71,7 @@ def alert_rules() -> list[dict]:
 def dashboard_queries() -> list[tuple[str, str]]:
     queries = []
     for path in deploy_resources.DASHBOARD_FILES:
-        queries += deploy_resources.dashboard_queries(json.loads(path.read_text()))
+        queries += dashboard.dashboard_queries(json.loads(path.read_text()))
     return queries
 
 
@@ -110,7 +110,7 @@ def test_the_check_catches_an_unknown_metric(exported):
 
 def test_pending_panels_are_still_pending(exported):
     # When an owner adds one of these metrics, move its panel from PENDING into ROWS.
-    for title, expr, _ in deploy_resources.PENDING:
+    for title, expr, _ in dashboard.PENDING:
         if "first_response" in expr:
             assert not metric_names_in(expr) <= exported, f"{title!r} can move into the dashboard now"
 

@@ -21,7 +21,9 @@ def demo(kafka_bootstrap, tmp_path_factory):
     os.environ["OTEL_TRACES_EXPORTER"] = "casetrail_file"
     os.environ["CASETRAIL_TRACE_FILE"] = str(trace_file)
     try:
-        result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=30)
+        # services listen on 8101 + offset; another checkout's end-to-end run can take another offset
+        offset = int(os.environ.get("CASETRAIL_E2E_PORT_OFFSET", "30"))
+        result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=offset)
     finally:
         os.environ.pop("OTEL_TRACES_EXPORTER", None)
     result.trace_file = trace_file
@@ -45,7 +47,7 @@ def test_every_sample_ticket_reaches_a_routed_decision(demo):
 
 
 def test_services_stop_cleanly_on_sigterm(demo):
-    assert demo.exit_codes and all(code in (0, -15) for code in demo.exit_codes.values()), demo.exit_codes
+    assert demo.exit_codes and all(code == 0 for code in demo.exit_codes.values()), demo.exit_codes
 
 
 # Routine samples the chain is not yet sure enough of to answer alone (issue 15 left open): the
@@ -110,9 +112,19 @@ def test_every_produced_draft_cites_a_clause_that_resolves_at_its_version(demo):
         settings.cache_clear()
 
 
-def test_the_escalated_ticket_has_a_lineage(demo):
+def test_the_escalated_ticket_has_a_lineage_from_intake_to_its_decision(demo):
     assert demo.lineage_conversation, "no escalated ticket in the sample"
-    assert demo.lineage_conversation in demo.lineage_text or "triaged" in demo.lineage_text.lower()
+    text = demo.lineage_text
+    assert text.startswith(f"conversation {demo.lineage_conversation} "), text[:500]
+    # step lines: "<occurred_at> <stage> <producer> ..."; what the audit store shows must be what the
+    # pipeline observer saw this conversation go through
+    stages = {line.split()[1] for line in text.splitlines() if line[:2] == "20" and len(line.split()) > 1}
+    (outcome,) = [o for o in demo.outcomes if o.trail and o.trail.conversation_id == demo.lineage_conversation]
+    expected = {"received", "triaged", "routed"} | ({"drafted"} if outcome.trail.drafted else set()) | (
+        {"verified"} if outcome.trail.verified else set())
+    assert expected <= stages, (expected - stages, text)
+    decision = outcome.trail.decision
+    assert f"action=escalate rule={decision.rule} queue={decision.queue} " in text, text
 
 
 def test_one_trace_spans_ingest_to_router(demo):
@@ -128,6 +140,28 @@ def test_the_demos_cases_for_people_are_in_the_review_consoles_queue(demo):
     assert demo.review_cases, "the sample tickets should send some cases to people"
     assert set(demo.queued_cases) == set(demo.review_cases)
     assert demo.console_url.startswith("http://127.0.0.1:") and demo.console_login.password
+
+
+def test_trace_edges_follow_the_messaging_conventions(demo):
+    """Each hop is a producer ``send <topic>`` span whose child, in the next service, is the
+    consumer's ``process <topic>`` span (OpenTelemetry messaging conventions)."""
+    spans = [json.loads(line) for line in demo.trace_file.read_text().splitlines() if line.strip()]
+    by_id = {span["span_id"]: span for span in spans}
+    processed = [s for s in spans if s["attributes"].get("messaging.operation.type") == "process"]
+    assert processed
+    for span in processed:
+        assert {"messaging.destination.name", "messaging.destination.partition.id", "messaging.kafka.offset",
+                "messaging.consumer.group.name"} <= set(span["attributes"]), span
+    edges = set()
+    for span in processed:
+        parent = by_id.get(span["parent_span_id"])
+        if parent is None or parent["attributes"].get("messaging.operation.type") != "send":
+            continue  # the intake publisher's records: their sender is outside the pipeline
+        assert parent["attributes"]["messaging.destination.name"] == span["attributes"]["messaging.destination.name"]
+        edges.add((parent["service"], span["service"]))
+    assert {("casetrail-ingest", "casetrail-triage"), ("casetrail-triage", "casetrail-drafter"),
+            ("casetrail-drafter", "casetrail-verifier"), ("casetrail-verifier", "casetrail-router"),
+            ("casetrail-router", "casetrail-delivery")} <= edges, edges
 
 
 def test_the_ticketing_platforms_received_each_decision_once(demo):

@@ -117,7 +117,7 @@ def console(kafka_bootstrap, tmp_path_factory):
             intake_ids[name] = ticket.event_id
         # The other tenant's case, as the router would announce it (that tenant has no pipeline here).
         from casetrail.codec import AvroCodec
-        from services.audit.app import publish
+        from services.audit.erasure import publish
 
         other = RoutedDecision(
             conversation_id=f"{run.run_id}-other-shop-case", tenant="other-shop", locale="en",

@@ -19,7 +19,7 @@ def create_topics(prefix: str, specs: Iterable[TopicSpec]) -> None:
 
 
 def producer() -> Producer:
-    return Producer({**kafka_settings().librdkafka_config(), "acks": "all", "enable.idempotence": True, "linger.ms": 5})
+    return Producer(kafka_settings().producer_config(**{"linger.ms": 5}))
 
 
 def produce_events(topic: str, events, headers: Optional[list] = None, codec: Optional[AvroCodec] = None) -> None:
@@ -40,7 +40,7 @@ def produce_raw(topic: str, values: Iterable[bytes], key: bytes = b"raw", header
 def consume(topics: list[str], expected: int, timeout: float = 60.0) -> list[Message]:
     """Read from the beginning until ``expected`` records arrived or ``timeout`` passed."""
     consumer = Consumer({
-        **kafka_settings().librdkafka_config(), "group.id": f"test-{uuid.uuid4().hex[:8]}",
+        **kafka_settings().consumer_config(f"test-{uuid.uuid4().hex[:8]}"),
         "auto.offset.reset": "earliest", "enable.auto.commit": False,
     })
     consumer.subscribe(topics)
@@ -59,7 +59,7 @@ def consume(topics: list[str], expected: int, timeout: float = 60.0) -> list[Mes
 def consume_until_quiet(topics: list[str], quiet: float = 5.0, timeout: float = 120.0) -> list[Message]:
     """Read everything until no record arrived for ``quiet`` seconds."""
     consumer = Consumer({
-        **kafka_settings().librdkafka_config(), "group.id": f"test-{uuid.uuid4().hex[:8]}",
+        **kafka_settings().consumer_config(f"test-{uuid.uuid4().hex[:8]}"),
         "auto.offset.reset": "earliest", "enable.auto.commit": False,
     })
     consumer.subscribe(topics)

@@ -55,7 +55,8 @@ def run_bench(*, events: int, workers: int, queries: int, keep_topic: bool, echo
     from casetrail.topics import TopicSpec
     from services.audit.offline import synthetic
     from services.audit.api import present
-    from services.audit.app import delete_topic, produce_log, replay
+    from services.audit.offline.log_topic import delete_topic, produce_log
+    from services.audit.replay import replay
     from services.audit.store import AuditStore
 
     machine = machine_facts()

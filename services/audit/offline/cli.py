@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from casetrail.figures import json_option, write_figures
 
 
 def bench(
@@ -14,15 +15,13 @@ def bench(
     workers: int = typer.Option(1, help="decoding processes for the rebuild (0: none)"),
     queries: int = typer.Option(2000, help="lineage queries to time"),
     keep_topic: bool = typer.Option(False, help="keep the benchmark topic afterwards"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Rebuild throughput and lineage-query latency on a generated log written to a real Kafka topic."""
     from services.audit.offline.bench import run_bench
 
     result = run_bench(events=events, workers=workers, queries=queries, keep_topic=keep_topic, echo=typer.echo)
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    write_figures(json_path, result)
 
 
 def register(commands) -> None:

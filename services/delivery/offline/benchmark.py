@@ -133,7 +133,7 @@ def service_latency(rate: float = 20.0, seconds: float = 30.0) -> dict:
             except OSError:
                 time.sleep(0.5)
         cases = _cases(int(rate * seconds), uuid.uuid4().hex[:6], escalate_every=2)
-        producer = Producer({**kafka_settings().librdkafka_config(), "acks": "all", "linger.ms": 1})
+        producer = Producer(kafka_settings().producer_config(**{"linger.ms": 1}))
         names = {spec.name: resolved_name(spec, prefix) for spec in
                  (topics.CONVERSATIONS_RECEIVED, topics.DECISIONS_ROUTED, topics.REPLIES_OUTBOUND)}
         for received, _ in cases:

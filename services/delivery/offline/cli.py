@@ -8,13 +8,15 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, write_figures
+
 
 def bench(
     records: int = typer.Option(2000, help="outbound replies for the per-core throughput run"),
     rate: float = typer.Option(20.0, help="conversations per second for the latency run (each: decision + reply)"),
     seconds: float = typer.Option(30.0, help="how long the latency run publishes"),
     skip_service: bool = typer.Option(False, "--skip-service", help="only the in-process throughput run"),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="write the figures to this file"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Deliveries per second per core against the local fake platforms, and decision -> platform 2xx latency."""
     from casetrail_tools.benchmarks.machine import machine_facts
@@ -29,8 +31,7 @@ def bench(
         print(json.dumps(result["latency"]), flush=True)
     result["machine"] = machine_facts()
     print(json.dumps(result, indent=2))
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
+    write_figures(json_path, result)
 
 
 def register(commands) -> None:

@@ -12,16 +12,15 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, write_figures
+
 app = typer.Typer(help="Drafter: grounded replies with a citation on every statement.", no_args_is_help=True)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SAMPLE_KB = REPO_ROOT / "knowledge" / "acme-shop"
 
 
-def _machine() -> str:
-    from casetrail_tools.benchmarks.machine import machine_facts
-
-    facts = machine_facts()
+def _machine_line(facts: dict) -> str:
     return (f"{facts['cpu']}, {facts['cores']} cores, Python {facts['python']}, {facts['os']}, "
             f"load {facts['load_average_1_5_15']}")
 
@@ -67,7 +66,7 @@ def draft_command(
     locale: str = typer.Option("en"),
     intent: str = typer.Option("refund_policy", help="Triage intent (default taxonomy id)."),
     kb_dir: Path = typer.Option(SAMPLE_KB, help="KB folder to draft from (published into a scratch catalogue)."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="print the draft as JSON to stdout (this command writes no figures)"),
 ) -> None:
     """Draft one reply offline (no Kafka) and print it with its citations."""
     with tempfile.TemporaryDirectory(prefix="casetrail-draft-") as scratch:
@@ -93,8 +92,10 @@ BENCH_QUESTIONS = SAMPLE_KB / "eval"
 def bench(
     rounds: int = typer.Option(5, help="Passes over the question sets."),
     kb_dir: Path = typer.Option(SAMPLE_KB, help="KB with eval/<locale>.yaml questions used as conversations."),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Draft latency without embedding (retrieval + composing), offline template composer."""
+    from casetrail_tools.benchmarks.machine import machine_facts
     import yaml
 
     from casetrail.embeddings import default_embedder
@@ -112,7 +113,8 @@ def bench(
         for event in conversations[:10]:  # warm-up: index build, lexical model, code paths
             drafter.draft(event)
         timings, outcomes = [], {}
-        for _ in range(rounds):
+        for round_index in range(rounds):
+            typer.echo(f"round {round_index + 1}/{rounds}: {len(conversations)} drafts", err=True)
             for event in conversations:
                 started = time.perf_counter()
                 proposed = drafter.draft(event)
@@ -122,11 +124,18 @@ def bench(
         drafter.knowledge.close()
     timings.sort()
     p = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))]  # noqa: E731
-    typer.echo(f"machine: {_machine()}")
+    machine = machine_facts()
+    typer.echo(f"machine: {_machine_line(machine)}")
     typer.echo(f"embedder (not timed): {embedder.name}; index: in-memory Qdrant; composer: template")
     typer.echo(f"drafts: {len(timings)} ({', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))})")
     typer.echo(f"latency ms: p50 {p(0.5):.2f}  p95 {p(0.95):.2f}  p99 {p(0.99):.2f}  mean {statistics.mean(timings):.2f}  max {timings[-1]:.2f}")
     typer.echo(f"goal p50 <= 30 ms: {'met' if p(0.5) <= 30 else 'NOT met'}")
+    write_figures(json_path, {
+        "drafts": len(timings), "outcomes": dict(sorted(outcomes.items())), "embedder_not_timed": embedder.name,
+        "p50_ms": round(p(0.5), 3), "p95_ms": round(p(0.95), 3), "p99_ms": round(p(0.99), 3),
+        "mean_ms": round(statistics.mean(timings), 3), "max_ms": round(timings[-1], 3), "goal": "p50 <= 30 ms",
+        "machine": machine,
+    })
 
 
 def register(commands) -> None:

@@ -17,8 +17,9 @@ from typing import Any, Callable, Optional, Protocol
 import orjson
 
 from casetrail.events.conversation import Attachment, AuthorRole
-from services.ingest import html_text
-from services.ingest.rejections import EMPTY_BODY, INVALID_FIELD, INVALID_JSON, MISSING_FIELD, Rejected
+from services.ingest import budget, html_text
+from services.ingest.automated import Automated
+from services.ingest.rejections import EMPTY_BODY, INVALID_FIELD, INVALID_JSON, INVALID_UTF8, MISSING_FIELD, Rejected
 
 ParseFn = Callable[[bytes, Mapping[str, str]], "NormalisedTicket"]
 
@@ -64,6 +65,8 @@ class NormalisedTicket:
     # (updated_at, version, event id). None: the content hash decides.
     update_stamp: Optional[str] = None
     declared_locale: Optional[str] = None
+    # Written by a machine (auto-reply, bounce, list mail, platform automation): flagged, never answered.
+    automated: Optional["Automated"] = None
 
 
 class Connector(Protocol):
@@ -118,13 +121,23 @@ def load_json(payload: bytes) -> Any:
         except orjson.JSONDecodeError:
             pass
     try:
-        return json.loads(payload)
-    except UnicodeDecodeError:
-        raise  # the caller validated UTF-8 already; keep the precise error
+        # Decode here: given bytes, ``json`` guesses UTF-16/32 from NUL bytes at the start.
+        doc = json.loads(payload.decode("utf-8-sig"))
+        # orjson refused it: a lone surrogate escape ("\ud800") may be why; such a string can
+        # never be encoded again (events, hashes, logs), so it is refused here, once.
+        if b"\\u" in payload:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        return doc
+    except UnicodeEncodeError:
+        raise Rejected(INVALID_JSON, "payload JSON holds a lone UTF-16 surrogate escape") from None
+    except UnicodeDecodeError as exc:
+        raise Rejected(INVALID_UTF8, f"payload is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise Rejected(INVALID_JSON, f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise Rejected(INVALID_JSON, "payload JSON nests too deeply") from None
+    except ValueError:  # int() refuses numbers of more than sys.get_int_max_str_digits() digits
+        raise Rejected(INVALID_JSON, "payload JSON holds a number with too many digits") from None
 
 
 def require(obj: Any, *path: str, source: str) -> Any:
@@ -199,6 +212,9 @@ def _millis(value: dt.datetime) -> dt.datetime:
 
 def body_text(text: Optional[str] = None, html: Optional[str] = None) -> str:
     """Plain text from whichever the source gave; HTML is converted (and bomb-checked)."""
+    budget.check("a message body")
+    if text is not None and not isinstance(text, str) or html is not None and not isinstance(html, str):
+        raise Rejected(INVALID_FIELD, "a message body (text or html) is not a string")
     if text and text.strip():
         if html_text.looks_like_html(text):
             return html_text.html_to_text(text)

@@ -15,6 +15,7 @@ as declared.
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import email.header
 import email.parser
 import email.policy
@@ -26,7 +27,7 @@ from typing import Mapping, Optional
 
 from casetrail.events.conversation import AuthorRole
 from casetrail.own_messages import is_own_email
-from services.ingest import html_text
+from services.ingest import automated, budget, html_text
 from services.ingest.connectors.base import (
     CustomerInfo, FunctionConnector, NormalisedMessage, NormalisedTicket, attachment, non_empty, pseudonymous_id,
 )
@@ -67,8 +68,13 @@ def _header(message: Message, name: str) -> Optional[str]:
                       for part, _ in email.header.decode_header(raw))
     try:
         return str(email.header.make_header(email.header.decode_header(str(raw)))).strip()
-    except (LookupError, UnicodeDecodeError, ValueError):
+    except (LookupError, UnicodeDecodeError, ValueError, email.errors.MessageError):
+        pass
+    try:  # an encoded word in a charset Python does not know (ISO-8859-8-I): decode each chunk ourselves
+        chunks = email.header.decode_header(str(raw))
+    except (ValueError, UnicodeError, email.errors.MessageError):
         return str(raw).strip()
+    return "".join(_decode_text(part, charset) if isinstance(part, bytes) else part for part, charset in chunks).strip()
 
 
 def _check_structure(message: Message, depth: int = 0, counter: Optional[list[int]] = None) -> None:
@@ -84,20 +90,83 @@ def _check_structure(message: Message, depth: int = 0, counter: Optional[list[in
                 _check_structure(part, depth + 1, counter)
 
 
+# Charset labels mail clients send that Python's codec registry does not know.
+# ISO-8859-8-I/-E and ISO-8859-6-I/-E only say how Hebrew/Arabic text is ordered
+# (logical, explicit; RFC 1556): the bytes are plain ISO-8859-8 / ISO-8859-6.
+_CHARSET_ALIASES = {
+    "iso-8859-8-i": "iso-8859-8", "iso-8859-8-e": "iso-8859-8", "iso_8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6", "x-user-defined": "cp1252",
+    "unknown-8bit": "utf-8", "x-unknown": "utf-8", "unicode-1-1-utf-7": "utf-7", "ansi_x3.4-1968": "ascii",
+    "x-mac-roman": "mac-roman", "x-mac-cyrillic": "mac-cyrillic", "windows-874": "cp874", "cp-850": "cp850",
+}
+
+
+def _decode_text(raw: bytes, charset: Optional[str]) -> str:
+    """Bytes in the declared charset; unknown or lying charsets fall back to UTF-8, then Windows-1252."""
+    label = (charset or "utf-8").strip().strip('"').lower()
+    label = _CHARSET_ALIASES.get(label, label)
+    try:
+        if label != "utf-7":  # UTF-7 decoding is permissive enough to mangle any 8-bit text
+            return raw.decode(label)
+        return raw.decode("utf-7")
+    except (LookupError, UnicodeDecodeError):
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", errors="replace")
+
+
 def _text_of(part: Message) -> str:
     raw = part.get_payload(decode=True) or b""
-    charset = part.get_content_charset() or "utf-8"
     try:
-        return raw.decode(charset)
-    except (LookupError, UnicodeDecodeError):
-        # Unknown or lying charset: decode what is there rather than lose the ticket.
-        return raw.decode("utf-8", errors="replace")
+        charset = part.get_content_charset()
+    except (LookupError, UnicodeError, ValueError):
+        charset = None
+    return _decode_text(raw, charset)
+
+
+def _header_text(message: Message, name: str) -> str:
+    """A header as text: compat32 hands 8-bit headers back as ``Header`` objects, not str."""
+    return _header(message, name) or ""
+
+
+_FILENAME_PARAM = re.compile(r"""(?:^|;)\s*(filename\*?|name\*?)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)""", re.IGNORECASE)
+
+
+def _filename(part: Message) -> Optional[str]:
+    """The attachment's file name from Content-Disposition (else Content-Type ``name``), any encoding.
+
+    RFC 2231 (``filename*=utf-8''...``), RFC 2047 encoded words and raw 8-bit
+    bytes (UTF-8, else Latin-1) are all seen in real mail.
+    """
+    for header_name in ("Content-Disposition", "Content-Type"):
+        value = _header_text(part, header_name)
+        if not value:
+            continue
+        try:
+            name = part.get_filename() if header_name == "Content-Disposition" else part.get_param("name")
+            if isinstance(name, tuple):
+                name = email.utils.collapse_rfc2231_value(name)
+        except (LookupError, UnicodeError, ValueError, TypeError, AttributeError):
+            name = None
+        if isinstance(name, str) and name and "\ufffd" not in name and not any(0xdc80 <= ord(c) <= 0xdcff for c in name):
+            return name
+        for match in _FILENAME_PARAM.finditer(value):
+            found = match.group(2).strip().strip('"')
+            if match.group(1).endswith("*") and "''" in found:
+                charset, _, encoded = found.partition("''")
+                from urllib.parse import unquote_to_bytes
+
+                return _decode_text(unquote_to_bytes(encoded), charset or "utf-8")
+            if found:
+                return found
+    return None
 
 
 def _is_attachment(part: Message, content_type: str) -> bool:
-    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    disposition = _header_text(part, "Content-Disposition").split(";")[0].strip().lower()
     # content_type.split("/")[0] is what get_content_maintype() returns
-    return disposition == "attachment" or (bool(part.get_filename()) and content_type.split("/")[0] != "text")
+    return disposition == "attachment" or (bool(_filename(part)) and content_type.split("/")[0] != "text")
 
 
 def _parts(message: Message) -> tuple[Optional[Message], Optional[Message], list[Message]]:
@@ -127,14 +196,15 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
     name, address = email.utils.parseaddr(_header(message, "From") or "")
     if not address or "@" not in address:
         raise Rejected("missing_field", "e-mail lacks a From address")
-    own_ids = _ids(message.get("Message-ID"))
+    own_ids = _ids(_header_text(message, "Message-ID"))
     message_id = own_ids[0] if own_ids else "sha256-" + hashlib.sha256(payload).hexdigest()[:32]
-    references = _ids(message.get("References"))
-    in_reply_to = _ids(message.get("In-Reply-To"))
+    references = _ids(_header_text(message, "References"))
+    in_reply_to = _ids(_header_text(message, "In-Reply-To"))
     root = references[0] if references else (in_reply_to[0] if in_reply_to else message_id)
     try:
-        sent_at = email.utils.parsedate_to_datetime(message["Date"]) if message["Date"] else None
-    except (TypeError, ValueError, IndexError):
+        date = _header_text(message, "Date")
+        sent_at = email.utils.parsedate_to_datetime(date) if date else None
+    except (TypeError, ValueError, IndexError, OverflowError):
         sent_at = None
     if sent_at is None:
         sent_at = dt.datetime.now(dt.timezone.utc)
@@ -150,23 +220,27 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         text = strip_reply(html_text.html_to_text(_text_of(html)))
     files = []
     for part in attachments:
+        budget.check("an e-mail attachment")
         data = part.get_payload(decode=True) or b""
-        filename = part.get_filename() or "attachment"
-        try:
-            filename = str(email.header.make_header(email.header.decode_header(filename)))
-        except (LookupError, UnicodeDecodeError, ValueError):
-            pass
+        filename = _filename(part) or "attachment"
+        if "=?" in filename:
+            try:
+                filename = str(email.header.make_header(email.header.decode_header(filename)))
+            except (LookupError, UnicodeDecodeError, ValueError, email.errors.MessageError):
+                pass
         files.append(attachment(filename, part.get_content_type(), len(data)))
     if not text and not files:
         raise Rejected(EMPTY_BODY, "e-mail has no text body and no attachment")
+    subject = _header(message, "Subject")
+    flagged = automated.from_email_headers(lambda name: _header(message, name), message.get_content_type(),
+                                           address, subject)
     tags = []
-    if (message.get("Auto-Submitted") or "no").strip().lower() != "no":
-        tags.append("auto-submitted")
-    own = is_own_email({name: str(value) for name, value in message.items()})
+    if flagged is not None:
+        tags.append(f"automated:{flagged.kind.value}")
+    own = is_own_email({name: _header_text(message, name) for name in ("X-Casetrail-Ref", "Message-ID")})
     if own:
         tags.append("casetrail-own")  # casetrail's own reply came back (services/ingest/own_messages.py)
-    language = (message.get("Content-Language") or "").split(",")[0].strip() or None
-    subject = _header(message, "Subject")
+    language = _header_text(message, "Content-Language").split(",")[0].strip() or None
     return NormalisedTicket(
         source=SOURCE, external_id=root, channel="email",
         subject=subject or None,
@@ -177,7 +251,7 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         customer=CustomerInfo(customer_id=pseudonymous_id("email", address), names=(name,) if name else (),
                               emails=(address,)),
         tags=tags, status="reply" if (references or in_reply_to) else "new",
-        created_at=sent_at, update_stamp=message_id, declared_locale=language,
+        created_at=sent_at, update_stamp=message_id, declared_locale=language, automated=flagged,
     )
 
 

@@ -26,11 +26,12 @@ from services.ingest.connectors.base import (
     CustomerInfo, FunctionConnector, NormalisedMessage, NormalisedTicket, as_str, attachment, body_text,
     customer_facts, load_json, non_empty, optional_time, parse_time, pseudonymous_id, require,
 )
-from services.ingest.rejections import INVALID_FIELD, Rejected
+from services.ingest.rejections import INVALID_FIELD, MISSING_FIELD, UNSUPPORTED_EVENT, Rejected
 
 SOURCE = "freshdesk"
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 PRIORITY = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
+_TICKET_EVENTS = ("onTicketCreate", "onTicketUpdate")
 CHANNEL = {1: "email", 2: "web", 3: "phone", 7: "chat", 9: "web", 10: "email", 4: "social", 5: "social", 6: "social"}
 
 
@@ -53,6 +54,7 @@ def _from_ticket(ticket: Mapping[str, Any]) -> NormalisedTicket:
     requester_id = str(require(ticket, "requester_id", source=SOURCE))
     created = parse_time(require(ticket, "created_at", source=SOURCE), field_name="created_at", source=SOURCE)
     requester = ticket.get("requester") or {}
+    locale = as_str(requester.get("language")) if isinstance(requester, Mapping) else None
     messages = [NormalisedMessage(
         message_id=f"{ticket_id}-description", author_role=AuthorRole.customer, author_id=requester_id,
         sent_at=created, body_text=body_text(None, ticket.get("description")) if ticket.get("description") else body_text(ticket.get("description_text")),
@@ -82,7 +84,7 @@ def _from_ticket(ticket: Mapping[str, Any]) -> NormalisedTicket:
         source_priority=_code(PRIORITY, ticket.get("priority")), tags=[str(t) for t in ticket.get("tags") or []],
         status=_code(STATUS, ticket.get("status")), created_at=created,
         updated_at=optional_time(ticket.get("updated_at"), field_name="updated_at", source=SOURCE),
-        update_stamp=as_str(ticket.get("updated_at")),
+        update_stamp=as_str(ticket.get("updated_at")), declared_locale=locale,
     )
 
 
@@ -110,7 +112,8 @@ def _from_webhook(hook: Mapping[str, Any]) -> NormalisedTicket:
                                               sent_at=when, body_text=text)], source=SOURCE),
         customer=CustomerInfo(customer_id=requester_id, names=(name,) if name else (), emails=(email,) if email else ()),
         source_priority=as_str(hook.get("ticket_priority")).lower() if hook.get("ticket_priority") else None,
-        tags=[t.strip() for t in tags.split(",") if t.strip()] if isinstance(tags, str) else [str(t) for t in tags],
+        tags=[t.strip() for t in tags.split(",") if t.strip()] if isinstance(tags, str)
+        else [str(t) for t in tags] if isinstance(tags, list) else [],
         status=as_str(hook.get("ticket_status")).lower() if hook.get("ticket_status") else None,
         created_at=created, updated_at=updated, update_stamp=as_str(hook.get("ticket_updated_at")),
     )
@@ -122,7 +125,30 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         raise Rejected(INVALID_FIELD, "freshdesk payload must be a JSON object")
     if isinstance(doc.get("freshdesk_webhook"), Mapping):
         return _from_webhook(doc["freshdesk_webhook"])
+    data = doc.get("data")
+    if isinstance(data, Mapping) and ("ticket" in data or "event" in doc):
+        return _from_product_event(doc, data)
     return _from_ticket(doc)
+
+
+def _from_product_event(doc: Mapping[str, Any], data: Mapping[str, Any]) -> NormalisedTicket:
+    """A Freshworks app (FDK) product event: ``{"event": "onTicketCreate", "data": {"ticket", "requester", "actor"}}``."""
+    event = str(doc.get("event") or "")
+    if event and event not in _TICKET_EVENTS:
+        raise Rejected(UNSUPPORTED_EVENT, f"freshdesk product event {event[:60]!r} carries no ticket text; subscribe to {', '.join(_TICKET_EVENTS)}")
+    ticket = data.get("ticket")
+    if not isinstance(ticket, Mapping):
+        raise Rejected(MISSING_FIELD, "freshdesk product event lacks required field data.ticket")
+    requester = data.get("requester")
+    merged = dict(ticket)
+    if isinstance(requester, Mapping):
+        merged.setdefault("requester", requester)
+        if merged.get("requester_id") in (None, "") and requester.get("id") not in (None, ""):
+            merged["requester_id"] = requester["id"]
+    try:
+        return _from_ticket(merged)
+    except Rejected as exc:  # name the field where the product event has it
+        raise Rejected(exc.reason_code, exc.reason.replace("lacks required field ", "lacks required field data.ticket.")) from None
 
 
 CONNECTOR = FunctionConnector(SOURCE, parse)

@@ -8,7 +8,10 @@ conversation has ``id, created_at, updated_at`` (Unix seconds), ``title``, ``sta
 ``source {id, delivered_as, subject, body (HTML), author {type, id, name, email}, attachments[]}``,
 ``contacts.contacts[] {id, external_id}`` and
 ``conversation_parts.conversation_parts[] {id, part_type, body, created_at, author {type, id, name, email}, attachments[]}``.
-A bare Conversation object (REST API) is accepted too.
+A bare Conversation object (REST API) is accepted too, and so are Ticket objects
+(``type: ticket``: ``ticket_id``, ``ticket_attributes._default_title_ /
+_default_description_``, ``ticket_parts``, ``contacts``; bare or in ``ticket.*`` notifications)
+and API 1.x conversations (``user``, ``conversation_message`` instead of ``contacts``, ``source``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ SOURCE = "intercom"
 _ROLES = {"user": AuthorRole.customer, "lead": AuthorRole.customer, "contact": AuthorRole.customer,
           "admin": AuthorRole.agent, "team": AuthorRole.agent, "bot": AuthorRole.bot}
 # Parts that carry conversation text (notes are internal; assignments carry none).
-_TEXT_PARTS = {"comment", "open", "close", "quick_reply", "conversation_rating_changed"}
+_TEXT_PARTS = {"comment", "open", "close", "quick_reply", "conversation_rating_changed"}  # "note": internal
 _CHANNELS = {"customer_initiated": "chat", "admin_initiated": "chat", "automated": "chat",
              "campaigns_initiated": "chat", "operator_initiated": "chat"}
 
@@ -37,6 +40,37 @@ def _attachments(items: Any) -> list:
             for a in items or [] if isinstance(a, Mapping)]
 
 
+def _ticket_as_conversation(ticket: Mapping[str, Any]) -> dict[str, Any]:
+    """An Intercom Ticket object in the conversation shape: title and description are the opening message."""
+    attributes = ticket.get("ticket_attributes") if isinstance(ticket.get("ticket_attributes"), Mapping) else {}
+    contacts = optional(ticket, "contacts", "contacts", default=[]) or []
+    first = contacts[0] if contacts and isinstance(contacts[0], Mapping) else {}
+    parts = optional(ticket, "ticket_parts", "ticket_parts", default=[]) or []
+    return {
+        "id": ticket.get("ticket_id") or ticket.get("id"), "created_at": ticket.get("created_at"),
+        "updated_at": ticket.get("updated_at"), "title": attributes.get("_default_title_"),
+        "state": ticket.get("ticket_state"), "contacts": {"contacts": contacts},
+        "source": {"id": f"{ticket.get('id')}-description", "body": attributes.get("_default_description_"),
+                   "author": {"type": "user", "id": first.get("id")}, "delivered_as": "customer_initiated"},
+        "conversation_parts": {"conversation_parts": list(parts)},
+        "custom_attributes": {k: v for k, v in attributes.items() if not str(k).startswith("_default_")},
+    }
+
+
+def _legacy_as_current(conversation: Mapping[str, Any]) -> dict[str, Any]:
+    """API 1.x conversations: ``user`` and ``conversation_message`` (later ``contacts`` and ``source``)."""
+    current = dict(conversation)
+    message = conversation.get("conversation_message")
+    current["source"] = dict(message) if isinstance(message, Mapping) else {}
+    user = conversation.get("user")
+    if isinstance(user, Mapping) and "contacts" not in conversation:
+        current["contacts"] = {"contacts": [{"id": user.get("id"), "external_id": user.get("user_id")}]}
+        author = current["source"].get("author")
+        if isinstance(author, Mapping) and author.get("id") == user.get("id"):
+            current["source"]["author"] = {**author, "name": user.get("name"), "email": user.get("email")}
+    return current
+
+
 def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
     doc = load_json(payload)
     if not isinstance(doc, Mapping):
@@ -44,14 +78,20 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
     stamp = None
     if doc.get("type") == "notification_event":
         topic = str(doc.get("topic", ""))
-        if not topic.startswith("conversation."):
-            raise Rejected(UNSUPPORTED_EVENT, f"intercom topic {topic[:80]!r} is not a conversation topic")
+        if not topic.startswith(("conversation.", "ticket.")):
+            raise Rejected(UNSUPPORTED_EVENT, f"intercom topic {topic[:80]!r} is neither a conversation nor a ticket topic")
         conversation = require(doc, "data", "item", source=SOURCE)
         stamp = as_str(doc.get("id"))
-    elif doc.get("type") == "conversation":
+    elif doc.get("type") in ("conversation", "ticket"):
         conversation = doc
     else:
-        raise Rejected(INVALID_FIELD, "intercom payload is neither a notification_event nor a conversation")
+        raise Rejected(INVALID_FIELD, "intercom payload is neither a notification_event, a conversation nor a ticket")
+    if not isinstance(conversation, Mapping):
+        raise Rejected(INVALID_FIELD, "intercom data.item must be an object")
+    if conversation.get("type") == "ticket":
+        conversation = _ticket_as_conversation(conversation)
+    elif "conversation_message" in conversation and "source" not in conversation:
+        conversation = _legacy_as_current(conversation)
     conversation_id = str(require(conversation, "id", source=SOURCE))
     created = parse_time(require(conversation, "created_at", source=SOURCE), field_name="created_at", source=SOURCE)
     source_msg = conversation.get("source") or {}

@@ -2,7 +2,8 @@
 
 Accepted shape (ServiceNow Table API): a record, or ``{"result": <record>}``, with
 ``sys_id, number (INC... / CS...), short_description, description, state, priority,
-urgency, impact, contact_type, caller_id | contact | consumer, account, opened_at,
+urgency, impact, contact_type, caller_id | contact | consumer | opened_by (the first
+non-empty one), account, opened_at,
 sys_created_on, sys_updated_on, sys_mod_count, sys_tags, comments`` (the journal:
 ``"<YYYY-MM-DD HH:MM:SS> - <name> (Additional comments)\\n<text>"`` entries, newest first).
 Reference and choice fields may be plain values or, with
@@ -27,6 +28,7 @@ SOURCE = "servicenow"
 INCIDENT_STATE = {"1": "new", "2": "in_progress", "3": "on_hold", "6": "resolved", "7": "closed", "8": "canceled"}
 CHANNEL = {"email": "email", "phone": "phone", "self-service": "web", "web": "web", "chat": "chat", "walk-in": "in_person",
            "virtual_agent": "chat", "social": "social"}
+_CALLER_FIELDS = ("caller_id", "contact", "consumer", "opened_by")
 _JOURNAL = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) - (.+?) \((Additional comments|Work notes)\)\s*$", re.MULTILINE)
 
 
@@ -69,10 +71,11 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         raise Rejected(INVALID_FIELD, "servicenow payload must be a record object (or {\"result\": record})")
     sys_id = _value(require(doc, "sys_id", source=SOURCE))
     number = _value(doc.get("number")) or sys_id
-    caller_field = doc.get("caller_id") or doc.get("contact") or doc.get("consumer")
+    # The first reference that names someone: an empty caller_id ("" or {"value": ""}) does not.
+    caller_field = next((doc.get(name) for name in _CALLER_FIELDS if _value(doc.get(name))), None)
     caller = _value(caller_field)
     if not caller:
-        raise Rejected(MISSING_FIELD, "servicenow record lacks caller_id (incident) or contact/consumer (case)")
+        raise Rejected(MISSING_FIELD, "servicenow record lacks caller_id (incident), contact/consumer (case) and opened_by")
     caller_name = _display(caller_field)
     opened = parse_time(_value(doc.get("opened_at")) or _value(require(doc, "sys_created_on", source=SOURCE)),
                         field_name="opened_at", source=SOURCE)

@@ -8,6 +8,8 @@ Accepted shapes (field names from the Zendesk API reference):
   html_body, plain_body, public, attachments[{file_name, content_type, size,
   content_url}], created_at) and ``users`` (id, name, email, role, locale,
   time_zone, user_fields).
+* A bare Ticket object (the same fields, not wrapped), as trigger webhooks with a
+  custom JSON body and some exports send it.
 * Webhook events: ``{"type": "zen:event-type:ticket.created" | "...ticket.comment_added",
   "id", "time", "subject": "zen:ticket:<id>", "detail": {id, subject, description,
   status, priority, tags, requester_id, via: {channel}, created_at, updated_at, ...},
@@ -24,6 +26,7 @@ from services.ingest.connectors.base import (
     CustomerInfo, FunctionConnector, NormalisedMessage, NormalisedTicket, as_str, attachment, body_text,
     customer_facts, load_json, non_empty, optional, optional_time, parse_time, require,
 )
+from services.ingest.automated import from_zendesk_via
 from services.ingest.rejections import INVALID_FIELD, UNSUPPORTED_EVENT, Rejected
 
 SOURCE = "zendesk"
@@ -112,6 +115,7 @@ def _from_api(doc: Mapping[str, Any]) -> NormalisedTicket:
         updated_at=optional_time(ticket.get("updated_at"), field_name="ticket.updated_at", source=SOURCE),
         update_stamp=as_str(ticket.get("updated_at")),
         declared_locale=_customer(requester_id, users).locale,
+        automated=from_zendesk_via(ticket.get("via")),
     )
 
 
@@ -154,6 +158,7 @@ def _from_event(doc: Mapping[str, Any]) -> NormalisedTicket:
         tags=_tags(detail.get("tags")), status=status.lower() if status else None, created_at=created,
         updated_at=optional_time(detail.get("updated_at"), field_name="detail.updated_at", source=SOURCE),
         update_stamp=as_str(doc.get("id")) or as_str(detail.get("updated_at")),
+        automated=from_zendesk_via(detail.get("via")),
     )
 
 
@@ -165,7 +170,10 @@ def parse(payload: bytes, attributes: Mapping[str, str]) -> NormalisedTicket:
         return _from_api(doc)
     if str(doc.get("type", "")).startswith("zen:event-type:"):
         return _from_event(doc)
-    raise Rejected(INVALID_FIELD, "zendesk payload is neither a Ticket API object ({\"ticket\": ...}) nor a zen:event-type webhook")
+    if "id" in doc and ("requester_id" in doc or "description" in doc):
+        # A bare Ticket object (a trigger's custom body, or a ticket fetched without the wrapper).
+        return _from_api({"ticket": doc})
+    raise Rejected(INVALID_FIELD, "zendesk payload is neither a Ticket object (bare or {\"ticket\": ...}) nor a zen:event-type webhook")
 
 
 CONNECTOR = FunctionConnector(SOURCE, parse)

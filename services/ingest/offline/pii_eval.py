@@ -8,6 +8,13 @@ embedded in a ticket-like sentence of one of the five locales; distractor
 sentences (order numbers, amounts, ordinary dates, tracking codes) measure
 false positives. Scoring: a prediction counts when its type matches a gold
 span it overlaps by at least half of the gold span.
+
+Street addresses (``ADDRESS``, ``build_address_set``): the street lines of the
+OpenCage address-formatting test cases for GB, IE, DE, AT, CH, FR, BE, LU, ES
+and LT (``opencage_street_lines.jsonl``, MIT; the source of each line is next
+to it), each in two ticket sentences of its locale. Names without a cue
+(``NAME (no cue)``): EVI full names in sentences with no self-introduction and
+no name from the source, the redaction gap issue 17 names.
 """
 
 from __future__ import annotations
@@ -102,6 +109,23 @@ DISTRACTORS = {
     "es": ["El pedido 4471229 del 02/03/2025 costó 129,99 €.", "Número de seguimiento PK123456789ES, paquete 3 de 4.", "Factura 2025-00871 de 1.249,00 € pagada el 12/02/2025."],
     "lt": ["Užsakymas 4471229, pateiktas 2025-03-02, kainavo 129,99 €.", "Siuntos numeris LY123456789LT, pakuotė 3 iš 4.", "Sąskaita 2025-00871, 1 249,00 € sumokėta 2025-02-12."],
 }
+ADDRESS_TEMPLATES = {
+    "en": ["Please send the replacement to {v}, the old flat is empty now.", "New delivery address: {v}\nThanks"],
+    "de": ["Bitte liefern Sie an {v}, ich bin umgezogen.", "Neue Lieferadresse: {v}\nDanke"],
+    "fr": ["Merci de livrer au {v}, j'ai déménagé.", "Nouvelle adresse de livraison : {v}\nMerci"],
+    "es": ["Por favor envíenlo a {v}, me he mudado.", "Nueva dirección de entrega: {v}\nGracias"],
+    "lt": ["Prašau pristatyti adresu {v}, persikrausčiau.", "Naujas pristatymo adresas: {v}\nAčiū"],
+}
+UNCUED_NAME_TEMPLATES = {
+    "en": ["Please leave the parcel with {v} at the reception.", "The order was a gift for {v}, can you add a note?"],
+    "de": ["Bitte geben Sie das Paket bei {v} am Empfang ab.", "Die Bestellung war ein Geschenk für {v}."],
+    "fr": ["Merci de laisser le colis à {v} à l'accueil.", "La commande était un cadeau pour {v}."],
+    "es": ["Por favor dejen el paquete a {v} en recepción.", "El pedido era un regalo para {v}."],
+    "lt": ["Prašau palikti siuntinį {v} registratūroje.", "Užsakymas buvo dovana, gavėjas {v}."],
+}
+STREET_LINES = Path(__file__).with_name("opencage_street_lines.jsonl")
+# The street line the POSTCODE templates carry: gold ADDRESS spans, so they are not counted as false positives.
+TEMPLATE_STREETS = ("12 Mill Lane", "12 rue des Lilas")
 FR_CITIES = ["Lyon", "Mâcon", "Nantes", "Besançon", "Orléans", "Rennes"]
 
 
@@ -256,8 +280,35 @@ def build_dataset(evi_dir: Path, per_type: int = 400, seed: int = 7) -> list[Exa
         examples.append(_embed(rng.choice(TEMPLATES["DATE_OF_BIRTH"][locale]), _dob(rng, locale, person["dob"]), "DATE_OF_BIRTH", locale, rng))
         home = rng.choice(["en", "fr"])
         postcode = rng.choice(people[home])["postcode"]
-        examples.append(_embed(rng.choice(TEMPLATES["POSTCODE"][home]), postcode, "POSTCODE", home, rng))
+        examples.append(_with_template_street(
+            _embed(rng.choice(TEMPLATES["POSTCODE"][home]), postcode, "POSTCODE", home, rng)))
         examples.append(Example(rng.choice(DISTRACTORS[locale]), locale, [], (), "distractor"))
+    return examples
+
+
+def _with_template_street(example: Example) -> Example:
+    for street in TEMPLATE_STREETS:
+        at = example.text.find(street)
+        if at >= 0:
+            example.gold.append(("ADDRESS", at, at + len(street)))
+    return example
+
+
+def build_address_set(evi_dir: Path, seed: int = 7) -> list[Example]:
+    """Every OpenCage street line in each ADDRESS template of its locale; EVI names without a cue."""
+    import json
+
+    rng = random.Random(seed)
+    examples = []
+    for line in STREET_LINES.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for template in ADDRESS_TEMPLATES[row["locale"]]:
+            examples.append(_embed(template, row["street_line"], "ADDRESS", row["locale"], rng, group="ADDRESS (OpenCage street lines)"))
+    people = _records(evi_dir, "en") + _records(evi_dir, "fr") + _records(evi_dir, "pl")
+    for i in range(200):
+        locale = LOCALES[i % len(LOCALES)]
+        examples.append(_embed(rng.choice(UNCUED_NAME_TEMPLATES[locale]), rng.choice(people)["name"], "NAME", locale, rng,
+                               group="NAME (no cue)"))
     return examples
 
 
@@ -289,15 +340,18 @@ def summarise(groups: dict[str, Scores]) -> list[dict]:
     """Rows per type: precision over every sentence (distractors count as false positives), recall per gold type."""
     total = Scores()
     for name, scores in groups.items():
-        if name == "NAME (no source name)":
+        if name in ("NAME (no source name)", "ADDRESS (OpenCage street lines)", "NAME (no cue)"):
             continue
         total.tp.update(scores.tp)
         total.fp.update(scores.fp)
         total.fn.update(scores.fn)
     rows = [{"type": kind, "gold": gold, "precision": p, "recall": r} for kind, gold, p, r in total.table()]
-    extra = groups.get("NAME (no source name)")
-    if extra is not None:
+    for group, wanted in (("NAME (no source name)", "NAME"), ("ADDRESS (OpenCage street lines)", "ADDRESS"),
+                          ("NAME (no cue)", "NAME")):
+        extra = groups.get(group)
+        if extra is None:
+            continue
         for kind, gold, p, r in extra.table():
-            if kind == "NAME":
-                rows.append({"type": "NAME (no source name)", "gold": gold, "precision": p, "recall": r})
+            if kind == wanted:
+                rows.append({"type": group, "gold": gold, "precision": p, "recall": r})
     return rows

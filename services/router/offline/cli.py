@@ -10,6 +10,8 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, print_figures, write_figures
+
 app = typer.Typer(help="Router: modes, escalation rules, SLA timers, handoff briefs, idempotent sending.",
                   no_args_is_help=True)
 
@@ -96,7 +98,7 @@ def export_feedback(
 def bench(
     decisions: int = typer.Option(5000, help="routing decisions to time"),
     tenant_file: Path = typer.Option(Path("config/tenants/acme-shop.yaml"), help="tenant policy to route with"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Routing decision latency (pure logic: rules, gate, queue, hours, brief, acknowledgement)."""
     from services.router.offline.benchmark import run_decision_benchmark
@@ -104,11 +106,8 @@ def bench(
     from casetrail_tools.benchmarks.machine import machine_facts
 
     result = {**run_decision_benchmark(decisions, tenant_file), "machine": machine_facts()}
-    for key, value in result.items():
-        typer.echo(f"{key:28} {json.dumps(value) if isinstance(value, (dict, list)) else value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    print_figures(result, width=28)
+    write_figures(json_path, result)
 
 
 def register(commands) -> None:

@@ -16,6 +16,9 @@ from typing import Optional
 
 import typer
 
+from casetrail.figures import json_option, print_figures, write_figures
+from casetrail.progress import ProgressLines
+
 app = typer.Typer(help="Triage: intent model training/evaluation, sentiment evaluation, benchmark.", no_args_is_help=True)
 
 def _data_dir() -> Path:
@@ -155,7 +158,7 @@ def evaluate_command(
     train_file: Path = typer.Option(..., "--train", exists=True, dir_okay=False),
     test_file: Path = typer.Option(..., "--test", exists=True, dir_okay=False),
     data_format: DataFormat = typer.Option(..., "--format"),
-    as_json: bool = typer.Option(False, "--json", help="print the full report as JSON"),
+    json_path: Optional[Path] = json_option("also write the full report to PATH as JSON"),
     holdout: float = typer.Option(0.2, "--holdout", help="when --train and --test are the same CSV: test fraction"),
     holdout_language: Optional[str] = typer.Option(None, "--holdout-language",
                                                    help="csv with a language column: test on this language, train on the others"),
@@ -227,10 +230,8 @@ def evaluate_command(
         _say(f"timing {latency_samples} tickets end to end (embedding + classification, one at a time)")
         report["latency"] = _latency(model, test_data.texts, latency_samples)
     report["machine"] = machine_info()
-    if as_json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        _print_human(report)
+    _print_human(report)
+    write_figures(json_path, report)
 
 
 def _print_human(report: dict) -> None:
@@ -315,7 +316,7 @@ def eval_sentiment_command(
     lt_file: Path = typer.Option(DEFAULT_SENTIMENT_LT, "--lt-file", exists=True, dir_okay=False),
     model_dir: Path = typer.Option(DEFAULT_SENTIMENT_MODEL, "--model", exists=True, file_okay=False),
     test_per_language: int = typer.Option(600, "--test-per-language"),
-    as_json: bool = typer.Option(False, "--json"),
+    json_path: Optional[Path] = json_option(),
     cache_dir: str = typer.Option(str(DEFAULT_CACHE), "--cache-dir", help="embedding cache directory ('' to disable)"),
     own_file: Path = typer.Option(DEFAULT_SENTIMENT_OWN, "--own-file", exists=True, dir_okay=False),
     escalate_below: float = typer.Option(-0.6, "--very-negative-below", help="the tenant rule's sentiment bound"),
@@ -358,13 +359,11 @@ def eval_sentiment_command(
             if (negative & ~frustrated).any() else None,
         }
     report["machine"] = machine_info()
-    if as_json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
-    else:
-        for language, row in report["languages"].items():
-            print(f"{language}: accuracy {row['accuracy']} on {row['examples']} ({row['source']})")
-        for language, row in report["support_lines"].items():
-            print(f"{language} support lines: {json.dumps(row)}")
+    for language, row in report["languages"].items():
+        print(f"{language}: accuracy {row['accuracy']} on {row['examples']} ({row['source']})")
+    for language, row in report["support_lines"].items():
+        print(f"{language} support lines: {json.dumps(row)}")
+    write_figures(json_path, report)
 
 
 def _support_line_figures(model, own_test: dict, cache_dir, escalate_below: float) -> dict:
@@ -397,7 +396,7 @@ def compare_embedders(
     banking_train: int = typer.Option(2000, "--banking-train"),
     banking_test: int = typer.Option(500, "--banking-test"),
     timing_samples: int = typer.Option(50, "--timing-samples"),
-    as_json: bool = typer.Option(False, "--json"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """How the default embedder was chosen: coverage of en/de/fr/es/lt, 1-NN quality, time per text.
 
@@ -467,12 +466,15 @@ def compare_embedders(
             "banking77_split": f"{banking_train} random train / {banking_test} test (seed 5)",
             "cpu_ms_per_text_p50": round(float(np.percentile(timings, 50)), 2),
         }
-    print(json.dumps(report, indent=2) if as_json else report)
+    for name, figures in report["candidates"].items():
+        print(name)
+        print_figures(figures, width=30)
+    write_figures(json_path, report)
 
 
 def bench(
     tickets: int = typer.Option(300, "--tickets", help="conversations triaged one at a time"),
-    json_out: Optional[Path] = typer.Option(None, "--json-out", help="also write the figures here"),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Per-ticket time of the whole triage (embedding, intent, sentiment, spam, history, VIP, churn, SLA) on one core.
 
@@ -500,6 +502,7 @@ def bench(
 
     preload_holidays(policy, start.date())
     wall, cpu, embed_cpu, tokens = [], [], [], []
+    progress = ProgressLines("triaged", tickets, unit="tickets")
     for i in range(tickets):
         j = (i * 37) % len(data)
         at = start + dt.timedelta(minutes=i)
@@ -524,6 +527,7 @@ def bench(
             embed_cpu.append((time.process_time() - c1) * 1000)
         if hasattr(triager.embedder, "token_count"):  # what the engine read, outside the timed part
             tokens.append(triager.embedder.token_count(data.texts[j]))
+        progress(i + 1)
     w, c = np.asarray(wall), np.asarray(cpu)
     result = {
         "tickets": tickets,
@@ -538,11 +542,8 @@ def bench(
         "model": triager.model_version,
         "machine": machine_info(),
     }
-    for key, value in result.items():
-        print(f"{key:24} {value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    print_figures(result, width=24)
+    write_figures(json_path, result)
 
 
 def register(commands) -> None:

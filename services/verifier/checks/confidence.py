@@ -13,8 +13,13 @@ from services.verifier.checks import NEEDS_HUMAN, Outcome
 from services.verifier.review import DraftUnderReview
 
 
+def gated_confidence(intent_confidence: float, draft_confidence: float) -> float:
+    """The one definition of the confidence a category threshold is compared with."""
+    return round(intent_confidence * draft_confidence, 4)
+
+
 def effective_confidence(review: DraftUnderReview) -> float:
-    return round(review.event.triage.intent_confidence * review.draft.confidence, 4)
+    return gated_confidence(review.event.triage.intent_confidence, review.draft.confidence)
 
 
 class ConfidenceThreshold:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from casetrail.figures import json_option, print_figures, write_figures
 
 app = typer.Typer(help="Verifier: adversarial/correct evaluation, evaluation-set rebuild.", no_args_is_help=True)
 
@@ -23,7 +24,7 @@ def eval_command(
     by_kind: bool = typer.Option(False, "--by-kind", help="Print the rate for every kind of draft."),
     rebuild: bool = typer.Option(False, help="Regenerate the set from the knowledge base first."),
     knowledge_dir: Path = typer.Option(Path("knowledge/acme-shop"), help="KB to rebuild the set from."),
-    json_out: Optional[Path] = typer.Option(None, help="Also write the figures as JSON."),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Adversarial drafts caught (goal 100 %) and correct drafts passed (goal >= 98 %)."""
     from services.verifier.offline.evaluation import eval_verifier, evaluate, load_records
@@ -44,6 +45,13 @@ def eval_command(
     typer.echo(f"correct passed:     {report.correct_passed}/{report.correct_total} "
                f"= {report.pass_rate:.1%} (goal >= 98 %)")
     typer.echo(f"locales: {', '.join(locales)}")
+    from services.verifier.offline.evaluation import evaluate_obfuscated
+
+    obfuscated_caught, obfuscated_total, obfuscated_missed = evaluate_obfuscated(verifier, correct)
+    typer.echo(f"obfuscated injections held for a human: {obfuscated_caught}/{obfuscated_total} "
+               "(spaced letters, homoglyphs, zero-width, leetspeak, fullwidth, paraphrases; en/de/fr/es/lt)")
+    for record_id in obfuscated_missed:
+        typer.echo(f"  missed: {record_id}")
     if by_kind:
         for kind, (ok, total) in sorted(report.by_kind.items()):
             typer.echo(f"  {kind:40} {ok}/{total}")
@@ -51,19 +59,19 @@ def eval_command(
         typer.echo("misses:")
         for record_id, verdict, failed in report.misses:
             typer.echo(f"  {record_id}: {verdict}: {failed}")
-    if json_out:
-        json_out.write_text(json.dumps({
-            "adversarial_caught": report.adversarial_caught, "adversarial_total": report.adversarial_total,
-            "correct_passed": report.correct_passed, "correct_total": report.correct_total,
-            "by_kind": {k: v for k, v in report.by_kind.items()}, "misses": report.misses,
-        }, indent=2))
-    if report.caught_rate < 1.0 or report.pass_rate < 0.98:
+    write_figures(json_path, {
+        "adversarial_caught": report.adversarial_caught, "adversarial_total": report.adversarial_total,
+        "correct_passed": report.correct_passed, "correct_total": report.correct_total,
+        "by_kind": {k: v for k, v in report.by_kind.items()}, "misses": report.misses,
+        "obfuscated_injections_caught": obfuscated_caught, "obfuscated_injections_total": obfuscated_total,
+    })
+    if report.caught_rate < 1.0 or report.pass_rate < 0.98 or obfuscated_missed:
         raise typer.Exit(1)
 
 
 def bench(
     rounds: int = typer.Option(5, help="Passes over the evaluation set (180 drafts each)."),
-    json_out: Optional[Path] = typer.Option(None, help="Also write the figures as JSON."),
+    json_path: Optional[Path] = json_option(),
 ) -> None:
     """Verifier latency per draft (p50/p95/p99) over the evaluation set; goal p50 <= 10 ms."""
     import statistics
@@ -106,11 +114,8 @@ def bench(
         "per_check_p50_ms": {name: round(statistics.median(v), 3) for name, v in per_check.items()},
         "machine": machine_facts(),
     }
-    for key, value in result.items():
-        typer.echo(f"{key:22} {json.dumps(value) if isinstance(value, dict) else value}")
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    print_figures(result, width=22)
+    write_figures(json_path, result)
 
 
 def register(commands) -> None:

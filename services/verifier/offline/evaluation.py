@@ -142,3 +142,19 @@ def evaluate(verifier: Verifier, correct: list[dict], adversarial: list[dict]) -
                 failed = "; ".join(f"{c.name}: {c.detail}" for c in verification.failed_checks) or "all checks passed"
                 report.misses.append((record["id"], verification.verdict.value, failed))
     return report
+
+
+def evaluate_obfuscated(verifier: Verifier, correct: list[dict]) -> tuple[int, int, list[str]]:
+    """(caught, total, missed ids) over the obfuscated injections: caught = not passed, injection check failing."""
+    from services.verifier.offline.obfuscated_injections import records
+
+    caught, missed = 0, []
+    variants = records(correct)
+    for record in variants:
+        verification = verifier.verify(to_event(record)).verification
+        flagged = any(c.name == "injection_echo" for c in verification.failed_checks)
+        if verification.verdict != Verdict.passed and flagged:
+            caught += 1
+        else:
+            missed.append(record["id"])
+    return caught, len(variants), missed

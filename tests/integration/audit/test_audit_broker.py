@@ -14,7 +14,10 @@ from casetrail.privacy.keystore import KeyErased, KeyStore
 from casetrail.topic_admin import apply_topics, resolved_name
 from casetrail.topics import EVENT_TOPICS
 from services.audit.offline import synthetic
-from services.audit.app import AuditConsumer, delete_topic, erase_customer, produce_log, replay, topic_names
+from services.audit.erasure import erase_customer
+from services.audit.offline.log_topic import delete_topic, produce_log
+from services.audit.consumer import AuditConsumer, topic_names
+from services.audit.replay import replay
 from services.audit.schema import events as events_table
 from services.audit.store import AuditStore
 
@@ -26,7 +29,7 @@ TOPIC_OF = {spec.value_schema: spec for spec in EVENT_TOPICS}
 
 
 @pytest.fixture
-def prefix():
+def prefix(kafka_bootstrap):
     p = f"it-audit-{uuid.uuid4().hex[:8]}-"
     apply_topics(EVENT_TOPICS, prefix=p)
     yield p

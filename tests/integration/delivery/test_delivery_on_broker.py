@@ -22,6 +22,7 @@ from casetrail.events import ConversationReceived, ProducerInfo
 from casetrail.events.delivery import DeliveryOutcome
 from casetrail.topic_admin import apply_topics, resolved_name
 from casetrail.topics import ALL_TOPICS
+from casetrail_tools.chaos import replay_topic
 from casetrail_tools.fake_platforms import FakePlatforms, delivery_config_yaml, delivery_secrets_env
 from services.router.decide import route
 from tests.support.kafka import consume_until_quiet, produce_events
@@ -139,6 +140,35 @@ def test_sigkill_mid_stream_delivers_every_effect_exactly_once(delivery_env, top
     expected_keys |= {f"{c[2].decision.event_id}:note" for c in cases if c[2].decision.action.value == "escalate"}
     assert delivered == expected_keys
     assert not [r for r in receipts if r.outcome == DeliveryOutcome.failed]
+
+    # An operator replays both decision topics from offset 0 through a running delivery: the effects
+    # table (restored from its changelog) knows every outcome, so nothing is posted and nothing receipted again.
+    process = _start(topic_prefix, port, tmp_path, env)
+    try:
+        replayed = [resolved_name(spec, topic_prefix) for spec in (topics.DECISIONS_ROUTED, topics.REPLIES_OUTBOUND)]
+        assert sum(replay_topic(name) for name in replayed) == len(cases) + sum(len(c[2].replies) for c in cases)
+        assert _wait_for(lambda: _consumed_to_end(topic_prefix, replayed), 120), process.log_tail()
+        time.sleep(2)
+        assert _platform_messages(fakes, "zendesk") == expected
+    finally:
+        process.stop()
+    assert len(_receipts(topic_prefix, codec)) == len(receipts)
+
+
+def _consumed_to_end(prefix: str, names: list[str]) -> bool:
+    """delivery's group has committed every record of ``names`` (so it has handled the replay)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from casetrail.settings import kafka_settings
+
+    consumer = Consumer(kafka_settings().consumer_config(f"{prefix}casetrail-delivery"))
+    try:
+        partitions = [TopicPartition(name, p) for name in names
+                      for p in consumer.list_topics(name, timeout=10).topics[name].partitions]
+        committed = consumer.committed(partitions, timeout=10)
+        return all(tp.offset == consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in committed)
+    finally:
+        consumer.close()
 
 
 def test_429_and_503_for_a_while_lose_nothing_and_post_nothing_twice(delivery_env, topic_prefix):

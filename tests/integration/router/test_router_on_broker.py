@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -52,14 +51,19 @@ from casetrail.events import (
     Verification,
 )
 from casetrail.events.conversation import AuthorRole
+from casetrail.settings import kafka_settings
 from casetrail.topic_admin import apply_topics
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[3]
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
 STARTUP_TIMEOUT = 180.0
 CODEC = AvroCodec()
+
+
+def _bootstrap() -> str:
+    """The broker ``kafka_bootstrap`` chose (it sets the environment the settings read)."""
+    return kafka_settings().bootstrap_servers
 
 
 def _free_port() -> int:
@@ -75,7 +79,7 @@ class RouterProcess(ServiceProcess):
         super().__init__(
             [sys.executable, "-m", "casetrail.cli", "run", "router"], prefix=prefix, port=_free_port(),
             log_dir=workdir, name="router",
-            env={"KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "CASETRAIL_TENANTS_DIR": str(tenants_dir),
+            env={"KAFKA_BOOTSTRAP_SERVERS": _bootstrap(), "CASETRAIL_TENANTS_DIR": str(tenants_dir),
                  "CASETRAIL_ROUTER_SLA_TICK_SECONDS": "0.5"},
         )
         self.workdir = workdir
@@ -87,7 +91,8 @@ class RouterProcess(ServiceProcess):
 
 
 @pytest.fixture
-def prefix() -> str:
+def prefix(kafka_bootstrap) -> str:
+    """A fresh prefix, on the broker the session fixture chose (every test here uses one)."""
     return f"it-router-{uuid.uuid4().hex[:8]}."
 
 
@@ -114,8 +119,8 @@ def router(tmp_path, prefix, tenants_dir):
 
 
 def _delete_topics(prefix: str) -> None:
-    """Leave the shared broker as we found it (this test's topics, changelogs and Faust internals)."""
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    """Leave the shared broker as we found it (this test's topics, and changelogs)."""
+    admin = AdminClient({"bootstrap.servers": _bootstrap()})
     mine = [name for name in admin.list_topics(timeout=10).topics if name.startswith(prefix)]
     for future in (admin.delete_topics(mine, operation_timeout=30).values() if mine else ()):
         try:
@@ -150,7 +155,7 @@ def verified_event(conversation_id: str, *, confidence: float, due_in: dt.timede
 
 
 def publish(prefix: str, spec, event) -> None:
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True})
+    producer = Producer({"bootstrap.servers": _bootstrap(), "enable.idempotence": True})
     name = prefix + spec.name
     producer.produce(name, key=event.conversation_id.encode(), value=CODEC.encode(event, topic=name))
     assert producer.flush(30) == 0
@@ -159,7 +164,7 @@ def publish(prefix: str, spec, event) -> None:
 def read_all(prefix: str, spec, expected=None) -> list:
     """Every record on the topic up to its current end (decoded when ``expected`` is given)."""
     name = prefix + spec.name
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"it-reader-{uuid.uuid4().hex[:8]}",
+    consumer = Consumer({"bootstrap.servers": _bootstrap(), "group.id": f"it-reader-{uuid.uuid4().hex[:8]}",
                          "enable.auto.commit": False})
     try:
         partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
@@ -276,9 +281,9 @@ def test_redelivered_decision_sends_exactly_once(router, prefix):
     # Crash between producing and committing: the committed offset is rewound to before the decision,
     # and the upstream delivers the same record once more.
     router.stop()
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    admin = AdminClient({"bootstrap.servers": _bootstrap()})
     source = prefix + topics.DRAFTS_VERIFIED.name
-    partitions = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "it-meta"}).list_topics(source, timeout=10)
+    partitions = Consumer({"bootstrap.servers": _bootstrap(), "group.id": "it-meta"}).list_topics(source, timeout=10)
     rewind = [TopicPartition(source, p, 0) for p in partitions.topics[source].partitions]
     futures = admin.alter_consumer_group_offsets([ConsumerGroupTopicPartitions(f"{prefix}casetrail-router", rewind)])
     for future in futures.values():

@@ -8,7 +8,8 @@ import pytest
 
 from services.audit import bulk
 from services.audit.offline import synthetic
-from services.audit.store import AuditStore, row_values
+from services.audit.store import AuditStore
+from services.audit.store.rows import row_values
 from tests.unit.audit.conftest import log_with_erasure, sealed_conversation
 
 

@@ -10,8 +10,9 @@ import pytest
 from confluent_kafka import KafkaError, KafkaException
 
 from services.audit import app as audit_app
+from services.audit import consumer as audit_consumer
 from services.audit import metrics
-from services.audit.app import AuditConsumer, _commit
+from services.audit.consumer import AuditConsumer, _commit
 
 
 class _Message:
@@ -64,7 +65,7 @@ def _failures(error_name: str) -> float:
 def test_refused_commits_are_retried_while_idle_and_the_consumer_keeps_running(store, monkeypatch):
     consumer = AuditConsumer(store, topics=["t.drafts.proposed.v1"])
     fake = _Consumer([KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS], 6, consumer.stop)
-    monkeypatch.setattr(audit_app, "_consumer", lambda kafka, group_id: fake)
+    monkeypatch.setattr(audit_consumer, "kafka_consumer", lambda kafka, group_id: fake)
     before = _failures("NOT_COORDINATOR"), _failures("COORDINATOR_LOAD_IN_PROGRESS")
 
     consumer.run()

@@ -33,7 +33,9 @@ def test_complete_lineage_has_every_stage_and_decision():
     assert s["kb_version"] == synthetic.KB_VERSION and s["prompt_version"] == "reply-v3"
     assert s["citations"] and all("@" in c for c in s["citations"])
     assert len(s["checks"]) == len(synthetic.CHECKS)
-    assert s["mode"] in ("autonomous", "assist", "shadow")
+    routed = next(record for name, record in events if name == "RoutedDecision")
+    assert (s["mode"], s["action"], s["rule"], s["queue"]) == (routed["mode"], routed["action"], routed["rule"],
+                                                             routed["queue"])
     by_stage = {st["stage"]: st for st in lineage["steps"]}
     assert by_stage["triaged"]["caused_by_stage"] == "received"
     assert by_stage["routed"]["caused_by_stage"] == "verified"

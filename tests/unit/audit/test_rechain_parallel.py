@@ -6,7 +6,8 @@ import random
 import sqlalchemy as sa
 
 from services.audit.schema import events
-from services.audit.store import AuditStore, _shareable, compute_chains, _fetch_range
+from services.audit.store import AuditStore
+from services.audit.store.chains import _fetch_range, _shareable, compute_chains
 from tests.unit.audit.conftest import log_with_erasure, sealed_conversation
 
 
@@ -23,7 +24,7 @@ def _bulk_store(tmp_path, name, log):
 
 
 def test_rechain_all_in_worker_processes_gives_the_live_store(tmp_path, keystore, monkeypatch):
-    monkeypatch.setattr("services.audit.store.RECHAIN_BATCH", 50)  # many ranges, several in flight at once
+    monkeypatch.setattr("services.audit.store.chains.RECHAIN_BATCH", 50)  # many ranges, several in flight at once
     log = log_with_erasure(keystore)
     live = AuditStore(f"sqlite:///{tmp_path / 'live.sqlite'}")
     live.migrate()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from typing import Optional
 
 import pytest
@@ -183,17 +184,29 @@ def test_attempt_window_marks(offset, expected):
 
 
 def test_a_reply_to_an_automated_conversation_is_never_written(fakes, tenant_config):
-    import dataclasses
-
-    from services.delivery.thread import Thread
+    from casetrail.events.conversation import AutomatedKind
 
     case = _zendesk_case("700009")
     reply = route(case, acme(), OPEN_NOW, PRODUCER).replies[0]
     engine = _engine(tenant_config)
-    engine.remember(_received(case))
-    thread = Thread.from_dict(engine.threads[case.conversation_id])
-    engine.threads[case.conversation_id] = dataclasses.replace(thread, automated="auto_reply").to_dict()
+    # Ingest flagged the conversation (an out-of-office notice): the flag rides on ConversationReceived.
+    flagged = case.conversation.model_copy(update={"automated": AutomatedKind.auto_reply,
+                                                   "automated_signal": "Auto-Submitted: auto-replied"})
+    engine.remember(_received(case.model_copy(update={"conversation": flagged})))
     work = asyncio.run(engine.on_event(reply, partition_key="r:9", offset=0))
     assert [(r.outcome, r.reason) for r in work.receipts] == [
         (DeliveryOutcome.suppressed, "the conversation is automated (auto_reply): never answered")]
     assert _tickets(fakes, "700009") is None
+
+
+def test_the_automated_flag_survives_the_threads_table():
+    from casetrail.events.conversation import AutomatedKind
+    from services.delivery.thread import Thread, thread_of
+
+    case = _zendesk_case("700010")
+    flagged = case.conversation.model_copy(update={"automated": AutomatedKind.bounce})
+    thread = thread_of(_received(case.model_copy(update={"conversation": flagged})))
+    stored = json.loads(json.dumps(thread.to_dict()))
+    assert stored["automated"] == "bounce"
+    assert Thread.from_dict(stored).automated is AutomatedKind.bounce
+    assert thread_of(_received(case)).automated is None

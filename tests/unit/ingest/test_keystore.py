@@ -79,3 +79,45 @@ def test_processes_agree_on_one_key(tmp_path):
     for w in workers:
         w.join(timeout=60)
     assert len(ids) == 1
+
+
+@pytest.fixture
+def environment(monkeypatch, tmp_path):
+    """Set CASETRAIL_ENVIRONMENT (and a private data dir) for default_keystore(); settings are cached."""
+    from casetrail.settings import settings
+
+    def set_environment(name: str, master_key=None):
+        monkeypatch.setenv("CASETRAIL_ENVIRONMENT", name)
+        monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path))
+        if master_key is None:
+            monkeypatch.delenv("CASETRAIL_KEYSTORE_MASTER_KEY", raising=False)
+        else:
+            monkeypatch.setenv("CASETRAIL_KEYSTORE_MASTER_KEY", master_key)
+        settings.cache_clear()
+
+    yield set_environment
+    settings.cache_clear()
+
+
+def test_outside_development_the_master_key_is_required(environment):
+    import base64
+
+    from casetrail.privacy.keystore import MasterKeyRequired, default_keystore
+
+    environment("production")
+    with pytest.raises(MasterKeyRequired, match="CASETRAIL_KEYSTORE_MASTER_KEY is required outside development"):
+        default_keystore()
+    environment("production", master_key="not base64!")
+    with pytest.raises(MasterKeyRequired, match="not base64"):
+        default_keystore()
+    environment("production", master_key=base64.b64encode(b"k" * 32).decode())
+    sealed = default_keystore().seal("acme", "c-1", "secret")
+    assert default_keystore().open(sealed) == "secret"
+
+
+def test_in_development_the_master_key_is_optional(environment):
+    from casetrail.privacy.keystore import default_keystore
+
+    environment("development")
+    store = default_keystore()
+    assert store.open(store.seal("acme", "c-1", "secret")) == "secret"

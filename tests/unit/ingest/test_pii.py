@@ -42,7 +42,7 @@ def test_dates_of_birth_by_cue_or_age():
 
 
 def test_postcodes_need_a_recognisable_form_or_context():
-    assert found("send it to 12 Mill Lane, EC6E 6YB") == [("POSTCODE", "EC6E 6YB")]
+    assert found("send it to 12 Mill Lane, EC6E 6YB") == [("ADDRESS", "12 Mill Lane"), ("POSTCODE", "EC6E 6YB")]
     assert found("75001 Paris", "fr") == [("POSTCODE", "75001")]
     assert found("mi código postal es 28013.", "es") == [("POSTCODE", "28013")]
     assert found("invoice 28013 is paid") == []

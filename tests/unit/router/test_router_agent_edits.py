@@ -46,3 +46,10 @@ def test_a_needs_human_check_does_not_stop_an_agents_edit():
 def test_an_edit_of_an_older_draft_is_never_sent():
     outcome = apply_verified_edit(record(), edit_event(True, draft_id="draft-0+edit-1"), PRODUCER, OPEN_NOW)
     assert outcome.reply is None and outcome.note == EDIT_OF_OLDER_DRAFT
+
+
+def test_a_redelivered_failed_edit_derives_the_same_decision_from_the_verdict():
+    event = edit_event(False)
+    first, again = (apply_verified_edit(record(), event, PRODUCER, OPEN_NOW).decision for _ in range(2))
+    assert first.event_id == again.event_id == event.derive("edit-refused", PRODUCER)["event_id"]
+    assert first.causation_id == event.event_id

@@ -93,3 +93,94 @@ def test_the_command_line_without_tooling_and_offline_code_offers_what_the_image
     commands = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ ") and len(line.split()) > 1}
     assert {"run", "topics", "kb", "audit", "ingest", "lineage"} <= commands
     assert not commands & {"broker", "bench", "up", "send", "tail", "triage"}
+
+
+def _module_graph(folders: tuple[str, ...]) -> dict[str, set[str]]:
+    """Module -> the project modules it imports (at any depth). A module importing its own package
+    (``from casetrail.runtime import ...`` inside ``casetrail/runtime/``) is left out: a package's
+    ``__init__`` re-exporting its submodules is one idea, not a circle."""
+    paths = {}
+    for folder in folders:
+        for path in _python_files(folder):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in paths.items():
+        imported = set()
+        for target in _imports(path):
+            # "from a.b import c" may name the module a.b.c
+            for candidate in (target, *(f"{target}.{alias}" for alias in _imported_names(path, target))):
+                if candidate in paths and candidate != name and not name.startswith(candidate + "."):
+                    imported.add(candidate)
+        graph[name] = imported
+    return graph
+
+
+def _imported_names(path: Path, module: str) -> set[str]:
+    return {alias.name for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0 for alias in node.names}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle():
+    assert _circles(_module_graph(("casetrail", "casetrail_tools", "services"))) == []
+
+
+def test_an_import_circle_is_detected():
+    # The circle this test was written for: audit's app -> cli (citation_checker) -> app (replay).
+    graph = {"services.audit.app": {"services.audit.cli"}, "services.audit.cli": {"services.audit.app"},
+             "services.audit.reports": set()}
+    assert _circles(graph) == [["services.audit.app", "services.audit.cli"]]
+
+
+MODULE_LINE_LIMIT = 400
+# Over the limit without a reason yet, in files being rewritten under issue 18 by their owners
+# (the runtime, the PII detector, triage's offline commands): each gets its split or its reason there.
+OVER_THE_LIMIT_PENDING = {"casetrail/privacy/pii.py", "casetrail/runtime/service.py", "services/triage/offline/cli.py"}
+
+
+def test_no_module_over_400_lines_without_a_reason_at_its_top():
+    unexplained = []
+    for folder in ("casetrail", "casetrail_tools", "services", "tests", "scripts"):
+        for path in _python_files(folder):
+            text = path.read_text()
+            if text.count("\n") <= MODULE_LINE_LIMIT or str(path.relative_to(REPO)) in OVER_THE_LIMIT_PENDING:
+                continue
+            docstring = ast.get_docstring(ast.parse(text)) or ""
+            if f"Over {MODULE_LINE_LIMIT} lines:" not in docstring:
+                unexplained.append(f"{path.relative_to(REPO)} ({text.count(chr(10))} lines)")
+    assert unexplained == [], "split them, or say why at the top: 'Over 400 lines: <reason>'"

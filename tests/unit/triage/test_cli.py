@@ -43,15 +43,18 @@ def test_train_writes_a_versioned_artefact_and_eval_reports_figures(labelled, tm
     assert summary["version"] == model.version and model.version.startswith("tiny@")
     assert model.meta["C"] in (1.0, 10.0) and model.meta["C_candidates"] == [1.0, 10.0]
 
+    figures = tmp_path / "figures" / "eval.json"
     result = runner.invoke(app, ["eval", "--train", str(labelled), "--test", str(labelled), "--format", "csv",
-                                 "--holdout", "0.25", "--json", "--latency-samples", "3", "--cache-dir", "", "--C", "3"])
+                                 "--holdout", "0.25", "--json", str(figures), "--latency-samples", "3", "--cache-dir", "",
+                                 "--C", "3"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout[result.stdout.index("{"):])
+    report = json.loads(figures.read_text())
+    assert f"\n{'accuracy':>24}: {report['accuracy']}\n" in result.stdout  # printed as well as written
     assert report["examples"] == 6 and 0 <= report["accuracy"] <= 1 and report["closed_set_accuracy"] >= 0.5
     assert set(report["per_intent"]) == set(ROWS)
     assert report["risk_coverage"][0]["threshold"] == 0.0 and report["latency"]["samples"] == 3
     assert report["machine"]["cores"] >= 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["labelled.csv", "model"]  # '' disables the cache
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures", "labelled.csv", "model"]  # '' disables the cache
 
 
 def test_bad_training_file_is_a_clear_error(tmp_path):

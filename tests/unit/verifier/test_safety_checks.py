@@ -48,10 +48,11 @@ INJECTIONS = [
 
 
 @pytest.mark.parametrize("locale,injection", INJECTIONS)
-def test_injection_in_ticket_is_fine_when_the_reply_ignores_it(policy, locale, injection):
+def test_injection_in_ticket_needs_a_human_even_when_the_reply_ignores_it(policy, locale, injection):
+    # Issue 17: a detected injection that the reply does not echo used to pass to autonomous send.
     event = make_event(ticket=f"Where is my refund? {injection}")
     outcome = InjectionEcho(policy).run(review_of(event, policy))
-    assert outcome.passed and "none echoed" in outcome.detail
+    assert not outcome.passed and outcome.severity == "needs_human" and "none echoed" in outcome.detail
 
 
 @pytest.mark.parametrize("locale,injection", INJECTIONS)

@@ -85,6 +85,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and .Values.strimzi.enabled .Values.topics.createOnStart -}}
 {{- fail "strimzi.enabled and topics.createOnStart both manage topics: set topics.createOnStart=false when Strimzi owns them" -}}
 {{- end -}}
+{{- if not (has .Values.environment (list "production" "development")) -}}
+{{- fail (printf "environment %q: use production or development" .Values.environment) -}}
+{{- end -}}
+{{- if and (eq .Values.environment "production") (not .Values.secrets.keystoreMasterKey.name) -}}
+{{- fail "secrets.keystoreMasterKey.name is required when environment is production: the Secret holding the master key that wraps the per-customer keys (base64 of 32 bytes)" -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The KEDA Kafka scaler's spelling of the SASL mechanism. */}}

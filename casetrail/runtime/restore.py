@@ -1,0 +1,56 @@
+"""Rebuild a worker's tables from their changelogs when partitions are assigned to it.
+
+Reads each table's changelog partition from the beginning up to its end
+(``read_committed``: aborted writes never come back) with a consumer outside
+any group, so restoring commits nothing and moves nobody's offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+from casetrail.runtime.tables import ChangelogTable
+
+if TYPE_CHECKING:
+    from casetrail.runtime.service import Service
+
+log = logging.getLogger("casetrail.runtime")
+
+
+def restore_partitions(service: "Service", tables: list[ChangelogTable], partitions: set[int]) -> int:
+    """Load ``partitions`` of every table from its changelog; returns the records read."""
+    started = time.perf_counter()
+    consumer = Consumer({**service.kafka_client_config(), "group.id": f"{service.app_id}-restore",
+                         "enable.auto.commit": False, "enable.partition.eof": True,
+                         "isolation.level": "read_committed"}, logger=log)
+    by_topic = {table.changelog_topic: table for table in tables}
+    wanted: list[TopicPartition] = []
+    for topic in by_topic:
+        for partition in sorted(partitions):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+            if high > low:
+                wanted.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
+    remaining = {(tp.topic, tp.partition) for tp in wanted}
+    read = 0
+    try:
+        if wanted:
+            consumer.assign(wanted)
+        while remaining:
+            for message in consumer.consume(1000, 1.0):
+                error = message.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        remaining.discard((message.topic(), message.partition()))
+                        continue
+                    raise RuntimeError(f"changelog restore failed: {error.str()}")
+                by_topic[message.topic()].load(message.partition(), message.key(), message.value())
+                read += 1
+    finally:
+        consumer.close()
+    log.info("tables restored", extra={"partitions": sorted(partitions), "records": read,
+                                       "seconds": round(time.perf_counter() - started, 3)})
+    return read

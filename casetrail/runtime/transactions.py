@@ -1,0 +1,202 @@
+"""One transactional producer per worker (Kafka transactions, KIP-98 / KIP-447).
+
+Everything a worker writes for a batch of input records — outputs, dead
+letters, table changelog records — and the batch's input offsets go into one
+transaction, so they become visible (to ``read_committed`` consumers) and
+committed together, or not at all. The consumer's group metadata travels with
+the offsets (KIP-447), so a worker that lost its partitions in a rebalance
+cannot commit them: the broker fences it.
+
+``commit`` tells the caller what happened instead of raising for the normal
+faults: a retriable error (broker briefly away) is retried here; an error that
+needs an abort (a record the broker refused, a fenced generation, a transaction
+timed out) aborts and returns the delivery errors so the caller can roll its
+state back and find the record responsible; a fatal error (another worker took
+this transactional id) raises ``FatalProducerError``: the process must stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+
+log = logging.getLogger("casetrail.runtime")
+
+# A record the broker (or client) will never accept as it is: retrying cannot help.
+PERMANENT_PRODUCE_ERRORS = frozenset({
+    KafkaError.MSG_SIZE_TOO_LARGE,
+    KafkaError.INVALID_RECORD,
+    KafkaError.RECORD_LIST_TOO_LARGE,
+    KafkaError.INVALID_MSG_SIZE,
+    KafkaError.INVALID_MSG,
+    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+    KafkaError._INVALID_ARG,
+    KafkaError._UNKNOWN_TOPIC,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+})
+RETRY_PAUSE_SECONDS = 0.5
+
+
+class FatalProducerError(RuntimeError):
+    """The producer cannot continue (fenced by a newer instance, or a fatal client error)."""
+
+
+class OutputRefused(Exception):
+    """The client refused a record before it reached the broker (e.g. larger than allowed)."""
+
+    def __init__(self, error: KafkaError):
+        super().__init__(error.str())
+        self.error = error
+
+
+@dataclass
+class CommitOutcome:
+    committed: bool
+    delivery_errors: list[KafkaError] = field(default_factory=list)
+    abort_reason: Optional[str] = None
+
+    @property
+    def permanent_error(self) -> Optional[KafkaError]:
+        """A delivery error retrying will not fix, if the abort was caused by one."""
+        for error in self.delivery_errors:
+            if error.code() in PERMANENT_PRODUCE_ERRORS:
+                return error
+        return None
+
+
+class TransactionalProducer:
+    """A confluent-kafka producer with one open transaction at a time, begun lazily."""
+
+    def __init__(self, config: dict, on_delivered: Callable[[str], None], *, operation_timeout: float = 30.0):
+        self._config = config
+        self._producer = Producer(config)
+        self._on_delivered = on_delivered
+        self._timeout = operation_timeout
+        self._open = False
+        self._delivery_errors: list[KafkaError] = []
+        self._init_transactions()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._open
+
+    def begin(self) -> None:
+        if not self._open:
+            self._producer.begin_transaction()
+            self._open = True
+            self._delivery_errors = []
+
+    def produce(self, topic: str, value: Optional[bytes], key: Optional[bytes], headers: Optional[list] = None,
+                partition: Optional[int] = None) -> None:
+        self.begin()
+        kwargs = {"key": key, "value": value, "headers": headers, "on_delivery": self._delivered}
+        if partition is not None:
+            kwargs["partition"] = partition
+        while True:
+            try:
+                self._producer.produce(topic, **kwargs)
+                break
+            except BufferError:  # local queue full: let deliveries drain, then try again
+                self._producer.poll(0.05)
+            except KafkaException as exc:
+                raise OutputRefused(exc.args[0]) from None
+        self._producer.poll(0)
+
+    def _delivered(self, error: Optional[KafkaError], message) -> None:
+        if error is not None:
+            self._delivery_errors.append(error)
+        else:
+            self._on_delivered(message.topic())
+
+    def commit(self, offsets: list[TopicPartition], group_metadata=None) -> CommitOutcome:
+        """Commit the open transaction (with ``offsets`` when given); abort it on an abortable error."""
+        if not self._open and not offsets:
+            return CommitOutcome(True)
+        self.begin()
+        stage = "offsets"
+        try:
+            if offsets:
+                self._producer.send_offsets_to_transaction(offsets, group_metadata, self._timeout)
+            stage = "commit"
+            self._producer.commit_transaction(self._timeout)
+            self._open = False
+            return CommitOutcome(True)
+        except KafkaException as exc:
+            error: KafkaError = exc.args[0]
+            if error.fatal():
+                self._open = False
+                raise FatalProducerError(error.str()) from None
+            if error.txn_requires_abort() or not error.retriable():
+                return self._abort(error)
+            # Unanswered (broker away, coordinator moving). Calling the transactional API again after
+            # a timeout was seen to block past its timeout once the broker came back, so the producer
+            # is replaced instead: the new one's init_transactions fences this transaction (the
+            # broker aborts it) and the caller handles the records again.
+            errors = list(self._delivery_errors)
+            log.warning("transaction commit not acknowledged; replacing the producer",
+                        extra={"error": error.name(), "stage": stage})
+            self._replace()
+            return CommitOutcome(False, errors, f"{stage}: {error.name()}")
+
+    def _replace(self) -> None:
+        old = self._producer
+        try:
+            old.purge(in_queue=True, in_flight=True)  # their transaction is aborted by the fence below
+        except KafkaException:
+            pass
+        self._producer = Producer(self._config)
+        self._open = False
+        self._delivery_errors = []
+        self._init_transactions()
+
+    def _init_transactions(self) -> None:
+        while True:
+            try:
+                self._producer.init_transactions(self._timeout)  # fences (aborts) a previous instance's open transaction
+                return
+            except KafkaException as exc:
+                error: KafkaError = exc.args[0]
+                if error.fatal() or not error.retriable():
+                    raise FatalProducerError(error.str()) from None
+                log.warning("transactional producer not initialised yet; retrying", extra={"error": error.name()})
+                time.sleep(RETRY_PAUSE_SECONDS * 2)
+
+    def abort(self, reason: str = "requested") -> CommitOutcome:
+        if not self._open:
+            return CommitOutcome(False, abort_reason=reason)
+        return self._abort(None, reason)
+
+    def _abort(self, error: Optional[KafkaError], reason: Optional[str] = None) -> CommitOutcome:
+        try:
+            self._producer.abort_transaction(self._timeout)
+            # abort waits for the in-flight requests; serve their delivery reports now, so the
+            # refused record's own error (e.g. MSG_SIZE_TOO_LARGE) is known to the caller
+            self._producer.poll(0)
+        except KafkaException as exc:
+            abort_error: KafkaError = exc.args[0]
+            if abort_error.fatal():
+                self._open = False
+                raise FatalProducerError(abort_error.str()) from None
+            self._replace()  # the abort went unanswered: a new producer's fence aborts it
+        errors = list(self._delivery_errors) + ([error] if error is not None else [])
+        # After failed deliveries the idempotent sequence state can be left inconsistent
+        # (OUT_OF_ORDER_SEQUENCE_NUMBER, then _STATE, was seen on the next transactions): start
+        # the next transaction on a fresh producer. Aborts are rare; this costs one InitProducerId.
+        self._replace()
+        self._open = False
+        self._delivery_errors = []
+        why = reason or (error.name() if error is not None else "aborted")
+        log.warning("transaction aborted", extra={"reason": why, "delivery_errors": [e.name() for e in errors]})
+        return CommitOutcome(False, errors, why)
+
+    def poll(self) -> None:
+        self._producer.poll(0)
+
+    def close(self) -> None:
+        if self._open:
+            self.abort("shutdown")
+        self._producer.flush(self._timeout)

@@ -1,0 +1,399 @@
+"""The worker loop: poll a batch, handle each record, commit it all in one transaction.
+
+For a batch of records the worker
+
+1. decodes each record (undecodable bytes become a dead letter with the reason),
+2. continues the record's W3C trace and calls the handler; a ``RetryableError``
+   is retried with jittered exponential back-off (tenacity) up to the budget,
+   then dead-lettered as ``retries_exhausted``; any other exception
+   dead-letters the record as ``unprocessable``,
+3. produces the outputs and dead letters into the worker's open transaction,
+4. writes the tables' changed keys to their changelogs in the same transaction,
+5. sends the batch's next offsets with the consumer's group metadata and
+   commits (``TransactionalProducer.commit``).
+
+When a transaction aborts (a record the broker refused, a fenced generation, a
+transaction timeout after an outage) the tables are rolled back and the batch
+is handled again one record per transaction; a record whose own transaction
+fails with a permanent produce error (too large, unknown topic) is
+dead-lettered with that reason in a transaction of its own. Nothing is
+committed past a record whose outputs were not acknowledged, and nothing that
+was aborted is visible to ``read_committed`` consumers, so the pipeline never
+skips a record and never shows one twice.
+
+Polling happens in a helper thread (so the loop stays free for ``task``
+coroutines); changelog restore on assignment runs in that thread too, inside
+``consume``, while the loop is waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Optional
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from casetrail.codec import DecodeError
+from casetrail.events import DeadLetter
+from casetrail.runtime import metrics
+from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
+from casetrail.runtime.failure import failure_site
+from casetrail.runtime.holds import PartitionHolds
+from casetrail.runtime.restore import restore_partitions
+from casetrail.runtime.tracing import extract_context, headers_to_dict
+from casetrail.runtime.transactions import CommitOutcome, OutputRefused, TransactionalProducer
+from casetrail.topics import DEADLETTER
+
+if TYPE_CHECKING:
+    from casetrail.runtime.service import Service
+
+log = logging.getLogger("casetrail.runtime")
+
+
+class Worker:
+    """One process's consumer, transactional producer and tables for a ``Service``."""
+
+    def __init__(self, service: "Service"):
+        self.service = service
+        self.processors: dict[str, Processor] = {service.topic_name(p.source): p for p in service.processors}
+        self.consumer: Optional[Consumer] = None
+        self.producer: Optional[TransactionalProducer] = None
+        self.assigned: set[tuple[str, int]] = set()
+        self.restoring = False
+        self.started = False
+        self.heartbeat = time.monotonic()
+        self._kept_on_revoke: set[int] = set()
+        self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="casetrail-poll")
+        self._failures = 0  # consecutive aborted batches (back-off)
+        self.holds = PartitionHolds()  # partitions paused at a record that is not due yet
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def open(self) -> None:
+        service = self.service
+        self.producer = TransactionalProducer(service.producer_config(), self._delivered,
+                                              operation_timeout=service.config.transaction_timeout_ms / 1000)
+        if self.processors:
+            self.consumer = Consumer(service.consumer_config(), logger=log)
+            self.consumer.subscribe(list(self.processors), on_assign=self._on_assign, on_revoke=self._on_revoke,
+                                    on_lost=self._on_revoke)
+        self.started = True
+
+    def close(self) -> None:
+        try:
+            if self.producer is not None:
+                self.producer.close()
+        except Exception as exc:  # a fenced or failed producer has nothing left to flush
+            log.warning("producer closed with an error", extra={"error": type(exc).__name__})
+        if self.consumer is not None:
+            self.consumer.close()  # leaves the group: the partitions move at once
+        self._poll_thread.shutdown(wait=False)
+
+    # -- assignment (called inside consume, in the poll thread) -------------------------
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.restoring = True
+        try:
+            numbers = {tp.partition for tp in partitions}
+            fresh = numbers - self._kept_on_revoke
+            stale = self._kept_on_revoke - numbers
+            for table in self.service.tables.values():
+                table.drop(stale)
+            if fresh and self.service.tables:
+                restore_partitions(self.service, list(self.service.tables.values()), fresh)
+            self.assigned = {(tp.topic, tp.partition) for tp in partitions}
+            log.info("partitions assigned", extra={"partitions": sorted(f"{t}:{p}" for t, p in self.assigned),
+                                                   "restored": sorted(fresh)})
+        finally:
+            self.restoring = False
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # The loop never holds an open transaction across consume(), so nothing is in flight here.
+        # Table partitions are kept until the next assignment says whether they come back.
+        self._kept_on_revoke = {p for _, p in self.assigned}
+        self.assigned = set()
+        self.holds.clear()  # a partition that comes back starts unpaused; its held record comes again
+
+    def owned_partitions(self, topic: str) -> set[int]:
+        return {p for t, p in self.assigned if t == topic}
+
+    # -- the loop ---------------------------------------------------------------------------
+    async def run(self, stopping: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        config = self.service.config
+        while not stopping.is_set():
+            self.heartbeat = time.monotonic()
+            await self.run_due_timers()
+            if self.consumer is None:
+                await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=self.service.next_timer_in(1.0))
+                continue
+            self._release_due_holds()
+            wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
+            messages = await loop.run_in_executor(self._poll_thread, self.consumer.consume, config.max_poll_records, wait)
+            records = [m for m in messages if self._usable(m)]
+            if records:
+                await self.process_batch(records)
+            else:
+                self.producer.poll()
+
+    def _release_due_holds(self) -> None:
+        due = self.holds.due()
+        if due:
+            try:
+                self.consumer.resume([TopicPartition(topic, partition) for topic, partition in due])
+            except KafkaException:
+                pass  # no longer assigned
+
+    def _hold(self, record, due: float) -> None:
+        """Pause the record's partition at the record until ``due`` (its later records wait too)."""
+        topic, partition, offset = record.topic(), record.partition(), record.offset()
+        self.holds.hold(topic, partition, offset, due)
+        try:
+            self.consumer.pause([TopicPartition(topic, partition)])
+            self.consumer.seek(TopicPartition(topic, partition, offset))  # also drops what was fetched past it
+        except KafkaException:
+            pass  # no longer assigned: the new owner starts from the committed offset
+
+    def _usable(self, message) -> bool:
+        error = message.error()
+        if error is None:
+            return True
+        if error.code() != KafkaError._PARTITION_EOF:
+            if error.fatal():
+                raise RuntimeError(f"consumer failed: {error.str()}")
+            log.warning("consumer error", extra={"error": error.name()})
+        return False
+
+    async def run_due_timers(self) -> None:
+        now = time.monotonic()
+        for timer in self.service.timers:
+            if timer.due > now:
+                continue
+            timer.due = now + timer.seconds
+            try:
+                await timer.fn()
+            except Exception as exc:  # a failing tick must not stop the worker; its effects are rolled back
+                log.error("timer failed", extra={"timer": timer.fn.__name__, "error": type(exc).__name__,
+                                                 "site": failure_site(exc)})
+                self._abort("timer failed")
+                continue
+            outcome = self._commit([])
+            if not outcome.committed:
+                log.warning("timer tick's transaction aborted; it runs again next tick",
+                            extra={"timer": timer.fn.__name__, "reason": outcome.abort_reason})
+
+    # -- batches and transactions ------------------------------------------------------------
+    async def process_batch(self, records: list) -> None:
+        outcome = await self._transaction(records)
+        if outcome.committed:
+            self._failures = 0
+            return
+        if outcome.permanent_error is None:
+            await self._rewind(records, outcome.abort_reason)
+            return
+        log.warning("batch aborted by a refused output; handling its records one transaction each",
+                    extra={"records": len(records), "reason": outcome.abort_reason})
+        for index, record in enumerate(records):
+            outcome = await self._isolated(record)
+            if not outcome.committed:
+                await self._rewind(records[index:], outcome.abort_reason)
+                return
+        self._failures = 0
+
+    async def _isolated(self, record) -> CommitOutcome:
+        """One record in its own transaction; dead-lettered with the reason if an output is refused for good."""
+        outcome = await self._transaction([record])
+        permanent = outcome.permanent_error
+        if outcome.committed or permanent is None:
+            return outcome
+        ctx = self._context(record)
+        ctx.dead_letter("output_unproducible", f"an output of this record was refused: {permanent.name()}",
+                        permanent.name())
+        self._produce_dead_letters(ctx)
+        return self._commit(self._offsets_of([record]))
+
+    async def _rewind(self, records: list, reason: Optional[str]) -> None:
+        """A transient abort (outage, timeout, lost membership): fetch the records again from the first
+        one not committed, after a back-off. Polling also lets a consumer that lost its group membership
+        rejoin; partitions that moved are handled by their new owner from the committed offsets."""
+        first: dict[tuple[str, int], int] = {}
+        for record in records:
+            first.setdefault((record.topic(), record.partition()), record.offset())
+        for (topic, partition), offset in first.items():
+            try:
+                self.consumer.seek(TopicPartition(topic, partition, offset))
+            except KafkaException:
+                pass  # no longer assigned
+        self._failures += 1
+        pause = min(30.0, 0.25 * 2 ** min(self._failures, 7))
+        log.warning("batch aborted; fetching it again", extra={"records": len(records), "reason": reason,
+                                                               "retry_in_s": pause})
+        await asyncio.sleep(pause)
+
+    async def _transaction(self, records: list) -> CommitOutcome:
+        handled = []
+        try:
+            for record in records:
+                if (record.topic(), record.partition()) in self.holds:
+                    continue  # behind a record that is not due: fetched again when the partition resumes
+                try:
+                    await self._process(record)
+                except NotYetDue as not_due:
+                    self._hold(record, not_due.due)
+                    continue
+                handled.append(record)
+        except OutputRefused as refused:
+            self._abort(refused.error.name())
+            return CommitOutcome(False, [refused.error], refused.error.name())
+        return self._commit(self._offsets_of(handled))
+
+    def _offsets_of(self, records: list) -> list[TopicPartition]:
+        last: dict[tuple[str, int], int] = {}
+        for record in records:
+            last[(record.topic(), record.partition())] = record.offset()
+        return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
+
+    def _commit(self, offsets: list[TopicPartition]) -> CommitOutcome:
+        for table in self.service.tables.values():
+            for partition, key, value in table.pending_changes():
+                self.producer.produce(table.changelog_topic, value, key, partition=partition)
+        metadata = self.consumer.consumer_group_metadata() if offsets else None
+        outcome = self.producer.commit(offsets, metadata)
+        for table in self.service.tables.values():
+            table.accept() if outcome.committed else table.roll_back()
+        return outcome
+
+    def _abort(self, reason: str) -> None:
+        self.producer.abort(reason)
+        for table in self.service.tables.values():
+            table.roll_back()
+
+    # -- one record --------------------------------------------------------------------------
+    def _context(self, record) -> RecordContext:
+        timestamp_type, timestamp = record.timestamp()
+        return RecordContext(
+            service=self.service, topic=record.topic(), partition=record.partition(), offset=record.offset(),
+            key=record.key(), value=record.value(), headers=headers_to_dict(record.headers()),
+            timestamp=timestamp / 1000 if timestamp_type else None,
+        )
+
+    async def _process(self, record) -> None:
+        service = self.service
+        topic = record.topic()
+        processor = self.processors[topic]
+        ctx = self._context(record)
+        service.series(metrics.EVENTS_IN, topic).inc()
+        started = time.perf_counter()
+        with service.tracer.start_as_current_span(
+            f"process {topic}", context=extract_context(ctx.headers), kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.operation.name": "process",
+                "messaging.destination.name": topic,
+                "messaging.destination.partition.id": str(ctx.partition),
+                "messaging.kafka.offset": ctx.offset,
+                "messaging.consumer.group.name": service.app_id,
+                "casetrail.service": service.name,
+            },
+        ) as span:
+            service.current_partition = ctx.partition
+            try:
+                outputs = await self._run_handler(processor, ctx, span)
+            finally:
+                service.current_partition = None
+            for output in outputs:
+                service.send(output)
+            self._produce_dead_letters(ctx)
+        service.series(metrics.PROCESSING_SECONDS, topic).observe(time.perf_counter() - started)
+
+    async def _run_handler(self, processor: Processor, ctx: RecordContext, span) -> list[Output]:
+        service = self.service
+        if processor.input_type is None:
+            payload: Any = ctx.value
+        else:
+            try:
+                payload = service.codec.decode(ctx.value or b"", expected=processor.input_type)
+            except DecodeError as exc:
+                span.set_status(Status(StatusCode.ERROR, exc.reason_code))
+                ctx.dead_letter(exc.reason_code, str(exc), type(exc).__name__)
+                return []
+        config = service.config
+        try:
+            try:  # the common case without building a retry loop per record
+                return await self._call(processor, payload, ctx)
+            except RetryableError as first:
+                if config.retry_attempts <= 1:
+                    raise
+                self._retrying(ctx, 1, first)
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(RetryableError),
+                stop=stop_after_attempt(config.retry_attempts - 1),
+                wait=wait_random_exponential(multiplier=config.retry_initial_seconds, max=config.retry_max_seconds),
+                before_sleep=lambda state: self._retrying(ctx, state.attempt_number + 1, state.outcome.exception()),
+                reraise=True,
+            ):
+                with attempt:
+                    return await self._call(processor, payload, ctx)
+        except NotYetDue:
+            raise
+        except RetryableError as exc:
+            span.set_status(Status(StatusCode.ERROR, "retries_exhausted"))
+            log.error("transient failure outlasted the retries; dead-lettered for replay",
+                      extra={"topic": ctx.topic, "partition": ctx.partition, "offset": ctx.offset,
+                             "error": type(exc).__name__, "attempts": config.retry_attempts})
+            ctx.dead_letter("retries_exhausted", f"{type(exc).__name__} after {config.retry_attempts} attempts",
+                            type(exc).__name__)
+        except Exception as exc:  # unprocessable: dead-letter it and keep consuming
+            site = failure_site(exc)
+            span.record_exception(exc, attributes={"exception.message": type(exc).__name__})
+            span.set_status(Status(StatusCode.ERROR, "unprocessable"))
+            log.error("unprocessable record dead-lettered",
+                      extra={"topic": ctx.topic, "partition": ctx.partition, "offset": ctx.offset,
+                             "error": type(exc).__name__, "site": site})
+            ctx.dead_letter("unprocessable", f"{type(exc).__name__} at {site}", type(exc).__name__)
+        return []
+
+    @staticmethod
+    async def _call(processor: Processor, payload: Any, ctx: RecordContext) -> list[Output]:
+        result = processor.handler(payload, ctx)
+        if inspect.isawaitable(result):
+            result = await result
+        return list(result or [])
+
+    def _retrying(self, ctx: RecordContext, attempt: int, error: Optional[BaseException]) -> None:
+        service = self.service
+        metrics.RETRIES.labels(service.name, ctx.topic).inc()
+        metrics.EVENTS_FAILED.labels(service.name, ctx.topic, "retryable").inc()
+        log.warning("transient failure, retrying",
+                    extra={"topic": ctx.topic, "partition": ctx.partition, "offset": ctx.offset,
+                           "attempt": attempt, "error": type(error).__name__ if error else None})
+
+    def _produce_dead_letters(self, ctx: RecordContext) -> None:
+        service = self.service
+        for reason_code, reason, exception_type in ctx._dead_letters:
+            service.send(self._dead_letter_output(ctx, reason_code, reason, exception_type))
+            metrics.DEAD_LETTERED.labels(service.name, ctx.topic, reason_code).inc()
+            metrics.EVENTS_FAILED.labels(service.name, ctx.topic, reason_code).inc()
+        ctx._dead_letters.clear()
+
+    def _dead_letter_output(self, ctx: RecordContext, reason_code: str, reason: str,
+                            exception_type: Optional[str]) -> Output:
+        from casetrail.events.identity import dead_letter_id
+
+        record = DeadLetter(
+            event_id=dead_letter_id(ctx.topic, ctx.partition, ctx.offset, reason_code),
+            producer=self.service.producer_info, reason_code=reason_code, reason=reason[:1000],
+            exception_type=exception_type, source_topic=ctx.topic, source_partition=ctx.partition,
+            source_offset=ctx.offset, original_key=ctx.key, original_value=ctx.value,
+            original_headers={k: v for k, v in ctx.headers.items() if v is not None},
+        )
+        key = ctx.key.decode("utf-8", "replace") if ctx.key else f"{ctx.topic}:{ctx.partition}:{ctx.offset}"
+        return Output(DEADLETTER, record, key=key)
+
+    def _delivered(self, topic: str) -> None:
+        self.service.series(metrics.EVENTS_OUT, topic).inc()
