@@ -6,10 +6,9 @@ consumer finishes and commits its current batch).
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Optional
 
-from casetrail.http_server import GracefulServer
+from casetrail.http_server import serve_beside_consumer
 from casetrail.settings import settings
 from services.audit.consumer import AuditConsumer
 from services.audit.server import http_server, query_api
@@ -36,36 +35,11 @@ class AuditService:
                 log.warning("topic drift", extra={"drift": line})
         store = AuditStore()
         store.migrate()
-        consumer = AuditConsumer(store)
-        failure: list[BaseException] = []
-        server: Optional[GracefulServer] = None
-
-        def consume() -> None:
-            # A consumer that died must take the process with it: an API left serving
-            # without one would look alive while the audit log silently stops growing.
-            try:
-                consumer.run()
-            except BaseException as exc:  # noqa: BLE001 - recorded, logged, and turned into the exit code
-                failure.append(exc)
-                log.critical("audit consumer stopped on an error; exiting", exc_info=True)
-                if server is not None:
-                    server.should_exit = True
-
-        thread = threading.Thread(target=consume, name="audit-consumer", daemon=True)
-        thread.start()
-        api = query_api(store)
-        api.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
-        server = http_server(api, config)
-        if failure:  # died before the server existed
-            server.should_exit = True
         try:
-            server.run()
+            serve_beside_consumer("audit", AuditConsumer(store), query_api(store),
+                                  lambda api: http_server(api, config), log)
         finally:
-            consumer.stop()
-            thread.join(timeout=30)
             store.close()
-        if failure:
-            raise SystemExit(1)
 
 
 svc = AuditService()

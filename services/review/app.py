@@ -19,7 +19,7 @@ from typing import Optional
 
 import uvicorn
 
-from casetrail.http_server import GracefulServer
+from casetrail.http_server import GracefulServer, serve_beside_consumer
 
 from casetrail import topics
 from casetrail.settings import KafkaSettings, kafka_settings, settings
@@ -150,36 +150,14 @@ class ReviewService:
             keystore = None
         store = ReviewStore()
         app, projector = build_console(store, keystore=keystore)
-        consumer = ProjectionConsumer(projector)
-        failure: list[BaseException] = []
-        server: Optional[GracefulServer] = None
-
-        def consume() -> None:
-            try:
-                consumer.run()
-            except BaseException as exc:  # noqa: BLE001 - a console without its projection must not look alive
-                failure.append(exc)
-                log.critical("review consumer stopped on an error; exiting", exc_info=True)
-                if server is not None:
-                    server.should_exit = True
-
-        thread = threading.Thread(target=consume, name="review-consumer", daemon=True)
-        thread.start()
-        app.state.ready = lambda: thread.is_alive() and consumer.assigned.is_set()
-        server = GracefulServer(uvicorn.Config(app, host=config.http_host, port=config.http_port or DEFAULT_PORTS["review"],
-                                               log_level="warning", proxy_headers=True))
-        if failure:
-            server.should_exit = True
         started = time.monotonic()
         try:
-            server.run()
+            serve_beside_consumer("review", ProjectionConsumer(projector), app, lambda web_app: GracefulServer(
+                uvicorn.Config(web_app, host=config.http_host, port=config.http_port or DEFAULT_PORTS["review"],
+                               log_level="warning", proxy_headers=True)), log)
         finally:
-            consumer.stop()
-            thread.join(timeout=30)
             store.close()
             log.info("review stopped", extra={"seconds": round(time.monotonic() - started, 1)})
-        if failure:
-            raise SystemExit(1)
 
 
 svc = ReviewService()
