@@ -39,7 +39,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = os.environ.get("CASETRAIL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PORT_OFFSET = 50
+PORT_OFFSET = int(os.environ.get("CASETRAIL_E2E_PORT_OFFSET", "50"))  # another checkout's e2e run: another offset
 TICKETS = {
     "approve": "I need an invoice for my order",
     "edit": "cancel my order please",
