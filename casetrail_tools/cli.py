@@ -16,7 +16,6 @@ from typing import Optional
 import typer
 
 from casetrail.figures import json_option, print_figures, write_figures
-from casetrail_tools.benchmarks.machine import print_bench
 
 app = typer.Typer(no_args_is_help=True)
 broker_app = typer.Typer(help="The local Apache Kafka broker (KRaft) for development and tests.", no_args_is_help=True)
@@ -226,6 +225,15 @@ def _embedding_engine() -> str:
 
     embedder = default_embedder()
     return getattr(embedder, "engine", None) or embedder.name
+
+
+def print_bench(result: dict, json_path: Optional[Path]) -> None:
+    """Print a benchmark's figures with the machine they ran on; write them to ``json_path`` too."""
+    from casetrail_tools.benchmarks.machine import machine_facts
+
+    result = {**result, "machine": machine_facts()}
+    print_figures(result)
+    write_figures(json_path, result)
 
 
 # -- evaluation ---------------------------------------------------------------

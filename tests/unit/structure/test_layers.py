@@ -17,18 +17,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _imports(path: Path, *, at_run_time: bool = False) -> set[str]:
-    """Every absolute module name a file imports, at any depth (function-level imports included).
-
-    ``at_run_time`` leaves out imports under ``if TYPE_CHECKING:`` (for annotations only, never
-    executed: a module naming a type from a module that imports it makes no import circle)."""
-    tree = ast.parse(path.read_text(), str(path))
-    if at_run_time:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-                node.body = []
+def _imports(path: Path) -> set[str]:
+    """Every absolute module name a file imports, at any depth (function-level imports included)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -115,7 +107,7 @@ def _module_graph(folders: tuple[str, ...]) -> dict[str, set[str]]:
     graph = {}
     for name, path in paths.items():
         imported = set()
-        for target in _imports(path, at_run_time=True):
+        for target in _imports(path):
             # "from a.b import c" may name the module a.b.c
             for candidate in (target, *(f"{target}.{alias}" for alias in _imported_names(path, target))):
                 if candidate in paths and candidate != name and not name.startswith(candidate + "."):
