@@ -113,8 +113,8 @@ bench-hop: kafka-up ## One hop: the transactional runtime vs a plain confluent-k
 bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300; JSON=path)
 	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300} $(FIGURES)
 
-chaos: kafka-up ## Fault run: SIGKILL each service, restart the broker, malformed records; count losses (JSON=path)
-	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20} $(FIGURES)
+chaos: kafka-up ## Fault run: SIGKILL each service, a 30 s broker outage under load, malformed records, intake replay; count losses (JSON=path)
+	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20} --outage $${OUTAGE:-30} $(FIGURES)
 
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var

@@ -90,7 +90,7 @@ class ChaosReport:
 
 def run_chaos(
     *, rate: float = 5.0, pause: float = 10.0, restart_broker: bool = True, replay_intake: bool = True,
-    progress: Progress = print,
+    outage_seconds: float = 30.0, progress: Progress = print,
 ) -> ChaosReport:
     from casetrail_tools import broker
     from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
@@ -146,11 +146,11 @@ def run_chaos(
             pipeline.wait_ready(names=(name,), timeout=180)
             time.sleep(pause)
         if restart_broker and local_broker:
-            progress("restarting the broker")
+            progress(f"stopping the broker for {outage_seconds:.0f} s under load")
             broker.stop(progress=progress)
-            time.sleep(2)
+            time.sleep(outage_seconds)  # the load keeps coming: the publisher buffers and retries meanwhile
             broker.start_local(progress=progress)
-            report.faults.append("broker restart")
+            report.faults.append(f"broker outage {outage_seconds:.0f} s")
             time.sleep(pause)
             supervise()
             pipeline.wait_ready(timeout=180)
@@ -286,9 +286,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     parser.add_argument("--pause", type=float, default=20.0)
     parser.add_argument("--no-broker-restart", action="store_true")
+    parser.add_argument("--outage", type=float, default=30.0, help="seconds the broker stays down under load")
     parser.add_argument("--json", type=Path, metavar="PATH", help=JSON_HELP)
     args = parser.parse_args()
-    report = run_chaos(rate=args.rate, pause=args.pause, restart_broker=not args.no_broker_restart)
+    report = run_chaos(rate=args.rate, pause=args.pause, restart_broker=not args.no_broker_restart,
+                        outage_seconds=args.outage)
     for line in report.lines():
         print(line)
     write_figures(args.json, {**asdict(report), "verdict": "PASS" if report.ok() else "FAIL"})

@@ -28,7 +28,8 @@ from casetrail.events.decision import (
 )
 from casetrail.events.delivery import DeliveryEffect, DeliveryOutcome, DeliveryReceipt
 from casetrail.events.draft import Citation, Draft, DraftOutcome, DraftProposed, RetrievedClause
-from casetrail.events.envelope import DecisionVersions, EventEnvelope, ProducerInfo, new_event_id, utc_now
+from casetrail.events.envelope import DecisionVersions, EventEnvelope, ProducerInfo, utc_now
+from casetrail.events.identity import new_event_id
 from casetrail.events.intake import IntakeTicket
 from casetrail.events.operations import (
     DeadLetter,

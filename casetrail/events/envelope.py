@@ -9,34 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import types
 import typing
-import uuid
 from typing import Optional
 
 from dataclasses_avroschema.pydantic import AvroBaseModel
 from pydantic import ConfigDict, Field, model_validator
 
+from casetrail.events.identity import derived_event_id, new_event_id
+
 NAMESPACE = "io.casetrail.events"
-
-
-def uuid_string(raw: bytes, version: int) -> str:
-    """``str(uuid.UUID(bytes=raw[:16], version=version))`` without the ``UUID`` object.
-
-    Ids are made for every event and conversation, so they are formatted
-    straight from their 16 bytes.
-    """
-    octets = bytearray(raw[:16])
-    octets[6] = (octets[6] & 0x0F) | (version << 4)
-    octets[8] = (octets[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = octets.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def new_event_id() -> str:
-    """A random (version 4) UUID string, as ``str(uuid.uuid4())``."""
-    return uuid_string(os.urandom(16), 4)
 
 
 def utc_now() -> dt.datetime:
@@ -130,8 +112,6 @@ class EventEnvelope(AvroRecord):
         id; conversation, tenant and locale carry over; the causation id names this event.
         ``occurred_at`` is left to the new event (when the step happened).
         """
-        from casetrail.events.identity import derived_event_id
-
         return {
             "event_id": derived_event_id(self.event_id, step),
             "conversation_id": self.conversation_id,

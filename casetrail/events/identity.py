@@ -17,15 +17,32 @@ built from them hold.
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
-
-from casetrail.events.envelope import uuid_string
 
 CONVERSATION_NAMESPACE = uuid.UUID("6f1c3f7e-2b8a-5d0e-9c4b-0a1e2d3c4b5a")
 _NAMESPACE_BYTES = CONVERSATION_NAMESPACE.bytes
 EVENT_NAMESPACE = uuid.UUID("3d2f6c1e-8b0a-5e4f-9c7d-1a2b3c4d5e6f")
 _EVENT_NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
 _SEPARATOR = "\x1f"
+
+
+def uuid_string(raw: bytes, version: int) -> str:
+    """``str(uuid.UUID(bytes=raw[:16], version=version))`` without the ``UUID`` object.
+
+    Ids are made for every event and conversation, so they are formatted
+    straight from their 16 bytes.
+    """
+    octets = bytearray(raw[:16])
+    octets[6] = (octets[6] & 0x0F) | (version << 4)
+    octets[8] = (octets[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = octets.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID string, as ``str(uuid.uuid4())``."""
+    return uuid_string(os.urandom(16), 4)
 
 
 def conversation_id(tenant: str, source: str, external_id: str) -> str:

@@ -12,7 +12,8 @@ from typing import Optional
 
 from pydantic import Field
 
-from casetrail.events.envelope import AvroRecord, new_event_id, utc_now
+from casetrail.events.envelope import AvroRecord, utc_now
+from casetrail.events.identity import new_event_id
 
 
 class IntakeTicket(AvroRecord):

@@ -8,7 +8,8 @@ from typing import Optional
 
 from pydantic import Field
 
-from casetrail.events.envelope import AvroRecord, ProducerInfo, new_event_id, utc_now
+from casetrail.events.envelope import AvroRecord, ProducerInfo, utc_now
+from casetrail.events.identity import new_event_id
 
 
 class DeadLetter(AvroRecord):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
+from typing import Optional
+
+from casetrail.figures import print_figures, write_figures
 
 
 def machine_facts() -> dict[str, object]:
@@ -35,3 +39,10 @@ def machine_facts() -> dict[str, object]:
         "os": f"{platform.system()} {platform.release()}",
         "load_average_1_5_15": load,  # other work on the machine while the figures were taken
     }
+
+
+def print_bench(result: dict, json_path: Optional[Path]) -> None:
+    """Print a benchmark's figures with the machine they ran on; write them to ``json_path`` too."""
+    result = {**result, "machine": machine_facts()}
+    print_figures(result)
+    write_figures(json_path, result)

@@ -16,7 +16,7 @@ def bench(
     json_path: Optional[Path] = json_option(),
 ) -> None:
     """Queue and case page render time (p50/p95/p99 over HTTP on loopback) with N open cases."""
-    from casetrail_tools.cli import print_bench
+    from casetrail_tools.benchmarks.machine import print_bench
     from services.review.offline.bench import run_bench
 
     result = run_bench(cases=cases, requests=requests, echo=typer.echo)

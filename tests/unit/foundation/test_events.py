@@ -34,7 +34,7 @@ def test_normalised_event_survives_an_avro_round_trip_unchanged():
 def test_event_ids_are_random_uuid4_strings():
     import uuid
 
-    from casetrail.events.envelope import new_event_id
+    from casetrail.events.identity import new_event_id
 
     ids = [new_event_id() for _ in range(5000)]
     assert len(set(ids)) == len(ids)

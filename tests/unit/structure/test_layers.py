@@ -17,10 +17,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _imports(path: Path) -> set[str]:
-    """Every absolute module name a file imports, at any depth (function-level imports included)."""
+def _imports(path: Path, *, executed_only: bool = False) -> set[str]:
+    """Every absolute module name a file imports, at any depth (function-level imports included).
+
+    ``executed_only`` leaves out ``if TYPE_CHECKING:`` blocks: those name a type for annotations and
+    never run, so a worker annotated with the service that creates it is not an import circle.
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    if executed_only:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+                node.body = []
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -107,7 +116,7 @@ def _module_graph(folders: tuple[str, ...]) -> dict[str, set[str]]:
     graph = {}
     for name, path in paths.items():
         imported = set()
-        for target in _imports(path):
+        for target in _imports(path, executed_only=True):
             # "from a.b import c" may name the module a.b.c
             for candidate in (target, *(f"{target}.{alias}" for alias in _imported_names(path, target))):
                 if candidate in paths and candidate != name and not name.startswith(candidate + "."):
