@@ -1,4 +1,5 @@
-"""The verifier service on the real broker: DraftProposed in, DraftVerified out.
+"""The verifier service on the real broker: DraftProposed in, DraftVerified out; an agent's edit
+(AgentFeedback on feedback.agent) verified against the draft the verifier kept in its table.
 
 Runs ``casetrail run verifier`` as a process (the way it is deployed) against
 a knowledge base published into a temporary data directory, with a unique
@@ -21,12 +22,13 @@ from confluent_kafka import Consumer, Producer
 
 from casetrail.codec import AvroCodec
 from casetrail.events import (
-    AuthorRole, Citation, Conversation, CustomerContext, DeadLetter, Draft, DraftOutcome, DraftProposed,
-    DraftVerified, Message, ProducerInfo, RetrievedClause, TriageResult, Verdict, utc_now,
+    AgentFeedback, AuthorRole, Citation, Conversation, CustomerContext, DeadLetter, Draft, DraftOutcome,
+    DraftProposed, DraftVerified, FeedbackAction, Message, ProducerInfo, RetrievedClause, TriageResult, Verdict,
+    utc_now,
 )
 from casetrail.knowledge import Catalogue, load_tenant
 from casetrail.topic_admin import apply_topics
-from casetrail.topics import DEADLETTER, DRAFTS_PROPOSED, DRAFTS_VERIFIED
+from casetrail.topics import DEADLETTER, DRAFTS_PROPOSED, DRAFTS_VERIFIED, FEEDBACK_AGENT, changelog
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -76,7 +78,8 @@ def _event(name: str, clauses: dict, *, body: str | None = None, outcome=DraftOu
 
 def test_draft_proposed_in_draft_verified_out(kafka_bootstrap, topic_prefix, tmp_path):
     clauses = _publish_english_kb(tmp_path)
-    apply_topics([DRAFTS_PROPOSED, DRAFTS_VERIFIED, DEADLETTER], prefix=topic_prefix)
+    apply_topics([DRAFTS_PROPOSED, DRAFTS_VERIFIED, FEEDBACK_AGENT, DEADLETTER, changelog("casetrail-verifier", "drafts")],
+                 prefix=topic_prefix)
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CASETRAIL_TOPIC_PREFIX": topic_prefix,
            "CASETRAIL_HTTP_PORT": str(_free_port()), "CASETRAIL_DATA_DIR": str(tmp_path),
            "CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_QDRANT_URL": ""}
@@ -98,18 +101,35 @@ def test_draft_proposed_in_draft_verified_out(kafka_bootstrap, topic_prefix, tmp
                              "auto.offset.reset": "earliest"})
         consumer.subscribe([f"{topic_prefix}{DRAFTS_VERIFIED.name}", f"{topic_prefix}{DEADLETTER.name}"])
         verified: dict[str, DraftVerified] = {}
+        edits: list[DraftVerified] = []
         dead: list[DeadLetter] = []
-        deadline = time.monotonic() + 120
-        while (len(verified) < 3 or not dead) and time.monotonic() < deadline:
-            assert process.poll() is None, process.stdout.read().decode(errors="replace")[-3000:]
-            message = consumer.poll(1.0)
-            if message is None or message.error():
-                continue
-            decoded = codec.decode(message.value())
-            if isinstance(decoded, DraftVerified):
-                verified[decoded.conversation_id] = decoded
-            elif isinstance(decoded, DeadLetter):
-                dead.append(decoded)
+
+        def collect(done) -> None:
+            deadline = time.monotonic() + 120
+            while not done() and time.monotonic() < deadline:
+                assert process.poll() is None, process.stdout.read().decode(errors="replace")[-3000:]
+                message = consumer.poll(1.0)
+                if message is None or message.error():
+                    continue
+                decoded = codec.decode(message.value())
+                if isinstance(decoded, DraftVerified):
+                    if decoded.draft.composer.startswith("agent:"):
+                        edits.append(decoded)
+                    else:
+                        verified[decoded.conversation_id] = decoded
+                elif isinstance(decoded, DeadLetter):
+                    dead.append(decoded)
+
+        collect(lambda: len(verified) == 3 and len(dead) == 1)
+        # The agent edits the good draft with a number its clause does not hold.
+        edit = AgentFeedback(
+            conversation_id=good.conversation_id, tenant="acme-shop", locale="en",
+            producer=ProducerInfo(service="review", version="test"), draft_id=good.draft.draft_id, agent_id="ana",
+            action=FeedbackAction.edit, edited_text=good.draft.reply_text.replace("30 days", "45 days"))
+        producer.produce(f"{topic_prefix}{FEEDBACK_AGENT.name}", key=edit.conversation_id.encode(),
+                         value=codec.encode(edit))
+        assert producer.flush(30) == 0
+        collect(lambda: len(edits) == 1)
         consumer.close()
     finally:
         process.terminate()
@@ -131,3 +151,11 @@ def test_draft_proposed_in_draft_verified_out(kafka_bootstrap, topic_prefix, tmp
     passthrough = verified[undrafted.conversation_id].verification
     assert passthrough.verdict == Verdict.needs_human and passthrough.checks[0].name == "draft_outcome"
     assert len(dead) == 1 and dead[0].reason_code != ""
+    [edited] = edits
+    # the edited draft's envelope is derived from the feedback, the verdict's from the edited draft
+    assert edited.conversation_id == good.conversation_id
+    assert edited.causation_id == edit.derive("agent-edit", edit.producer)["event_id"]
+    assert edited.draft.composer == "agent:ana" and edited.draft.draft_id.startswith(f"{good.draft.draft_id}+edit-")
+    assert edited.verification.verdict == Verdict.failed
+    assert "'45 days' is not in refunds.window@" in next(
+        c for c in edited.verification.checks if c.name == "statements_supported").detail
