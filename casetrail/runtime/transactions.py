@@ -13,11 +13,20 @@ needs an abort (a record the broker refused, a fenced generation, a transaction
 timed out) aborts and returns the delivery errors so the caller can roll its
 state back and find the record responsible; a fatal error (another worker took
 this transactional id) raises ``FatalProducerError``: the process must stop.
+
+The blocking transactional calls run under a watchdog: librdkafka's
+``send_offsets_to_transaction`` can ignore its timeout and block for good when
+the group coordinator went away (librdkafka #5456 and #5511, open; seen here
+after a broker restart mid-batch). A call that outlives its timeout is treated
+as unanswered: the producer is abandoned (kept referenced, never destroyed
+while a call is inside it) and replaced, and the new producer's
+``init_transactions`` fences the abandoned transaction.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -39,10 +48,16 @@ PERMANENT_PRODUCE_ERRORS = frozenset({
     KafkaError.UNKNOWN_TOPIC_OR_PART,
 })
 RETRY_PAUSE_SECONDS = 0.5
+# How long past its own timeout a transactional call may run before the watchdog gives up on it.
+WATCHDOG_GRACE_SECONDS = 5.0
 
 
 class FatalProducerError(RuntimeError):
     """The producer cannot continue (fenced by a newer instance, or a fatal client error)."""
+
+
+class CallHung(Exception):
+    """A transactional call did not return within its timeout plus the watchdog's grace."""
 
 
 class OutputRefused(Exception):
@@ -78,7 +93,28 @@ class TransactionalProducer:
         self._timeout = operation_timeout
         self._open = False
         self._delivery_errors: list[KafkaError] = []
+        self._abandoned: list[Producer] = []  # producers with a hung call inside: never destroyed
         self._init_transactions()
+
+    def _bounded(self, call: Callable, *args):
+        """``call(*args)`` on a helper thread, given up after the timeout plus a grace (``CallHung``)."""
+        outcome: dict = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome["value"] = call(*args)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="transaction-call", daemon=True).start()
+        if not done.wait(self._timeout + WATCHDOG_GRACE_SECONDS):
+            raise CallHung(getattr(call, "__name__", "transactional call"))
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
 
     @property
     def in_transaction(self) -> bool:
@@ -120,11 +156,17 @@ class TransactionalProducer:
         stage = "offsets"
         try:
             if offsets:
-                self._producer.send_offsets_to_transaction(offsets, group_metadata, self._timeout)
+                self._bounded(self._producer.send_offsets_to_transaction, offsets, group_metadata, self._timeout)
             stage = "commit"
-            self._producer.commit_transaction(self._timeout)
+            self._bounded(self._producer.commit_transaction, self._timeout)
             self._open = False
             return CommitOutcome(True)
+        except CallHung as hung:
+            errors = list(self._delivery_errors)
+            log.warning("transactional call hung past its timeout; abandoning the producer",
+                        extra={"call": str(hung), "stage": stage})
+            self._replace(abandon=True)
+            return CommitOutcome(False, errors, f"{stage}: hung")
         except KafkaException as exc:
             error: KafkaError = exc.args[0]
             if error.fatal():
@@ -142,12 +184,15 @@ class TransactionalProducer:
             self._replace()
             return CommitOutcome(False, errors, f"{stage}: {error.name()}")
 
-    def _replace(self) -> None:
+    def _replace(self, *, abandon: bool = False) -> None:
         old = self._producer
-        try:
-            old.purge(in_queue=True, in_flight=True)  # their transaction is aborted by the fence below
-        except KafkaException:
-            pass
+        if abandon:  # a call is still inside it: touching or destroying it could block or crash
+            self._abandoned.append(old)
+        else:
+            try:
+                old.purge(in_queue=True, in_flight=True)  # their transaction is aborted by the fence below
+            except KafkaException:
+                pass
         self._producer = Producer(self._config)
         self._open = False
         self._delivery_errors = []
@@ -156,8 +201,13 @@ class TransactionalProducer:
     def _init_transactions(self) -> None:
         while True:
             try:
-                self._producer.init_transactions(self._timeout)  # fences (aborts) a previous instance's open transaction
+                # fences (aborts) a previous instance's open transaction
+                self._bounded(self._producer.init_transactions, self._timeout)
                 return
+            except CallHung:
+                log.warning("init_transactions hung past its timeout; trying a new producer")
+                self._abandoned.append(self._producer)
+                self._producer = Producer(self._config)
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if error.fatal() or not error.retriable():
@@ -172,10 +222,12 @@ class TransactionalProducer:
 
     def _abort(self, error: Optional[KafkaError], reason: Optional[str] = None) -> CommitOutcome:
         try:
-            self._producer.abort_transaction(self._timeout)
+            self._bounded(self._producer.abort_transaction, self._timeout)
             # abort waits for the in-flight requests; serve their delivery reports now, so the
             # refused record's own error (e.g. MSG_SIZE_TOO_LARGE) is known to the caller
             self._producer.poll(0)
+        except CallHung:
+            self._replace(abandon=True)  # the new producer's fence aborts the transaction
         except KafkaException as exc:
             abort_error: KafkaError = exc.args[0]
             if abort_error.fatal():

@@ -165,7 +165,7 @@ def read_all(prefix: str, spec, expected=None) -> list:
     """Every record on the topic up to its current end (decoded when ``expected`` is given)."""
     name = prefix + spec.name
     consumer = Consumer({"bootstrap.servers": _bootstrap(), "group.id": f"it-reader-{uuid.uuid4().hex[:8]}",
-                         "enable.auto.commit": False})
+                         "enable.auto.commit": False, "isolation.level": "read_committed"})
     try:
         partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
         ends = {}
@@ -179,18 +179,13 @@ def read_all(prefix: str, spec, expected=None) -> list:
         out, deadline = [], time.monotonic() + 30
         while ends and time.monotonic() < deadline:
             message = consumer.poll(0.5)
-            if message is None:
-                # The router writes in transactions: a partition's high watermark is past its last
-                # commit marker, which is never delivered; the position moves past it.
-                for tp in consumer.position([TopicPartition(name, p) for p in list(ends)]):
-                    if tp.offset >= ends[tp.partition]:
-                        ends.pop(tp.partition)
-                continue
-            if message.error():
-                continue
-            out.append(CODEC.decode(message.value(), expected=expected) if expected else message)
-            if message.offset() + 1 >= ends.get(message.partition(), 0):
-                ends.pop(message.partition(), None)
+            if message is not None and not message.error():
+                out.append(CODEC.decode(message.value(), expected=expected) if expected else message)
+            # The services write in transactions: a partition's last offset is a commit marker, never
+            # delivered as a message, so the end is reached when the position passes the watermark.
+            for position in consumer.position([TopicPartition(name, p) for p in list(ends)]):
+                if position.offset >= ends[position.partition]:
+                    ends.pop(position.partition)
         return out
     finally:
         consumer.close()
