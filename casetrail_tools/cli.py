@@ -367,6 +367,9 @@ def eval_calibrate(
     tenant: str = typer.Option("acme-shop", "--tenant"),
     out: Path = typer.Option(Path("services/drafter/models/answer-confidence.json"), "--out",
                              help="where the drafter's answer-confidence model is written"),
+    judged: list[Path] = typer.Option([], "--judged", exists=True, dir_okay=False,
+                                      help="reviewers' readings of sent replies (default: every evaluation/judged "
+                                           "file, oldest first); they label the drafts they read"),
     json_path: Optional[Path] = json_option("also write the fit and its check to PATH as JSON"),
 ) -> None:
     """Fit the drafter's answer confidence on the dev set's tune half (odd ids); check it on the other half."""
@@ -384,7 +387,8 @@ def eval_calibrate(
     at = dt.datetime(2026, 12, 7, 11, tzinfo=dt.timezone.utc)  # retrieval does not depend on the clock
     try:
         with typer.progressbar(length=len(parsed), label="retrieving", file=sys.stderr) as bar:
-            result = calibrate(chain, parsed, at, out, bar.update)
+            result = calibrate(chain, parsed, at, out, bar.update,
+                               judged=judged or sorted((REPO_ROOT / "evaluation" / "judged").glob("*.jsonl")))
     finally:
         scratch.cleanup()
     print_bench(result, json_path)
