@@ -32,6 +32,13 @@ def tune_half(ticket: EvalTicket) -> bool:
 Readings = Mapping[tuple[str, str], bool]
 
 
+def judged_files() -> list[Path]:
+    """Every file of ``evaluation/judged`` in name order (a later file's reading of the same pair wins)."""
+    from casetrail.settings import REPO_ROOT
+
+    return sorted((REPO_ROOT / "evaluation" / "judged").glob("*.jsonl"))
+
+
 def read_judged(paths: Sequence[Path]) -> dict[tuple[str, str], bool]:
     """``(ticket id, first cited clause id) -> answers`` from reviewers' files; a later file wins."""
     readings: dict[tuple[str, str], bool] = {}
