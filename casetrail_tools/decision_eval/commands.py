@@ -154,13 +154,15 @@ def eval_calibrate(
     tenant: str = typer.Option("acme-shop", "--tenant"),
     out: Path = typer.Option(Path("services/drafter/models/answer-confidence.json"), "--out",
                              help="where the drafter's answer-confidence model is written"),
+    judged: list[Path] = typer.Option([], "--judged", exists=True, dir_okay=False, help="readings of sent replies "
+                                      "labelling the drafts they read (default: every evaluation/judged file)"),
     json_path: Optional[Path] = json_option("also write the fit and its check to PATH as JSON"),
 ) -> None:
     """Fit the drafter's answer confidence on the dev set's tune half (odd ids); check it on the other half."""
     import datetime as dt
 
     from casetrail.settings import REPO_ROOT, settings
-    from casetrail_tools.decision_eval.calibrate import calibrate
+    from casetrail_tools.decision_eval.calibrate import calibrate, judged_files
     from casetrail_tools.decision_eval.chain import build_chain
     from casetrail_tools.decision_eval.tickets import read_tickets
 
@@ -171,7 +173,7 @@ def eval_calibrate(
     at = dt.datetime(2026, 12, 7, 11, tzinfo=dt.timezone.utc)  # retrieval does not depend on the clock
     try:
         with typer.progressbar(length=len(parsed), label="retrieving", file=sys.stderr) as bar:
-            result = calibrate(chain, parsed, at, out, bar.update)
+            result = calibrate(chain, parsed, at, out, bar.update, judged=judged or judged_files())
     finally:
         scratch.cleanup()
     print_bench(result, json_path)

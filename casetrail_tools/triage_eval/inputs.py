@@ -71,7 +71,7 @@ def triage_tickets(tickets: Sequence[EvalTicket], triager, policy: TenantPolicy,
                    at: dt.datetime = DEFAULT_AT, advance: Callable[[int], None] = lambda _: None) -> list[TriagedTicket]:
     from services.ingest.normalise import IntakeRecord
     from services.ingest.rejections import Rejected
-    from services.triage.text_input import conversation_text, prepare_text
+    from services.triage.text_input import prepare_text
 
     out: list[TriagedTicket] = []
     for ticket in tickets:
@@ -87,7 +87,7 @@ def triage_tickets(tickets: Sequence[EvalTicket], triager, policy: TenantPolicy,
             continue
         outcome = triager.triage(received, None, policy, now=at)
         result = outcome.result
-        text = prepare_text(conversation_text(received.conversation)).text
+        text = prepare_text(received.conversation.ticket_text()).text
         vector = np.asarray(result.embedding, dtype=np.float32) if result.embedding else None
         out.append(TriagedTicket(ticket, half_of(ticket.id), received.locale,
                                  received.conversation.locale_status.value, result, text, vector))

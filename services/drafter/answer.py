@@ -14,7 +14,14 @@ The features (all of them facts about this one question, nothing learned here):
   matching equally well is an ambiguous question; clauses of the same category compete
   harmlessly);
 - ``agrees`` — the answer's category is triage's category;
-- ``intent`` — triage's calibrated confidence in that category.
+- ``intent`` — triage's calibrated confidence in that category;
+- ``lead`` — how far the answer leads the best *other clause*, of any category: a
+  specific clause of the same topic scoring as well as the chosen one means retrieval
+  could not tell which of two neighbouring answers was asked for (the reviewers' most
+  frequent miss: "how to reset" cited for "the reset e-mail never arrives");
+- ``anchored`` — the answer matched best on one of its anchoring questions rather than on
+  its text: a customer question close to a question the clause was written to answer is
+  a sign it answers, a question merely sharing the clause's vocabulary less so.
 """
 
 from __future__ import annotations
@@ -34,12 +41,15 @@ class AnswerFeatures:
     margin: float
     agrees: bool
     intent: float
+    lead: float
+    anchored: bool
 
     def as_vector(self) -> list[float]:
-        return [self.score, self.margin, 1.0 if self.agrees else 0.0, self.intent]
+        return [self.score, self.margin, 1.0 if self.agrees else 0.0, self.intent, self.lead,
+                1.0 if self.anchored else 0.0]
 
 
-FEATURE_NAMES = ("score", "margin", "agrees", "intent")
+FEATURE_NAMES = ("score", "margin", "agrees", "intent", "lead", "anchored")
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,9 @@ def choose_answer(hits: Sequence[ScoredClause], category: str, intent_confidence
     chosen = same[0] if same else grounded[0]
     others = [h.score for h in hits if h.clause.category != chosen.clause.category]
     margin = chosen.score - max(others) if others else NO_COMPETITOR_MARGIN
+    rivals = [h.score for h in hits if h is not chosen]
+    lead = chosen.score - max(rivals) if rivals else NO_COMPETITOR_MARGIN
     features = AnswerFeatures(score=round(chosen.score, 4), margin=round(min(margin, NO_COMPETITOR_MARGIN), 4),
-                              agrees=chosen.clause.category == category, intent=round(float(intent_confidence), 4))
+                              agrees=chosen.clause.category == category, intent=round(float(intent_confidence), 4),
+                              lead=round(min(lead, NO_COMPETITOR_MARGIN), 4), anchored=chosen.question is not None)
     return Answer(chosen, features)

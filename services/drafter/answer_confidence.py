@@ -1,9 +1,10 @@
 """How likely the cited clause answers the question: a calibrated probability in [0, 1].
 
 A logistic model over the answer's features (``services/drafter/answer.py``), fitted
-offline on the tune half of the project's development set, where a draft counts as
-answering when its clause belongs to the category the customer's request was labelled
-with (``casetrail eval calibrate``), and checked on the other half. It replaces a
+offline on the tune half of the project's development set (``casetrail eval calibrate``),
+where a draft counts as answering when a reviewer who read that request with that first
+cited clause said it answers (``evaluation/judged/``), else when its clause belongs to the
+category the request was labelled with; checked on the other half. It replaces a
 hand-weighted formula whose values sat just above the grounding floor for every draft,
 so a verifier comparing it with a category threshold stopped answers that were right.
 

@@ -51,12 +51,13 @@ def test_services_stop_cleanly_on_sigterm(demo):
 
 
 # Routine samples the chain is not yet sure enough of to answer alone (issue 15 left open): the
-# gate's confidence (triage x answer) sits below the 0.85 threshold. Not strict: the figure moves
-# with the models; a pass is welcome, a miss is known.
+# gate's confidence (triage x answer) sits below the 0.78 threshold. Measured with the pure chain
+# (`casetrail eval decisions` on these samples' texts). Not strict: the figure moves with the
+# models; a pass is welcome, a miss is known.
 _UNSURE = {
-    "how-to (de)": "password change read as account_edit at 0.82 (account_access close behind)",
-    "refund inside window (fr)": "wrong size + refund read as refund_policy at ~0.6 (return_request close behind)",
-    "order status by e-mail (lt)": "order status at ~0.6 in Lithuanian e-mail",
+    "how-to (de)": "password change read as account_access at 0.56 (cites the reset clause, not the change one)",
+    "refund inside window (fr)": "wrong size + refund read as refund_policy at 0.57 (return_request close behind)",
+    "order status by e-mail (lt)": "order status at 0.77 in a Lithuanian e-mail: x answer confidence stays below 0.78",
 }
 _ROUTINE = [pytest.param(t.label, marks=pytest.mark.xfail(reason=_UNSURE[t.label], strict=False))
             if t.label in _UNSURE else t.label for t in sample_tickets() if t.autonomous is True]

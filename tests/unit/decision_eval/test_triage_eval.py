@@ -26,7 +26,7 @@ def test_halves_follow_the_id_parity():
 
 def test_confident_wrong_eligibility_and_locale_per_half():
     items = [
-        item("t-1", "delivery_time", "order_status", 0.95),  # wrong above order_status's 0.85: confident-wrong
+        item("t-1", "delivery_time", "order_status", 0.95),  # wrong above order_status's 0.78: confident-wrong
         item("t-3", "delivery_time", "delivery_time", 0.85),  # right and eligible
         item("t-5", "contact_human", "order_status", 0.90, human=True),  # must reach a human, yet eligible
         item("t-7", "contact_human", "contact_human", 0.99, human=True),  # always_human: never eligible
@@ -83,3 +83,32 @@ def test_calibration_fits_on_the_tune_half_only():
                expected=Expected(category="invoice")), i.half, "en", "detected", None, i.text, i.embedding)
                for i in items]
     assert calibrate(model, flipped)[1] == figures
+
+
+def test_triage_tickets_feeds_the_triager_and_keeps_what_it_read():
+    """The real normaliser, a stand-in triager: the text kept is the conversation's ticket text."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from casetrail_tools.triage_eval.inputs import triage_tickets
+    from services.ingest.locale_detection import LocaleDetector
+    from services.ingest.normalise import Normaliser
+
+    class StubTriager:
+        seen = []
+
+        def triage(self, received, history, policy, now):
+            self.seen.append(received.conversation.ticket_text())
+            return SimpleNamespace(result=TriageResult(intent="invoice", intent_confidence=0.9, category="invoice",
+                                                       out_of_scope=False, language="en", sentiment=0.0))
+
+    ticket = EvalTicket(id="dev-en-0001", text="please resend the invoice for my last order", subject="Invoice",
+                        expected=Expected(category="invoice"))
+    detector = LocaleDetector()
+    detector.warm_up()  # as the command does: the first detection loads the models, past ingest's per-record budget
+    normaliser = Normaliser(locale_detector=detector, default_locales={"acme-shop": POLICY.default_locale})
+    triager = StubTriager()
+    [out] = triage_tickets([ticket], triager, POLICY, normaliser, at=dt.datetime(2026, 12, 7, 11, tzinfo=dt.timezone.utc))
+    assert out.result is not None, out.reason
+    assert out.result.category == "invoice" and out.half == "tune"
+    assert "resend the invoice" in out.text and out.text in triager.seen[0]

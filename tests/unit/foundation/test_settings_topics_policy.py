@@ -77,7 +77,7 @@ def test_a_rule_that_does_not_parse_refuses_the_policy(tmp_path):
 
 
 def test_an_invalid_threshold_names_the_category(tmp_path):
-    text = SAMPLE.read_text().replace("order_status:        {threshold: 0.85", "order_status:        {threshold: 1.85")
+    text = SAMPLE.read_text().replace("order_status:        {threshold: 0.78", "order_status:        {threshold: 1.78")
     with pytest.raises(PolicyError, match=r"categories\.order_status\.threshold"):
         load_policy(_write(tmp_path, text))
 

@@ -88,7 +88,7 @@ def test_reader_with_another_embedder_reembeds_from_the_catalogue(tmp_path, kb_c
     publish(kb_copy, embedder=HashingEmbedder(name="publisher-embedder"), catalogue=catalogue)
     reader = HashingEmbedder(dimension=128, name="reader-embedder")
     knowledge = KnowledgeBase(catalogue, RetrievalIndex.local(None), reader, refresh_seconds=0.0)
-    _, hits = knowledge.search("acme-shop", "en", reader.embed(["password reset link"])[0], limit=1)
+    _, hits = knowledge.search("acme-shop", "en", reader.embed(["how do I reset my password"])[0], limit=1)
     assert hits[0].clause.clause_id == "account.password_reset"
     assert ("passage" in [kind for _, kind in reader.calls]) and knowledge.reindex_count == 1
     knowledge.close()
