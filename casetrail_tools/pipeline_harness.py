@@ -144,6 +144,14 @@ class Pipeline:
         except OSError:
             return False
 
+    def dump_stacks(self, names) -> None:
+        """Ask stuck services for every thread's stack (``faulthandler`` on SIGUSR1, into their logs)."""
+        for name in names:
+            handle = self.handles[name]
+            if handle.alive():
+                handle.process.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+
     def wait_ready(self, timeout: float = 180.0, progress: Callable[[str], None] = lambda _: None,
                    names: Optional[tuple[str, ...]] = None) -> float:
         started = time.monotonic()
@@ -157,7 +165,8 @@ class Pipeline:
                     waiting.discard(name)
                     progress(f"  {name:9} ready on :{handle.port} ({time.monotonic() - started:.1f}s)")
             if waiting and time.monotonic() - started > timeout:
-                details = "\n".join(f"--- {n} ---\n{self.handles[n].log_tail()}" for n in sorted(waiting))
+                self.dump_stacks(waiting)
+                details = "\n".join(f"--- {n} ---\n{self.handles[n].log_tail(6000)}" for n in sorted(waiting))
                 raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}\n{details}")
             if waiting:
                 time.sleep(0.5)
