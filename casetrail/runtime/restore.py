@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from casetrail.runtime.service import Service
 
 log = logging.getLogger("casetrail.runtime")
+# A restore that reads nothing for this long is stuck (a partition's end never comes): better to stop
+# the worker, loudly, than to hold its partitions unready for good.
+RESTORE_STALL_SECONDS = 120.0
 
 
 def restore_partitions(service: "Service", tables: list[ChangelogTable], partitions: set[int]) -> int:
@@ -36,11 +39,17 @@ def restore_partitions(service: "Service", tables: list[ChangelogTable], partiti
                 wanted.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
     remaining = {(tp.topic, tp.partition) for tp in wanted}
     read = 0
+    last_progress = time.monotonic()
     try:
         if wanted:
             consumer.assign(wanted)
         while remaining:
+            if time.monotonic() - last_progress > RESTORE_STALL_SECONDS:
+                # raised inside the rebalance callback: the worker stops and its supervisor starts it again
+                raise RuntimeError(f"changelog restore made no progress for {RESTORE_STALL_SECONDS:.0f}s; "
+                                   f"not at the end of: {sorted(f'{t}:{p}' for t, p in remaining)}")
             for message in consumer.consume(1000, 1.0):
+                last_progress = time.monotonic()
                 error = message.error()
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:

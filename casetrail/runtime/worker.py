@@ -68,7 +68,7 @@ class Worker:
         self.restoring = False
         self.started = False
         self.heartbeat = time.monotonic()
-        self._kept_on_revoke: set[int] = set()
+        self._held: set[int] = set()  # partition numbers whose table state is loaded (kept across a revoke)
         self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="casetrail-poll")
         self._failures = 0  # consecutive aborted batches (back-off)
         self.holds = PartitionHolds()  # partitions paused at a record that is not due yet
@@ -81,7 +81,7 @@ class Worker:
         if self.processors:
             self.consumer = Consumer(service.consumer_config(), logger=log)
             self.consumer.subscribe(list(self.processors), on_assign=self._on_assign, on_revoke=self._on_revoke,
-                                    on_lost=self._on_revoke)
+                                    on_lost=self._on_lost)
         self.started = True
 
     def close(self) -> None:
@@ -99,12 +99,13 @@ class Worker:
         self.restoring = True
         try:
             numbers = {tp.partition for tp in partitions}
-            fresh = numbers - self._kept_on_revoke
-            stale = self._kept_on_revoke - numbers
+            fresh = numbers - self._held
+            stale = self._held - numbers
             for table in self.service.tables.values():
-                table.drop(stale)
+                table.drop(stale | fresh)  # a fresh partition starts empty: its changelog is the truth
             if fresh and self.service.tables:
                 restore_partitions(self.service, list(self.service.tables.values()), fresh)
+            self._held = numbers
             self.assigned = {(tp.topic, tp.partition) for tp in partitions}
             log.info("partitions assigned", extra={"partitions": sorted(f"{t}:{p}" for t, p in self.assigned),
                                                    "restored": sorted(fresh)})
@@ -113,10 +114,21 @@ class Worker:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # The loop never holds an open transaction across consume(), so nothing is in flight here.
-        # Table partitions are kept until the next assignment says whether they come back.
-        self._kept_on_revoke = {p for _, p in self.assigned}
+        # Table partitions are kept (``_held``) until the next assignment says whether they come back:
+        # in an orderly rebalance nobody else can have written them in between.
         self.assigned = set()
         self.holds.clear()  # a partition that comes back starts unpaused; its held record comes again
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # The group went on without this worker (session timed out, e.g. the broker was away): its
+        # partitions may have been handled by another worker meanwhile, so the tables' copies are
+        # stale. They are dropped and restored from the changelogs when partitions come back.
+        log.warning("partitions lost (group session timed out); tables will be restored on the next assignment",
+                    extra={"partitions": sorted(f"{t}:{p}" for t, p in self.assigned)})
+        for table in self.service.tables.values():
+            table.drop(self._held)
+        self._held = set()
+        self._on_revoke(consumer, partitions)
 
     def owned_partitions(self, topic: str) -> set[int]:
         return {p for t, p in self.assigned if t == topic}
