@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -144,6 +145,16 @@ class Pipeline:
         except OSError:
             return False
 
+    def readiness_detail(self, name: str) -> str:
+        """What ``/readyz`` says (e.g. ``no partitions assigned``), or why it did not answer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.handles[name].port}/readyz", timeout=2) as response:
+                return response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as refused:
+            return f"{refused.code} {refused.read().decode('utf-8', 'replace')}"
+        except OSError as exc:
+            return f"no answer: {exc}"
+
     def dump_stacks(self, names) -> None:
         """Ask stuck services for every thread's stack (``faulthandler`` on SIGUSR1, into their logs)."""
         for name in names:
@@ -165,8 +176,10 @@ class Pipeline:
                     waiting.discard(name)
                     progress(f"  {name:9} ready on :{handle.port} ({time.monotonic() - started:.1f}s)")
             if waiting and time.monotonic() - started > timeout:
+                said = {n: self.readiness_detail(n) for n in waiting}
                 self.dump_stacks(waiting)
-                details = "\n".join(f"--- {n} ---\n{self.handles[n].log_tail(6000)}" for n in sorted(waiting))
+                details = "\n".join(f"--- {n} (/readyz: {said[n]}) ---\n{self.handles[n].log_tail(6000)}"
+                                    for n in sorted(waiting))
                 raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(waiting))}\n{details}")
             if waiting:
                 time.sleep(0.5)
