@@ -17,6 +17,9 @@ FOREVER = -1
 # as the longest audit retention (7 years by default). Raw intake payloads are not
 # part of the lineage and keep 14 days, which also bounds unencrypted personal data.
 AUDIT_TRAIL_MS = 7 * 365 * DAY_MS
+# Kafka's default ``message.max.bytes`` (1 MiB plus a record batch's overhead): a topic's
+# limit unless it sets its own ``max.message.bytes``.
+BROKER_MAX_MESSAGE_BYTES = 1_048_588
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class TopicSpec:
     def config(self) -> dict[str, str]:
         """Topic-level configuration as the broker spells it."""
         return {"retention.ms": str(self.retention_ms), "cleanup.policy": self.cleanup_policy, **self.extra_config}
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest record batch the broker accepts on this topic (its ``max.message.bytes``)."""
+        return int(self.extra_config.get("max.message.bytes", BROKER_MAX_MESSAGE_BYTES))
 
 
 INTAKE = TopicSpec(

@@ -53,6 +53,8 @@ class IntakePublisher:
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 5,
+            # librdkafka's own default (1,000,000) is below what the intake topic and ingest accept
+            "message.max.bytes": INTAKE.max_message_bytes,
         })
 
     def publish(self, ticket: IntakeTicket, headers: dict[str, bytes] | None = None) -> None:

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from casetrail.codec import AvroCodec
 from casetrail.events import IntakeTicket
+from casetrail.topics import INTAKE
 from services.ingest import metrics
 from services.ingest.connectors import registry
 from services.ingest.normalise import IntakeRecord, Normaliser
@@ -46,7 +47,9 @@ class IntakeProducer:
         self.topic = topic
         self.codec = codec
         self._producer = Producer({**config, "enable.idempotence": True, "acks": "all", "linger.ms": 2,
-                                   "partitioner": PRODUCER_PARTITIONER})  # keys land where the Java client puts them
+                                   "partitioner": PRODUCER_PARTITIONER,  # keys land where the Java client puts them
+                                   # librdkafka's default (1,000,000) is below the payloads the bridge accepts
+                                   "message.max.bytes": INTAKE.max_message_bytes})
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="intake-delivery-reports", daemon=True)
         self._poller.start()
@@ -176,7 +179,6 @@ def serve(host: str, port: int, *, default_tenant: str, topic: Optional[str] = N
 
     from casetrail.settings import kafka_settings, settings
     from casetrail.topic_admin import resolved_name
-    from casetrail.topics import INTAKE
     from services.ingest.signatures import load_secrets
 
     config = settings()
