@@ -1,10 +1,12 @@
 """Fault runs (``make chaos``; a short version runs inside ``make test``).
 
 Under a steady load of valid tickets: SIGKILL each service in turn and restart
-it, restart the broker, and feed a stream of malformed records into the intake
-topic. Then count: every valid ticket reaches a routed decision (0 lost), no
-reply is sent twice (per idempotency key), and every malformed record is in
-the dead-letter topic with a reason.
+it, restart the broker, feed a stream of malformed records into the intake
+topic, and send one valid ticket so large that a later stage's output is
+refused by the broker. Then count: every valid ticket reaches a routed decision
+(0 lost), no reply is sent twice (per idempotency key), every malformed record
+is in the dead-letter topic with a reason, and the oversized ticket is
+dead-lettered as ``output_unproducible`` by the stage whose output was refused.
 """
 
 from __future__ import annotations
@@ -50,6 +52,21 @@ def malformed_records(run: str) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
     ]
 
 
+def oversized_ticket(run: str) -> dict:
+    """A valid ticket just under ingest's 1 MiB payload limit: ingest passes it on, but triage's output
+    (the conversation plus its embedding) is larger than the broker accepts on its topic (1 MiB), so
+    triage's transaction is refused — the refused-output fault, reachable by any customer."""
+    words = ("where", "is", "my", "order", "the", "parcel", "has", "not", "arrived", "please", "help")
+    payload = {"external_id": f"{run}-oversized", "channel": "email", "locale": "en",
+               "customer": {"id": f"{run}-cust-oversized"},
+               "messages": [{"id": f"{run}-oversized-m1", "author": "customer", "sent_at": "2026-12-01T10:00:00Z",
+                             "text": ""}]}
+    room = 1024 * 1024 - 2048 - len(json.dumps(payload))
+    sentence = " ".join(words) + ". "
+    payload["messages"][0]["text"] = (sentence * (room // len(sentence) + 1))[:room]
+    return {"source": "generic", "tenant": TENANT, "payload": payload}
+
+
 @dataclass
 class ChaosReport:
     tickets_sent: int = 0
@@ -59,6 +76,8 @@ class ChaosReport:
     outbound_records: int = 0
     malformed_sent: int = 0
     malformed_dead_lettered: int = 0
+    oversized_sent: int = 0  # valid tickets whose output the broker refuses
+    oversized_dead_lettered: int = 0  # ... found in the dead-letter topic as output_unproducible
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     supervised_restarts: list[str] = field(default_factory=list)
@@ -70,6 +89,7 @@ class ChaosReport:
 
     def ok(self) -> bool:
         return (not self.lost and self.duplicate_sends == 0 and self.malformed_dead_lettered == self.malformed_sent
+                and self.oversized_dead_lettered == self.oversized_sent
                 and self.second_replies == 0 and self.second_acknowledgements == 0)
 
     def lines(self) -> list[str]:
@@ -79,6 +99,8 @@ class ChaosReport:
             f"reached a decision:       {self.decided}  (lost: {len(self.lost)})",
             f"outbound replies:         {self.outbound_records}  (sent twice: {self.duplicate_sends})",
             f"malformed records:        {self.malformed_sent}  (dead-lettered with a reason: {self.malformed_dead_lettered})",
+            f"oversized ticket:         {self.oversized_sent}  (dead-lettered as output_unproducible: "
+            f"{self.oversized_dead_lettered})",
             f"dead-letter reasons:      {json.dumps(self.dead_letter_reasons)}",
             f"supervised restarts:      {', '.join(self.supervised_restarts) or 'none'}",
             f"intake replayed from 0:   {self.replayed_intake_records} records; then {self.replies_after_replay} replies "
@@ -164,12 +186,21 @@ def run_chaos(
         producer.flush(30)
         report.malformed_sent = len(records)
         report.faults.append(f"{len(records)} malformed records")
+        progress("sending a ticket whose triage output the broker refuses (over 1 MiB)")
+        big = ticket_from_line(oversized_ticket(run), TENANT)
+        oversized_publisher = IntakePublisher(prefix)
+        oversized_publisher.publish(big)
+        if oversized_publisher.flush(30):
+            raise RuntimeError("the oversized ticket was not acknowledged by the intake topic")
+        oversized = {conversation_id(TENANT, "generic", big.external_id)}
+        report.oversized_sent = len(oversized)
+        report.faults.append("1 ticket whose output is refused")
         time.sleep(pause)
         stop_load.set()
         loader.join(130)
         report.tickets_sent = len(sent)
         progress(f"draining: waiting for {len(sent)} decisions ...")
-        _collect(prefix, sent, report, timeout=240, progress=progress, supervise=supervise)
+        _collect(prefix, sent, oversized, report, timeout=240, progress=progress, supervise=supervise)
         if replay_intake:
             progress("replaying the intake topic from offset 0 through the running pipeline")
             report.replayed_intake_records = replay_topic(f"{prefix}{INTAKE.name}")
@@ -182,8 +213,8 @@ def run_chaos(
     return report
 
 
-def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout: float, progress: Progress,
-             supervise: Callable[[], None]) -> None:
+def _collect(prefix: str, sent: dict[str, str], oversized: set[str], report: ChaosReport, *, timeout: float,
+             progress: Progress, supervise: Callable[[], None]) -> None:
     codec = AvroCodec()
     consumer = Consumer(kafka_settings().consumer_config(f"chaos-{uuid.uuid4().hex[:6]}", **{
         "auto.offset.reset": "earliest", "enable.auto.commit": False}))
@@ -193,6 +224,7 @@ def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout:
     sends: Counter = Counter()
     reasons: Counter = Counter()
     malformed_seen = 0
+    refused: set[str] = set()
     deadline = time.monotonic() + timeout
     last_supervision = time.monotonic()
     while time.monotonic() < deadline:
@@ -211,7 +243,10 @@ def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout:
                 reasons[letter.reason_code] += 1
                 if letter.source_topic.endswith(INTAKE.name) and (letter.original_key or b"").startswith(b"malformed-"):
                     malformed_seen += 1
-        if set(sent) <= decided and malformed_seen >= report.malformed_sent:
+                key = (letter.original_key or b"").decode("utf-8", "replace")
+                if letter.reason_code == "output_unproducible" and key in oversized:
+                    refused.add(key)
+        if set(sent) <= decided and malformed_seen >= report.malformed_sent and refused >= oversized:
             break
         if time.monotonic() - last_supervision > 10:
             supervise()
@@ -222,6 +257,7 @@ def _collect(prefix: str, sent: dict[str, str], report: ChaosReport, *, timeout:
     report.outbound_records = sum(sends.values())
     report.duplicate_sends = sum(n - 1 for n in sends.values() if n > 1)
     report.malformed_dead_lettered = malformed_seen
+    report.oversized_dead_lettered = len(refused)
     report.dead_letter_reasons = dict(reasons)
 
 

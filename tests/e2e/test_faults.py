@@ -1,8 +1,9 @@
 """Fault run, short version (``make chaos`` runs the long one): SIGKILL each
-service in turn and restart it, stop the broker for 10 s under load, feed malformed records, then
+service in turn and restart it, stop the broker for 10 s under load, feed malformed records and one
+ticket whose triage output the broker refuses (over 1 MiB), then
 replay the intake topic from offset 0 through the running pipeline — nothing lost,
 nothing sent twice (no second reply, no second acknowledgement), every malformed
-record dead-lettered."""
+record dead-lettered, the oversized ticket dead-lettered as ``output_unproducible``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_kill_each_service_restart_broker_and_malformed_input_lose_nothing(kafka
     assert not report.lost, f"lost tickets: {report.lost[:10]}"
     assert report.duplicate_sends == 0
     assert report.malformed_dead_lettered == report.malformed_sent
+    assert (report.oversized_sent, report.oversized_dead_lettered) == (1, 1)
     assert report.replayed_intake_records > report.tickets_sent  # every ticket, plus the malformed records
     assert report.replies_after_replay > 0
     assert (report.second_replies, report.second_acknowledgements) == (0, 0)
