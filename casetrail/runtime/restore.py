@@ -3,6 +3,12 @@
 Reads each table's changelog partition from the beginning up to its end
 (``read_committed``: aborted writes never come back) with a consumer outside
 any group, so restoring commits nothing and moves nobody's offsets.
+
+``TableOwnership`` decides what to restore across rebalances: an orderly revoke
+keeps the tables until the next assignment says which partitions come back
+(nobody else can have written them in between); a lost assignment (the group
+session timed out, e.g. while the broker was away) means another worker may
+have handled them meanwhile, so the copies are dropped and restored.
 """
 
 from __future__ import annotations
@@ -63,3 +69,29 @@ def restore_partitions(service: "Service", tables: list[ChangelogTable], partiti
     log.info("tables restored", extra={"partitions": sorted(partitions), "records": read,
                                        "seconds": round(time.perf_counter() - started, 3)})
     return read
+
+
+class TableOwnership:
+    """The partitions whose table state a worker holds, kept across an orderly revoke."""
+
+    def __init__(self, service: "Service"):
+        self.service = service
+        self.held: set[int] = set()
+
+    def assigned(self, partitions: set[int]) -> set[int]:
+        """Drop what moved away, restore what is new; returns the partitions restored."""
+        tables = list(self.service.tables.values())
+        fresh = partitions - self.held
+        stale = self.held - partitions
+        for table in tables:
+            table.drop(stale | fresh)  # a fresh partition starts empty: its changelog is the truth
+        if fresh and tables:
+            restore_partitions(self.service, tables, fresh)
+        self.held = set(partitions)
+        return fresh
+
+    def lost(self) -> None:
+        """The copies may be stale: forget them (the next assignment restores them)."""
+        for table in self.service.tables.values():
+            table.drop(self.held)
+        self.held = set()

@@ -45,7 +45,7 @@ from casetrail.runtime import metrics
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
-from casetrail.runtime.restore import restore_partitions
+from casetrail.runtime.restore import TableOwnership
 from casetrail.runtime.tracing import extract_context, headers_to_dict
 from casetrail.runtime.transactions import CommitOutcome, OutputRefused, TransactionalProducer
 from casetrail.topics import DEADLETTER
@@ -68,7 +68,7 @@ class Worker:
         self.restoring = False
         self.started = False
         self.heartbeat = time.monotonic()
-        self._held: set[int] = set()  # partition numbers whose table state is loaded (kept across a revoke)
+        self.ownership = TableOwnership(service)  # which partitions' table state is loaded
         self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="casetrail-poll")
         self._failures = 0  # consecutive aborted batches (back-off)
         self.holds = PartitionHolds()  # partitions paused at a record that is not due yet
@@ -98,14 +98,7 @@ class Worker:
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.restoring = True
         try:
-            numbers = {tp.partition for tp in partitions}
-            fresh = numbers - self._held
-            stale = self._held - numbers
-            for table in self.service.tables.values():
-                table.drop(stale | fresh)  # a fresh partition starts empty: its changelog is the truth
-            if fresh and self.service.tables:
-                restore_partitions(self.service, list(self.service.tables.values()), fresh)
-            self._held = numbers
+            fresh = self.ownership.assigned({tp.partition for tp in partitions})
             self.assigned = {(tp.topic, tp.partition) for tp in partitions}
             log.info("partitions assigned", extra={"partitions": sorted(f"{t}:{p}" for t, p in self.assigned),
                                                    "restored": sorted(fresh)})
@@ -114,20 +107,14 @@ class Worker:
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # The loop never holds an open transaction across consume(), so nothing is in flight here.
-        # Table partitions are kept (``_held``) until the next assignment says whether they come back:
-        # in an orderly rebalance nobody else can have written them in between.
+        # The tables are kept (TableOwnership) until the next assignment says what comes back.
         self.assigned = set()
         self.holds.clear()  # a partition that comes back starts unpaused; its held record comes again
 
     def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # The group went on without this worker (session timed out, e.g. the broker was away): its
-        # partitions may have been handled by another worker meanwhile, so the tables' copies are
-        # stale. They are dropped and restored from the changelogs when partitions come back.
         log.warning("partitions lost (group session timed out); tables will be restored on the next assignment",
                     extra={"partitions": sorted(f"{t}:{p}" for t, p in self.assigned)})
-        for table in self.service.tables.values():
-            table.drop(self._held)
-        self._held = set()
+        self.ownership.lost()
         self._on_revoke(consumer, partitions)
 
     def owned_partitions(self, topic: str) -> set[int]:

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from confluent_kafka import TopicPartition
 
-from casetrail.runtime import worker as worker_module
+from casetrail.runtime import restore as restore_module
 from casetrail.runtime.service import Service
 from casetrail.runtime.worker import Worker
 
@@ -33,7 +33,7 @@ def harness(monkeypatch):
             tables[0].load(partition, orjson.dumps(key), orjson.dumps(value))
         return len(partitions)
 
-    monkeypatch.setattr(worker_module, "restore_partitions", fake_restore)
+    monkeypatch.setattr(restore_module, "restore_partitions", fake_restore)
     return Worker(service), table, restored
 
 
