@@ -154,6 +154,24 @@ def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
     )
 
 
+def repartition(app_id: str, name: str, key: str, value_schema: str, partitions: int = 3) -> TopicSpec:
+    """An internal topic that re-keys a stream so a table can be keyed like its input (co-partitioned):
+    the service writes the records it consumed under the table's key and reads them back.
+
+    Kept 7 days: a record is read within seconds, and the stream it copies keeps its own retention."""
+    return TopicSpec(
+        f"{app_id}-{name}-repartition", key, value_schema,
+        f"The {app_id} service's input re-keyed by {key} (internal).",
+        partitions=partitions, retention_ms=7 * DAY_MS,
+        producer=app_id.removeprefix("casetrail-"), consumers=(app_id.removeprefix("casetrail-"),),
+    )
+
+
+# Triage's customer history is keyed by customer; its input by conversation.
+TRIAGE_BY_CUSTOMER = repartition("casetrail-triage", "by_customer", "tenant:customer_id", "ConversationReceived",
+                                 partitions=CONVERSATIONS_RECEIVED.partitions)
+REPARTITIONS = (TRIAGE_BY_CUSTOMER,)
+
 # Service tables (name must match the service's table definition).
 STATE_CHANGELOGS = (
     changelog("casetrail-ingest", "seen_deliveries"),
@@ -174,7 +192,7 @@ EVENT_TOPICS = (
 )
 # Topics the delivery service keeps for itself (not events the audit folds).
 DELIVERY_STATE = (DELIVERY_RETRIES, DELIVERY_ATTEMPTS)
-ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + DELIVERY_STATE + STATE_CHANGELOGS
+ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + DELIVERY_STATE + REPARTITIONS + STATE_CHANGELOGS
 
 
 def by_name(name: str) -> TopicSpec:

@@ -192,7 +192,8 @@ def run_chaos(
         oversized_publisher.publish(big)
         if oversized_publisher.flush(30):
             raise RuntimeError("the oversized ticket was not acknowledged by the intake topic")
-        oversized = {conversation_id(TENANT, "generic", big.external_id)}
+        # triage's refused output is made from its by-customer repartition record: keyed like the history
+        oversized = {f"{TENANT}:{oversized_ticket(run)['payload']['customer']['id']}"}
         report.oversized_sent = len(oversized)
         report.faults.append("1 ticket whose output is refused")
         time.sleep(pause)

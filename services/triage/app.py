@@ -3,7 +3,7 @@
 Pure logic is in ``triager`` (and the signal modules it calls); this module
 connects it to the runtime:
 
-* ``conversations.received.v1`` -> ``conversations.triaged.v1``;
+* ``conversations.received.v1`` -> (re-keyed by customer) -> ``conversations.triaged.v1``;
 * per-customer history (contact counts, sentiment trend, recent embeddings for
   near-duplicates) in the table ``customer_history`` (compacted
   changelog ``casetrail-triage-customer_history-changelog``), keyed
@@ -13,8 +13,10 @@ connects it to the runtime:
   decide, and guessing would be worse than a visible dead letter.
 
 Scaling: the table is keyed by customer while the input is keyed by
-conversation, so one customer's history is only complete on a worker that
-holds every partition: run triage as one replica (see README, "Scaling").
+conversation, so triage first re-keys each conversation by customer through
+its internal topic ``casetrail-triage-by_customer-repartition`` and triages
+from there: a customer's conversations all reach the worker that holds the
+partition of their history, however many workers run.
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ def load_models() -> None:
 
 
 @svc.processor(source=topics.CONVERSATIONS_RECEIVED, input_type=ConversationReceived)
+async def rekey_by_customer(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
+    # The same event, keyed like the table it updates (the transaction commits the copy with the offset).
+    return [Output(topics.TRIAGE_BY_CUSTOMER, event, key=customer_history_key(event))]
+
+
+@svc.processor(source=topics.TRIAGE_BY_CUSTOMER, input_type=ConversationReceived)
 async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
     policy = policies().get(event.tenant)
     if policy is None:

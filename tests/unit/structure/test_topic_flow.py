@@ -2,7 +2,7 @@
 
 import importlib
 
-from casetrail.topics import ALL_TOPICS, DELIVERY_STATE, EVENT_TOPICS
+from casetrail.topics import ALL_TOPICS, DELIVERY_STATE, EVENT_TOPICS, REPARTITIONS
 
 SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "delivery")
 
@@ -13,7 +13,7 @@ def test_each_topics_consumers_are_the_services_that_register_a_processor_for_it
         svc = importlib.import_module(f"services.{name}.app").svc  # import is light: models load in warm-up
         for processor in svc.processors:
             registered.setdefault(processor.source.name, set()).add(name)
-    declared = {spec.name: set(spec.consumers) for spec in EVENT_TOPICS + DELIVERY_STATE if spec.consumers}
+    declared = {spec.name: set(spec.consumers) for spec in EVENT_TOPICS + DELIVERY_STATE + REPARTITIONS if spec.consumers}
     assert registered == declared
 
 
@@ -27,3 +27,12 @@ def test_changelogs_belong_to_the_service_that_owns_the_table():
 
 def test_every_event_topic_names_its_producer():
     assert all(spec.producer for spec in EVENT_TOPICS + DELIVERY_STATE)
+
+
+def test_a_repartition_topic_has_its_services_input_partition_count():
+    # the table keyed like the repartition topic is co-partitioned with the service's other inputs
+    for spec in REPARTITIONS:
+        (owner,) = spec.consumers
+        svc = importlib.import_module(f"services.{owner}.app").svc
+        inputs = {processor.source.partitions for processor in svc.processors}
+        assert inputs == {spec.partitions}
