@@ -39,6 +39,8 @@ from pydantic import BaseModel, ConfigDict
 from casetrail.events.decision import Action, FeedbackAction, Mode, RoutedDecision
 from casetrail.events.verification import DraftVerified
 
+from services.router.sla import SlaState
+
 
 class CaseStatus(str, enum.Enum):
     awaiting_agent = "awaiting_agent"  # a draft an agent can approve, edit or reject
@@ -154,7 +156,7 @@ class Case(BaseModel):
     decision: Optional[RoutedDecision] = None
     feedback: tuple[FeedbackEntry, ...] = ()
     rejection_reason: Optional[str] = None
-    sla: Optional[str] = None  # the state this draft's SLA timer closed in (breached / stopped)
+    sla: Optional[SlaState] = None  # the state this draft's SLA timer closed in (breached / stopped)
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -231,5 +233,5 @@ def with_feedback(case: Case, entry: FeedbackEntry) -> Case:
     return case.model_copy(update={"feedback": (*case.feedback, entry)})
 
 
-def with_sla_closed(case: Case, state: str) -> Case:
+def with_sla_closed(case: Case, state: SlaState) -> Case:
     return case.model_copy(update={"sla": state})

@@ -24,6 +24,7 @@ from services.router.case import (
 )
 from services.router.decide import route
 from services.router.feedback import SUPERSEDED_DRAFT, apply_feedback
+from services.router.sla import SlaState
 from services.router.sla_escalation import sla_escalation
 
 S, E = CaseStatus, CaseEvent
@@ -105,16 +106,16 @@ def test_a_redelivered_decision_keeps_what_happened_to_the_case_since():
     fresh = review_case()
     entry = FeedbackEntry(event_id="fb-1", agent_id="agent-7", action=FeedbackAction.reassign, draft_id="draft-1")
     moved = with_sla_closed(review_case(status=S.rejected, queue="payments-team", priority="high",
-                                        rejection_reason="tone", feedback=(entry,)), "breached")
+                                        rejection_reason="tone", feedback=(entry,)), SlaState.breached)
     kept = redrafted(moved, fresh)
     assert (kept.status, kept.queue, kept.priority, kept.rejection_reason, kept.sla) == (
-        S.rejected, "payments-team", "high", "tone", "breached")
+        S.rejected, "payments-team", "high", "tone", SlaState.breached)
     assert kept.feedback == (entry,) and kept.decision == fresh.decision
     assert not kept.timer_may_start
 
 
 def test_a_new_draft_opens_the_case_again():
-    closed = review_case(status=S.resolved, draft_id="draft-0", sla="stopped")
+    closed = review_case(status=S.resolved, draft_id="draft-0", sla=SlaState.stopped)
     fresh = review_case()
     assert redrafted(closed, fresh) == fresh and fresh.timer_may_start
     assert redrafted(None, fresh) == fresh
@@ -214,6 +215,11 @@ def test_an_old_format_record_loads_and_keeps_its_meaning():
     outcome = apply_feedback(case, feedback(FeedbackAction.approve), PRODUCER, OPEN_NOW)
     assert outcome.reply is not None and outcome.reply.body == case.reply_text
     assert outcome.case.status == S.answered
+
+
+def test_the_sla_end_is_stored_as_its_state_name():
+    stored = with_sla_closed(review_case(), SlaState.breached).to_json()
+    assert stored["sla"] == "breached" and Case.from_json(stored).sla == SlaState.breached
 
 
 def test_a_minimal_old_record_loads_with_defaults():
