@@ -15,7 +15,8 @@ count, so the tables below are co-partitioned with every stream):
 
 A periodic tick emits the at-risk / breached events timers owe. Tables:
 ``sla_timers``, ``sent_replies`` (idempotency keys already sent) and
-``conversations`` (what an agent's approve needs, and the case's status).
+``conversations`` (each conversation's ``Case``: what an agent's approve needs, and its status,
+which moves only through ``services.router.case``; every handler is load → transition → store).
 Tenant policies are loaded at import: an invalid policy (a rule that does not
 parse, or that names an unknown field) refuses start-up with its name.
 """
