@@ -6,18 +6,20 @@ stop it: a person wrote it). Then the reply goes out under the original
 draft's idempotency key, so an approve and an edit of the same draft never
 both reach the customer. Otherwise nothing is sent and the case goes back to
 review in its queue with the failed checks in the brief, which the console
-shows to the agent.
+shows to the agent. A verdict that reaches a closed case (answered, resolved or
+dropped meanwhile) is refused by the case's lifecycle: nothing is sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
 
 from casetrail.events import DraftVerified, HandoffBrief, ProducerInfo, ReplyOutbound, RoutedDecision
-from casetrail.events.decision import Action, Mode
+from casetrail.events.decision import Action
 
+from services.router.case import Case, CaseEvent, transition
 from services.router.sending import make_reply
 
 AGENT_COMPOSER_PREFIX = "agent:"
@@ -34,34 +36,37 @@ def original_draft_id(edit_draft_id: str) -> str:
 
 @dataclass
 class EditOutcome:
-    record: Optional[dict[str, Any]]
+    case: Optional[Case]
     reply: Optional[ReplyOutbound] = None
     decision: Optional[RoutedDecision] = None
-    note: Optional[str] = None
+    note: Optional[str] = None  # why nothing happened (the app stores and sends nothing then)
 
 
-def apply_verified_edit(record: Optional[dict[str, Any]], event: DraftVerified, producer: ProducerInfo,
+def apply_verified_edit(case: Optional[Case], event: DraftVerified, producer: ProducerInfo,
                         now: dt.datetime) -> EditOutcome:
     original = original_draft_id(event.draft.draft_id)
-    if record is None or record.get("draft_id") != original:
-        return EditOutcome(record=record, note=EDIT_OF_OLDER_DRAFT)
+    if case is None or case.draft_id != original:
+        return EditOutcome(case=case, note=EDIT_OF_OLDER_DRAFT)
     agent = event.draft.composer[len(AGENT_COMPOSER_PREFIX):]
     failed = [c for c in event.verification.checks if not c.passed and c.severity == "failed"]
+    step = transition(case, CaseEvent.edit_failed if failed else CaseEvent.edit_passed)
+    if step.refusal is not None:
+        return EditOutcome(case=case, note=step.refusal.code)  # e.g. resolved meanwhile: never sent
     if not failed:
         reply = make_reply(
             conversation_id=event.conversation_id, causation_id=event.event_id, tenant=event.tenant,
-            locale=event.locale, channel=record["channel"], source=record["source"], external_id=record["external_id"],
+            locale=event.locale, channel=case.channel, source=case.source, external_id=case.external_id,
             draft_id=original, body=event.draft.reply_text, sent_by=f"agent:{agent}", producer=producer,
             citations=[c.ref for c in event.draft.citations],
         )
-        return EditOutcome(record={**record, "status": "answered"}, reply=reply)
+        return EditOutcome(case=step.case, reply=reply)
     decision = RoutedDecision(
-        **event.derive("edit-refused", producer), occurred_at=now, versions=event.versions, mode=Mode(record.get("mode", "assist")), action=Action.review,
-        queue=record.get("queue"), priority=record.get("priority", "normal"),
+        **event.derive("edit-refused", producer), occurred_at=now, versions=event.versions, mode=case.mode,
+        action=Action.review, queue=case.queue, priority=case.priority,
         reason="the agent's edit failed verification: " + ", ".join(c.name for c in failed),
         triage=event.triage, draft_id=event.draft.draft_id, reply_text=event.draft.reply_text,
         citations=[c.ref for c in event.draft.citations], verdict=event.verification.verdict,
         brief=HandoffBrief(summary="Edited reply not sent: it failed verification.", draft_text=event.draft.reply_text,
                            not_sent_because=[f"check {c.name} failed: {c.detail}" for c in failed]),
     )
-    return EditOutcome(record={**record, "status": "awaiting_agent"}, decision=decision)
+    return EditOutcome(case=step.case, decision=decision)

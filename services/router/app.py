@@ -15,7 +15,8 @@ count, so the tables below are co-partitioned with every stream):
 
 A periodic tick emits the at-risk / breached events timers owe. Tables:
 ``sla_timers``, ``sent_replies`` (idempotency keys already sent) and
-``conversations`` (what an agent's approve needs, and the case's status).
+``conversations`` (each conversation's ``Case``: what an agent's approve needs, and its status,
+which moves only through ``services.router.case``; every handler is load → transition → store).
 Tenant policies are loaded at import: an invalid policy (a rule that does not
 parse, or that names an unknown field) refuses start-up with its name.
 """
@@ -36,6 +37,7 @@ from casetrail.runtime import Output, RecordContext, Service
 
 from services.router import metrics
 from services.router.agent_edits import apply_verified_edit, is_agent_edit
+from services.router.case import Case, CaseEvent, CaseStatus, redrafted, transition, with_sla_closed
 from services.router.decide import route
 from services.router.feedback import apply_feedback
 from services.router.sending import claim_send, derived_event_id
@@ -70,6 +72,15 @@ def utc_now() -> dt.datetime:
 clock: Callable[[], dt.datetime] = utc_now
 
 
+def _load_case(conversation_id: str) -> Optional[Case]:
+    raw = conversations.get(conversation_id)
+    return Case.from_json(raw) if raw else None
+
+
+def _store_case(conversation_id: str, case: Case) -> None:
+    conversations[conversation_id] = case.to_json()
+
+
 def _policy(tenant: str, ctx: RecordContext) -> Optional[TenantPolicy]:
     policy = POLICIES.get(tenant)
     if policy is None:
@@ -86,13 +97,13 @@ def _send(reply: ReplyOutbound, outputs: list[Output], now: dt.datetime) -> None
         log.info("duplicate send suppressed", extra={"conversation_id": reply.conversation_id, "draft_id": reply.draft_id})
 
 
-def _stop_event(timer: SlaTimer, causation_id: str, reason: str, now: dt.datetime) -> SlaEvent:
+def _stop_event(timer: SlaTimer, causation_id: str, reason: CaseStatus, now: dt.datetime) -> SlaEvent:
     return SlaEvent(
         event_id=derived_event_id("sla", timer.conversation_id, timer.draft_id or "", "stopped"),
         conversation_id=timer.conversation_id, causation_id=causation_id, tenant=timer.tenant, locale=timer.locale,
         occurred_at=now, producer=svc.producer_info, kind=SlaEventKind.stopped, due_at=timer.due_at,
         fraction=timer.fraction, queue=timer.queue, at_risk_at=timer.at_risk_at, priority=timer.priority,
-        draft_id=timer.draft_id, reason=reason,
+        draft_id=timer.draft_id, reason=reason.value,  # the status that stopped it: answered or resolved
     )
 
 
@@ -102,7 +113,7 @@ def _open_timer(conversation_id: str) -> Optional[SlaTimer]:
     return timer if timer is not None and timer.open else None
 
 
-def _stop_timer(conversation_id: str, causation_id: str, reason: str, now: dt.datetime) -> list[Output]:
+def _stop_timer(conversation_id: str, causation_id: str, reason: CaseStatus, now: dt.datetime) -> list[Output]:
     """Close the conversation's open timer now (so neither the tick nor a second answer fires it
     again) and announce it; the ``stopped`` event removes it from the table."""
     timer = _open_timer(conversation_id)
@@ -129,17 +140,17 @@ def _observe_first_response(decision, now) -> None:
 
 def _route_agent_edit(event: DraftVerified, now: dt.datetime) -> list[Output]:
     """The verifier's verdict on an agent's edit: send it, or route it back to the agent."""
-    outcome = apply_verified_edit(conversations.get(event.conversation_id), event, svc.producer_info, now)
+    outcome = apply_verified_edit(_load_case(event.conversation_id), event, svc.producer_info, now)
     metrics.FEEDBACK.labels(event.tenant, "edit", "sent" if outcome.reply else (outcome.note or "refused")).inc()
     if outcome.note is not None:
-        return []  # an edit of a draft the conversation has moved past: never send stale text
-    conversations[event.conversation_id] = outcome.record
+        return []  # an edit of a draft the conversation has moved past, or of a closed case: never sent
+    _store_case(event.conversation_id, outcome.case)
     outputs: list[Output] = []
     if outcome.decision is not None:
         outputs.append(Output(topics.DECISIONS_ROUTED, outcome.decision))
     if outcome.reply is not None:
         _send(outcome.reply, outputs, now)
-        outputs.extend(_stop_timer(event.conversation_id, event.event_id, "answered", now))
+        outputs.extend(_stop_timer(event.conversation_id, event.event_id, outcome.case.status, now))
     return outputs
 
 
@@ -166,17 +177,11 @@ async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Outpu
     for reply in outcome.replies:
         _send(reply, outputs, now)
 
-    previous = conversations.get(event.conversation_id)
-    if previous and previous.get("draft_id") == event.draft.draft_id:
-        # A redelivered decision: keep what happened since (agent feedback, answer, stop).
-        conversations[event.conversation_id] = {
-            **outcome.conversation, "status": previous["status"], "feedback": previous.get("feedback", []),
-            "sla": previous.get("sla"),
-        }
-        if previous["status"] in ("answered", "resolved") or previous.get("sla"):
-            return outputs  # answered, or its timer already ran out: never restart it
-    else:
-        conversations[event.conversation_id] = outcome.conversation
+    previous = _load_case(event.conversation_id)
+    case = redrafted(previous, outcome.case)  # a redelivered decision keeps what happened since
+    _store_case(event.conversation_id, case)
+    if previous is not None and previous.draft_id == case.draft_id and not case.timer_may_start:
+        return outputs  # answered, or its timer already ran out: never restart it
     if outcome.sla_started is not None:
         outputs.append(Output(topics.SLA_EVENTS, outcome.sla_started))
     return outputs
@@ -188,9 +193,8 @@ async def follow_sla(event: SlaEvent, ctx: RecordContext) -> list[Output]:
     raw = sla_timers.get(key)
     timer = SlaTimer.from_dict(raw) if raw else None
     if event.kind == SlaEventKind.started:
-        record = conversations.get(key)
-        answered = record is not None and record.get("draft_id") == event.draft_id and record.get("status") in (
-            "answered", "resolved")
+        case = _load_case(key)
+        answered = case is not None and case.draft_id == event.draft_id and case.answered
         if answered or (timer is not None and timer.draft_id == event.draft_id):
             return []  # redelivered start, or the case was answered before its timer began
         sla_timers[key] = SlaTimer(
@@ -210,19 +214,19 @@ async def follow_sla(event: SlaEvent, ctx: RecordContext) -> list[Output]:
         sla_timers[key] = after.to_dict()
     else:
         del sla_timers[key]  # breached or stopped: nothing left to fire
-        record = conversations.get(key)
-        if record is not None and record.get("draft_id") == timer.draft_id:
-            conversations[key] = {**record, "sla": after.state}
+        case = _load_case(key)
+        if case is not None and case.draft_id == timer.draft_id:
+            _store_case(key, with_sla_closed(case, after.state))
     outputs: list[Output] = []
     if event.kind in (SlaEventKind.at_risk, SlaEventKind.breached) and router_settings.escalate_on_sla:
         policy = POLICIES.get(event.tenant)
+        case = _load_case(key)
         escalation = policy and sla_escalation(
-            conversations.get(key), policy, event.kind, event.due_at, clock(), svc.producer_info, event.event_id
+            case, policy, event.kind, event.due_at, clock(), svc.producer_info, event.event_id
         )
         if escalation is not None:
-            record = conversations.get(key)
-            conversations[key] = {**record, "status": "escalated", "queue": escalation.queue,
-                                  "priority": escalation.priority}
+            _store_case(key, transition(case, CaseEvent.sla_escalated, queue=escalation.queue,
+                                        priority=escalation.priority).case)
             metrics.DECISIONS.labels(event.tenant, escalation.mode.value, escalation.action.value,
                                      escalation.queue or "none").inc()
             outputs.append(Output(topics.DECISIONS_ROUTED, escalation))
@@ -233,29 +237,29 @@ async def follow_sla(event: SlaEvent, ctx: RecordContext) -> list[Output]:
 async def stop_on_answer(event: ReplyOutbound, ctx: RecordContext) -> list[Output]:
     if event.kind != ReplyKind.answer:
         return []  # an acknowledgement does not answer the customer
-    record = conversations.get(event.conversation_id)
-    if record is not None and record.get("status") not in ("answered", "resolved"):
-        conversations[event.conversation_id] = {**record, "status": "answered"}
-    return _stop_timer(event.conversation_id, event.event_id, "answered", clock())
+    case = _load_case(event.conversation_id)
+    step = transition(case, CaseEvent.reply_sent) if case is not None else None
+    if step is not None and step.moved:
+        _store_case(event.conversation_id, step.case)
+    return _stop_timer(event.conversation_id, event.event_id, CaseStatus.answered, clock())
 
 
 @svc.processor(source=topics.FEEDBACK_AGENT, input_type=AgentFeedback)
 async def apply_agent_feedback(event: AgentFeedback, ctx: RecordContext) -> list[Output]:
     now = clock()
-    outcome = apply_feedback(conversations.get(event.conversation_id), event, svc.producer_info, now)
+    outcome = apply_feedback(_load_case(event.conversation_id), event, svc.producer_info, now)
     if outcome.problem is not None:
         metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.problem).inc()
         ctx.dead_letter(outcome.problem, f"agent feedback on draft {event.draft_id!r} cannot be applied: {outcome.problem}")
         return []
     metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.note or "applied").inc()
-    conversations[event.conversation_id] = outcome.record
+    _store_case(event.conversation_id, outcome.case)
     outputs: list[Output] = []
     if outcome.reply is not None:
         _send(outcome.reply, outputs, now)
     if outcome.stop_sla:
         # An agent's answer stops the timer here already: the customer is answered from this moment.
-        outputs.extend(_stop_timer(event.conversation_id, event.event_id,
-                                   "resolved" if event.resolved else "answered", now))
+        outputs.extend(_stop_timer(event.conversation_id, event.event_id, outcome.case.status, now))
     return outputs
 
 

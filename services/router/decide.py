@@ -14,14 +14,14 @@ Order of evaluation (each step is recorded on the ``RoutedDecision``):
 
 Outputs: the decision, the replies to send (autonomous answer or
 acknowledgement), the SLA ``started`` event for human-handled cases, and the
-conversation's state record the feedback and SLA processors read later.
+conversation's case (``services.router.case``) the feedback and SLA processors read later.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Optional
 
 from casetrail.events.decision import (
     Action,
@@ -41,6 +41,7 @@ from casetrail.policy.tenant import PRIORITIES, TenantPolicy
 from services.router.acknowledgement import acknowledgement_text
 from services.router.autonomy import autonomy_gate
 from services.router.brief import handoff_brief
+from services.router.case import Case, drafted
 from services.router.hours import is_open, next_opening
 from services.router.queues import choose_queue
 from services.router.rules import evaluate_rules, vip_by_policy
@@ -59,9 +60,9 @@ def higher_priority(*priorities: Optional[str]) -> str:
 @dataclass
 class RoutingOutcome:
     decision: RoutedDecision
+    case: Case  # what the router's conversations table remembers (services.router.case)
     replies: list[ReplyOutbound] = field(default_factory=list)
     sla_started: Optional[SlaEvent] = None
-    conversation: dict[str, Any] = field(default_factory=dict)  # state record for the router's table
 
 
 def sla_hours(policy: TenantPolicy):
@@ -238,44 +239,5 @@ def route(
         decision=decision,
         replies=replies,
         sla_started=sla_started,
-        conversation=conversation_record(event, decision, variables, started_at),
+        case=drafted(event, decision, variables, started_at),
     )
-
-
-def conversation_record(
-    event: DraftVerified, decision: RoutedDecision, variables: dict[str, Any], waiting_from: dt.datetime
-) -> dict[str, Any]:
-    """What the router remembers about a conversation (JSON for its changelog-backed table)."""
-    conversation = event.conversation
-    return {
-        "tenant": event.tenant,
-        "locale": event.locale,
-        "status": _status_after(decision.action),
-        "decision_id": decision.event_id,
-        "mode": decision.mode.value,
-        "action": decision.action.value,
-        "rule": decision.rule,
-        "queue": decision.queue,
-        "priority": decision.priority,
-        "draft_id": event.draft.draft_id,
-        "reply_text": event.draft.reply_text,
-        "citations": list(decision.citations),
-        "channel": conversation.channel,
-        "source": conversation.source,
-        "external_id": conversation.external_id,
-        "waiting_since": waiting_from.isoformat(),
-        "variables": variables,
-        "decision": decision.model_dump(mode="json"),
-        "feedback": [],
-    }
-
-
-def _status_after(action: Action) -> str:
-    return {
-        Action.send: "answered",
-        Action.drop: "dropped",
-        Action.review: "awaiting_agent",
-        Action.escalate: "escalated",
-        Action.shadow: "with_humans",
-        Action.acknowledge: "acknowledged",
-    }[action]

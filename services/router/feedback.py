@@ -3,10 +3,11 @@ failed on it), edit waits for the verifier (the edited text is sent only once th
 passed it: ``services.router.agent_edits``), reject records the reason, reassign and escalate
 move the case to another queue. Every verdict becomes a labelled example for evaluation.
 
-``apply_feedback`` is pure: it takes the conversation's state record and the
-feedback, and returns the new record, the reply to send (if any) and a
-problem code for feedback that cannot be carried out (dead-lettered by the
-app with that reason). ``labelled_examples`` joins the routed decisions and
+``apply_feedback`` is pure: it takes the conversation's case and the feedback,
+and returns the case after it (``services.router.case`` decides which status
+moves are legal: approve on a resolved case sends nothing and records why),
+the reply to send (if any) and a problem code for feedback that cannot be
+carried out (dead-lettered by the app with that reason). ``labelled_examples`` joins the routed decisions and
 the agents' feedback from the log into JSONL rows for the evaluation set.
 """
 
@@ -18,7 +19,9 @@ from typing import Any, Iterable, Optional
 
 from casetrail.events.decision import AgentFeedback, FeedbackAction, ReplyOutbound, RoutedDecision
 from casetrail.events.envelope import ProducerInfo
+from casetrail.events.verification import Verdict
 
+from services.router.case import Case, CaseEvent, FeedbackEntry, refusal, transition, with_feedback
 from services.router.sending import make_reply
 
 # Problems that make the feedback itself bad input (dead-lettered with this code).
@@ -33,74 +36,74 @@ AWAITING_VERIFICATION = "awaiting_verification"  # an edit: the verifier's verdi
 
 @dataclass
 class FeedbackOutcome:
-    record: Optional[dict[str, Any]]
+    case: Optional[Case]
     reply: Optional[ReplyOutbound] = None
     problem: Optional[str] = None  # dead-letter reason code
     note: Optional[str] = None  # recorded, not an error
     stop_sla: bool = False
 
 
-def apply_feedback(
-    record: Optional[dict[str, Any]], feedback: AgentFeedback, producer: ProducerInfo, now: dt.datetime
-) -> FeedbackOutcome:
-    if record is None:
-        return FeedbackOutcome(record=None, problem=UNKNOWN_CONVERSATION)
-    if feedback.action == FeedbackAction.edit and not (feedback.edited_text or "").strip():
-        return FeedbackOutcome(record=record, problem=EDIT_WITHOUT_TEXT)
+_CASE_EVENT = {
+    FeedbackAction.approve: CaseEvent.approved,
+    FeedbackAction.edit: CaseEvent.edited,
+    FeedbackAction.reject: CaseEvent.rejected,
+    FeedbackAction.reassign: CaseEvent.reassigned,
+    FeedbackAction.escalate: CaseEvent.agent_escalated,
+}
 
-    entry = {
-        "event_id": feedback.event_id,
-        "at": now.isoformat(),
-        "agent_id": feedback.agent_id,
-        "action": feedback.action.value,
-        "draft_id": feedback.draft_id,
-        "reason": feedback.reason,
-        "resolved": feedback.resolved,
-    }
-    updated = {**record, "feedback": [*record.get("feedback", []), entry]}
+
+def apply_feedback(
+    case: Optional[Case], feedback: AgentFeedback, producer: ProducerInfo, now: dt.datetime
+) -> FeedbackOutcome:
+    if case is None:
+        return FeedbackOutcome(case=None, problem=UNKNOWN_CONVERSATION)
+    if feedback.action == FeedbackAction.edit and not (feedback.edited_text or "").strip():
+        return FeedbackOutcome(case=case, problem=EDIT_WITHOUT_TEXT)
+
     reply = None
     note = None
-    if feedback.draft_id != record.get("draft_id"):
+    after = case
+    refused = refusal(case, _CASE_EVENT[feedback.action])
+    if feedback.draft_id != case.draft_id:
         note = SUPERSEDED_DRAFT  # the agent acted on an older draft: never send stale text
+    elif refused is not None:
+        note = refused.code  # e.g. approve on a resolved case: nothing is sent, the case stays
     elif feedback.action == FeedbackAction.reject:
-        updated["status"] = "rejected"
-        updated["rejection_reason"] = feedback.reason or ""
-    elif feedback.action in (FeedbackAction.reassign, FeedbackAction.escalate):
-        if feedback.queue:
-            updated["queue"] = feedback.queue
-        if feedback.action == FeedbackAction.escalate:
-            updated["status"] = "escalated"
+        after = transition(case, CaseEvent.rejected, rejection_reason=feedback.reason or "").case
+    elif feedback.action == FeedbackAction.reassign:
+        after = transition(case, CaseEvent.reassigned, queue=feedback.queue or case.queue).case
+    elif feedback.action == FeedbackAction.escalate:
+        after = transition(case, CaseEvent.agent_escalated, queue=feedback.queue or case.queue).case
     elif feedback.action == FeedbackAction.edit:
         note = AWAITING_VERIFICATION
-        updated["status"] = "verifying_edit"
+        after = transition(case, CaseEvent.edited).case
+    elif not (case.reply_text or "").strip():
+        note = NOTHING_TO_APPROVE
+    elif case.decision is not None and case.decision.verdict == Verdict.failed:
+        note = FAILED_DRAFT
     else:
-        body = record.get("reply_text", "")
-        if not (body or "").strip():
-            note = NOTHING_TO_APPROVE
-        elif (record.get("decision") or {}).get("verdict") == "failed":
-            note = FAILED_DRAFT
-        else:
-            reply = make_reply(
-                conversation_id=feedback.conversation_id,
-                causation_id=feedback.event_id,
-                tenant=record["tenant"],
-                locale=record["locale"],
-                channel=record["channel"],
-                source=record["source"],
-                external_id=record["external_id"],
-                draft_id=feedback.draft_id,
-                body=body,
-                sent_by=f"agent:{feedback.agent_id}",
-                producer=producer,
-                citations=record.get("citations", []),
-            )
-            updated["status"] = "answered"
-    if note:
-        entry["note"] = note
-    if feedback.resolved:
-        updated["status"] = "resolved"
+        reply = make_reply(
+            conversation_id=feedback.conversation_id,
+            causation_id=feedback.event_id,
+            tenant=case.tenant,
+            locale=case.locale,
+            channel=case.channel,
+            source=case.source,
+            external_id=case.external_id,
+            draft_id=feedback.draft_id,
+            body=case.reply_text,
+            sent_by=f"agent:{feedback.agent_id}",
+            producer=producer,
+            citations=case.citations,
+        )
+        after = transition(case, CaseEvent.approved).case
+    resolved = feedback.resolved and transition(after, CaseEvent.resolved).moved
+    if resolved:
+        after = transition(after, CaseEvent.resolved).case
+    entry = FeedbackEntry(event_id=feedback.event_id, at=now, agent_id=feedback.agent_id, action=feedback.action,
+                          draft_id=feedback.draft_id, reason=feedback.reason, resolved=feedback.resolved, note=note)
     return FeedbackOutcome(
-        record=updated, reply=reply, note=note, stop_sla=reply is not None or feedback.resolved
+        case=with_feedback(after, entry), reply=reply, note=note, stop_sla=reply is not None or resolved
     )
 
 

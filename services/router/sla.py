@@ -6,8 +6,9 @@ measured from the moment the customer started waiting; when the tenant counts
 SLAs in business hours the fraction is of business time (75 % of a 4-hour
 SLA opened on Friday evening is reached on Monday morning, not on Sunday).
 
-A timer is a plain JSON-able dict so it can live in a service table (changelog:
-state survives restarts). ``due_transitions`` is what the periodic tick calls:
+A timer is a frozen record of typed state (``SlaState``), stored as a JSON dict in a
+service table (changelog: state survives restarts). It also carries the SLA events
+the tick already emitted for it (``fired``): no module-level memory of what fired. ``due_transitions`` is what the periodic tick calls:
 it returns the SLA events a timer owes at ``now`` — both at once when the
 router was down across the at-risk and the due instant, so nothing is lost.
 """
@@ -15,6 +16,7 @@ router was down across the at-risk and the due instant, so nothing is lost.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -23,11 +25,17 @@ from casetrail.policy.tenant import OpeningHours
 
 from services.router.hours import add_business_time, business_time_between
 
-RUNNING = "running"
-AT_RISK = "at_risk"
-BREACHED = "breached"
-STOPPED = "stopped"
-OPEN_STATES = (RUNNING, AT_RISK)
+
+
+class SlaState(str, enum.Enum):
+    running = "running"
+    at_risk = "at_risk"
+    breached = "breached"  # closed: the due time passed unanswered
+    stopped = "stopped"  # closed: answered or resolved
+
+
+RUNNING, AT_RISK, BREACHED, STOPPED = SlaState.running, SlaState.at_risk, SlaState.breached, SlaState.stopped
+OPEN_STATES = frozenset({RUNNING, AT_RISK})
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -63,7 +71,7 @@ class SlaTimer:
     queue: Optional[str] = None
     priority: Optional[str] = None
     draft_id: Optional[str] = None
-    state: str = RUNNING
+    state: SlaState = RUNNING
     partition: Optional[int] = None  # source partition that owns it (timers run only for owned ones)
     # SLA events the tick already emitted for this timer: written in the same transaction as the
     # events, so a restarted or new owner of the partition never emits them again.
@@ -81,7 +89,7 @@ class SlaTimer:
             "queue": self.queue,
             "priority": self.priority,
             "draft_id": self.draft_id,
-            "state": self.state,
+            "state": self.state.value,
             "partition": self.partition,
             "fired": list(self.fired),
         }
@@ -99,12 +107,12 @@ class SlaTimer:
             queue=data.get("queue"),
             priority=data.get("priority"),
             draft_id=data.get("draft_id"),
-            state=data.get("state", RUNNING),
+            state=SlaState(data.get("state", RUNNING.value)),
             partition=data.get("partition"),
             fired=tuple(data.get("fired", ())),
         )
 
-    def with_state(self, state: str) -> "SlaTimer":
+    def with_state(self, state: SlaState) -> "SlaTimer":
         return SlaTimer(**{**self.__dict__, "state": state})
 
     @property
@@ -130,7 +138,7 @@ def with_fired(timer: SlaTimer, kinds: list[SlaEventKind]) -> SlaTimer:
     return SlaTimer(**{**timer.__dict__, "fired": (*timer.fired, *(k.value for k in kinds))})
 
 
-def state_after(kind: SlaEventKind) -> str:
+def state_after(kind: SlaEventKind) -> SlaState:
     return {
         SlaEventKind.started: RUNNING,
         SlaEventKind.at_risk: AT_RISK,

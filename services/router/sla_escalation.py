@@ -12,23 +12,23 @@ the original brief plus why it was escalated now.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Optional
 
 from casetrail.events.decision import Action, HandoffBrief, RoutedDecision, SlaEventKind
 from casetrail.events.envelope import ProducerInfo
 from casetrail.policy.tenant import TenantPolicy
 
+from services.router.case import Case, CaseEvent, refusal
 from services.router.decide import higher_priority
 from services.router.rules import evaluate_rules
 from services.router.sending import derived_event_id
 from services.router.signals import recorded_inputs
 
-CLOSED_STATUSES = ("answered", "resolved", "dropped")
 MINIMUM_PRIORITY = {SlaEventKind.at_risk: "high", SlaEventKind.breached: "urgent"}
 
 
 def sla_escalation(
-    record: Optional[dict[str, Any]],
+    case: Optional[Case],
     policy: TenantPolicy,
     kind: SlaEventKind,
     due_at: dt.datetime,
@@ -36,18 +36,21 @@ def sla_escalation(
     producer: ProducerInfo,
     causation_id: str,
 ) -> Optional[RoutedDecision]:
-    """The escalation decision for an SLA event, or None when the case is closed or unknown."""
-    if record is None or record.get("status") in CLOSED_STATUSES or kind not in MINIMUM_PRIORITY:
+    """The escalation decision for an SLA event, or None when the case is unknown or its lifecycle
+    refuses an escalation (answered, resolved or dropped)."""
+    if case is None or case.decision is None or kind not in MINIMUM_PRIORITY:
         return None
-    previous = RoutedDecision.model_validate(record["decision"])
-    variables = dict(record["variables"])
-    waiting_since = dt.datetime.fromisoformat(record["waiting_since"])
+    if refusal(case, CaseEvent.sla_escalated) is not None:
+        return None
+    previous = case.decision
+    variables = dict(case.variables)
+    waiting_since = case.waiting_since or previous.intake_at or now
     variables["sla_state"] = kind.value
     variables["waiting_minutes"] = int(max((now - waiting_since).total_seconds(), 0) // 60)
     rules = evaluate_rules(policy, variables)
     rule = rules.matched
-    queue = rule.queue if rule is not None else (record.get("queue") or policy.default_queue)
-    priority = higher_priority(record.get("priority"), rule.priority if rule else None, MINIMUM_PRIORITY[kind])
+    queue = rule.queue if rule is not None else (case.queue or policy.default_queue)
+    priority = higher_priority(case.priority, rule.priority if rule else None, MINIMUM_PRIORITY[kind])
     why = f"SLA {kind.value.replace('_', ' ')}: reply due {due_at.astimezone(dt.timezone.utc).isoformat()}"
     inputs = recorded_inputs(variables)
     if rules.errors:

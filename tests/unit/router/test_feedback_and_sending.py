@@ -7,6 +7,7 @@ import pytest
 
 from casetrail.events import AgentFeedback, FeedbackAction, ProducerInfo
 from factories import OPEN_NOW, PRODUCER, acme, verified
+from services.router.case import CaseStatus
 from services.router.decide import route
 from casetrail.events import Verdict
 from services.router.feedback import (
@@ -23,7 +24,7 @@ from services.router.sending import claim_send
 
 
 def review_record():
-    return route(verified(confidence=0.5), acme(), OPEN_NOW, PRODUCER).conversation
+    return route(verified(confidence=0.5), acme(), OPEN_NOW, PRODUCER).case
 
 
 def feedback(action: FeedbackAction, **kw) -> AgentFeedback:
@@ -47,41 +48,41 @@ def test_approve_sends_the_draft_as_the_agent():
     assert outcome.reply.sent_by == "agent:agent-7"
     assert outcome.reply.idempotency_key == "conv-1:draft-1"  # the same key an autonomous send would use
     assert outcome.reply.citations == ["shipping-1@kb-7"]
-    assert outcome.record["status"] == "answered"
+    assert outcome.case.status == CaseStatus.answered
 
 
 def test_an_edit_sends_nothing_until_the_verifier_has_passed_it():
     outcome = apply_feedback(review_record(), feedback(FeedbackAction.edit, edited_text="Your parcel arrives tomorrow."), PRODUCER, OPEN_NOW)
     assert outcome.reply is None and not outcome.stop_sla
     assert outcome.note == AWAITING_VERIFICATION
-    assert outcome.record["status"] == "verifying_edit"
+    assert outcome.case.status == CaseStatus.verifying_edit
 
 
 def test_approve_of_a_draft_that_failed_a_check_sends_nothing():
     record = route(verified(confidence=0.5, verdict=Verdict.failed, failed_checks=(("statements_supported", "x"),)),
-                   acme(), OPEN_NOW, PRODUCER).conversation
+                   acme(), OPEN_NOW, PRODUCER).case
     outcome = apply_feedback(record, feedback(FeedbackAction.approve), PRODUCER, OPEN_NOW)
     assert outcome.reply is None and outcome.note == FAILED_DRAFT
 
 
 def test_reassign_and_escalate_move_the_case():
     moved = apply_feedback(review_record(), feedback(FeedbackAction.reassign, queue="payments-team"), PRODUCER, OPEN_NOW)
-    assert moved.reply is None and moved.record["queue"] == "payments-team"
+    assert moved.reply is None and moved.case.queue == "payments-team"
     escalated = apply_feedback(review_record(), feedback(FeedbackAction.escalate, queue="senior-support"), PRODUCER, OPEN_NOW)
-    assert escalated.record["status"] == "escalated" and escalated.record["queue"] == "senior-support"
+    assert escalated.case.status == CaseStatus.escalated and escalated.case.queue == "senior-support"
 
 
 def test_reject_records_the_reason_and_sends_nothing():
     outcome = apply_feedback(review_record(), feedback(FeedbackAction.reject, reason="wrong policy cited"), PRODUCER, OPEN_NOW)
     assert outcome.reply is None and not outcome.stop_sla
-    assert outcome.record["status"] == "rejected" and outcome.record["rejection_reason"] == "wrong policy cited"
-    assert outcome.record["feedback"][-1]["action"] == "reject"
+    assert outcome.case.status == CaseStatus.rejected and outcome.case.rejection_reason == "wrong policy cited"
+    assert outcome.case.feedback[-1].action == FeedbackAction.reject
 
 
 def test_reject_with_resolved_stops_the_sla():
     outcome = apply_feedback(review_record(), feedback(FeedbackAction.reject, reason="answered by phone", resolved=True),
                              PRODUCER, OPEN_NOW)
-    assert outcome.stop_sla and outcome.record["status"] == "resolved"
+    assert outcome.stop_sla and outcome.case.status == CaseStatus.resolved
 
 
 @pytest.mark.parametrize(
@@ -97,7 +98,7 @@ def test_feedback_that_cannot_send(record, item, problem, note):
     if record == "review":
         record = review_record()
     elif record == "escalated-no-draft":
-        record = {**review_record(), "reply_text": ""}
+        record = review_record().model_copy(update={"reply_text": ""})
     outcome = apply_feedback(record, item, PRODUCER, OPEN_NOW)
     assert outcome.reply is None
     assert (outcome.problem, outcome.note) == (problem, note)

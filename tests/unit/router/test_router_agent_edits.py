@@ -4,11 +4,12 @@ from casetrail.events import CheckResult, Verdict
 from casetrail.events.decision import Action
 from factories import OPEN_NOW, PRODUCER, acme, verified
 from services.router.agent_edits import EDIT_OF_OLDER_DRAFT, apply_verified_edit, is_agent_edit
+from services.router.case import CaseStatus
 from services.router.decide import route
 
 
 def record():
-    return route(verified(confidence=0.5), acme(), OPEN_NOW, PRODUCER).conversation
+    return route(verified(confidence=0.5), acme(), OPEN_NOW, PRODUCER).case
 
 
 def edit_event(passed: bool, draft_id: str = "draft-1+edit-abcd1234"):
@@ -25,7 +26,7 @@ def test_a_passed_edit_is_sent_as_the_agent_under_the_original_drafts_key():
     assert outcome.reply.body == "Edited [shipping-1@kb-7]."
     assert outcome.reply.idempotency_key == "conv-1:draft-1"
     assert outcome.reply.sent_by == "agent:ana"
-    assert outcome.record["status"] == "answered" and outcome.decision is None
+    assert outcome.case.status == CaseStatus.answered and outcome.decision is None
 
 
 def test_a_failed_edit_goes_back_to_review_with_the_failed_check_and_sends_nothing():

@@ -10,7 +10,10 @@ from casetrail.events.decision import SlaEventKind
 from casetrail.policy.tenant import OpeningHours
 from factories import OPEN_NOW, PRODUCER, acme, verified
 from services.router.decide import route
-from services.router.sla import AT_RISK, RUNNING, STOPPED, SlaTimer, apply_event, at_risk_instant, due_transitions
+import services.router.sla as sla_module
+from services.router.sla import (
+    AT_RISK, RUNNING, STOPPED, SlaState, SlaTimer, apply_event, at_risk_instant, due_transitions, with_fired,
+)
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -58,6 +61,28 @@ def test_timer_roundtrips_through_json_state():
     t = timer(queue="payments-team", priority="high", partition=2)
     assert SlaTimer.from_dict(t.to_dict()) == t
     assert t.state == RUNNING
+
+
+def test_what_the_tick_fired_lives_in_the_timer_record_not_in_the_module():
+    """A restarted router (or the partition's next owner) reads ``fired`` back from the table and
+    never emits the same SLA event twice; the module keeps no memory of its own."""
+    t = timer()
+    late = T0 + dt.timedelta(hours=9)
+    fired = with_fired(t, due_transitions(t, late))
+    assert t.fired == () and fired.fired == ("at_risk", "breached")
+    restored = SlaTimer.from_dict(fired.to_dict())
+    assert restored == fired and due_transitions(restored, late) == []
+    assert due_transitions(SlaTimer.from_dict(t.to_dict()), late) == [SlaEventKind.at_risk, SlaEventKind.breached]
+    mutable = [name for name, value in vars(sla_module).items()
+               if isinstance(value, (set, list, dict)) and not name.startswith("__")]
+    assert mutable == []
+
+
+def test_the_timer_state_is_typed_and_stored_by_name():
+    stored = timer().with_state(STOPPED).to_dict()
+    assert stored["state"] == "stopped" and SlaTimer.from_dict(stored).state is SlaState.stopped
+    legacy = {k: v for k, v in timer().to_dict().items() if k not in ("state", "fired")}
+    assert SlaTimer.from_dict(legacy).state is SlaState.running and SlaTimer.from_dict(legacy).fired == ()
 
 
 def test_decision_starts_a_timer_only_when_a_human_must_answer():

@@ -9,6 +9,7 @@ import pytest
 from casetrail.events import Action
 from casetrail.events.decision import SlaEventKind
 from factories import OPEN_NOW, PRODUCER, acme, verified
+from services.router.case import CaseStatus
 from services.router.decide import route
 from services.router.queues import choose_queue
 from services.router.sla_escalation import sla_escalation
@@ -19,7 +20,7 @@ def test_enterprise_customer_waiting_is_escalated_when_the_sla_is_at_risk():
     outcome = route(verified(tier="enterprise", confidence=0.5, sla_due_at=due), acme(), OPEN_NOW, PRODUCER)
     assert outcome.decision.action == Action.review and outcome.decision.rule is None
     at_risk_time = OPEN_NOW + dt.timedelta(hours=2, minutes=5)  # waiting 125 min
-    escalation = sla_escalation(outcome.conversation, acme(), SlaEventKind.at_risk, due, at_risk_time, PRODUCER, "sla-ev-1")
+    escalation = sla_escalation(outcome.case, acme(), SlaEventKind.at_risk, due, at_risk_time, PRODUCER, "sla-ev-1")
     assert escalation.action == Action.escalate
     assert (escalation.rule, escalation.queue, escalation.priority) == ("enterprise-waiting", "customer-success", "high")
     assert escalation.causation_id == "sla-ev-1" and escalation.event_id != outcome.decision.event_id
@@ -30,14 +31,14 @@ def test_enterprise_customer_waiting_is_escalated_when_the_sla_is_at_risk():
 def test_breach_escalates_urgently_in_the_same_queue_when_no_rule_matches():
     due = OPEN_NOW + dt.timedelta(hours=1)
     outcome = route(verified(confidence=0.5, sla_due_at=due), acme(), OPEN_NOW, PRODUCER)
-    escalation = sla_escalation(outcome.conversation, acme(), SlaEventKind.breached, due, due, PRODUCER, "x")
+    escalation = sla_escalation(outcome.case, acme(), SlaEventKind.breached, due, due, PRODUCER, "x")
     assert (escalation.rule, escalation.queue, escalation.priority) == ("sla-breached", "general-support", "urgent")
 
 
 @pytest.mark.parametrize("status", ["answered", "resolved", "dropped"])
 def test_closed_cases_are_not_escalated(status):
     outcome = route(verified(confidence=0.5), acme(), OPEN_NOW, PRODUCER)
-    record = {**outcome.conversation, "status": status}
+    record = outcome.case.model_copy(update={"status": CaseStatus(status)})
     assert sla_escalation(record, acme(), SlaEventKind.at_risk, OPEN_NOW, OPEN_NOW, PRODUCER, "x") is None
     assert sla_escalation(None, acme(), SlaEventKind.at_risk, OPEN_NOW, OPEN_NOW, PRODUCER, "x") is None
 
