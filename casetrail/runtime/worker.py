@@ -246,8 +246,11 @@ class Worker:
                     continue
                 handled.append(record)
         except OutputRefused as refused:
-            self._abort(refused.error.name())
-            return CommitOutcome(False, [refused.error], refused.error.name())
+            # Often _STATE: an earlier output of this transaction was refused by the broker and the
+            # transaction can take no more. That earlier delivery error (e.g. MSG_SIZE_TOO_LARGE) is
+            # what says whether to isolate the records, so it is kept beside the refusal.
+            aborted = self._abort(refused.error.name())
+            return CommitOutcome(False, [*aborted.delivery_errors, refused.error], refused.error.name())
         return self._commit(self._offsets_of(handled))
 
     def _offsets_of(self, records: list) -> list[TopicPartition]:
@@ -266,10 +269,11 @@ class Worker:
             table.accept() if outcome.committed else table.roll_back()
         return outcome
 
-    def _abort(self, reason: str) -> None:
-        self.producer.abort(reason)
+    def _abort(self, reason: str) -> CommitOutcome:
+        outcome = self.producer.abort(reason)
         for table in self.service.tables.values():
             table.roll_back()
+        return outcome
 
     # -- one record --------------------------------------------------------------------------
     def _context(self, record) -> RecordContext:

@@ -5,7 +5,8 @@ Used by ``casetrail bench hop`` and by the runtime's fault tests: subject
 ``poison`` raises (dead letter), ``needs-dependency`` raises ``RetryableError`` while
 the file ``CASETRAIL_RELAY_DEPENDENCY_DOWN`` names exists, subject ``crash`` SIGKILLs the worker once when
 ``CASETRAIL_RELAY_CRASH_MARKER`` names a file that does not exist yet — after the
-outputs of the batch's earlier records were produced, before their commit. Run it with
+outputs of the batch's earlier records were produced, before their commit; subject ``slow``
+takes a second (so an earlier output's delivery report arrives before the next produce). Run it with
 ``python -m casetrail_tools.benchmarks.relay_service``.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from casetrail.events import ConversationReceived
@@ -38,6 +40,8 @@ def relay(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
         if marker and not Path(marker).exists():
             Path(marker).touch()  # once: the restarted worker handles the record
             os.kill(os.getpid(), signal.SIGKILL)
+    if event.conversation.subject == "slow":
+        time.sleep(1.0)
     copy = event.model_copy(update={"event_id": f"relay-{event.event_id}", "causation_id": event.event_id})
     return [Output(RELAY_OUT, copy)]
 

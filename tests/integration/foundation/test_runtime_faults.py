@@ -52,6 +52,9 @@ def test_an_output_the_broker_refuses_dead_letters_its_input_and_skips_nothing(k
     source, sink, dead = (f"{topic_prefix}{t.name}" for t in (RELAY_IN, RELAY_OUT, DEADLETTER))
     inputs = [sample_conversation_received(i) for i in range(40)]
     inputs[17] = _with_subject(17, "x" * 60_000)
+    # the next record takes a second: the refusal is known before the records after it are produced, so
+    # their produce fails too (_STATE: the transaction takes no more) — the refusal must still be found
+    inputs[18] = _with_subject(18, "slow")
     produce_events(source, inputs)
     try:
         relay.start().wait_ready()
