@@ -6,7 +6,7 @@ topic, and send one valid ticket so large that a later stage's output is
 refused by the broker. Then count: every valid ticket reaches a routed decision
 (0 lost), no reply is sent twice (per idempotency key), every malformed record
 is in the dead-letter topic with a reason, and the oversized ticket is
-dead-lettered as ``output_unproducible`` by the stage whose output was refused.
+dead-lettered as ``output_unproducible`` by ingest, whose output was refused.
 """
 
 from __future__ import annotations
@@ -53,9 +53,10 @@ def malformed_records(run: str) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
 
 
 def oversized_ticket(run: str) -> dict:
-    """A valid ticket just under ingest's 1 MiB payload limit: ingest passes it on, but triage's output
-    (the conversation plus its embedding) is larger than the broker accepts on its topic (1 MiB), so
-    triage's transaction is refused — the refused-output fault, reachable by any customer."""
+    """A valid ticket just under ingest's 1 MiB payload limit: ingest accepts it, but the conversation it
+    makes (the redacted text plus the original sealed under the customer's key) is larger than the broker
+    accepts on ``conversations.received.v1`` (1 MiB), so ingest's output is refused — the refused-output
+    fault, reachable by any customer who writes more than about half a megabyte."""
     words = ("where", "is", "my", "order", "the", "parcel", "has", "not", "arrived", "please", "help")
     payload = {"external_id": f"{run}-oversized", "channel": "email", "locale": "en",
                "customer": {"id": f"{run}-cust-oversized"},
@@ -186,14 +187,13 @@ def run_chaos(
         producer.flush(30)
         report.malformed_sent = len(records)
         report.faults.append(f"{len(records)} malformed records")
-        progress("sending a ticket whose triage output the broker refuses (over 1 MiB)")
+        progress("sending a ticket whose conversation the broker refuses (over 1 MiB with its sealed original)")
         big = ticket_from_line(oversized_ticket(run), TENANT)
         oversized_publisher = IntakePublisher(prefix)
         oversized_publisher.publish(big)
         if oversized_publisher.flush(30):
             raise RuntimeError("the oversized ticket was not acknowledged by the intake topic")
-        # triage's refused output is made from its by-customer repartition record: keyed like the history
-        oversized = {f"{TENANT}:{oversized_ticket(run)['payload']['customer']['id']}"}
+        oversized = {f"generic:{big.external_id}"}  # ingest's input record, keyed as the publisher keys it
         report.oversized_sent = len(oversized)
         report.faults.append("1 ticket whose output is refused")
         time.sleep(pause)

@@ -1,6 +1,6 @@
 """Fault run, short version (``make chaos`` runs the long one): SIGKILL each
 service in turn and restart it, stop the broker for 10 s under load, feed malformed records and one
-ticket whose triage output the broker refuses (over 1 MiB), then
+ticket whose conversation the broker refuses (over 1 MiB with its sealed original), then
 replay the intake topic from offset 0 through the running pipeline — nothing lost,
 nothing sent twice (no second reply, no second acknowledgement), every malformed
 record dead-lettered, the oversized ticket dead-lettered as ``output_unproducible``."""
