@@ -116,7 +116,7 @@ def run_chaos(
     outage_seconds: float = 30.0, progress: Progress = print,
 ) -> ChaosReport:
     from casetrail_tools import broker
-    from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
+    from casetrail_tools.intake_publisher import IntakePublisher, intake_key, ticket_from_line
     from casetrail.events.identity import conversation_id
 
     prepared = prepare_run("chaos", progress=progress)
@@ -193,7 +193,7 @@ def run_chaos(
         oversized_publisher.publish(big)
         if oversized_publisher.flush(30):
             raise RuntimeError("the oversized ticket was not acknowledged by the intake topic")
-        oversized = {f"generic:{big.external_id}"}  # ingest's input record, keyed as the publisher keys it
+        oversized = {intake_key(big)}  # ingest's input record is what gets dead-lettered
         report.oversized_sent = len(oversized)
         report.faults.append("1 ticket whose output is refused")
         time.sleep(pause)

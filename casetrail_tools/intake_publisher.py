@@ -41,6 +41,11 @@ def ticket_from_line(record: dict, default_tenant: str) -> IntakeTicket:
     )
 
 
+def intake_key(ticket: IntakeTicket) -> str:
+    """The intake record's key, ``source:external_id`` (the ticket's event id when it names no external id)."""
+    return f"{ticket.source}:{ticket.external_id or ticket.event_id}"
+
+
 class IntakePublisher:
     """confluent-kafka producer with acks=all and idempotence, Avro-encoding IntakeTickets."""
 
@@ -58,7 +63,7 @@ class IntakePublisher:
         })
 
     def publish(self, ticket: IntakeTicket, headers: dict[str, bytes] | None = None) -> None:
-        key = f"{ticket.source}:{ticket.external_id or ticket.event_id}".encode()
+        key = intake_key(ticket).encode()
         self._producer.produce(
             self._topic, self._codec.encode(ticket, topic=self._topic), key=key,
             headers=list((headers or {}).items()),
