@@ -53,7 +53,7 @@ def build_processor(settings: IngestSettings) -> IngestProcessor:
     detector.warm_up()
     normaliser = Normaliser(locale_detector=detector, sealer=sealer,
                             max_payload_bytes=settings.max_payload_bytes, version=svc.version,
-                            default_locales=tenant_default_locales())
+                            default_locales=tenant_default_locales(), budget_seconds=settings.ingest_budget_seconds)
     return IngestProcessor(normaliser, seen_deliveries, answered_conversations)
 
 

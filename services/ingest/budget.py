@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import os
 import time
 from typing import Callable, Iterator, Optional
 
 from services.ingest.rejections import TOO_EXPENSIVE, Rejected
 
-DEFAULT_BUDGET_SECONDS = float(os.environ.get("CASETRAIL_INGEST_BUDGET_SECONDS", "2.0"))
+DEFAULT_BUDGET_SECONDS = 2.0  # CASETRAIL_INGEST_BUDGET_SECONDS (IngestSettings) sets the service's own
 
 _current: contextvars.ContextVar[Optional["Budget"]] = contextvars.ContextVar("ingest_budget", default=None)
 

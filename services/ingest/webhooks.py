@@ -30,7 +30,7 @@ from services.ingest import metrics
 from services.ingest.connectors import registry
 from services.ingest.normalise import IntakeRecord, Normaliser
 from services.ingest.rejections import Rejected
-from services.ingest.budget import Budget, active
+from services.ingest.budget import DEFAULT_BUDGET_SECONDS, Budget, active
 from services.ingest.signatures import SignatureError, Verifier
 
 log = logging.getLogger("casetrail.ingest.webhooks")
@@ -113,6 +113,7 @@ def create_app(
     verifier: Verifier,
     *,
     max_payload_bytes: int = 1024 * 1024,
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
 ) -> web.Application:
     validator = Normaliser(max_payload_bytes=max_payload_bytes, detect_locale=False)
 
@@ -136,7 +137,7 @@ def create_app(
             return answer(401, str(exc))
         content_type = "message/rfc822" if source == "email" else "application/json"
         try:
-            with active(Budget()):
+            with active(Budget(budget_seconds)):
                 ticket = validator.parse(IntakeRecord(tenant=verified.tenant, source=source, payload=body,
                                                       content_type=content_type))
         except Rejected as exc:
@@ -177,17 +178,19 @@ def create_app(
 def serve(host: str, port: int, *, default_tenant: str, topic: Optional[str] = None) -> None:
     import os
 
-    from casetrail.settings import kafka_settings, settings
+    from casetrail.settings import kafka_settings
     from casetrail.topic_admin import resolved_name
+    from services.ingest.settings import IngestSettings
     from services.ingest.signatures import load_secrets
 
-    config = settings()
+    config = IngestSettings()
     codec = AvroCodec(config.schema_registry_url, config.registry_config())
     verifier = Verifier(load_secrets(os.environ, default_tenant))
     if not verifier.sources():
         log.warning("no webhook secrets configured (CASETRAIL_WEBHOOK_SECRETS_FILE): every request will be refused with 401")
     producer = IntakeProducer(kafka_settings().librdkafka_config(), topic or resolved_name(INTAKE), codec)
-    app = create_app(producer, verifier, max_payload_bytes=config.max_payload_bytes)
+    app = create_app(producer, verifier, max_payload_bytes=config.max_payload_bytes,
+                     budget_seconds=config.ingest_budget_seconds)
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:

@@ -19,14 +19,12 @@ BULK_WAL_PAGES = 100_000  # automatic checkpoint of a bulk (rebuild) store every
 
 
 def default_url() -> str:
-    import os
+    from services.audit.settings import AuditSettings
 
-    from casetrail.settings import settings
-
-    url = os.environ.get("CASETRAIL_AUDIT_DB_URL")
-    if url:
-        return url
-    path = settings().data_dir / "audit" / "audit.sqlite"
+    config = AuditSettings()
+    if config.audit_db_url:
+        return config.audit_db_url
+    path = config.data_dir / "audit" / "audit.sqlite"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
