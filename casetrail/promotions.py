@@ -5,6 +5,11 @@ gate's hook job writes) holding, per tenant and kind (``intent_model``,
 ``knowledge_base``, ``template``), the promoted version, where it lives and
 the error rate it was promoted with, plus the history of verdicts. The
 ``versions.gate.v1`` topic carries the same verdicts as events for the lineage.
+
+Services read it once, at start-up (``PromotedVersions.read``; the Helm hook
+writes it before the pods roll): triage picks each tenant's intent model, the
+drafter each tenant's knowledge-base version. ``promoted_entry`` and
+``refused_versions`` read a file's content without touching the disk.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 KINDS = ("intent_model", "knowledge_base", "template")
 
@@ -28,19 +33,28 @@ class PromotedVersions:
     def __init__(self, path: Optional[Path] = None):
         self.path = Path(path) if path else default_path()
 
-    def _read(self) -> dict:
-        return json.loads(self.path.read_text()) if self.path.exists() else {}
+    def read(self) -> dict:
+        """The whole file (``{}`` when there is none); ``ValueError`` naming the file when it is not JSON."""
+        if not self.path.exists():
+            return {}
+        try:
+            content = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"promotions file {self.path}: unreadable ({exc})") from exc
+        if not isinstance(content, dict):
+            raise ValueError(f"promotions file {self.path}: not a JSON object")
+        return content
 
     def promoted(self, tenant: str, kind: str) -> Optional[dict]:
-        return self._read().get(tenant, {}).get(kind)
+        return promoted_entry(self.read(), tenant, kind)
 
     def history(self, tenant: str, kind: str) -> list[dict]:
-        return self._read().get(tenant, {}).get(f"{kind}.history", [])
+        return self.read().get(tenant, {}).get(f"{kind}.history", [])
 
     def record(self, tenant: str, kind: str, *, version: str, source: str, outcome: str, error_rate: float) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-        data = self._read()
+        data = self.read()
         entry = {"version": version, "source": source, "outcome": outcome, "error_rate": error_rate,
                  "at": dt.datetime.now(dt.timezone.utc).isoformat()}
         tenant_entries = data.setdefault(tenant, {})
@@ -51,3 +65,21 @@ class PromotedVersions:
         scratch = self.path.with_suffix(".tmp")
         scratch.write_text(json.dumps(data, indent=2, sort_keys=True))
         scratch.replace(self.path)  # atomic: a service never reads half a file
+
+
+def promoted_entry(content: Mapping, tenant: str, kind: str) -> Optional[dict]:
+    """The promoted version of ``kind`` for ``tenant`` ({version, source, outcome, error_rate, at}), or None."""
+    return (content.get(tenant) or {}).get(kind)
+
+
+def refused_versions(content: Mapping, tenant: str, kind: str) -> frozenset[str]:
+    """Names the gate refused for ``tenant``/``kind`` and has not promoted since (never to be served).
+
+    A name refused and later promoted is not refused; the current promotion never is.
+    """
+    last_outcome: dict[str, str] = {}
+    for entry in (content.get(tenant) or {}).get(f"{kind}.history", []):
+        last_outcome[entry["version"]] = entry["outcome"]
+    current = promoted_entry(content, tenant, kind)
+    return frozenset(name for name, outcome in last_outcome.items()
+                     if outcome == "refused" and not (current and current["version"] == name))

@@ -73,7 +73,8 @@ def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], 
 @app.command("publish")
 def publish_command(
     directory: Path = typer.Argument(..., help="Tenant KB folder with one sub-folder per locale (en/, de/, ...)."),
-    version: Optional[str] = typer.Option(None, "--version", help="Human version (default: next integer)."),
+    version: Optional[str] = typer.Option(None, "--version", help="Human version (default: next integer); a "
+                                          "knowledge base the gate promotes is served by this name (= gate --candidate)."),
     tenant: Optional[str] = typer.Option(None, help="Tenant id (default: the folder's name)."),
     locale: Optional[List[str]] = typer.Option(None, "--locale", help="Publish only these locales."),
     emit: bool = typer.Option(True, "--emit/--no-emit", help="Emit KnowledgeBasePublished to Kafka."),

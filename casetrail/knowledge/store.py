@@ -1,9 +1,11 @@
 """The knowledge base as its readers see it: the catalogue plus a retrieval index kept in step.
 
-``KnowledgeBase.search`` always answers from the newest published version of
-a tenant's locale: before searching it checks (cheaply, at most every
-``refresh_seconds``, or at once after ``invalidate()``) whether the catalogue
-holds a newer version, and indexes it if the index lacks it. Vectors come
+``KnowledgeBase.search`` answers from the version its ``VersionSelection``
+chooses for a tenant's locale (``casetrail.knowledge.selection``: the newest
+published one, or the one the gate promoted): before searching it checks
+(cheaply, at most every ``refresh_seconds``, or at once after
+``invalidate()``) whether the catalogue changed, and indexes the chosen
+version if the index lacks it. Vectors come
 from the catalogue when they were made by the same embedder, otherwise the
 clauses are re-embedded (``kind="passage"``) and their questions
 (``kind="query"``) with the reader's embedder.
@@ -28,14 +30,17 @@ from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import RetrievalIndex, ScoredClause
 from casetrail.knowledge.lexical import LEXICAL_WEIGHT, LexicalScorer
 from casetrail.knowledge.questions import embed_questions
+from casetrail.knowledge.selection import VersionSelection
 
 log = logging.getLogger(__name__)
 
 
 class KnowledgeBase:
     def __init__(self, catalogue: Catalogue, index: RetrievalIndex, embedder: Embedder, refresh_seconds: float = 2.0,
-                 anchor_questions: bool = True):
+                 anchor_questions: bool = True, selection: Optional[VersionSelection] = None):
         self.catalogue = catalogue
+        #: which version each tenant's locale serves (default: the newest published)
+        self.selection = selection or VersionSelection({})
         #: rank by text and questions (False: by the clause text alone, the baseline `kb eval --no-anchors` measures)
         self.anchor_questions = anchor_questions
         self.index = index
@@ -65,19 +70,19 @@ class KnowledgeBase:
             self._active.clear()
 
     def active_version(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
-        """The newest published version for a tenant's locale, indexed and ready to search."""
+        """The version served for a tenant's locale (see ``selection``), indexed and ready to search."""
         with self._lock:
             self._refresh()
             key = (tenant, locale)
             if key not in self._active:
-                self._active[key] = self.catalogue.latest(tenant, locale)
+                self._active[key] = self.selection.choose(self.catalogue, tenant, locale)
             version = self._active[key]
             if version is not None:
                 self._ensure_indexed(version)
             return version
 
     def warm(self, tenant_locales: list[tuple[str, str]]) -> int:
-        """Index the newest version of each (tenant, locale) now rather than on the first search."""
+        """Index the served version of each (tenant, locale) now rather than on the first search."""
         warmed = 0
         for tenant, locale in tenant_locales:
             version = self.active_version(tenant, locale)

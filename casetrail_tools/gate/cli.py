@@ -19,7 +19,8 @@ from casetrail.figures import json_option, write_figures
 
 
 def gate(
-    candidate: str = typer.Option(..., "--candidate", help="the candidate version's name"),
+    candidate: str = typer.Option(..., "--candidate", help="the candidate version's name (a knowledge base is served "
+                                  "under it: publish it with `casetrail kb publish DIR --version NAME`)"),
     tenant: str = typer.Option("acme-shop", "--tenant"),
     kind: str = typer.Option("knowledge_base", "--kind", help="knowledge_base | intent_model"),
     source: Optional[Path] = typer.Option(None, "--source", help="the candidate's folder (default: "

@@ -6,6 +6,12 @@ runs it off the event loop, and maps faults: Qdrant unavailable or a
 transient LLM failure -> ``RetryableError`` (retried with back-off, input not
 committed). ``KnowledgeBasePublished`` events make the drafter look at the
 catalogue at once instead of at its next periodic check.
+
+Which KB version a tenant serves follows the gate (``casetrail.knowledge.selection``):
+the promotions file is read once at start-up; a tenant with a promoted knowledge
+base serves that version (a promoted name missing from the catalogue refuses
+start-up) and later publications wait for the gate (logged, counted in
+``casetrail_drafter_kb_publications_held_back_total``).
 """
 
 from __future__ import annotations
@@ -15,13 +21,18 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from casetrail import topics
 from casetrail.events import ConversationTriaged, KnowledgeBasePublished
 from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from services.drafter import metrics
 from services.drafter.drafting import Drafter
+
+if TYPE_CHECKING:
+    from casetrail.knowledge.catalogue import Catalogue
+    from casetrail.knowledge.selection import VersionSelection
+    from casetrail.policy.tenant import TenantPolicy
 
 log = logging.getLogger("casetrail.drafter")
 svc = Service("drafter")
@@ -47,7 +58,10 @@ def build_drafter() -> Drafter:
         index = RetrievalIndex.from_settings("drafter")
     else:
         index = RetrievalIndex.local(Path(config.qdrant_path) if config.qdrant_path else Path(base.data_dir) / "qdrant" / "drafter")
-    knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.kb_refresh_seconds)
+    policies = load_policies(base.tenants_dir)
+    selection = served_versions(catalogue(), policies)
+    knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.kb_refresh_seconds,
+                              selection=selection)
     composer = None
     if config.llm_url:
         from services.drafter.llm import LlmComposer
@@ -60,12 +74,25 @@ def build_drafter() -> Drafter:
     from services.drafter.answer_confidence import DEFAULT_PATH, AnswerConfidence
 
     answer_confidence = AnswerConfidence.load(Path(config.answer_confidence_path or DEFAULT_PATH))
-    drafter = Drafter(knowledge, load_policies(base.tenants_dir), composer=composer,
+    drafter = Drafter(knowledge, policies, composer=composer,
                       config=DrafterConfig(min_score=config.min_score), answer_confidence=answer_confidence,
                       producer=svc.producer_info)
     log.info("drafter ready", extra={"index": index.mode, "embedder": knowledge.embedder.name,
                                      "composer": drafter.composer.name})
     return drafter
+
+
+def served_versions(store: "Catalogue", policies: "dict[str, TenantPolicy]") -> "VersionSelection":
+    """Which KB version each tenant serves, from the promotions file read now (start-up) and the catalogue;
+    raises ``PromotedVersionMissing`` when a promoted name is not published (start-up refused)."""
+    from casetrail.knowledge.selection import PinnedToPromotion, VersionSelection
+    from casetrail.promotions import PromotedVersions
+
+    selection = VersionSelection.from_promotions(PromotedVersions().read(), store, policies)
+    for tenant, state in sorted(selection.tenants.items()):
+        if isinstance(state, PinnedToPromotion):
+            log.info("knowledge base pinned to its promotion", extra={"tenant": tenant, "kb_version": state.version})
+    return selection
 
 
 def drafter() -> Drafter:
@@ -83,6 +110,13 @@ def load_knowledge_base() -> None:
     built = drafter()
     pairs = [(tenant, locale) for tenant, policy in built.policies.items() for locale in policy.locales]
     built.knowledge.warm(pairs)
+    from casetrail.knowledge.selection import PinnedToPromotion
+
+    for tenant, locale in pairs:
+        state = built.knowledge.selection.tenants.get(tenant)
+        if isinstance(state, PinnedToPromotion) and built.knowledge.active_version(tenant, locale) is None:
+            log.warning("no knowledge base version for a locale at the promoted version (locale fallback applies)",
+                        extra={"tenant": tenant, "locale": locale, "kb_version": state.version})
     built.knowledge.embedder.embed(["warm-up"], kind="query")
 
 
@@ -115,6 +149,14 @@ async def knowledge_base_published(event: KnowledgeBasePublished, ctx: RecordCon
     metrics.KB_REFRESHES.inc()
     if _drafter is not None:
         _drafter.knowledge.invalidate()
+        from casetrail.knowledge.selection import PinnedToPromotion
+
+        pinned = _drafter.knowledge.selection.tenants.get(event.tenant)
+        if isinstance(pinned, PinnedToPromotion):
+            metrics.KB_PUBLICATIONS_HELD_BACK.labels(event.tenant).inc()
+            log.warning("knowledge base published for a tenant pinned to its promoted version: not served until "
+                        "the gate promotes it", extra={"tenant": event.tenant, "locale": event.locale,
+                                                        "kb_version": event.kb_version, "promoted": pinned.version})
     log.info("knowledge base published", extra={"tenant": event.tenant, "locale": event.locale,
                                                  "kb_version": event.kb_version})
     return []

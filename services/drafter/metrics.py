@@ -32,6 +32,11 @@ FLAGS = Counter("casetrail_drafter_flags_total", "Draft flags raised (e.g. llm_i
 KB_REFRESHES = Counter(
     "casetrail_drafter_kb_published_events_total", "KnowledgeBasePublished events seen (index refresh triggered)."
 )
+KB_PUBLICATIONS_HELD_BACK = Counter(
+    "casetrail_drafter_kb_publications_held_back_total",
+    "KnowledgeBasePublished events for a tenant pinned to its promoted version (not served until promoted).",
+    ["tenant"],
+)
 QDRANT_UNAVAILABLE = Counter(
     "casetrail_drafter_qdrant_unavailable_total", "Drafts retried because Qdrant did not answer."
 )

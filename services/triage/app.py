@@ -8,6 +8,9 @@ connects it to the runtime:
   near-duplicates) in the table ``customer_history`` (compacted
   changelog ``casetrail-triage-customer_history-changelog``), keyed
   ``<tenant>:<customer_id>``;
+* each tenant's intent model is the one the gate promoted for it (the
+  promotions file, read at start-up; ``services.triage.promoted_models``),
+  else the default; a promoted model that cannot be loaded stops start-up;
 * a conversation for a tenant without a policy is dead-lettered
   (``unknown_tenant``): without its SLA table and VIP rules triage cannot
   decide, and guessing would be worse than a visible dead letter.
@@ -45,8 +48,13 @@ _policies: dict[str, TenantPolicy] | None = None
 def triager() -> Triager:
     global _triager
     if _triager is None:
-        _triager = Triager.default()
+        from casetrail.promotions import PromotedVersions
+
+        # Read once: the gate's Helm hook writes the file before the pods roll (README, "The gate").
+        _triager = Triager.with_promotions(PromotedVersions().read(), policies())
         log.info("triage models loaded", extra={"model": _triager.model_version})
+        for tenant in sorted(_triager.promoted_intent_models):
+            log.info("promoted intent model", extra={"tenant": tenant, "model": _triager.model_version_for(tenant)})
     return _triager
 
 

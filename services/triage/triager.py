@@ -19,7 +19,8 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from types import MappingProxyType
+from typing import Iterable, Mapping, Optional
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from services.triage.customer_history import (
     HistorySettings, contacts_in_window, find_duplicate, record_contact, sentiment_trend,
 )
 from services.triage.intent_model import IntentModel
+from services.triage.promoted_models import (
+    PromotedIntentModel, PromotedModelError, intent_model_choices, load_promoted_models,
+)
 from services.triage.sentiment import SentimentModel, surface_frustration
 from services.triage.sla import sla_due
 from services.triage.escalation_cues import detect_escalation_cues
@@ -103,16 +107,24 @@ class Triager:
         history_settings: HistorySettings = HistorySettings(),
         max_text_chars: int = MAX_TEXT_CHARS,
         max_embed_tokens: Optional[int] = None,
+        promoted_intent_models: Mapping[str, PromotedIntentModel] = MappingProxyType({}),
     ) -> None:
         if intent_model.embedder_name != embedder.name:
             raise ValueError(
                 f"intent model {intent_model.version} was trained on embeddings of {intent_model.embedder_name!r}, "
                 f"but the embedder is {embedder.name!r}; retrain it (casetrail triage train) or use the matching embedder"
             )
+        for tenant, promoted in sorted(promoted_intent_models.items()):
+            if promoted.model.embedder_name != embedder.name:
+                raise PromotedModelError(
+                    f"tenant {tenant}: the promoted intent model {promoted.promoted} ({promoted.model.version}) was "
+                    f"trained on embeddings of {promoted.model.embedder_name!r}, but the embedder is {embedder.name!r}")
         if sentiment_model.embedder_name != embedder.name:
             raise ValueError(f"sentiment model was trained on {sentiment_model.embedder_name!r}, embedder is {embedder.name!r}")
         self.embedder = embedder
         self.intent_model = intent_model
+        #: tenants whose intent model the gate promoted (the others use ``intent_model``)
+        self.promoted_intent_models = dict(promoted_intent_models)
         self.sentiment_model = sentiment_model
         self.history_settings = history_settings
         self.max_text_chars = max_text_chars
@@ -129,6 +141,18 @@ class Triager:
         sentiment_dir = Path(os.environ.get("CASETRAIL_TRIAGE_SENTIMENT_MODEL") or DEFAULT_SENTIMENT_MODEL)
         return cls(embedder or default_embedder(), IntentModel.load(intent_dir), SentimentModel.load(sentiment_dir))
 
+    @classmethod
+    def with_promotions(cls, promotions: Mapping, tenants: Iterable[str],
+                        embedder: Optional[Embedder] = None) -> "Triager":
+        """``default`` plus, for each of ``tenants`` with a promoted intent model (promotions file content),
+        that model; raises ``PromotedModelError`` naming the tenant and version when one cannot be used."""
+        from casetrail.embeddings import default_embedder
+
+        base = cls.default(embedder or default_embedder())
+        choices = intent_model_choices(promotions, tenants, DEFAULT_INTENT_MODEL)
+        return cls(base.embedder, base.intent_model, base.sentiment_model,
+                   promoted_intent_models=load_promoted_models(choices))
+
     @property
     def versions(self) -> dict[str, str]:
         return {"intent": self.intent_model.version, "sentiment": self.sentiment_model.version,
@@ -138,6 +162,18 @@ class Triager:
     def model_version(self) -> str:
         """Stamped on ``versions.model``: intent model, sentiment model and embedder, all content-addressed."""
         return f"{self.intent_model.version}+{self.sentiment_model.version}+{self.embedder.name}"
+
+    def intent_model_for(self, tenant: str) -> IntentModel:
+        promoted = self.promoted_intent_models.get(tenant)
+        return promoted.model if promoted else self.intent_model
+
+    def model_version_for(self, tenant: str) -> str:
+        """``model_version`` with the tenant's intent model; a promoted one reads ``<promoted name>=<model>``,
+        so the lineage names the version the gate promoted."""
+        promoted = self.promoted_intent_models.get(tenant)
+        if promoted is None:
+            return self.model_version
+        return f"{promoted.promoted}={promoted.model.version}+{self.sentiment_model.version}+{self.embedder.name}"
 
     def triage(self, event: ConversationReceived, history: Optional[dict], policy: TenantPolicy,
                now: Optional[dt.datetime] = None) -> TriageOutcome:
@@ -170,7 +206,7 @@ class Triager:
                 if cut:
                     flags.append("embedding_truncated")
             embedding = self.embedder.embed([embed_text], kind="query")[0]
-            prediction = self.intent_model.predict([prepared.text], embedding[None, :])[0]
+            prediction = self.intent_model_for(event.tenant).predict([prepared.text], embedding[None, :])[0]
             intent, confidence, out_of_scope = prediction.intent, prediction.confidence, prediction.out_of_scope
             alternatives = [IntentScore(intent=i, confidence=round(p, 4)) for i, p in prediction.alternatives]
             sentiment, frustration = self.sentiment_model.score([prepared.text], embedding[None, :])[0]
@@ -236,4 +272,4 @@ class Triager:
             embedding_model=self.embedder.name if embedding is not None else None,
             embedding=[round(float(x), 6) for x in embedding] if embedding is not None else [],
         )
-        return TriageOutcome(result, new_history, self.model_version, reasons)
+        return TriageOutcome(result, new_history, self.model_version_for(event.tenant), reasons)

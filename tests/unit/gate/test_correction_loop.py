@@ -1,6 +1,7 @@
 """The correction loop end to end: agents reject a class of drafts in the console, their
 corrections become evaluation examples, and the gate refuses a knowledge base that repeats the
-error and promotes one that fixes it (the real decision chain: models, retrieval, verifier, router).
+error and promotes one that fixes it (the real decision chain: models, retrieval, verifier, router);
+after the verdicts, the drafter serves the promoted knowledge base, not the refused one published later.
 
 Production here is the sample knowledge base as it was before it had a clause for company details
 on an invoice (``billing.business_invoice`` taken out): it answers those requests with the download
@@ -22,13 +23,19 @@ from typer.testing import CliRunner
 from casetrail.cli import app
 from casetrail.codec import AvroCodec
 from casetrail.events import FeedbackAction
+from casetrail.knowledge.catalogue import Catalogue
+from casetrail.knowledge.index import RetrievalIndex
+from casetrail.knowledge.publish import publish
+from casetrail.knowledge.store import KnowledgeBase
 from casetrail.privacy.keystore import KeyStore
 from casetrail.promotions import PromotedVersions
 from casetrail.settings import REPO_ROOT, settings
 from casetrail_tools.gate.run import VersionSpec, read_examples, run_gate
+from services.drafter.app import served_versions
 from services.review.evaluation_set import export_examples
 from services.review.projection import Projector
 from services.review.store import ReviewStore
+from tests.unit.knowledge.kb_testing import HashingEmbedder
 from tests.unit.review.factories import decision, feedback, verified
 
 AT = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.timezone.utc)  # a Wednesday, inside acme-shop's hours
@@ -118,6 +125,10 @@ def test_casetrail_gate_promotes_the_knowledge_base_that_fixes_it(examples, tmp_
     production = english_kb(tmp_path, "kb-production", with_fix=False)
     PromotedVersions(promotions).record("acme-shop", "knowledge_base", version="kb-before", source=str(production),
                                         outcome="promoted", error_rate=1.0)
+    # the verdict on the candidate that repeats the error (as in the test above)
+    repeated = english_kb(tmp_path, "kb-same-clauses", with_fix=False)
+    PromotedVersions(promotions).record("acme-shop", "knowledge_base", version="kb-same-clauses",
+                                        source=str(repeated), outcome="refused", error_rate=1.0)
     examples_file = tmp_path / "examples.jsonl"
     examples_file.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in examples[:4]))
     dev = tmp_path / "dev"
@@ -135,3 +146,16 @@ def test_casetrail_gate_promotes_the_knowledge_base_that_fixes_it(examples, tmp_
     assert verdict["candidate_error_rate"] < verdict["production_error_rate"]
     assert not [cell for cell in verdict["worse"] if cell["slice"].startswith("locale:")]
     assert PromotedVersions(promotions).promoted("acme-shop", "knowledge_base")["version"] == "kb-company-invoices"
+
+    # The drafter then serves the promoted knowledge base, even with the refused one published after it.
+    catalogue = Catalogue(tmp_path / "catalogue.sqlite3")
+    for name, folder in (("kb-before", production), ("kb-company-invoices", tmp_path / "kb-fixed"),
+                         ("kb-same-clauses", repeated)):
+        publish(folder, embedder=HashingEmbedder(), catalogue=catalogue, tenant="acme-shop", human_version=name)
+    assert catalogue.latest("acme-shop", "en").human_version == "kb-same-clauses"
+    knowledge = KnowledgeBase(catalogue, RetrievalIndex.local(None), HashingEmbedder(),
+                              selection=served_versions(catalogue, {"acme-shop": None}))
+    served = knowledge.active_version("acme-shop", "en")
+    assert served.human_version == "kb-company-invoices"
+    assert catalogue.resolve("acme-shop", "en", FIXING_CLAUSE, served.kb_version) is not None
+    knowledge.close()
