@@ -40,15 +40,14 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from casetrail.codec import DecodeError
-from casetrail.events import DeadLetter
 from casetrail.runtime import metrics
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
+from casetrail.runtime.dead_letters import dead_letter_output
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
 from casetrail.runtime.restore import TableOwnership
 from casetrail.runtime.tracing import extract_context, headers_to_dict
 from casetrail.runtime.transactions import CommitOutcome, OutputRefused, TransactionalProducer
-from casetrail.topics import DEADLETTER
 
 if TYPE_CHECKING:
     from casetrail.runtime.service import Service
@@ -379,24 +378,10 @@ class Worker:
     def _produce_dead_letters(self, ctx: RecordContext) -> None:
         service = self.service
         for reason_code, reason, exception_type in ctx._dead_letters:
-            service.send(self._dead_letter_output(ctx, reason_code, reason, exception_type))
+            service.send(dead_letter_output(ctx, service.producer_info, reason_code, reason, exception_type))
             metrics.DEAD_LETTERED.labels(service.name, ctx.topic, reason_code).inc()
             metrics.EVENTS_FAILED.labels(service.name, ctx.topic, reason_code).inc()
         ctx._dead_letters.clear()
-
-    def _dead_letter_output(self, ctx: RecordContext, reason_code: str, reason: str,
-                            exception_type: Optional[str]) -> Output:
-        from casetrail.events.identity import dead_letter_id
-
-        record = DeadLetter(
-            event_id=dead_letter_id(ctx.topic, ctx.partition, ctx.offset, reason_code),
-            producer=self.service.producer_info, reason_code=reason_code, reason=reason[:1000],
-            exception_type=exception_type, source_topic=ctx.topic, source_partition=ctx.partition,
-            source_offset=ctx.offset, original_key=ctx.key, original_value=ctx.value,
-            original_headers={k: v for k, v in ctx.headers.items() if v is not None},
-        )
-        key = ctx.key.decode("utf-8", "replace") if ctx.key else f"{ctx.topic}:{ctx.partition}:{ctx.offset}"
-        return Output(DEADLETTER, record, key=key)
 
     def _delivered(self, topic: str) -> None:
         self.service.series(metrics.EVENTS_OUT, topic).inc()
