@@ -81,3 +81,20 @@ def test_without_the_gate_claim_nobody_reads_promotions_from_it(tools, values, s
         assert not [m for m in mounts if m["mountPath"] == PROMOTIONS_DIR or m.get("subPath")], name
         assert "CASETRAIL_PROMOTIONS_FILE" not in env_of(deployment), name
         assert GATE_CLAIM not in str(deployment["spec"]["template"]["spec"]["volumes"]), name
+
+
+def test_triage_finds_a_promoted_intent_model_where_the_gate_recorded_it(tools):
+    """The gate records a promoted intent model's folder as it sees it (its data volume, default
+    <data_dir>/candidates/<tenant>/intent_model/<name>); triage loads that folder or refuses to start."""
+    docs = render(tools, "full-values.yaml")
+    [job] = by_kind(docs, "Job").values()
+    job_pod = job["spec"]["template"]["spec"]
+    job_data = {m["name"]: m["mountPath"] for m in job_pod["containers"][0]["volumeMounts"]}["data"]
+    candidates = f"{job_data}/candidates"
+    deployments = by_kind(docs, "Deployment")
+    for name, deployment in deployments.items():
+        mounts = claim_mounts(deployment, GATE_CLAIM)
+        if component(deployment) == "triage":
+            assert mounts[candidates]["subPath"] == "candidates" and mounts[candidates]["readOnly"] is True
+        else:
+            assert candidates not in mounts, f"{name} loads no promoted folder"
