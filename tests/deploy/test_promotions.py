@@ -98,3 +98,17 @@ def test_triage_finds_a_promoted_intent_model_where_the_gate_recorded_it(tools):
             assert mounts[candidates]["subPath"] == "candidates" and mounts[candidates]["readOnly"] is True
         else:
             assert candidates not in mounts, f"{name} loads no promoted folder"
+
+
+def test_an_upgrade_that_promotes_a_new_candidate_rolls_the_readers_only(tools):
+    """Services read the promotions once, at start-up: an upgrade whose only change is the gate's
+    candidate must still restart triage and the drafter, and nothing else."""
+    def pod_annotations(candidate: str) -> dict[str, dict]:
+        docs = render(tools, "full-values.yaml", set_values=(f"gate.candidate={candidate}",))
+        return {component(d): d["spec"]["template"]["metadata"]["annotations"]
+                for d in by_kind(docs, "Deployment").values()}
+
+    before, after = pod_annotations("kb-2026-12-05"), pod_annotations("kb-2026-12-12")
+    assert set(before) == set(after)
+    rolled = {name for name in before if before[name] != after[name]}
+    assert rolled == PROMOTION_READERS
