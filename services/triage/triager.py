@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -39,11 +38,12 @@ from services.triage.promoted_models import (
     PromotedIntentModel, PromotedModelError, intent_model_choices, load_promoted_models,
 )
 from services.triage.sentiment import SentimentModel, surface_frustration
+from services.triage.settings import TriageSettings
 from services.triage.sla import sla_due
 from services.triage.escalation_cues import detect_escalation_cues
 from services.triage.spam_abuse import detect_spam_abuse
 from services.triage.text_input import (
-    MAX_EMBED_TOKENS, MAX_TEXT_CHARS, head_within_tokens, prepare_text,
+    MAX_TEXT_CHARS, head_within_tokens, prepare_text,
 )
 from services.triage.urgency import assess_urgency
 from services.triage.vip import is_vip
@@ -129,7 +129,7 @@ class Triager:
         self.history_settings = history_settings
         self.max_text_chars = max_text_chars
         if max_embed_tokens is None:
-            max_embed_tokens = int(os.environ.get("CASETRAIL_TRIAGE_MAX_EMBED_TOKENS", MAX_EMBED_TOKENS))
+            max_embed_tokens = TriageSettings().triage_max_embed_tokens
         #: 0 = no bound; only embedders that can count their tokens are bounded (servers truncate themselves)
         self.max_embed_tokens = max_embed_tokens
 
@@ -137,8 +137,9 @@ class Triager:
     def default(cls, embedder: Optional[Embedder] = None) -> "Triager":
         from casetrail.embeddings import default_embedder
 
-        intent_dir = Path(os.environ.get("CASETRAIL_TRIAGE_INTENT_MODEL") or DEFAULT_INTENT_MODEL)
-        sentiment_dir = Path(os.environ.get("CASETRAIL_TRIAGE_SENTIMENT_MODEL") or DEFAULT_SENTIMENT_MODEL)
+        settings = TriageSettings()
+        intent_dir = settings.triage_intent_model or DEFAULT_INTENT_MODEL
+        sentiment_dir = settings.triage_sentiment_model or DEFAULT_SENTIMENT_MODEL
         return cls(embedder or default_embedder(), IntentModel.load(intent_dir), SentimentModel.load(sentiment_dir))
 
     @classmethod
