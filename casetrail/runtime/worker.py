@@ -245,12 +245,15 @@ class Worker:
                     continue
                 handled.append(record)
         except OutputRefused as refused:
-            # Often _STATE: an earlier output of this transaction was refused by the broker and the
-            # transaction can take no more. That earlier delivery error (e.g. MSG_SIZE_TOO_LARGE) is
-            # what says whether to isolate the records, so it is kept beside the refusal.
-            aborted = self._abort(refused.error.name())
-            return CommitOutcome(False, [*aborted.delivery_errors, refused.error], refused.error.name())
+            return self._refused(refused)
         return self._commit(self._offsets_of(handled))
+
+    def _refused(self, refused: OutputRefused) -> CommitOutcome:
+        # Often _STATE: an earlier output of this transaction was refused by the broker and the
+        # transaction can take no more. That earlier delivery error (e.g. MSG_SIZE_TOO_LARGE) is
+        # what says whether to isolate the records, so it is kept beside the refusal.
+        aborted = self._abort(refused.error.name())
+        return CommitOutcome(False, [*aborted.delivery_errors, refused.error], refused.error.name())
 
     def _offsets_of(self, records: list) -> list[TopicPartition]:
         last: dict[tuple[str, int], int] = {}
@@ -259,9 +262,12 @@ class Worker:
         return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
 
     def _commit(self, offsets: list[TopicPartition]) -> CommitOutcome:
-        for table in self.service.tables.values():
-            for partition, key, value in table.pending_changes():
-                self.producer.produce(table.changelog_topic, value, key, partition=partition)
+        try:
+            for table in self.service.tables.values():
+                for partition, key, value in table.pending_changes():
+                    self.producer.produce(table.changelog_topic, value, key, partition=partition)
+        except OutputRefused as refused:  # the transaction failed already (an output refused meanwhile)
+            return self._refused(refused)
         metadata = self.consumer.consumer_group_metadata() if offsets else None
         outcome = self.producer.commit(offsets, metadata)
         for table in self.service.tables.values():

@@ -1,4 +1,5 @@
-"""What a worker's tables hold across rebalances (the callbacks librdkafka calls inside ``consume``).
+"""What a worker's tables hold across rebalances (the callbacks librdkafka calls inside ``consume``), and
+what a commit does when its transaction already failed.
 
 An orderly revoke keeps the tables until the next assignment says which partitions come back (nobody
 else can have written them in between); a lost assignment (the session timed out while the broker was
@@ -71,3 +72,39 @@ def test_a_lost_assignment_drops_every_table_and_restores_on_the_next_assignment
     worker._on_assign(None, _parts(0, 1))
     assert restored == [{0, 1}, {0, 1}]
     assert table.get("k1") == "from-changelog-1"
+
+
+class _FailedTransaction:
+    """A producer whose transaction already failed: an output was refused (MSG_SIZE_TOO_LARGE) and
+    every later produce raises _STATE, as librdkafka does."""
+
+    def __init__(self):
+        self.aborted = []
+
+    def produce(self, *args, **kwargs):
+        from confluent_kafka import KafkaError
+
+        from casetrail.runtime.transactions import OutputRefused
+
+        raise OutputRefused(KafkaError(KafkaError._STATE))
+
+    def abort(self, reason):
+        from confluent_kafka import KafkaError
+
+        from casetrail.runtime.transactions import CommitOutcome
+
+        self.aborted.append(reason)
+        return CommitOutcome(False, [KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)], reason)
+
+
+def test_a_changelog_write_into_a_failed_transaction_aborts_it_and_names_the_refusal(harness):
+    worker, table, _ = harness
+    worker.producer = _FailedTransaction()
+    worker.service.current_partition = 0
+    table["k"] = "written by the failed batch"
+    worker.service.current_partition = None
+    outcome = worker._commit([])
+    assert not outcome.committed
+    assert outcome.permanent_error is not None and outcome.permanent_error.name() == "MSG_SIZE_TOO_LARGE"
+    assert worker.producer.aborted == ["_STATE"]
+    assert "k" not in table  # rolled back with the transaction
