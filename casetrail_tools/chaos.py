@@ -83,6 +83,7 @@ class ChaosReport:
     faults: list[str] = field(default_factory=list)
     supervised_restarts: list[str] = field(default_factory=list)
     replayed_intake_records: int = 0
+    replay_consumed: bool = False  # ingest committed the intake topic to its end after the replay
     replies_after_replay: int = 0
     acknowledgements_after_replay: int = 0
     second_replies: int = 0  # answers sent twice, counted after the replay
@@ -91,6 +92,7 @@ class ChaosReport:
     def ok(self) -> bool:
         return (not self.lost and self.duplicate_sends == 0 and self.malformed_dead_lettered == self.malformed_sent
                 and self.oversized_dead_lettered == self.oversized_sent
+                and (self.replayed_intake_records == 0 or self.replay_consumed)
                 and self.second_replies == 0 and self.second_acknowledgements == 0)
 
     def lines(self) -> list[str]:
@@ -106,7 +108,8 @@ class ChaosReport:
             f"supervised restarts:      {', '.join(self.supervised_restarts) or 'none'}",
             f"intake replayed from 0:   {self.replayed_intake_records} records; then {self.replies_after_replay} replies "
             f"({self.second_replies} second), {self.acknowledgements_after_replay} acknowledgements "
-            f"({self.second_acknowledgements} second)",
+            f"({self.second_acknowledgements} second); ingest consumed the replay to the end: "
+            f"{'yes' if self.replay_consumed else 'NO'}",
             f"verdict:                  {'PASS' if self.ok() else 'FAIL'}",
         ]
 
@@ -207,6 +210,10 @@ def run_chaos(
             report.replayed_intake_records = replay_topic(f"{prefix}{INTAKE.name}")
             report.faults.append("intake replayed from offset 0")
             time.sleep(max(20.0, pause * 2))
+            # "no second reply" only means something if the replay went through: ingest must have
+            # committed the intake topic to its end (the last records are the malformed and oversized ones)
+            report.replay_consumed = _wait_until_consumed(f"{prefix}casetrail-ingest", f"{prefix}{INTAKE.name}",
+                                                          timeout=180, supervise=supervise)
             _count_replies_after_replay(prefix, report)
     finally:
         stop_load.set()
@@ -290,6 +297,28 @@ def replay_topic(topic: str) -> int:
     if producer.flush(60):
         raise RuntimeError("the replayed records were not all acknowledged")
     return copied
+
+
+def _wait_until_consumed(group: str, topic: str, *, timeout: float, supervise: Callable[[], None]) -> bool:
+    """True once ``group`` has committed every partition of ``topic`` up to its end (within ``timeout``)."""
+    from confluent_kafka import TopicPartition
+
+    consumer = Consumer(kafka_settings().consumer_config(group, **{"enable.auto.commit": False}))
+    try:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)[1] for p in partitions}
+            committed = {tp.partition: tp.offset for tp in
+                         consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=30)}
+            # the intake topic is written without transactions (no commit markers): done means equal
+            if all(ends[p] == 0 or committed[p] >= ends[p] for p in partitions):
+                return True
+            supervise()
+            time.sleep(2.0)
+        return False
+    finally:
+        consumer.close()
 
 
 def _count_replies_after_replay(prefix: str, report: ChaosReport) -> None:
