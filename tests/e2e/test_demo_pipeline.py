@@ -15,17 +15,16 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def demo(kafka_bootstrap, tmp_path_factory):
-    trace_file = tmp_path_factory.mktemp("traces") / "spans.jsonl"
     import os
 
-    os.environ["OTEL_TRACES_EXPORTER"] = "casetrail_file"
-    os.environ["CASETRAIL_TRACE_FILE"] = str(trace_file)
-    try:
+    trace_file = tmp_path_factory.mktemp("traces") / "spans.jsonl"
+    # the services the demo starts inherit this environment: they write their spans to the file
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OTEL_TRACES_EXPORTER", "casetrail_file")
+        patch.setenv("CASETRAIL_TRACE_FILE", str(trace_file))
         # services listen on 8101 + offset; another checkout's end-to-end run can take another offset
         offset = int(os.environ.get("CASETRAIL_E2E_PORT_OFFSET", "30"))
         result = run_demo(progress=print, data_dir=tmp_path_factory.mktemp("demo"), port_offset=offset)
-    finally:
-        os.environ.pop("OTEL_TRACES_EXPORTER", None)
     result.trace_file = trace_file
     return result
 
@@ -90,15 +89,13 @@ def test_spam_is_dropped_and_injection_is_not_sent(demo):
     assert all("1,000" not in s.event.body for s in injected.trail.outbound)
 
 
-def test_every_produced_draft_cites_a_clause_that_resolves_at_its_version(demo):
+def test_every_produced_draft_cites_a_clause_that_resolves_at_its_version(demo, monkeypatch):
     from casetrail.knowledge import resolve
 
     drafts = [d.event.draft for o in demo.outcomes if o.trail for d in o.trail.drafted
               if d.event.draft.outcome.value == "drafted"]
     assert drafts, "the sample tickets should produce at least one draft"
-    import os
-
-    os.environ["CASETRAIL_DATA_DIR"] = str(demo.data_dir)
+    monkeypatch.setenv("CASETRAIL_DATA_DIR", str(demo.data_dir))
     from casetrail.settings import settings
 
     settings.cache_clear()
@@ -109,8 +106,8 @@ def test_every_produced_draft_cites_a_clause_that_resolves_at_its_version(demo):
                 clause = resolve("acme-shop", draft.kb_locale or draft.locale, citation.clause_id, citation.kb_version)
                 assert clause is not None, f"{citation.clause_id}@{citation.kb_version} does not resolve"
     finally:
-        os.environ.pop("CASETRAIL_DATA_DIR", None)
-        settings.cache_clear()
+        monkeypatch.delenv("CASETRAIL_DATA_DIR")
+        settings.cache_clear()  # the next reader sees the environment as it was
 
 
 def test_the_escalated_ticket_has_a_lineage_from_intake_to_its_decision(demo):
