@@ -27,6 +27,10 @@ class EmbeddingServerError(RuntimeError):
     """The embedding server refused or answered something that is not embeddings."""
 
 
+class EmbeddingServerUnavailable(EmbeddingServerError):
+    """The server could not be reached or answered 429/5xx through every retry: it may come back."""
+
+
 def endpoint_url(base_url: str, protocol: Protocol) -> str:
     """The full endpoint from a base URL (``http://h:8080`` or ``http://h:8080/v1``) or a full one."""
     url = base_url.rstrip("/")
@@ -117,7 +121,7 @@ class HttpEmbedder:
                 response = self._client.post(self.url, json=self._payload(batch))
             except httpx.TransportError as exc:
                 if attempt == self.retries:
-                    raise EmbeddingServerError(f"{self.url}: unreachable: {exc}") from exc
+                    raise EmbeddingServerUnavailable(f"{self.url}: unreachable: {exc}") from exc
             else:
                 if response.status_code == 200:
                     try:
@@ -127,9 +131,8 @@ class HttpEmbedder:
                     return self._parse(answer, len(batch))
                 transient = response.status_code == 429 or response.status_code >= 500
                 if not transient or attempt == self.retries:
-                    raise EmbeddingServerError(
-                        f"{self.url}: HTTP {response.status_code}: {response.text[:200]}"
-                    )
+                    error = EmbeddingServerUnavailable if transient else EmbeddingServerError
+                    raise error(f"{self.url}: HTTP {response.status_code}: {response.text[:200]}")
             time.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")

@@ -79,6 +79,10 @@ class KeyErased(KeyStoreError):
         self.erased_at = erased_at
 
 
+class KeyStoreBusy(KeyStoreError):
+    """The key store could not be written in time (another writer holds its lock): try again later."""
+
+
 class UnknownKey(KeyStoreError, KeyError):
     """No key with this id was ever issued by this key store."""
 
@@ -86,7 +90,8 @@ class UnknownKey(KeyStoreError, KeyError):
 class KeyStore:
     """Per-customer AES-256-GCM keys in a SQLite file (safe across processes)."""
 
-    def __init__(self, path: Optional[Path | str] = None, master_key: Optional[bytes] = None):
+    def __init__(self, path: Optional[Path | str] = None, master_key: Optional[bytes] = None,
+                 busy_timeout: float = 30.0):
         if path is None:
             from casetrail.settings import settings
 
@@ -97,6 +102,7 @@ class KeyStore:
             raise ValueError("master key must be 32 bytes (AES-256)")
         self._master = AESGCM(master_key) if master_key is not None else None
         self._local = threading.local()
+        self._busy_timeout = busy_timeout  # how long a write waits for another writer's lock
         with self._connection() as db:
             db.executescript(_SCHEMA)
 
@@ -104,7 +110,7 @@ class KeyStore:
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None or getattr(self._local, "pid", None) != os.getpid():
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=True)
+            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=True)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA secure_delete=ON")
             db.execute("PRAGMA synchronous=FULL")
@@ -167,8 +173,16 @@ class KeyStore:
         return key_id, self._unwrap(key_id, stored, wrapped)
 
     def seal(self, tenant: str, customer_id: str, plaintext: str) -> EncryptedText:
-        """Encrypt ``plaintext`` under the customer's key (created on first use)."""
-        key_id, key = self._live_key(tenant, customer_id)
+        """Encrypt ``plaintext`` under the customer's key (created on first use).
+
+        Raises ``KeyStoreBusy`` when the store stayed locked past its busy timeout (a transient fault:
+        the caller retries rather than losing the record)."""
+        try:
+            key_id, key = self._live_key(tenant, customer_id)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise KeyStoreBusy(f"key store {self.path} is locked: {exc}") from exc
+            raise
         nonce = os.urandom(12)
         ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), key_id.encode())
         return EncryptedText(key_id=key_id, algorithm=ALGORITHM, nonce=nonce, ciphertext=ciphertext)

@@ -21,7 +21,7 @@ import logging
 
 from casetrail import topics
 from casetrail.events import ReplyOutbound
-from casetrail.runtime import Output, RecordContext, Service
+from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from services.ingest import metrics
 from services.ingest.intake_decoding import intake_record
 from services.ingest.locale_detection import LocaleDetector
@@ -96,6 +96,12 @@ async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
                  extra={"reason_code": rejected.reason_code, "partition": ctx.partition, "offset": ctx.offset})
         ctx.dead_letter(rejected.reason_code, rejected.reason)
         return []
+    except Exception as exc:
+        from casetrail.privacy.keystore import KeyStoreBusy  # loaded already whenever it can be raised
+
+        if isinstance(exc, KeyStoreBusy):  # transient: retried with back-off, then parked for replay
+            raise RetryableError(str(exc)) from exc
+        raise
     outputs: list[Output] = []
     if outcome.conversation is not None:
         outputs.append(Output(topics.CONVERSATIONS_RECEIVED, outcome.conversation))

@@ -30,7 +30,7 @@ import time
 from casetrail import topics
 from casetrail.events import ConversationReceived
 from casetrail.policy.tenant import TenantPolicy, load_policies
-from casetrail.runtime import Output, RecordContext, Service
+from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from services.triage import metrics
 from services.triage.triager import Triager, customer_history_key, triaged_event
 
@@ -94,7 +94,14 @@ async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -
         return []
     started = time.perf_counter()
     key = customer_history_key(event)
-    outcome = triager().triage(event, customer_history.get(key), policy)
+    try:
+        outcome = triager().triage(event, customer_history.get(key), policy)
+    except Exception as exc:
+        from casetrail.embeddings.http import EmbeddingServerUnavailable  # loaded whenever it can be raised
+
+        if isinstance(exc, EmbeddingServerUnavailable):  # transient: retried, then parked for replay
+            raise RetryableError(str(exc)) from exc
+        raise
     customer_history[key] = outcome.history
     triaged = triaged_event(event, outcome, policy, svc.producer_info)
     metrics.observe(True, event.tenant, outcome.result, time.perf_counter() - started)
