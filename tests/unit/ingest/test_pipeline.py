@@ -19,6 +19,13 @@ FIXTURES = Path(__file__).parent / "fixtures"
 DETECTOR = LocaleDetector()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def warm_detector():
+    # as the service does at start-up: loading the language models is not a ticket's CPU budget
+    # (run alone, the first test paid ~3 s of model loading and was refused as too_expensive)
+    DETECTOR.warm_up()
+
+
 def record(source, name, tenant="acme"):
     return IntakeRecord(tenant=tenant, source=source, payload=(FIXTURES / name).read_bytes())
 
