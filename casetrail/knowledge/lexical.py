@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from casetrail.knowledge.clauses import Clause
+from casetrail.tfidf import FittedTfidf
 
 #: weight of the lexical cosine added to the dense cosine (chosen on the eval set, see module doc)
 LEXICAL_WEIGHT = 0.15
@@ -39,12 +40,15 @@ class LexicalScorer:
             self._matrix = self._vectorizer.fit_transform(texts)
         except ValueError:  # no n-grams at all (empty KB): every score is 0
             self._matrix = None
+        else:
+            # the query's row without scikit-learn's per-call validation (casetrail/tfidf.py says why)
+            self._rows = FittedTfidf(self._vectorizer)
 
     def scores(self, query: str, clause_ids: Sequence[str]) -> np.ndarray:
         """Cosine similarity (rows are L2-normalised) of ``query`` with each clause in ``clause_ids``."""
         if self._matrix is None or not query.strip():
             return np.zeros(len(clause_ids), dtype=np.float32)
-        q = self._vectorizer.transform([query])
+        q = self._rows.transform([query])
         rows = [self._row.get(cid, -1) for cid in clause_ids]
         sims = (self._matrix @ q.T).toarray().ravel()
         return np.array([sims[r] if r >= 0 else 0.0 for r in rows], dtype=np.float32)

@@ -47,6 +47,7 @@ import numpy as np
 from services.triage.artefacts import content_version, read_artefact
 
 from casetrail.policy.taxonomy import OUT_OF_SCOPE
+from casetrail.tfidf import FittedTfidf
 
 OOS_LABELS = {"oos", OUT_OF_SCOPE}
 FORMAT_VERSION = 1
@@ -198,11 +199,14 @@ class IntentModel:
             lowercase=True, vocabulary=meta["word_vocabulary"], dtype=np.float32, token_pattern=r"(?u)\b\w+\b",
         )
         self._word.idf_ = arrays["word_idf"]
+        # the same rows without scikit-learn's per-call validation (casetrail/tfidf.py says why)
+        self._char_rows, self._word_rows = FittedTfidf(self._char), FittedTfidf(self._word)
         self._oos_index = self.labels.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.labels else None
 
     # -- inference ---------------------------------------------------------------------------
     def logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        features = build_features(texts, embeddings, self.embedding_mean, self._char, self._word, self.feature_config)
+        features = build_features(texts, embeddings, self.embedding_mean, self._char_rows, self._word_rows,
+                                  self.feature_config)
         return np.asarray(features @ self.weights) + self.bias
 
     def probabilities(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:

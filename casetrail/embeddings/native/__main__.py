@@ -1,4 +1,4 @@
-"""``python -m casetrail.embeddings.native``: build the AVX-512 VNNI engine (see __init__)."""
+"""``python -m casetrail.embeddings.native``: build the faster (AVX2 / AVX-512 VNNI) engine (see __init__)."""
 
 import sys
 

