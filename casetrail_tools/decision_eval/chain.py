@@ -130,7 +130,7 @@ class DecisionChain:
         try:
             # The vector cache spares re-embedding the KB's ~3,400 clause texts and questions on every run.
             published = publish(source, embedder=embedder, catalogue=catalogue, tenant=tenant, human_version="eval",
-                                vector_cache=VectorCache.from_environment())
+                                vector_cache=VectorCache.from_settings())
         except KnowledgeBaseError as exc:
             raise ChainError(str(exc)) from exc
         self.kb_versions = {result.locale: result.version.kb_version for result in published}
