@@ -59,7 +59,7 @@ def build_drafter() -> Drafter:
     else:
         index = RetrievalIndex.local(Path(config.qdrant_path) if config.qdrant_path else Path(base.data_dir) / "qdrant" / "drafter")
     policies = load_policies(base.tenants_dir)
-    selection = served_versions(catalogue(), policies)
+    selection = served_versions(catalogue(), policies, base.promotions_path)
     knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.kb_refresh_seconds,
                               selection=selection)
     composer = None
@@ -82,13 +82,15 @@ def build_drafter() -> Drafter:
     return drafter
 
 
-def served_versions(store: "Catalogue", policies: "dict[str, TenantPolicy]") -> "VersionSelection":
-    """Which KB version each tenant serves, from the promotions file read now (start-up) and the catalogue;
-    raises ``PromotedVersionMissing`` when a promoted name is not published (start-up refused)."""
+def served_versions(store: "Catalogue", policies: "dict[str, TenantPolicy]",
+                    promotions_file: Optional[Path] = None) -> "VersionSelection":
+    """Which KB version each tenant serves, from the promotions file read now (start-up; default: the
+    settings' ``CASETRAIL_PROMOTIONS_FILE``) and the catalogue; raises ``PromotedVersionMissing`` when a
+    promoted name is not published (start-up refused)."""
     from casetrail.knowledge.selection import PinnedToPromotion, VersionSelection
     from casetrail.promotions import PromotedVersions
 
-    selection = VersionSelection.from_promotions(PromotedVersions().read(), store, policies)
+    selection = VersionSelection.from_promotions(PromotedVersions(promotions_file).read(), store, policies)
     for tenant, state in sorted(selection.tenants.items()):
         if isinstance(state, PinnedToPromotion):
             log.info("knowledge base pinned to its promotion", extra={"tenant": tenant, "kb_version": state.version})
