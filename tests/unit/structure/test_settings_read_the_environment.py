@@ -83,6 +83,31 @@ def test_the_check_sees_every_way_of_reading_the_environment(tmp_path):
     assert _reads_environment(sample) == [2, 3, 4, 5]
 
 
+def _settings_classes() -> list[type]:
+    import importlib
+    import inspect
+
+    from pydantic_settings import BaseSettings
+
+    names = ["casetrail.settings"] + sorted(
+        p.relative_to(REPO).with_suffix("").as_posix().replace("/", ".")
+        for package in ("services", "casetrail_tools") for p in (REPO / package).rglob("settings.py"))
+    classes = []
+    for name in names:
+        for cls in vars(importlib.import_module(name)).values():
+            if inspect.isclass(cls) and cls.__module__ == name and issubclass(cls, BaseSettings):
+                classes.append(cls)
+    return classes
+
+
+def test_the_readme_lists_every_setting():
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("## Configuration"):readme.index("### Tenant policy")]
+    missing = sorted({variable for cls in _settings_classes() for field in cls.model_fields
+                      for variable in cls.variable_names(field) if f"`{variable}`" not in table})
+    assert missing == [], "add these variables (default, service, meaning) to README.md's configuration table"
+
+
 def test_every_settings_class_derives_from_the_shared_base():
     """One pattern: a service's (or the tooling's) settings extend ``CasetrailSettings``, so every
     component built from them sees the shared fields and bad values are named the same way."""
