@@ -17,14 +17,15 @@ import hashlib
 import re
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.audit.tokens import TokenEntry
 
 if TYPE_CHECKING:
     from services.audit.settings import AuditSettings
 
-Role = Literal["auditor", "qa"]
 DEFAULT_RETENTION = "7y"
 
 
@@ -39,15 +40,6 @@ def parse_retention(text: str) -> dt.timedelta:
         raise ValueError(f"retention {text!r}: use e.g. 7y, 18m, 90d or 12w")
     n, unit = int(m[1]), m[2]
     return dt.timedelta(days=n * {"y": 365, "m": 30, "w": 7, "d": 1}[unit])
-
-
-class TokenEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    tenant: str
-    role: Role
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class RetentionConfig(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field
 from pydantic_settings import NoDecode
 
 from casetrail.settings import CasetrailSettings, json_list
-from services.audit.config import TokenEntry
+from services.audit.tokens import TokenEntry
 
 
 class AuditSettings(CasetrailSettings):

@@ -15,31 +15,21 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from services.review.accounts import ROLES, Account, Role  # ROLES, Account: also imported from here
+
 if TYPE_CHECKING:
     from services.review.settings import ReviewSettings
 
-Role = Literal["agent", "lead", "auditor"]
-ROLES: tuple[str, ...] = ("agent", "lead", "auditor")
 UI_LOCALES: tuple[str, ...] = ("en", "de", "fr", "es", "lt")
 
 
 class ReviewConfigError(ValueError):
     pass
-
-
-class Account(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    username: str = Field(min_length=1, max_length=120)
-    tenant: str
-    role: Role
-    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
-    locale: str = "en"
 
 
 class OidcConfig(BaseModel):

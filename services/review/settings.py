@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from casetrail.settings import CasetrailSettings, json_list
-from services.review.config import Account
+from services.review.accounts import Account
 
 
 class ReviewSettings(CasetrailSettings):
