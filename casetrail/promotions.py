@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -24,9 +23,10 @@ KINDS = ("intent_model", "knowledge_base", "template")
 
 
 def default_path() -> Path:
+    """``CASETRAIL_PROMOTIONS_FILE`` (``CasetrailSettings.promotions_path``); services pass their own settings'."""
     from casetrail.settings import settings
 
-    return Path(os.environ.get("CASETRAIL_PROMOTIONS_FILE") or settings().data_dir / "versions" / "promoted.json")
+    return settings().promotions_path
 
 
 class PromotedVersions:

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from casetrail.settings import REPO_ROOT, kafka_settings, settings
+from casetrail.settings import REPO_ROOT, kafka_settings
+from casetrail_tools.settings import DEFAULT_BROKER_PORT, ToolingSettings
 
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 LIBS = REPO_ROOT / "deploy" / "kafka" / "target" / "libs"
 LOG4J_CONFIG = REPO_ROOT / "deploy" / "kafka" / "log4j2.properties"
-DEFAULT_PORT = 19092
+DEFAULT_PORT = DEFAULT_BROKER_PORT
 
 
 class BrokerError(RuntimeError):
@@ -102,8 +103,8 @@ class LocalBroker:
 
 
 def local_broker() -> LocalBroker:
-    port = int(os.environ.get("CASETRAIL_BROKER_PORT", DEFAULT_PORT))
-    return LocalBroker(settings().data_dir / "kafka", port)
+    config = ToolingSettings()
+    return LocalBroker(config.data_dir / "kafka", config.broker_port)
 
 
 def kafka_version() -> str:

@@ -63,3 +63,14 @@ def kafka_bootstrap() -> str:
 def topic_prefix() -> str:
     """A unique topic prefix so tests never see each other's records on a shared broker."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture(autouse=True)
+def settings_read_afresh():
+    """Each test's shared settings come from its own environment (``monkeypatch.setenv`` before the code
+    under test runs), never from the process-wide cache an earlier test filled."""
+    from casetrail.settings import settings
+
+    settings.cache_clear()
+    yield
+    settings.cache_clear()

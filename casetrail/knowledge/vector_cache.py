@@ -17,13 +17,15 @@ value turns the cache off.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from casetrail.settings import CasetrailSettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
@@ -53,15 +55,17 @@ class VectorCache:
         self.misses = 0
 
     @classmethod
-    def from_environment(cls) -> Optional["VectorCache"]:
-        """The cache ``CASETRAIL_VECTOR_CACHE`` names (default under ``~/.cache``), or None when it is set empty
-        or the folder cannot be written (a cache is an optimisation, never a reason to fail)."""
-        configured = os.environ.get("CASETRAIL_VECTOR_CACHE")
-        if configured is not None and not configured.strip():
+    def from_settings(cls, config: Optional["CasetrailSettings"] = None) -> Optional["VectorCache"]:
+        """The cache ``config.vector_cache`` names (``CASETRAIL_VECTOR_CACHE``, default under ``~/.cache``), or
+        None when it is set empty or the folder cannot be written (a cache is an optimisation, never a reason to fail)."""
+        if config is None:
+            from casetrail.settings import settings
+
+            config = settings()
+        if config.vector_cache is None:
             return None
-        path = Path(configured) if configured else Path.home() / ".cache" / "casetrail" / "kb-vectors.sqlite3"
         try:
-            return cls(path)
+            return cls(config.vector_cache)
         except (OSError, sqlite3.Error):
             return None
 

@@ -35,7 +35,6 @@ Design notes (why it is built this way):
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import os
@@ -43,11 +42,14 @@ import sqlite3
 import threading
 import uuid
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from casetrail.events.conversation import EncryptedText
+
+if TYPE_CHECKING:
+    from casetrail.settings import CasetrailSettings
 
 ALGORITHM = "AES-256-GCM"
 MASTER_KEY_ENV = "CASETRAIL_KEYSTORE_MASTER_KEY"
@@ -251,19 +253,17 @@ class MasterKeyRequired(KeyStoreError):
     """Outside development the per-customer keys are never stored unwrapped."""
 
 
-def default_keystore() -> KeyStore:
-    """The key store at ``settings().data_dir / "keys.sqlite"``, wrapped with the master key.
+def default_keystore(config: Optional["CasetrailSettings"] = None) -> KeyStore:
+    """The key store at ``config.data_dir / "keys.sqlite"``, wrapped with ``config.keystore_master_key``
+    (``CASETRAIL_KEYSTORE_MASTER_KEY``, validated as base64 of 32 bytes by the settings).
 
     The master key is optional only when ``CASETRAIL_ENVIRONMENT`` is ``development``.
     """
-    from casetrail.settings import settings
+    if config is None:
+        from casetrail.settings import settings
 
-    encoded = os.environ.get(MASTER_KEY_ENV)
-    if not encoded and settings().environment != "development":
+        config = settings()
+    if config.keystore_master_key is None and config.environment != "development":
         raise MasterKeyRequired(f"{MASTER_KEY_ENV} is required outside development (CASETRAIL_ENVIRONMENT="
-                                f"{settings().environment}): base64 of 32 random bytes, from a secret store")
-    try:
-        master = base64.b64decode(encoded, validate=True) if encoded else None
-    except ValueError:
-        raise MasterKeyRequired(f"{MASTER_KEY_ENV} is not base64") from None
-    return KeyStore(master_key=master)
+                                f"{config.environment}): base64 of 32 random bytes, from a secret store")
+    return KeyStore(config.data_dir / "keys.sqlite", master_key=config.keystore_master_key_bytes)

@@ -242,7 +242,7 @@ class Service:
         level = (loglevel or self.config.log_level).upper()
         faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints every thread's stack: a stuck worker explains itself
         configure_logging(self.name, level)
-        configure_tracing(self.name, self.version)
+        configure_tracing(self.name, self.version, self.config)
         metrics.SERVICE_INFO.info({"service": self.name, "version": self.version})
         log.info("starting", extra={"service": self.name, "app_id": self.app_id, "port": self.http_port})
         health = HealthServer(self.config.http_host, self.http_port, self.name, self.version, self._readiness,

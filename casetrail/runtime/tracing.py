@@ -1,26 +1,30 @@
 """OpenTelemetry tracing with W3C trace context carried in Kafka record headers.
 
-The exporter is chosen by the standard variables: ``OTEL_TRACES_EXPORTER``
-(``none`` by default, ``console``, ``otlp`` — needs the ``otlp`` extra) and
-``OTEL_SERVICE_NAME``. ``casetrail_file`` writes one JSON span per line to
+The exporter is chosen by the standard variable ``OTEL_TRACES_EXPORTER``, typed in
+``casetrail.settings`` (``none`` by default, ``console``, ``otlp`` — needs the
+``otlp`` extra). ``casetrail_file`` writes one JSON span per line to
 ``CASETRAIL_TRACE_FILE``; the end-to-end tests use it to check that one trace
-spans every hop.
+spans every hop. The SDK reads its own variables (``OTEL_SERVICE_NAME``,
+``OTEL_RESOURCE_ATTRIBUTES``, the OTLP exporter's ``OTEL_EXPORTER_OTLP_*``);
+this module never reads them by hand.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource, get_aggregated_resources
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter, SpanExportResult, SimpleSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+if TYPE_CHECKING:
+    from casetrail.settings import CasetrailSettings
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _configured = False
@@ -61,24 +65,27 @@ class JsonLinesSpanExporter(SpanExporter):
         return SpanExportResult.SUCCESS
 
 
-def configure_tracing(service: str, version: str) -> None:
-    """Install the tracer provider once per process, exporter from OTEL_* variables."""
+def service_resource(service: str, version: str) -> Resource:
+    """``casetrail-<service>`` unless the SDK's own variables (``OTEL_SERVICE_NAME``,
+    ``OTEL_RESOURCE_ATTRIBUTES``) name it otherwise: the SDK's detector has the last word."""
+    ours = Resource.create({"service.name": f"casetrail-{service}", "service.version": version,
+                            "service.namespace": "casetrail"})
+    return get_aggregated_resources([OTELResourceDetector()], initial_resource=ours)
+
+
+def configure_tracing(service: str, version: str, config: "CasetrailSettings") -> None:
+    """Install the tracer provider once per process, the exporter ``config.otel_traces_exporter``."""
     global _configured
     if _configured:
         return
     _configured = True
-    exporter_name = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
-    if exporter_name in ("none", ""):
+    exporter_name = config.otel_traces_exporter
+    if exporter_name == "none":
         # No exporter: keep the API's non-recording tracer. Context still propagates
         # (the incoming traceparent is continued into every output's headers) at a
         # fraction of the cost of recording spans nobody collects.
         return
-    resource = Resource.create({
-        "service.name": os.environ.get("OTEL_SERVICE_NAME", f"casetrail-{service}"),
-        "service.version": version,
-        "service.namespace": "casetrail",
-    })
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=service_resource(service, version))
     if exporter_name == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter_name == "otlp":
@@ -86,10 +93,7 @@ def configure_tracing(service: str, version: str) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     elif exporter_name == "casetrail_file":
-        path = os.environ.get("CASETRAIL_TRACE_FILE", "var/traces.jsonl")
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(path)))
-    else:
-        raise ValueError(f"OTEL_TRACES_EXPORTER={exporter_name!r} is not supported (none, console, otlp, casetrail_file)")
+        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(str(config.trace_file))))
     trace.set_tracer_provider(provider)
 
 

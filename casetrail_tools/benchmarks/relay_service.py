@@ -15,16 +15,16 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 from casetrail.events import ConversationReceived
 from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from casetrail.topics import TopicSpec
+from casetrail_tools.settings import ToolingSettings
 
 RELAY_IN = TopicSpec("bench.in", "conversation_id", "ConversationReceived", "hop benchmark / runtime test input")
 RELAY_OUT = TopicSpec("bench.out", "conversation_id", "ConversationReceived", "hop benchmark / runtime test output")
 
-svc = Service("relay")
+svc = Service("relay", config=ToolingSettings())
 
 
 @svc.processor(source=RELAY_IN, input_type=ConversationReceived)
@@ -32,13 +32,13 @@ def relay(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
     if event.conversation.subject == "poison":  # lets tests exercise the unprocessable path
         raise ValueError("poison record")
     if event.conversation.subject == "needs-dependency":  # a dependency is down while the named file exists
-        down = os.environ.get("CASETRAIL_RELAY_DEPENDENCY_DOWN")
-        if down and Path(down).exists():
+        down = svc.config.relay_dependency_down
+        if down and down.exists():
             raise RetryableError("dependency unavailable")
     if event.conversation.subject == "crash":  # lets tests crash the worker between produce and commit
-        marker = os.environ.get("CASETRAIL_RELAY_CRASH_MARKER")
-        if marker and not Path(marker).exists():
-            Path(marker).touch()  # once: the restarted worker handles the record
+        marker = svc.config.relay_crash_marker
+        if marker and not marker.exists():
+            marker.touch()  # once: the restarted worker handles the record
             os.kill(os.getpid(), signal.SIGKILL)
     if event.conversation.subject == "slow":
         time.sleep(1.0)

@@ -92,7 +92,8 @@ class DecisionChain:
     """The five stages for one tenant, built once (models, knowledge base, verifiers)."""
 
     def __init__(self, tenant: str, *, tenants_dir: Path, knowledge_dir: Path, work_dir: Path,
-                 progress: Callable[[str], None] = lambda _: None):
+                 intent_model: Optional[Path] = None, progress: Callable[[str], None] = lambda _: None):
+        """``intent_model``: triage's intent model folder (default: triage's settings, i.e. the packaged one)."""
         from casetrail.embeddings import default_embedder
         from casetrail.knowledge.catalogue import Catalogue
         from casetrail.knowledge.clauses import KnowledgeBaseError
@@ -104,6 +105,7 @@ class DecisionChain:
         from services.drafter.drafting import Drafter
         from services.ingest.locale_detection import LocaleDetector
         from services.ingest.normalise import Normaliser
+        from services.triage.settings import TriageSettings
         from services.triage.triager import Triager
         from services.verifier.engine import build_verifiers, default_dependencies
 
@@ -122,7 +124,8 @@ class DecisionChain:
         detector.warm_up()
         self.normaliser = Normaliser(locale_detector=detector, default_locales={tenant: self.policy.default_locale})
         embedder = default_embedder()
-        self.triager = Triager.default(embedder)
+        triage_settings = TriageSettings(triage_intent_model=intent_model) if intent_model else TriageSettings()
+        self.triager = Triager.default(embedder, settings=triage_settings)
 
         progress(f"publishing the knowledge base {source} into a scratch catalogue ...")
         catalogue_path = Path(work_dir) / "catalogue.sqlite3"
@@ -130,7 +133,7 @@ class DecisionChain:
         try:
             # The vector cache spares re-embedding the KB's ~3,400 clause texts and questions on every run.
             published = publish(source, embedder=embedder, catalogue=catalogue, tenant=tenant, human_version="eval",
-                                vector_cache=VectorCache.from_environment())
+                                vector_cache=VectorCache.from_settings())
         except KnowledgeBaseError as exc:
             raise ChainError(str(exc)) from exc
         self.kb_versions = {result.locale: result.version.kb_version for result in published}
@@ -216,9 +219,9 @@ class DecisionChain:
         )
 
 
-def build_chain(tenant: str, *, tenants_dir: Path, knowledge_dir: Path,
+def build_chain(tenant: str, *, tenants_dir: Path, knowledge_dir: Path, intent_model: Optional[Path] = None,
                 progress: Callable[[str], None] = lambda _: None) -> tuple[DecisionChain, tempfile.TemporaryDirectory]:
     """The chain and the scratch folder that holds its catalogue (clean it up when done)."""
     scratch = tempfile.TemporaryDirectory(prefix="casetrail-eval-")
     return DecisionChain(tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge_dir, work_dir=Path(scratch.name),
-                         progress=progress), scratch
+                         intent_model=intent_model, progress=progress), scratch

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,28 +45,22 @@ def read_examples(paths: list[Path], limit_per_file: int = 0) -> list[dict]:
 
 
 @contextlib.contextmanager
-def _version_inputs(spec: VersionSpec, tenant: str, default_knowledge: Path) -> Iterator[Path]:
-    """The knowledge dir the chain reads, with the intent model chosen through its environment variable."""
-    if spec.kind == "knowledge_base":
-        with tempfile.TemporaryDirectory(prefix="casetrail-gate-kb-") as scratch:
-            (Path(scratch) / tenant).symlink_to(spec.source.resolve(), target_is_directory=True)
-            yield Path(scratch)
-        return
-    previous = os.environ.get("CASETRAIL_TRIAGE_INTENT_MODEL")
-    os.environ["CASETRAIL_TRIAGE_INTENT_MODEL"] = str(spec.source)
-    try:
+def _knowledge_of(spec: VersionSpec, tenant: str, default_knowledge: Path) -> Iterator[Path]:
+    """The knowledge dir the chain reads: the version's own for a knowledge base, else the default."""
+    if spec.kind != "knowledge_base":
         yield default_knowledge
-    finally:
-        if previous is None:
-            os.environ.pop("CASETRAIL_TRIAGE_INTENT_MODEL", None)
-        else:
-            os.environ["CASETRAIL_TRIAGE_INTENT_MODEL"] = previous
+        return
+    with tempfile.TemporaryDirectory(prefix="casetrail-gate-kb-") as scratch:
+        (Path(scratch) / tenant).symlink_to(spec.source.resolve(), target_is_directory=True)
+        yield Path(scratch)
 
 
 def decide_all(spec: VersionSpec, examples: list[dict], tenant: str, *, tenants_dir: Path, knowledge_dir: Path,
                at: Optional[dt.datetime], progress: Callable[[str], None]) -> list:
-    with _version_inputs(spec, tenant, knowledge_dir) as knowledge:
-        chain, scratch = build_chain(tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge, progress=progress)
+    intent_model = spec.source if spec.kind == "intent_model" else None
+    with _knowledge_of(spec, tenant, knowledge_dir) as knowledge:
+        chain, scratch = build_chain(tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge,
+                                     intent_model=intent_model, progress=progress)
         try:
             moment = at or next_business_moment(chain.policy, dt.datetime.now(dt.timezone.utc))
             progress(f"{spec.kind} {spec.version}: deciding {len(examples)} examples at {moment.isoformat()}")

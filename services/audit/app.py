@@ -9,10 +9,11 @@ import logging
 from typing import Optional
 
 from casetrail.http_server import serve_beside_consumer
-from casetrail.settings import settings
 from services.audit.consumer import AuditConsumer
 from services.audit.server import http_server, query_api
+from services.audit.settings import AuditSettings
 from services.audit.store import AuditStore
+from services.audit.store.database import default_url
 
 log = logging.getLogger("casetrail.audit")
 
@@ -25,7 +26,7 @@ class AuditService:
     def run(self, loglevel: Optional[str] = None) -> None:
         from casetrail.runtime.structured_logging import configure_logging
 
-        config = settings()
+        config = AuditSettings()
         configure_logging("audit", (loglevel or config.log_level).upper())
         if config.create_topics:  # as every runtime service does; off where operators own topics
             from casetrail.topic_admin import apply_topics
@@ -33,10 +34,10 @@ class AuditService:
 
             for line in apply_topics(ALL_TOPICS).drift:
                 log.warning("topic drift", extra={"drift": line})
-        store = AuditStore()
+        store = AuditStore(default_url(config))
         store.migrate()
         try:
-            serve_beside_consumer("audit", AuditConsumer(store), query_api(store),
+            serve_beside_consumer("audit", AuditConsumer(store), query_api(store, config),
                                   lambda api: http_server(api, config), log)
         finally:
             store.close()

@@ -167,10 +167,11 @@ def serve(
     db: Optional[str] = typer.Option(None, help="database URL"),
 ) -> None:
     """Serve the query API only (``casetrail run audit`` runs the consumer too)."""
-    from casetrail.settings import settings
     from services.audit.server import http_server, query_api
+    from services.audit.settings import AuditSettings
 
-    http_server(query_api(_store(db)), settings(), host=host, port=port, log_level="info").run()
+    config = AuditSettings()
+    http_server(query_api(_store(db), config), config, host=host, port=port, log_level="info").run()
 
 
 def lineage(

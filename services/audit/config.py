@@ -3,7 +3,7 @@
 Read from the YAML file named by ``CASETRAIL_AUDIT_CONFIG`` (default
 ``<data_dir>/audit/audit.yaml``; see ``audit.example.yaml``). Tokens can also
 come from ``CASETRAIL_AUDIT_TOKENS``: a JSON list of the same entries, e.g. a
-Kubernetes Secret mounted as an environment variable.
+Kubernetes Secret mounted as an environment variable (both are ``AuditSettings``).
 
 Tokens are long random strings (``casetrail audit token`` makes one), so a
 plain SHA-256 is the right hash: there is nothing to brute-force that a slow
@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import secrets
 from pathlib import Path
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Role = Literal["auditor", "qa"]
+from services.audit.tokens import TokenEntry
+
+if TYPE_CHECKING:
+    from services.audit.settings import AuditSettings
+
 DEFAULT_RETENTION = "7y"
 
 
@@ -37,15 +40,6 @@ def parse_retention(text: str) -> dt.timedelta:
         raise ValueError(f"retention {text!r}: use e.g. 7y, 18m, 90d or 12w")
     n, unit = int(m[1]), m[2]
     return dt.timedelta(days=n * {"y": 365, "m": 30, "w": 7, "d": 1}[unit])
-
-
-class TokenEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    tenant: str
-    role: Role
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class RetentionConfig(BaseModel):
@@ -99,14 +93,11 @@ def new_token() -> tuple[str, str]:
     return token, hash_token(token)
 
 
-def default_path() -> Path:
-    from casetrail.settings import settings
-
-    return Path(os.environ.get("CASETRAIL_AUDIT_CONFIG") or settings().data_dir / "audit" / "audit.yaml")
-
-
-def load_config(path: Optional[Path] = None) -> AuditConfig:
+def load_config(path: Optional[Path] = None, settings: Optional["AuditSettings"] = None) -> AuditConfig:
+    """The file at ``path`` (default ``settings.audit_config_path``) plus ``settings.audit_tokens``."""
     from casetrail.yaml_config import load_yaml_config
+    from services.audit.settings import AuditSettings
 
-    return load_yaml_config(path or default_path(), AuditConfig, AuditConfigError, list_key="tokens",
-                            list_env="CASETRAIL_AUDIT_TOKENS", what="audit configuration")
+    settings = settings or AuditSettings()
+    return load_yaml_config(path or settings.audit_config_path, AuditConfig, AuditConfigError, list_key="tokens",
+                            extra_entries=settings.audit_tokens, what="audit configuration")

@@ -16,12 +16,13 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from casetrail.settings import CasetrailSettings
+    from services.audit.settings import AuditSettings
     from services.audit.store import AuditStore
 
 log = logging.getLogger("casetrail.audit")
 
 
-def query_api(store: AuditStore) -> FastAPI:
+def query_api(store: AuditStore, settings: AuditSettings) -> FastAPI:
     """The API over ``store``: the audit config's tokens, the report's citation check, and the key
     store (to open originals for auditors) when there is one."""
     from services.audit.api import create_app
@@ -31,11 +32,11 @@ def query_api(store: AuditStore) -> FastAPI:
     try:
         from casetrail.privacy.keystore import default_keystore
 
-        keystore = default_keystore()
+        keystore = default_keystore(settings)
     except Exception:  # the API still serves lineage; originals show as unavailable
         log.warning("no key store available: originals will not be decrypted")
         keystore = None
-    return create_app(store, load_config(), keystore, citation_check_factory=lambda t: citation_checker(store, t))
+    return create_app(store, load_config(settings=settings), keystore, citation_check_factory=lambda t: citation_checker(store, t))
 
 
 def http_server(api: FastAPI, config: CasetrailSettings, *, host: Optional[str] = None, port: Optional[int] = None,

@@ -18,10 +18,10 @@ platform or field refuses start-up with a message naming the entry
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Callable, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -135,17 +135,20 @@ def _env_name(tenant: str, platform: str, field: str) -> str:
     return "__".join(("CASETRAIL_DELIVERY", tenant, platform, field)).upper().replace("-", "_")
 
 
-def _secret(tenant: str, platform: str, field: str, env: dict[str, str], secrets: Path) -> Optional[str]:
+def _secret(tenant: str, platform: str, field: str, variable: Callable[[str], Optional[str]], secrets: Path) -> Optional[str]:
     # A Secret mounted as a volume: one file per key, "<tenant>.<platform>.<field>" (Secret keys hold no
     # "/"); or a directory tree <tenant>/<platform>/<field>.
     for path in (secrets / f"{tenant}.{platform}.{field}", secrets / tenant / platform / field):
         if path.is_file():
             return path.read_text().strip()
-    return env.get(_env_name(tenant, platform, field))
+    return variable(_env_name(tenant, platform, field))
 
 
-def load_tenant(path: Path, *, env: Optional[dict[str, str]] = None, secrets: Optional[Path] = None) -> TenantDelivery:
-    env = dict(os.environ) if env is None else env
+def load_tenant(path: Path, *, env: Optional[Mapping[str, str]] = None, secrets: Optional[Path] = None) -> TenantDelivery:
+    """``env`` stands in for the environment's credential variables (tests, benchmarks)."""
+    from services.delivery.settings import referenced_secret
+
+    variable = referenced_secret if env is None else env.get
     secrets = secrets_dir() if secrets is None else secrets
     try:
         doc = yaml.safe_load(path.read_text()) or {}
@@ -165,7 +168,7 @@ def load_tenant(path: Path, *, env: Optional[dict[str, str]] = None, secrets: Op
             raise DeliveryConfigError(f"{where}.{field}: secrets never go in the config file; "
                                       f"mount {secrets / f'{tenant}.{name}.{field}'} or set {_env_name(tenant, name, field)}")
         for field in _SECRET_FIELDS & set(_MODELS[name].model_fields):
-            value = _secret(tenant, name, field, env, secrets)
+            value = _secret(tenant, name, field, variable, secrets)
             if value:
                 raw[field] = value
         try:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from casetrail.knowledge.catalogue import Catalogue
     from casetrail.knowledge.selection import VersionSelection
     from casetrail.policy.tenant import TenantPolicy
+    from services.drafter.settings import DrafterSettings
 
 log = logging.getLogger("casetrail.drafter")
 svc = Service("drafter")
@@ -41,54 +42,54 @@ _drafter: Optional[Drafter] = None
 _lock = threading.Lock()
 
 
-def build_drafter() -> Drafter:
-    """Everything the drafter needs, from settings (``CASETRAIL_*``, ``QDRANT_URL``)."""
+def build_drafter(config: Optional["DrafterSettings"] = None) -> Drafter:
+    """Everything the drafter needs, from its settings (``CASETRAIL_*``, ``QDRANT_URL``; default: read now)."""
     from casetrail.embeddings import default_embedder
     from casetrail.knowledge import catalogue
     from casetrail.knowledge.index import RetrievalIndex
     from casetrail.knowledge.store import KnowledgeBase
     from casetrail.policy.tenant import load_policies
-    from casetrail.settings import settings
-    from services.drafter.config import DrafterSettings
     from services.drafter.drafting import DrafterConfig
+    from services.drafter.settings import DrafterSettings
 
-    config = DrafterSettings()
-    base = settings()
-    if base.qdrant_url:
+    config = config or DrafterSettings()
+    if config.qdrant_url:
         index = RetrievalIndex.from_settings("drafter")
     else:
-        index = RetrievalIndex.local(Path(config.qdrant_path) if config.qdrant_path else Path(base.data_dir) / "qdrant" / "drafter")
-    policies = load_policies(base.tenants_dir)
-    selection = served_versions(catalogue(), policies)
-    knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.kb_refresh_seconds,
+        index = RetrievalIndex.local(Path(config.drafter_qdrant_path) if config.drafter_qdrant_path else Path(config.data_dir) / "qdrant" / "drafter")
+    policies = load_policies(config.tenants_dir)
+    selection = served_versions(catalogue(), policies, config.promotions_path)
+    knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.drafter_kb_refresh_seconds,
                               selection=selection)
     composer = None
-    if config.llm_url:
+    if config.drafter_llm_url:
         from services.drafter.llm import LlmComposer
 
-        if not config.llm_model:
+        if not config.drafter_llm_model:
             raise ValueError("CASETRAIL_DRAFTER_LLM_URL is set but CASETRAIL_DRAFTER_LLM_MODEL is not")
-        composer = LlmComposer(config.llm_url, config.llm_model,
-                               api_key=config.llm_api_key.get_secret_value() if config.llm_api_key else None,
-                               timeout=config.llm_timeout_seconds)
+        composer = LlmComposer(config.drafter_llm_url, config.drafter_llm_model,
+                               api_key=config.drafter_llm_api_key.get_secret_value() if config.drafter_llm_api_key else None,
+                               timeout=config.drafter_llm_timeout_seconds)
     from services.drafter.answer_confidence import DEFAULT_PATH, AnswerConfidence
 
-    answer_confidence = AnswerConfidence.load(Path(config.answer_confidence_path or DEFAULT_PATH))
+    answer_confidence = AnswerConfidence.load(Path(config.drafter_answer_confidence_path or DEFAULT_PATH))
     drafter = Drafter(knowledge, policies, composer=composer,
-                      config=DrafterConfig(min_score=config.min_score), answer_confidence=answer_confidence,
+                      config=DrafterConfig(min_score=config.drafter_min_score), answer_confidence=answer_confidence,
                       producer=svc.producer_info)
     log.info("drafter ready", extra={"index": index.mode, "embedder": knowledge.embedder.name,
                                      "composer": drafter.composer.name})
     return drafter
 
 
-def served_versions(store: "Catalogue", policies: "dict[str, TenantPolicy]") -> "VersionSelection":
-    """Which KB version each tenant serves, from the promotions file read now (start-up) and the catalogue;
-    raises ``PromotedVersionMissing`` when a promoted name is not published (start-up refused)."""
+def served_versions(store: "Catalogue", policies: "dict[str, TenantPolicy]",
+                    promotions_file: Optional[Path] = None) -> "VersionSelection":
+    """Which KB version each tenant serves, from the promotions file read now (start-up; default: the
+    settings' ``CASETRAIL_PROMOTIONS_FILE``) and the catalogue; raises ``PromotedVersionMissing`` when a
+    promoted name is not published (start-up refused)."""
     from casetrail.knowledge.selection import PinnedToPromotion, VersionSelection
     from casetrail.promotions import PromotedVersions
 
-    selection = VersionSelection.from_promotions(PromotedVersions().read(), store, policies)
+    selection = VersionSelection.from_promotions(PromotedVersions(promotions_file).read(), store, policies)
     for tenant, state in sorted(selection.tenants.items()):
         if isinstance(state, PinnedToPromotion):
             log.info("knowledge base pinned to its promotion", extra={"tenant": tenant, "kb_version": state.version})

@@ -48,7 +48,7 @@ def build_processor(settings: IngestSettings) -> IngestProcessor:
     if settings.ingest_seal_originals:
         from casetrail.privacy.keystore import default_keystore
 
-        sealer = default_keystore()
+        sealer = default_keystore(settings)
     detector = LocaleDetector()
     detector.warm_up()
     normaliser = Normaliser(locale_detector=detector, sealer=sealer,

@@ -16,7 +16,7 @@ app = typer.Typer(help="Ingest: connectors, redaction, webhook bridge.", no_args
 def webhooks(
     host: str = typer.Option("127.0.0.1", help="bind address"),
     port: int = typer.Option(8111, help="port"),
-    tenant: str = typer.Option("default", envvar="CASETRAIL_DEFAULT_TENANT", help="tenant when a request names none"),
+    tenant: Optional[str] = typer.Option(None, help="tenant when a request names none (default: CASETRAIL_DEFAULT_TENANT)"),
 ) -> None:
     """Run the webhook bridge: POST /webhooks/{source} -> intake topic (2xx after the broker's ack)."""
     from services.ingest.webhooks import serve

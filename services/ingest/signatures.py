@@ -41,6 +41,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable, Optional
 
 from cachetools import TTLCache
@@ -236,15 +237,11 @@ class Verifier:
         raise SignatureError("X-Casetrail-Token does not match")
 
 
-SECRETS_FILE_ENV = "CASETRAIL_WEBHOOK_SECRETS_FILE"
-SECRET_ENV_PREFIX = "CASETRAIL_WEBHOOK_SECRET_"
-
-
-def load_secrets(environ: Mapping[str, str], default_tenant: str) -> list[WebhookSecret]:
-    """Secrets from ``CASETRAIL_WEBHOOK_SECRETS_FILE`` (YAML: a list of {tenant, source, secret, scheme?})
-    plus ``CASETRAIL_WEBHOOK_SECRET_<SOURCE>`` for the default tenant (single-tenant installs)."""
+def load_secrets(path: Optional[Path], per_source: Mapping[str, str], default_tenant: str) -> list[WebhookSecret]:
+    """Secrets from the file at ``path`` (``CASETRAIL_WEBHOOK_SECRETS_FILE``; YAML: a list of {tenant, source,
+    secret, scheme?}) plus ``per_source`` ({source: secret}, from ``CASETRAIL_WEBHOOK_SECRET_<SOURCE>``) for
+    the default tenant (single-tenant installs); both come from ``services.ingest.settings``."""
     entries: list[WebhookSecret] = []
-    path = environ.get(SECRETS_FILE_ENV)
     if path:
         import yaml
 
@@ -259,9 +256,8 @@ def load_secrets(environ: Mapping[str, str], default_tenant: str) -> list[Webhoo
             if scheme not in ("hmac", "token"):
                 raise ValueError(f"{path}: entry {index} has scheme {scheme!r}; use hmac or token")
             entries.append(WebhookSecret(str(item["tenant"]), str(item["source"]).lower(), str(item["secret"]), scheme))
-    for key, value in environ.items():
-        if key.startswith(SECRET_ENV_PREFIX) and value:
-            source = key[len(SECRET_ENV_PREFIX):].lower()
+    for source, value in per_source.items():
+        if value:
             scheme = "hmac" if source in ("zendesk", "intercom") else "token"
             entries.append(WebhookSecret(default_tenant, source, value, scheme))
     return entries

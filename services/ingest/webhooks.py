@@ -175,17 +175,17 @@ def create_app(
     return app
 
 
-def serve(host: str, port: int, *, default_tenant: str, topic: Optional[str] = None) -> None:
-    import os
-
+def serve(host: str, port: int, *, default_tenant: Optional[str] = None, topic: Optional[str] = None) -> None:
+    """The bridge from ingest's settings; ``default_tenant`` overrides ``CASETRAIL_DEFAULT_TENANT``."""
     from casetrail.settings import kafka_settings
     from casetrail.topic_admin import resolved_name
-    from services.ingest.settings import IngestSettings
+    from services.ingest.settings import IngestSettings, webhook_secret_variables
     from services.ingest.signatures import load_secrets
 
     config = IngestSettings()
     codec = AvroCodec(config.schema_registry_url, config.registry_config())
-    verifier = Verifier(load_secrets(os.environ, default_tenant))
+    verifier = Verifier(load_secrets(config.webhook_secrets_file, webhook_secret_variables(),
+                                     default_tenant or config.default_tenant))
     if not verifier.sources():
         log.warning("no webhook secrets configured (CASETRAIL_WEBHOOK_SECRETS_FILE): every request will be refused with 401")
     producer = IntakeProducer(kafka_settings().librdkafka_config(), topic or resolved_name(INTAKE), codec)

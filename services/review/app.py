@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import uvicorn
 
@@ -28,6 +28,9 @@ from casetrail.topic_admin import resolved_name
 from services.review import metrics
 from services.review.projection import Projector
 from services.review.store import ReviewStore
+
+if TYPE_CHECKING:
+    from services.review.settings import ReviewSettings
 
 log = logging.getLogger("casetrail.review")
 
@@ -91,8 +94,10 @@ class ProjectionConsumer:
             consumer.close()
 
 
-def build_console(store: ReviewStore, *, publisher=None, keystore=None, config=None):
-    """The web application over ``store`` with the real collaborators (codec, producer, policies, KB)."""
+def build_console(store: ReviewStore, *, publisher=None, keystore=None, config=None,
+                  settings: Optional["ReviewSettings"] = None):
+    """The web application over ``store`` with the real collaborators (codec, producer, policies, KB),
+    from ``settings`` (default: read now) and the console configuration ``config`` (default: loaded from them)."""
     from casetrail import __version__
     from casetrail.codec import AvroCodec
     from casetrail.events import ProducerInfo
@@ -100,10 +105,11 @@ def build_console(store: ReviewStore, *, publisher=None, keystore=None, config=N
 
     from services.review.actions import KafkaFeedbackPublisher
     from services.review.config import load_config
+    from services.review.settings import ReviewSettings
     from services.review.web import create_app
 
-    config = config or load_config()
-    casetrail_settings = settings()
+    casetrail_settings = settings or ReviewSettings()
+    config = config or load_config(settings=casetrail_settings)
     codec = AvroCodec(casetrail_settings.schema_registry_url, casetrail_settings.registry_config())
     projector = Projector(store, codec, keystore)
     publisher = publisher or KafkaFeedbackPublisher(
@@ -133,8 +139,9 @@ class ReviewService:
     def run(self, loglevel: Optional[str] = None) -> None:
         from casetrail.runtime.service import DEFAULT_PORTS
         from casetrail.runtime.structured_logging import configure_logging
+        from services.review.settings import ReviewSettings
 
-        config = settings()
+        config = ReviewSettings()
         configure_logging("review", (loglevel or config.log_level).upper())
         if config.create_topics:
             from casetrail.topic_admin import apply_topics
@@ -144,12 +151,12 @@ class ReviewService:
         try:
             from casetrail.privacy.keystore import default_keystore
 
-            keystore = default_keystore()
+            keystore = default_keystore(config)
         except Exception:  # noqa: BLE001 - the console still works; originals and examples' text are unavailable
             log.warning("no key store available: originals cannot be revealed, examples keep no text")
             keystore = None
         store = ReviewStore()
-        app, projector = build_console(store, keystore=keystore)
+        app, projector = build_console(store, keystore=keystore, settings=config)
         started = time.monotonic()
         try:
             serve_beside_consumer("review", ProjectionConsumer(projector), app, lambda web_app: GracefulServer(

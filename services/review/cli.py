@@ -29,7 +29,8 @@ def account_add(
 ) -> None:
     """Add (or replace) a local account; only the argon2 hash is stored."""
     from services.review.auth import hash_password
-    from services.review.config import ROLES, UI_LOCALES, Account, default_path, save_account
+    from services.review.config import ROLES, UI_LOCALES, Account, save_account
+    from services.review.settings import ReviewSettings
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
@@ -38,7 +39,7 @@ def account_add(
     secret = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
     if len(secret) < 10:
         raise typer.BadParameter("use at least 10 characters")
-    path = config_path or default_path()
+    path = config_path or ReviewSettings().review_config_path
     save_account(path, Account(username=username, tenant=tenant, role=role, locale=locale,
                                password_hash=hash_password(secret)))
     typer.echo(f"account {username} ({role}, {tenant}) written to {path}")

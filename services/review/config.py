@@ -5,7 +5,7 @@ Read from the YAML file named by ``CASETRAIL_REVIEW_CONFIG`` (default
 also come from ``CASETRAIL_REVIEW_ACCOUNTS`` (a JSON list of the same entries,
 e.g. a Kubernetes Secret), the session signing key from
 ``CASETRAIL_REVIEW_SECRET_KEY`` and the OIDC client secret from
-``CASETRAIL_REVIEW_OIDC_CLIENT_SECRET``.
+``CASETRAIL_REVIEW_OIDC_CLIENT_SECRET`` (all ``services.review.settings.ReviewSettings``).
 
 Roles: ``agent`` (works the queue), ``lead`` (an agent who may also reveal the
 sealed original), ``auditor`` (reads and reveals; acts on nothing).
@@ -13,31 +13,23 @@ sealed original), ``auditor`` (reads and reveals; acts on nothing).
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-Role = Literal["agent", "lead", "auditor"]
-ROLES: tuple[str, ...] = ("agent", "lead", "auditor")
+from services.review.accounts import ROLES, Account, Role  # ROLES, Account: also imported from here
+
+if TYPE_CHECKING:
+    from services.review.settings import ReviewSettings
+
 UI_LOCALES: tuple[str, ...] = ("en", "de", "fr", "es", "lt")
 
 
 class ReviewConfigError(ValueError):
     pass
-
-
-class Account(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    username: str = Field(min_length=1, max_length=120)
-    tenant: str
-    role: Role
-    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
-    locale: str = "en"
 
 
 class OidcConfig(BaseModel):
@@ -76,24 +68,23 @@ class ReviewConfig(BaseModel):
         return None
 
 
-def default_path() -> Path:
-    from casetrail.settings import settings
-
-    return Path(os.environ.get("CASETRAIL_REVIEW_CONFIG") or settings().data_dir / "review" / "review.yaml")
-
-
-def load_config(path: Optional[Path] = None) -> ReviewConfig:
+def load_config(path: Optional[Path] = None, settings: Optional["ReviewSettings"] = None) -> ReviewConfig:
+    """The file at ``path`` (default ``settings.review_config_path``) with the settings' accounts,
+    signing key, cookie choice and OIDC client secret over it."""
     from casetrail.yaml_config import load_yaml_config
+    from services.review.settings import ReviewSettings
 
+    settings = settings or ReviewSettings()
     overrides: dict = {}
-    if os.environ.get("CASETRAIL_REVIEW_SECRET_KEY"):
-        overrides["secret_key"] = os.environ["CASETRAIL_REVIEW_SECRET_KEY"]
-    if os.environ.get("CASETRAIL_REVIEW_SECURE_COOKIES"):
-        overrides["secure_cookies"] = os.environ["CASETRAIL_REVIEW_SECURE_COOKIES"].lower() in ("1", "true", "yes")
-    config = load_yaml_config(path or default_path(), ReviewConfig, ReviewConfigError, list_key="accounts",
-                              list_env="CASETRAIL_REVIEW_ACCOUNTS", what="review configuration", overrides=overrides)
-    if config.oidc is not None and os.environ.get("CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"):
-        oidc = config.oidc.model_copy(update={"client_secret": SecretStr(os.environ["CASETRAIL_REVIEW_OIDC_CLIENT_SECRET"])})
+    if settings.review_secret_key is not None:
+        overrides["secret_key"] = settings.review_secret_key
+    if settings.review_secure_cookies is not None:
+        overrides["secure_cookies"] = settings.review_secure_cookies
+    config = load_yaml_config(path or settings.review_config_path, ReviewConfig, ReviewConfigError,
+                              list_key="accounts", extra_entries=settings.review_accounts,
+                              what="review configuration", overrides=overrides)
+    if config.oidc is not None and settings.review_oidc_client_secret is not None:
+        oidc = config.oidc.model_copy(update={"client_secret": settings.review_oidc_client_secret})
         config = config.model_copy(update={"oidc": oidc})
     return config
 

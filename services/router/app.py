@@ -47,8 +47,8 @@ from services.router.sla_escalation import sla_escalation
 
 log = logging.getLogger("casetrail.router")
 
-svc = Service("router")
-router_settings = RouterSettings()
+svc = Service("router", config=RouterSettings())
+router_settings: RouterSettings = svc.config
 POLICIES: dict[str, TenantPolicy] = load_policies(svc.config.tenants_dir)
 
 
@@ -163,7 +163,7 @@ async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Outpu
     if is_agent_edit(event):
         return _route_agent_edit(event, now)
     started = time.perf_counter()
-    outcome = route(event, policy, now, svc.producer_info, at_risk_fraction=router_settings.at_risk_fraction)
+    outcome = route(event, policy, now, svc.producer_info, at_risk_fraction=router_settings.router_at_risk_fraction)
     metrics.DECISION_SECONDS.observe(time.perf_counter() - started)
     decision = outcome.decision
     metrics.DECISIONS.labels(event.tenant, decision.mode.value, decision.action.value, decision.queue or "none").inc()
@@ -218,7 +218,7 @@ async def follow_sla(event: SlaEvent, ctx: RecordContext) -> list[Output]:
         if case is not None and case.draft_id == timer.draft_id:
             _store_case(key, with_sla_closed(case, after.state))
     outputs: list[Output] = []
-    if event.kind in (SlaEventKind.at_risk, SlaEventKind.breached) and router_settings.escalate_on_sla:
+    if event.kind in (SlaEventKind.at_risk, SlaEventKind.breached) and router_settings.router_escalate_on_sla:
         policy = POLICIES.get(event.tenant)
         case = _load_case(key)
         escalation = policy and sla_escalation(
@@ -268,7 +268,7 @@ def _owned_partitions() -> set[int]:
     return svc.owned_partitions(topics.SLA_EVENTS)
 
 
-@svc.timer(router_settings.sla_tick_seconds)
+@svc.timer(router_settings.router_sla_tick_seconds)
 async def fire_sla_timers() -> None:
     now = clock()
     owned = _owned_partitions()

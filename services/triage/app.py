@@ -32,11 +32,12 @@ from casetrail.events import ConversationReceived
 from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from services.triage import metrics
+from services.triage.settings import TriageSettings
 from services.triage.triager import Triager, customer_history_key, triaged_event
 
 log = logging.getLogger("casetrail.triage")
 
-svc = Service("triage")
+svc = Service("triage", config=TriageSettings())
 
 
 customer_history = svc.table("customer_history")
@@ -51,7 +52,8 @@ def triager() -> Triager:
         from casetrail.promotions import PromotedVersions
 
         # Read once: the gate's Helm hook writes the file before the pods roll (README, "The gate").
-        _triager = Triager.with_promotions(PromotedVersions().read(), policies())
+        _triager = Triager.with_promotions(PromotedVersions(svc.config.promotions_path).read(), policies(),
+                                           settings=svc.config)
         log.info("triage models loaded", extra={"model": _triager.model_version})
         for tenant in sorted(_triager.promoted_intent_models):
             log.info("promoted intent model", extra={"tenant": tenant, "model": _triager.model_version_for(tenant)})

@@ -134,24 +134,26 @@ class Triager:
         self.max_embed_tokens = max_embed_tokens
 
     @classmethod
-    def default(cls, embedder: Optional[Embedder] = None) -> "Triager":
+    def default(cls, embedder: Optional[Embedder] = None, settings: Optional[TriageSettings] = None) -> "Triager":
+        """The models ``settings`` name (default: read now), else the packaged ones."""
         from casetrail.embeddings import default_embedder
 
-        settings = TriageSettings()
+        settings = settings or TriageSettings()
         intent_dir = settings.triage_intent_model or DEFAULT_INTENT_MODEL
         sentiment_dir = settings.triage_sentiment_model or DEFAULT_SENTIMENT_MODEL
-        return cls(embedder or default_embedder(), IntentModel.load(intent_dir), SentimentModel.load(sentiment_dir))
+        return cls(embedder or default_embedder(), IntentModel.load(intent_dir), SentimentModel.load(sentiment_dir),
+                   max_embed_tokens=settings.triage_max_embed_tokens)
 
     @classmethod
     def with_promotions(cls, promotions: Mapping, tenants: Iterable[str],
-                        embedder: Optional[Embedder] = None) -> "Triager":
+                        embedder: Optional[Embedder] = None, settings: Optional[TriageSettings] = None) -> "Triager":
         """``default`` plus, for each of ``tenants`` with a promoted intent model (promotions file content),
         that model; raises ``PromotedModelError`` naming the tenant and version when one cannot be used."""
         from casetrail.embeddings import default_embedder
 
-        base = cls.default(embedder or default_embedder())
+        base = cls.default(embedder or default_embedder(), settings)
         choices = intent_model_choices(promotions, tenants, DEFAULT_INTENT_MODEL)
-        return cls(base.embedder, base.intent_model, base.sentiment_model,
+        return cls(base.embedder, base.intent_model, base.sentiment_model, max_embed_tokens=base.max_embed_tokens,
                    promoted_intent_models=load_promoted_models(choices))
 
     @property

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import operator
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from services.audit.settings import AuditSettings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BULK_WAL_PAGES = 100_000  # automatic checkpoint of a bulk (rebuild) store every ~400 MB of WAL
 
 
-def default_url() -> str:
+def default_url(config: Optional["AuditSettings"] = None) -> str:
+    """``CASETRAIL_AUDIT_DB_URL``, else the SQLite file under the data dir (created)."""
     from services.audit.settings import AuditSettings
 
-    config = AuditSettings()
+    config = config or AuditSettings()
     if config.audit_db_url:
         return config.audit_db_url
     path = config.data_dir / "audit" / "audit.sqlite"

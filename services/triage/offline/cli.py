@@ -7,7 +7,6 @@ commands so ``casetrail --help`` stays fast.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from enum import Enum
@@ -37,9 +36,10 @@ class DataFormat(str, Enum):
 
 
 def machine_info() -> dict:
+    from casetrail.settings import settings
     from casetrail_tools.benchmarks.machine import machine_facts
 
-    return {**machine_facts(), "embedding_threads": int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1"))}
+    return {**machine_facts(), "embedding_threads": settings().embedding_threads}
 
 
 def _say(message: str) -> None:

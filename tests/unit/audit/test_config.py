@@ -25,6 +25,32 @@ def test_tokens_from_the_environment(tmp_path, monkeypatch):
     assert load_config(tmp_path / "missing.yaml").token("s3cret").role == "auditor"
 
 
+def test_a_malformed_token_list_names_its_variable_and_hides_its_value(monkeypatch):
+    from casetrail.settings import InvalidSettings
+    from services.audit.settings import AuditSettings
+
+    monkeypatch.setenv("CASETRAIL_AUDIT_TOKENS", '[{"name": "e", "sha256": "s3cret-ish"')
+    with pytest.raises(InvalidSettings, match="CASETRAIL_AUDIT_TOKENS: .*not JSON") as caught:
+        AuditSettings()
+    assert "s3cret" not in str(caught.value)
+    monkeypatch.setenv("CASETRAIL_AUDIT_TOKENS", json.dumps([{"name": "e", "tenant": "t", "role": "admin",
+                                                              "sha256": hash_token("x")}]))
+    with pytest.raises(InvalidSettings, match=r"CASETRAIL_AUDIT_TOKENS\[0\]\.role: "):
+        AuditSettings()
+
+
+def test_the_file_is_where_the_settings_say(tmp_path, monkeypatch):
+    from services.audit.settings import AuditSettings
+
+    monkeypatch.delenv("CASETRAIL_AUDIT_TOKENS", raising=False)
+    monkeypatch.delenv("CASETRAIL_AUDIT_CONFIG", raising=False)
+    monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path))
+    assert AuditSettings().audit_config_path == tmp_path / "audit" / "audit.yaml"
+    (tmp_path / "elsewhere.yaml").write_text("retention: {default: 90d}\n")
+    monkeypatch.setenv("CASETRAIL_AUDIT_CONFIG", str(tmp_path / "elsewhere.yaml"))
+    assert load_config().retention.default == "90d"
+
+
 def test_invalid_entries_are_named(tmp_path, monkeypatch):
     monkeypatch.delenv("CASETRAIL_AUDIT_TOKENS", raising=False)
     path = tmp_path / "audit.yaml"

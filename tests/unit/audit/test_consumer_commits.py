@@ -99,8 +99,7 @@ def test_the_service_exits_non_zero_when_its_consumer_dies(tmp_path, monkeypatch
 
     from casetrail.privacy import keystore
     from casetrail.runtime import structured_logging
-    from casetrail.settings import CasetrailSettings
-    from services.audit.store import AuditStore
+    from services.audit.settings import AuditSettings
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -117,11 +116,11 @@ def test_the_service_exits_non_zero_when_its_consumer_dies(tmp_path, monkeypatch
         def stop(self):
             pass
 
-    def no_keystore():
+    def no_keystore(config=None):
         raise OSError("no key store in this test")
 
-    monkeypatch.setattr(audit_app, "settings", lambda: CasetrailSettings(data_dir=tmp_path, http_port=port, create_topics=False))
-    monkeypatch.setattr(audit_app, "AuditStore", lambda: AuditStore(f"sqlite:///{tmp_path / 'audit.sqlite'}"))
+    monkeypatch.setattr(audit_app, "AuditSettings", lambda: AuditSettings(
+        data_dir=tmp_path, http_port=port, create_topics=False, audit_db_url=f"sqlite:///{tmp_path / 'audit.sqlite'}"))
     monkeypatch.setattr(audit_app, "AuditConsumer", DyingConsumer)
     monkeypatch.setattr(keystore, "default_keystore", no_keystore)
     monkeypatch.setattr(structured_logging, "configure_logging", lambda *args, **kwargs: None)

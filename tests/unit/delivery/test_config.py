@@ -32,6 +32,12 @@ def test_secret_from_the_environment(tmp_path):
     assert config.platform("zendesk").api_token.get_secret_value() == "t"
 
 
+def test_without_a_stand_in_the_referenced_variable_is_read_from_the_process_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CASETRAIL_DELIVERY__ACME_SHOP__ZENDESK__API_TOKEN", "from-the-environment")
+    config = load_tenant(_write(tmp_path, ZENDESK), secrets=tmp_path / "none")
+    assert config.platform("zendesk").api_token.get_secret_value() == "from-the-environment"
+
+
 @pytest.mark.parametrize("text,message", [
     (ZENDESK, "acme-shop.zendesk.api_token: missing secret"),
     (ZENDESK + "    api_token: inline\n", "acme-shop.zendesk.api_token: secrets never go in the config file"),

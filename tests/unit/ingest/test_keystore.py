@@ -83,41 +83,41 @@ def test_processes_agree_on_one_key(tmp_path):
 
 @pytest.fixture
 def environment(monkeypatch, tmp_path):
-    """Set CASETRAIL_ENVIRONMENT (and a private data dir) for default_keystore(); settings are cached."""
-    from casetrail.settings import settings
+    """Settings as the service builds them from CASETRAIL_ENVIRONMENT and the master key (a private data dir)."""
+    from casetrail.settings import CasetrailSettings
 
-    def set_environment(name: str, master_key=None):
+    def settings_for(name: str, master_key=None) -> CasetrailSettings:
         monkeypatch.setenv("CASETRAIL_ENVIRONMENT", name)
         monkeypatch.setenv("CASETRAIL_DATA_DIR", str(tmp_path))
         if master_key is None:
             monkeypatch.delenv("CASETRAIL_KEYSTORE_MASTER_KEY", raising=False)
         else:
             monkeypatch.setenv("CASETRAIL_KEYSTORE_MASTER_KEY", master_key)
-        settings.cache_clear()
+        return CasetrailSettings()
 
-    yield set_environment
-    settings.cache_clear()
+    return settings_for
 
 
 def test_outside_development_the_master_key_is_required(environment):
     import base64
 
     from casetrail.privacy.keystore import MasterKeyRequired, default_keystore
+    from casetrail.settings import InvalidSettings
 
-    environment("production")
     with pytest.raises(MasterKeyRequired, match="CASETRAIL_KEYSTORE_MASTER_KEY is required outside development"):
-        default_keystore()
-    environment("production", master_key="not base64!")
-    with pytest.raises(MasterKeyRequired, match="not base64"):
-        default_keystore()
-    environment("production", master_key=base64.b64encode(b"k" * 32).decode())
-    sealed = default_keystore().seal("acme", "c-1", "secret")
-    assert default_keystore().open(sealed) == "secret"
+        default_keystore(environment("production"))
+    with pytest.raises(InvalidSettings, match="CASETRAIL_KEYSTORE_MASTER_KEY: .*not base64"):
+        environment("production", master_key="not base64!")
+    with pytest.raises(InvalidSettings, match="CASETRAIL_KEYSTORE_MASTER_KEY: .*16 bytes"):
+        environment("production", master_key=base64.b64encode(b"k" * 16).decode())
+    config = environment("production", master_key=base64.b64encode(b"k" * 32).decode())
+    sealed = default_keystore(config).seal("acme", "c-1", "secret")
+    assert default_keystore(config).open(sealed) == "secret"
+    assert default_keystore(config).path == config.data_dir / "keys.sqlite"
 
 
 def test_in_development_the_master_key_is_optional(environment):
     from casetrail.privacy.keystore import default_keystore
 
-    environment("development")
-    store = default_keystore()
+    store = default_keystore(environment("development"))
     assert store.open(store.seal("acme", "c-1", "secret")) == "secret"

@@ -36,7 +36,9 @@ def test_entries_are_per_embedder_and_kind(tmp_path):
 
 
 def test_an_empty_setting_turns_the_cache_off(monkeypatch, tmp_path):
+    from casetrail.settings import CasetrailSettings
+
     monkeypatch.setenv("CASETRAIL_VECTOR_CACHE", "")
-    assert VectorCache.from_environment() is None
+    assert VectorCache.from_settings(CasetrailSettings()) is None
     monkeypatch.setenv("CASETRAIL_VECTOR_CACHE", str(tmp_path / "c.sqlite3"))
-    assert VectorCache.from_environment().path == tmp_path / "c.sqlite3"
+    assert VectorCache.from_settings(CasetrailSettings()).path == tmp_path / "c.sqlite3"

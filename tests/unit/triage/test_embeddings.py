@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from casetrail.embeddings import Embedder, default_embedder, embedder_from_environment
+from casetrail.embeddings import Embedder, default_embedder, embedder_from_settings
 from casetrail.embeddings.http import EmbeddingServerError, HttpEmbedder, endpoint_url
 
 
@@ -123,9 +123,11 @@ def test_endpoint_url_accepts_base_or_full_urls():
 
 
 def test_environment_selects_the_http_backend(monkeypatch, server):
+    from casetrail.settings import CasetrailSettings
+
     monkeypatch.setenv("CASETRAIL_EMBEDDING_URL", server.url)
-    monkeypatch.setenv("CASETRAIL_EMBEDDING_PROTOCOL", "tei")
-    emb = embedder_from_environment()
+    monkeypatch.setenv("CASETRAIL_EMBEDDING_PROTOCOL", "TEI")
+    emb = embedder_from_settings(CasetrailSettings())
     assert isinstance(emb, HttpEmbedder) and emb.url.endswith("/embed")
 
 
