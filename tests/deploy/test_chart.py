@@ -179,8 +179,8 @@ def test_mutual_tls_mounts_client_certificate(rendered):
     assert "KAFKA_SASL_MECHANISM" not in env
     auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
     assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"ca", "cert", "key"}
-    scaled = by_kind(docs, "ScaledObject")["ct-casetrail-triage"]["spec"]["triggers"][0]["metadata"]
-    assert scaled["tls"] == "enable" and "sasl" not in scaled
+    for trigger in by_kind(docs, "ScaledObject")["ct-casetrail-triage"]["spec"]["triggers"]:
+        assert trigger["metadata"]["tls"] == "enable" and "sasl" not in trigger["metadata"]
 
 
 def test_tenant_policy_configmap_holds_a_valid_policy(rendered, tmp_path):
@@ -205,14 +205,15 @@ def test_keda_scales_consumers_on_their_group_lag(rendered):
         assert spec["scaleTargetRef"]["name"] == name and name in deployments
         assert "replicas" not in deployments[name]["spec"], "KEDA owns the replica count"
         assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"]
-        (trigger,) = spec["triggers"]
-        assert trigger["type"] == "kafka"
-        meta = trigger["metadata"]
-        assert meta["consumerGroup"] == f"casetrail-{component(obj)}"
-        assert meta["bootstrapServers"] == "my-cluster-kafka-bootstrap.kafka:9093"
-        assert meta["sasl"] == "scram_sha512" and meta["tls"] == "enable"
-        assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"
-        assert trigger["authenticationRef"]["name"] == "ct-casetrail-kafka"
+        assert spec["triggers"], "one trigger per input topic (tests/deploy/test_chart_scaling.py)"
+        for trigger in spec["triggers"]:
+            assert trigger["type"] == "kafka"
+            meta = trigger["metadata"]
+            assert meta["consumerGroup"] == f"casetrail-{component(obj)}"
+            assert meta["bootstrapServers"] == "my-cluster-kafka-bootstrap.kafka:9093"
+            assert meta["sasl"] == "scram_sha512" and meta["tls"] == "enable"
+            assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"
+            assert trigger["authenticationRef"]["name"] == "ct-casetrail-kafka"
     auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
     assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"password", "ca"}
     assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
@@ -221,7 +222,9 @@ def test_keda_scales_consumers_on_their_group_lag(rendered):
 def test_keda_group_follows_the_topic_prefix(tools):
     docs = render(tools, "minimal-values.yaml", set_values=("topics.prefix=staging-", "components.router.keda.enabled=true"))
     (obj,) = by_kind(docs, "ScaledObject").values()
-    assert obj["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "staging-casetrail-router"
+    for trigger in obj["spec"]["triggers"]:
+        assert trigger["metadata"]["consumerGroup"] == "staging-casetrail-router"
+        assert trigger["metadata"]["topic"].startswith("staging-")
 
 
 def test_service_monitor_and_rules_and_dashboard(rendered):
@@ -254,11 +257,11 @@ def test_minimal_values_leave_optional_resources_out(rendered):
 @pytest.mark.parametrize("sets, message", [
     ((), "kafka.bootstrapServers is required"),
     (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SASL_SSL"), "kafka.sasl.mechanism is required"),
-    (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), 'kafka.securityProtocol "SCRAM"'),
+    (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), "at '/kafka/securityProtocol': value must be one of"),
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
     (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
-    (("kafka.bootstrapServers=k:9092", "environment=staging"), 'environment "staging"'),
+    (("kafka.bootstrapServers=k:9092", "environment=staging"), "at '/environment': value must be one of 'production', 'development'"),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
     args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore"]
