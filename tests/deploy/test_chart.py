@@ -7,7 +7,7 @@ import pytest
 
 from tests.deploy.conftest import CHART, CI_VALUES, KUBERNETES_VERSION, VALUES_FILES, helm, render
 CORE_SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit", "delivery")
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule", "KafkaTopic"}
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule", "KafkaTopic", "KafkaUser"}
 
 
 def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
@@ -157,7 +157,13 @@ def test_sasl_ssl_wires_secrets_and_ca(rendered):
         env = {e["name"]: e for e in container["env"]}
         assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
         assert env["KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
-        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "casetrail-kafka-user", "key": "password"}
+        # strimzi.users: each component with Kafka access authenticates as its own KafkaUser (the User
+        # Operator's Secret is named like the user); the API-only pod has no user (tests/deploy/test_kafka_users.py)
+        own_user = deployment["metadata"]["name"] != "ct-casetrail-audit-api"
+        user = deployment["metadata"]["name"] if own_user else "casetrail"
+        assert env["KAFKA_SASL_USERNAME"]["value"] == user
+        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": user if own_user else "casetrail-kafka-user", "key": "password"}
         assert env["KAFKA_SSL_CA_LOCATION"]["value"] == "/etc/casetrail/kafka-ca/ca.crt"
         assert "value" not in env["KAFKA_SASL_PASSWORD"], "no secret value in the manifest"
         volumes = {v["name"]: v for v in pod["volumes"]}
@@ -213,10 +219,12 @@ def test_keda_scales_consumers_on_their_group_lag(rendered):
             assert meta["bootstrapServers"] == "my-cluster-kafka-bootstrap.kafka:9093"
             assert meta["sasl"] == "scram_sha512" and meta["tls"] == "enable"
             assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"
-            assert trigger["authenticationRef"]["name"] == "ct-casetrail-kafka"
-    auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
-    assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"password", "ca"}
-    assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
+            assert trigger["authenticationRef"]["name"] == f"{name}-kafka", "the scaled pods' own KafkaUser"
+        auth = by_kind(docs, "TriggerAuthentication")[f"{name}-kafka"]["spec"]
+        assert {ref["parameter"]: ref["name"] for ref in auth["secretTargetRef"]} == {
+            "password": name, "ca": "my-cluster-cluster-ca-cert"}
+        assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
+    assert "ct-casetrail-kafka" not in by_kind(docs, "TriggerAuthentication"), "no shared credentials left unused"
 
 
 def test_keda_group_follows_the_topic_prefix(tools):

@@ -79,8 +79,22 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- if include "casetrail.kafkaUsesSASL" . -}}
 {{- $_ := required "kafka.sasl.mechanism is required with a SASL security protocol (e.g. SCRAM-SHA-512)" .Values.kafka.sasl.mechanism -}}
+{{- if not .Values.strimzi.users.enabled -}}
 {{- $_ := required "kafka.sasl.username is required with a SASL security protocol" .Values.kafka.sasl.username -}}
 {{- $_ := required "kafka.sasl.passwordSecret.name is required with a SASL security protocol" .Values.kafka.sasl.passwordSecret.name -}}
+{{- end -}}
+{{- end -}}
+{{- if .Values.strimzi.users.enabled -}}
+{{- if not .Values.strimzi.enabled -}}
+{{- fail "strimzi.users.enabled needs strimzi.enabled (the users' ACLs name the topics Strimzi owns; without Create, the services cannot make them)" -}}
+{{- end -}}
+{{- $auth := include "casetrail.userAuthentication" . -}}
+{{- if and (eq $auth "scram-sha-512") (ne (upper .Values.kafka.sasl.mechanism) "SCRAM-SHA-512") -}}
+{{- fail (printf "strimzi.users.authentication scram-sha-512: set kafka.sasl.mechanism to SCRAM-SHA-512 (is %q) with a SASL security protocol" .Values.kafka.sasl.mechanism) -}}
+{{- end -}}
+{{- if and (eq $auth "tls") (ne (upper .Values.kafka.securityProtocol) "SSL") -}}
+{{- fail (printf "strimzi.users.authentication tls: set kafka.securityProtocol to SSL (is %q)" .Values.kafka.securityProtocol) -}}
+{{- end -}}
 {{- end -}}
 {{- if and .Values.strimzi.enabled .Values.topics.createOnStart -}}
 {{- fail "strimzi.enabled and topics.createOnStart both manage topics: set topics.createOnStart=false when Strimzi owns them" -}}
@@ -201,4 +215,81 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "strimzi.partitions.%s %d: %s keeps tables co-partitioned with this topic, by the %d partitions of casetrail/topics.py; change the count there (and regenerate), not in values" $topic (int $count) (index $pinned $topic) (int (index $topics $topic))) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Strimzi KafkaUser authentication type: strimzi.users.authentication, or from kafka.securityProtocol. */}}
+{{- define "casetrail.userAuthentication" -}}
+{{- if .Values.strimzi.users.authentication -}}
+{{- .Values.strimzi.users.authentication -}}
+{{- else if include "casetrail.kafkaUsesSASL" . -}}scram-sha-512
+{{- else if include "casetrail.kafkaUsesTLS" . -}}tls
+{{- else -}}
+{{- fail "strimzi.users.enabled: kafka.securityProtocol PLAINTEXT has no authentication to give each component its own user; use SASL_SSL (SCRAM-SHA-512) or SSL (mutual TLS)" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* True when the component runs as its own Strimzi KafkaUser (strimzi.users.enabled, Kafka egress, known access). */}}
+{{- define "casetrail.hasKafkaUser" -}}
+{{- if and .root.Values.strimzi.users.enabled .c.enabled .c.egress.kafka (include "casetrail.access" . | fromYaml) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Kafka credentials a component's pods use: its own KafkaUser's Secret (the User Operator writes
+     `password` for SCRAM, `user.crt`/`user.key` for TLS, in a Secret named like the user), or the
+     shared kafka.sasl / kafka.tls values. Takes dict root name c. */}}
+{{- define "casetrail.kafkaCredentials" -}}
+{{- $v := .root.Values -}}
+{{- if include "casetrail.hasKafkaUser" . -}}
+{{- $user := include "casetrail.componentFullname" . -}}
+{{- $tlsAuth := eq (include "casetrail.userAuthentication" .root) "tls" -}}
+{{- toYaml (dict
+    "username" (ternary "" $user $tlsAuth)
+    "passwordSecret" (dict "name" (ternary "" $user $tlsAuth) "key" "password")
+    "clientCertSecret" (dict "name" (ternary $user "" $tlsAuth) "certKey" "user.crt" "keyKey" "user.key")
+    "triggerAuthentication" (printf "%s-kafka" $user)) -}}
+{{- else -}}
+{{- toYaml (dict "username" $v.kafka.sasl.username "passwordSecret" $v.kafka.sasl.passwordSecret
+    "clientCertSecret" $v.kafka.tls.clientCertSecret
+    "triggerAuthentication" (printf "%s-kafka" (include "casetrail.fullname" .root))) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A KEDA TriggerAuthentication: the Kafka scaler's credentials, the same Secrets as the pods it
+     scales (the shared kafka.* ones, or a component's own KafkaUser). Takes dict root name auth. */}}
+{{- define "casetrail.kedaTriggerAuthentication" -}}
+{{- $v := .root.Values -}}
+{{- $sasl := include "casetrail.kafkaUsesSASL" .root -}}
+{{- $tls := include "casetrail.kafkaUsesTLS" .root }}
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- include "casetrail.labels" .root | nindent 4 }}
+spec:
+  secretTargetRef:
+    {{- if and $sasl .auth.passwordSecret.name }}
+    - parameter: password
+      name: {{ .auth.passwordSecret.name }}
+      key: {{ .auth.passwordSecret.key }}
+    {{- end }}
+    {{- if and $tls $v.kafka.tls.caSecret.name }}
+    - parameter: ca
+      name: {{ $v.kafka.tls.caSecret.name }}
+      key: {{ $v.kafka.tls.caSecret.key }}
+    {{- end }}
+    {{- if and $tls .auth.clientCertSecret.name }}
+    - parameter: cert
+      name: {{ .auth.clientCertSecret.name }}
+      key: {{ .auth.clientCertSecret.certKey }}
+    - parameter: key
+      name: {{ .auth.clientCertSecret.name }}
+      key: {{ .auth.clientCertSecret.keyKey }}
+    {{- end }}
+  {{- if $sasl }}
+  # The user name is not secret: KEDA reads it from the scaled container's environment.
+  env:
+    - parameter: username
+      name: KAFKA_SASL_USERNAME
+  {{- end }}
 {{- end -}}
