@@ -249,8 +249,20 @@ def test_service_monitor_and_rules_and_dashboard(rendered):
     scraped = [s for s in by_kind(docs, "Service").values() if s["metadata"]["labels"]["casetrail.io/metrics"] == "true"]
     assert {component(s) for s in scraped} >= set(CORE_SERVICES)
     (rule,) = by_kind(docs, "PrometheusRule").values()
+    import re
     import yaml
-    assert rule["spec"] == yaml.safe_load(ALERTS_SOURCE.read_text())
+    readme = (CHART.parents[1] / "README.md").read_text()
+    # GitHub's anchors: a heading lower-cased, punctuation dropped, spaces as hyphens
+    anchors = {re.sub(r"[^a-z0-9 _-]", "", h.lower()).replace(" ", "-")
+               for h in re.findall(r"^#{1,6} (.+)$", readme, re.M)}
+    base = "https://git.example.com/platform/casetrail/-/blob/v0.1.0/deploy/README.md#"  # ci/full-values.yaml
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert alerts
+    for alert in alerts:
+        url = alert["annotations"].pop("runbook_url")
+        assert url == base + alert["alert"].lower(), "runbook_url: the published README plus the alert's section"
+        assert url.removeprefix(base) in anchors, f"{alert['alert']}: deploy/README.md has no section {url}"
+    assert rule["spec"] == yaml.safe_load(ALERTS_SOURCE.read_text()), "otherwise the rule file unchanged"
     (board,) = [c for c in by_kind(docs, "ConfigMap").values() if "casetrail.json" in c.get("data", {})]
     assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(board["data"]["casetrail.json"]) == dashboard()
@@ -269,6 +281,7 @@ def test_minimal_values_leave_optional_resources_out(rendered):
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
     (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
+    (("kafka.bootstrapServers=k:9092", "prometheusRule.enabled=true"), "prometheusRule.runbookBaseUrl is required"),
     (("kafka.bootstrapServers=k:9092", "environment=staging"), "at '/environment': value must be one of 'production', 'development'"),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
