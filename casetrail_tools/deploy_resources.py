@@ -2,6 +2,9 @@
 
 * ``deploy/helm/casetrail/files/topics.yaml`` — from ``casetrail/topics.py``; the chart
   renders a Strimzi ``KafkaTopic`` per entry.
+* ``deploy/helm/casetrail/files/kafka-access.yaml`` — what each component reads and writes
+  (``kafka_access``, from ``casetrail/topics.py``); the chart's KEDA triggers, replica caps and
+  Strimzi ``KafkaUser`` ACLs follow it.
 * The Grafana dashboard — from the panel list in ``dashboard.py``, written to ``deploy/grafana/`` and to the
   chart's ``files/dashboards/`` (the ConfigMap for Grafana's sidecar).
 * The alert rules — hand-written in ``deploy/prometheus/casetrail-alerts.yaml`` (the source)
@@ -23,11 +26,13 @@ import yaml
 
 from casetrail.topics import ALL_TOPICS, TopicSpec
 from casetrail_tools.dashboard import dashboard_json, panels_markdown
+from casetrail_tools.kafka_access import component_access
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = REPO_ROOT / "deploy"
 CHART = DEPLOY / "helm" / "casetrail"
 TOPICS_FILE = CHART / "files" / "topics.yaml"
+ACCESS_FILE = CHART / "files" / "kafka-access.yaml"
 ALERTS_SOURCE = DEPLOY / "prometheus" / "casetrail-alerts.yaml"
 ALERTS_IN_CHART = CHART / "files" / "casetrail-alerts.yaml"
 DASHBOARD_FILES = (DEPLOY / "grafana" / "casetrail.json", CHART / "files" / "dashboards" / "casetrail.json")
@@ -53,9 +58,19 @@ def topics_yaml(topics: Iterable[TopicSpec] = ALL_TOPICS) -> str:
     return header + yaml.safe_dump({"topics": [topic_entry(spec) for spec in topics]}, sort_keys=False)
 
 
+def access_yaml() -> str:
+    header = (
+        "# GENERATED from casetrail/topics.py by `python -m casetrail_tools.deploy_resources write`\n"
+        "# (casetrail_tools/kafka_access.py): per chart component, the topics it consumes in its group\n"
+        "# (inputs), reads, writes, its consumer groups and transactional id prefix (without the topic prefix).\n"
+    )
+    components = {name: access.entry() for name, access in component_access().items()}
+    return header + yaml.safe_dump({"components": components}, sort_keys=False)
+
+
 # -- write / check ------------------------------------------------------------------------
 def expected_files() -> dict[Path, str]:
-    files = {TOPICS_FILE: topics_yaml(), ALERTS_IN_CHART: ALERTS_SOURCE.read_text()}
+    files = {TOPICS_FILE: topics_yaml(), ACCESS_FILE: access_yaml(), ALERTS_IN_CHART: ALERTS_SOURCE.read_text()}
     for path in DASHBOARD_FILES:
         files[path] = dashboard_json()
     return files

@@ -7,7 +7,7 @@ import pytest
 
 from tests.deploy.conftest import CHART, CI_VALUES, KUBERNETES_VERSION, VALUES_FILES, helm, render
 CORE_SERVICES = ("ingest", "triage", "drafter", "verifier", "router", "audit", "delivery")
-CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule", "KafkaTopic"}
+CRD_KINDS = {"ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PrometheusRule", "KafkaTopic", "KafkaUser"}
 
 
 def by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
@@ -157,7 +157,13 @@ def test_sasl_ssl_wires_secrets_and_ca(rendered):
         env = {e["name"]: e for e in container["env"]}
         assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
         assert env["KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
-        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "casetrail-kafka-user", "key": "password"}
+        # strimzi.users: each component with Kafka access authenticates as its own KafkaUser (the User
+        # Operator's Secret is named like the user); the API-only pod has no user (tests/deploy/test_kafka_users.py)
+        own_user = deployment["metadata"]["name"] != "ct-casetrail-audit-api"
+        user = deployment["metadata"]["name"] if own_user else "casetrail"
+        assert env["KAFKA_SASL_USERNAME"]["value"] == user
+        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": user if own_user else "casetrail-kafka-user", "key": "password"}
         assert env["KAFKA_SSL_CA_LOCATION"]["value"] == "/etc/casetrail/kafka-ca/ca.crt"
         assert "value" not in env["KAFKA_SASL_PASSWORD"], "no secret value in the manifest"
         volumes = {v["name"]: v for v in pod["volumes"]}
@@ -179,8 +185,8 @@ def test_mutual_tls_mounts_client_certificate(rendered):
     assert "KAFKA_SASL_MECHANISM" not in env
     auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
     assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"ca", "cert", "key"}
-    scaled = by_kind(docs, "ScaledObject")["ct-casetrail-triage"]["spec"]["triggers"][0]["metadata"]
-    assert scaled["tls"] == "enable" and "sasl" not in scaled
+    for trigger in by_kind(docs, "ScaledObject")["ct-casetrail-triage"]["spec"]["triggers"]:
+        assert trigger["metadata"]["tls"] == "enable" and "sasl" not in trigger["metadata"]
 
 
 def test_tenant_policy_configmap_holds_a_valid_policy(rendered, tmp_path):
@@ -205,23 +211,28 @@ def test_keda_scales_consumers_on_their_group_lag(rendered):
         assert spec["scaleTargetRef"]["name"] == name and name in deployments
         assert "replicas" not in deployments[name]["spec"], "KEDA owns the replica count"
         assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"]
-        (trigger,) = spec["triggers"]
-        assert trigger["type"] == "kafka"
-        meta = trigger["metadata"]
-        assert meta["consumerGroup"] == f"casetrail-{component(obj)}"
-        assert meta["bootstrapServers"] == "my-cluster-kafka-bootstrap.kafka:9093"
-        assert meta["sasl"] == "scram_sha512" and meta["tls"] == "enable"
-        assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"
-        assert trigger["authenticationRef"]["name"] == "ct-casetrail-kafka"
-    auth = by_kind(docs, "TriggerAuthentication")["ct-casetrail-kafka"]["spec"]
-    assert {ref["parameter"] for ref in auth["secretTargetRef"]} == {"password", "ca"}
-    assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
+        assert spec["triggers"], "one trigger per input topic (tests/deploy/test_chart_scaling.py)"
+        for trigger in spec["triggers"]:
+            assert trigger["type"] == "kafka"
+            meta = trigger["metadata"]
+            assert meta["consumerGroup"] == f"casetrail-{component(obj)}"
+            assert meta["bootstrapServers"] == "my-cluster-kafka-bootstrap.kafka:9093"
+            assert meta["sasl"] == "scram_sha512" and meta["tls"] == "enable"
+            assert all(isinstance(v, str) for v in meta.values()), "KEDA metadata values are strings"
+            assert trigger["authenticationRef"]["name"] == f"{name}-kafka", "the scaled pods' own KafkaUser"
+        auth = by_kind(docs, "TriggerAuthentication")[f"{name}-kafka"]["spec"]
+        assert {ref["parameter"]: ref["name"] for ref in auth["secretTargetRef"]} == {
+            "password": name, "ca": "my-cluster-cluster-ca-cert"}
+        assert auth["env"] == [{"parameter": "username", "name": "KAFKA_SASL_USERNAME"}]
+    assert "ct-casetrail-kafka" not in by_kind(docs, "TriggerAuthentication"), "no shared credentials left unused"
 
 
 def test_keda_group_follows_the_topic_prefix(tools):
     docs = render(tools, "minimal-values.yaml", set_values=("topics.prefix=staging-", "components.router.keda.enabled=true"))
     (obj,) = by_kind(docs, "ScaledObject").values()
-    assert obj["spec"]["triggers"][0]["metadata"]["consumerGroup"] == "staging-casetrail-router"
+    for trigger in obj["spec"]["triggers"]:
+        assert trigger["metadata"]["consumerGroup"] == "staging-casetrail-router"
+        assert trigger["metadata"]["topic"].startswith("staging-")
 
 
 def test_service_monitor_and_rules_and_dashboard(rendered):
@@ -238,8 +249,20 @@ def test_service_monitor_and_rules_and_dashboard(rendered):
     scraped = [s for s in by_kind(docs, "Service").values() if s["metadata"]["labels"]["casetrail.io/metrics"] == "true"]
     assert {component(s) for s in scraped} >= set(CORE_SERVICES)
     (rule,) = by_kind(docs, "PrometheusRule").values()
+    import re
     import yaml
-    assert rule["spec"] == yaml.safe_load(ALERTS_SOURCE.read_text())
+    readme = (CHART.parents[1] / "README.md").read_text()
+    # GitHub's anchors: a heading lower-cased, punctuation dropped, spaces as hyphens
+    anchors = {re.sub(r"[^a-z0-9 _-]", "", h.lower()).replace(" ", "-")
+               for h in re.findall(r"^#{1,6} (.+)$", readme, re.M)}
+    base = "https://git.example.com/platform/casetrail/-/blob/v0.1.0/deploy/README.md#"  # ci/full-values.yaml
+    alerts = [r for group in rule["spec"]["groups"] for r in group["rules"]]
+    assert alerts
+    for alert in alerts:
+        url = alert["annotations"].pop("runbook_url")
+        assert url == base + alert["alert"].lower(), "runbook_url: the published README plus the alert's section"
+        assert url.removeprefix(base) in anchors, f"{alert['alert']}: deploy/README.md has no section {url}"
+    assert rule["spec"] == yaml.safe_load(ALERTS_SOURCE.read_text()), "otherwise the rule file unchanged"
     (board,) = [c for c in by_kind(docs, "ConfigMap").values() if "casetrail.json" in c.get("data", {})]
     assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(board["data"]["casetrail.json"]) == dashboard()
@@ -254,11 +277,12 @@ def test_minimal_values_leave_optional_resources_out(rendered):
 @pytest.mark.parametrize("sets, message", [
     ((), "kafka.bootstrapServers is required"),
     (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SASL_SSL"), "kafka.sasl.mechanism is required"),
-    (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), 'kafka.securityProtocol "SCRAM"'),
+    (("kafka.bootstrapServers=k:9092", "kafka.securityProtocol=SCRAM"), "at '/kafka/securityProtocol': value must be one of"),
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
     (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
-    (("kafka.bootstrapServers=k:9092", "environment=staging"), 'environment "staging"'),
+    (("kafka.bootstrapServers=k:9092", "prometheusRule.enabled=true"), "prometheusRule.runbookBaseUrl is required"),
+    (("kafka.bootstrapServers=k:9092", "environment=staging"), "at '/environment': value must be one of 'production', 'development'"),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
     args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore"]

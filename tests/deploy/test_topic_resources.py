@@ -32,7 +32,7 @@ def test_topics_file_lists_every_topic_of_topics_py():
 def test_rendered_kafka_topics_match_topics_py(rendered):
     topics = {d["spec"]["topicName"]: d for d in rendered["full-values.yaml"] if d["kind"] == "KafkaTopic"}
     assert set(topics) == {spec.name for spec in ALL_TOPICS}
-    overrides = {"conversations.triaged.v1": 12, "drafts.proposed.v1": 12}  # ci/full-values.yaml
+    overrides = {"conversations.triaged.v1": 12}  # ci/full-values.yaml
     for spec in ALL_TOPICS:
         resource = topics[spec.name]
         assert resource["apiVersion"] == "kafka.strimzi.io/v1beta2"
