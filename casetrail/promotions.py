@@ -3,7 +3,9 @@
 A JSON file (``<data_dir>/versions/promoted.json``; in Kubernetes a volume the
 gate's hook job writes) holding, per tenant and kind (``intent_model``,
 ``knowledge_base``, ``template``), the promoted version, where it lives and
-the error rate it was promoted with, plus the history of verdicts. The
+the error rate it was promoted with, plus the history of verdicts (each with
+the gate's dev-set measurement: ``casetrail gate history`` shows them and the
+rolling baseline made of them). The
 ``versions.gate.v1`` topic carries the same verdicts as events for the lineage.
 
 Services read it once, at start-up (``PromotedVersions.read``; the Helm hook
@@ -51,12 +53,15 @@ class PromotedVersions:
     def history(self, tenant: str, kind: str) -> list[dict]:
         return self.read().get(tenant, {}).get(f"{kind}.history", [])
 
-    def record(self, tenant: str, kind: str, *, version: str, source: str, outcome: str, error_rate: float) -> None:
+    def record(self, tenant: str, kind: str, *, version: str, source: str, outcome: str, error_rate: float,
+               measured: Optional[Mapping] = None) -> None:
+        """``measured``: what else the verdict measured (the gate's dev-set error rate and its basis, the
+        baseline it faced), kept in the history entry: the rolling baseline of later verdicts is made of it."""
         if kind not in KINDS:
             raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
         data = self.read()
-        entry = {"version": version, "source": source, "outcome": outcome, "error_rate": error_rate,
-                 "at": dt.datetime.now(dt.timezone.utc).isoformat()}
+        entry = {**(measured or {}), "version": version, "source": source, "outcome": outcome,
+                 "error_rate": error_rate, "at": dt.datetime.now(dt.timezone.utc).isoformat()}
         tenant_entries = data.setdefault(tenant, {})
         tenant_entries.setdefault(f"{kind}.history", []).append(entry)
         if outcome == "promoted":

@@ -96,9 +96,17 @@ class VersionGateDecided(AvroRecord):
     agent_examples: int
     production_error_rate: float
     candidate_error_rate: float
-    baseline_error_rate: float  # the rolling baseline the candidate had to beat
+    # the rolling baseline the candidate's dev-set error rate had to stay within (casetrail_tools.gate.baseline);
+    # in v1 events: production's error rate on the same set
+    baseline_error_rate: float
     worse: list[GateCell] = Field(default_factory=list)
     requested_by: str = ""
+    # v2: the dev-set part of the evaluation set (fixed from one verdict to the next), and which promoted
+    # versions' dev-set measurements the rolling baseline is the mean of (empty: production's own rate)
+    dev_examples: int = 0
+    production_dev_error_rate: Optional[float] = None
+    candidate_dev_error_rate: Optional[float] = None
+    baseline_window: list[str] = Field(default_factory=list)
 
     class Meta:
         namespace = "io.casetrail.events"

@@ -2,8 +2,10 @@
 
 Exit codes: 0 promoted, 1 refused (the report names the categories and
 locales that got worse), 2 the gate could not run. The verdict is recorded
-in the promotions file and published as ``VersionGateDecided`` on
-``versions.gate.v1`` (the lineage).
+in the promotions file (with the dev-set measurement the rolling baseline is
+made of, see ``baseline``) and published as ``VersionGateDecided`` on
+``versions.gate.v1`` (the lineage). ``casetrail gate history --tenant T``
+shows a tenant's verdicts and the rolling baseline the next candidate faces.
 """
 
 from __future__ import annotations
@@ -18,8 +20,13 @@ import typer
 from casetrail.figures import json_option, write_figures
 
 
+gate_app = typer.Typer(help="Promote a candidate version only if it beats production and the rolling baseline.")
+
+
+@gate_app.callback(invoke_without_command=True)
 def gate(
-    candidate: str = typer.Option(..., "--candidate", help="the candidate version's name (a knowledge base is served "
+    ctx: typer.Context,
+    candidate: Optional[str] = typer.Option(None, "--candidate", help="the candidate version's name (a knowledge base is served "
                                   "under it: publish it with `casetrail kb publish DIR --version NAME`)"),
     tenant: str = typer.Option("acme-shop", "--tenant"),
     kind: str = typer.Option("knowledge_base", "--kind", help="knowledge_base | intent_model"),
@@ -35,9 +42,14 @@ def gate(
     requested_by: str = typer.Option("gate", "--requested-by"),
 ) -> None:
     """Promote a candidate intent model or knowledge base only if its error rate beats the rolling baseline."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not candidate:
+        typer.secho("gate: --candidate VERSION is required (or a command: history)", fg="red", err=True)
+        raise typer.Exit(2)
     from casetrail.promotions import PromotedVersions
     from casetrail.settings import REPO_ROOT, settings
-    from casetrail_tools.gate.run import GateError, VersionSpec, read_examples, run_gate
+    from casetrail_tools.gate.run import GateError, VersionSpec, dev_set, run_gate
     from casetrail_tools.gate.verdict import report_lines
 
     config = settings()
@@ -57,17 +69,18 @@ def gate(
         raise typer.Exit(2)
     rows = _agent_examples(examples, tenant)
     agent_count = len(rows)
-    from casetrail.policy.tenant import load_policies
+    from casetrail_tools.gate.baseline import rolling_baseline
 
-    policy = load_policies(config.tenants_dir)[tenant]
-    dev_files = [dev / f"{locale}.jsonl" for locale in policy.locales if (dev / f"{locale}.jsonl").exists()]
-    rows += read_examples(dev_files, dev_limit)
-    typer.echo(f"evaluation set: {agent_count} agents' examples + {len(rows) - agent_count} dev-set tickets", err=True)
+    dev_rows, basis = dev_set(tenant, dev, dev_limit, config.tenants_dir)
+    rows += dev_rows
+    typer.echo(f"evaluation set: {agent_count} agents' examples + {len(dev_rows)} dev-set tickets", err=True)
+    history = registry.history(tenant, kind)
     moment = dt.datetime.fromisoformat(at) if at else None
     try:
         verdict = run_gate(production, candidate_spec, rows, tenant, tenants_dir=config.tenants_dir,
                            knowledge_dir=REPO_ROOT / "knowledge", at=moment,
-                           progress=lambda line: typer.echo(line, err=True))
+                           progress=lambda line: typer.echo(line, err=True),
+                           baseline=lambda production_dev: rolling_baseline(history, basis, production_dev or 0.0))
     except GateError as exc:
         typer.secho(f"gate: {exc}", fg="red", err=True)
         raise typer.Exit(2)
@@ -75,12 +88,24 @@ def gate(
         typer.echo(line)
     outcome = "promoted" if verdict.promoted else "refused"
     registry.record(tenant, kind, version=candidate, source=str(candidate_spec.source), outcome=outcome,
-                    error_rate=verdict.candidate_error_rate)
+                    error_rate=verdict.candidate_error_rate, measured={
+                        "examples": verdict.examples, "agent_examples": verdict.agent_examples,
+                        "production": production.version,
+                        "production_error_rate": round(verdict.production_error_rate, 6),
+                        "dev_examples": verdict.dev_examples, "dev_basis": basis,
+                        "dev_error_rate": _rounded(verdict.candidate_dev_error_rate),
+                        "production_dev_error_rate": _rounded(verdict.production_dev_error_rate),
+                        "baseline_error_rate": round(verdict.baseline_error_rate, 6),
+                        "baseline_window": [m.version for m in verdict.baseline.window]})
     event = _event(verdict, tenant, kind, candidate, production.version, requested_by)
     write_figures(json_path, event.model_dump(mode="json"))
     if publish:
         _publish(event)
     raise typer.Exit(0 if verdict.promoted else 1)
+
+
+def _rounded(rate: Optional[float]) -> Optional[float]:
+    return None if rate is None else round(rate, 6)
 
 
 def _agent_examples(path: Optional[Path], tenant: str) -> list[dict]:
@@ -112,7 +137,10 @@ def _event(verdict, tenant: str, kind: str, candidate: str, production: str, req
         baseline_error_rate=round(verdict.baseline_error_rate, 6),
         worse=[GateCell(slice=c.slice, examples=c.examples, production_error_rate=round(c.production_rate, 6),
                         candidate_error_rate=round(c.candidate_rate, 6)) for c in verdict.worse],
-        requested_by=requested_by,
+        requested_by=requested_by, dev_examples=verdict.dev_examples,
+        production_dev_error_rate=_rounded(verdict.production_dev_error_rate),
+        candidate_dev_error_rate=_rounded(verdict.candidate_dev_error_rate),
+        baseline_window=[m.version for m in verdict.baseline.window],
     )
 
 
@@ -130,4 +158,7 @@ def _publish(event) -> None:
 
 
 def register(commands) -> None:
-    commands.root.command("gate")(gate)
+    from casetrail_tools.gate.history import history
+
+    gate_app.command("history")(history)
+    commands.root.add_typer(gate_app, name="gate")

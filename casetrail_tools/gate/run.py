@@ -44,6 +44,18 @@ def read_examples(paths: list[Path], limit_per_file: int = 0) -> list[dict]:
     return rows
 
 
+def dev_set(tenant: str, dev: Path, limit: int, tenants_dir: Path) -> tuple[list[dict], str]:
+    """The tenant's dev-set tickets (its locales' files under ``dev``, first ``limit`` of each) and the
+    basis a dev-set measurement on them is comparable on (``baseline.dev_basis``)."""
+    from casetrail.policy.tenant import load_policies
+    from casetrail_tools.gate.baseline import dev_basis
+
+    policy = load_policies(tenants_dir)[tenant]
+    files = [dev / f"{locale}.jsonl" for locale in policy.locales if (dev / f"{locale}.jsonl").exists()]
+    rows = read_examples(files, limit)
+    return rows, dev_basis(rows, policy.model_dump_json())
+
+
 @contextlib.contextmanager
 def _knowledge_of(spec: VersionSpec, tenant: str, default_knowledge: Path) -> Iterator[Path]:
     """The knowledge dir the chain reads: the version's own for a knowledge base, else the default."""
@@ -71,7 +83,8 @@ def decide_all(spec: VersionSpec, examples: list[dict], tenant: str, *, tenants_
 
 def run_gate(production: VersionSpec, candidate: VersionSpec, examples: list[dict], tenant: str, *,
              tenants_dir: Path, knowledge_dir: Path, at: Optional[dt.datetime] = None,
-             progress: Callable[[str], None] = lambda _: None) -> GateVerdict:
+             progress: Callable[[str], None] = lambda _: None, baseline=None) -> GateVerdict:
+    """``baseline``: as ``verdict.compare`` takes it (default: production's dev-set error rate in this run)."""
     if candidate.kind not in SUPPORTED_KINDS:
         raise GateError(f"kind {candidate.kind!r}: the gate evaluates {', '.join(SUPPORTED_KINDS)} "
                         "(the drafter has one built-in template, so there are no template versions to compare)")
@@ -83,4 +96,4 @@ def run_gate(production: VersionSpec, candidate: VersionSpec, examples: list[dic
                        progress=progress)
     rows = [(example, is_error(example, old), is_error(example, new), slices_of(example, old))
             for example, old, new in zip(examples, before, after)]
-    return compare(rows)
+    return compare(rows, baseline)

@@ -232,7 +232,8 @@ def reduce_event_raw(event_type: str, event: dict) -> dict:
         head = {k: event.get(k) for k in ("event_id", "occurred_at", "producer", "tenant")}
         body = {k: event.get(k) for k in (
             "kind", "candidate", "production", "outcome", "examples", "agent_examples", "production_error_rate",
-            "candidate_error_rate", "baseline_error_rate", "worse", "requested_by")}
+            "candidate_error_rate", "baseline_error_rate", "worse", "requested_by", "dev_examples",
+            "production_dev_error_rate", "candidate_dev_error_rate", "baseline_window")}
     else:  # PersonalDataErased
         head = {k: event.get(k) for k in ("event_id", "occurred_at", "producer", "tenant")}
         body = {k: event.get(k) for k in ("customer_id", "key_id", "requested_by", "reason")}

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
+from urllib.parse import quote, urlencode
 
 from services.review.cases import Case, CaseState
 from services.review.store import ReviewStore
@@ -26,6 +27,11 @@ REJECTION_REASONS = ("wrong_intent", "wrong_clause", "tone", "policy", "other")
 SHOWN_SIGNALS = frozenset({"intent", "intent_confidence", "category", "urgency", "priority", "sentiment", "frustration",
                            "vip", "churn_risk", "language", "locale", "customer.tier", "tier", "sla_due_at"})
 AT_RISK_SECONDS = 3600  # an hour left: the countdown turns amber (the SLA events turn it red)
+# While an approve or an edit is being worked on, the action panel re-fetches itself once a second
+# (the verifier and the router answer well within a second on a warm pipeline); after a minute
+# (a restarting verifier, a rebalance) it stops and offers a button instead of polling forever.
+POLL_SECONDS = 1
+POLL_LIMIT = 60
 
 ClauseLookup = Callable[[str, str, str, str], Optional[tuple[str, str]]]
 
@@ -136,7 +142,8 @@ def _clause_view(ref: str, retrieved: dict[str, dict], tenant: str, locale: str,
 
 
 def case_page_context(case: Case, *, queues: list[str], done: str, now: dt.datetime,
-                      lookup: Optional[ClauseLookup] = None) -> dict:
+                      lookup: Optional[ClauseLookup] = None, polls: int = 0) -> dict:
+    """``polls``: how many times the action panel has already re-fetched itself for this action."""
     draft = case.draft or {}
     retrieved = {c["ref"]: c for c in draft.get("retrieved", [])}
     sentences = split_draft(draft.get("reply_text") or case.reply_text, draft.get("citations", []))
@@ -162,7 +169,22 @@ def case_page_context(case: Case, *, queues: list[str], done: str, now: dt.datet
         "queues": [q for q in queues if q != case.queue],
         "reasons": REJECTION_REASONS,
         "done": done,
-        "working": case.state in (CaseState.approving, CaseState.verifying_edit),
+        **_polling(case, done, polls),
         "history": list(reversed(case.history)),
         "shown_signals": SHOWN_SIGNALS,
+    }
+
+
+def _polling(case: Case, done: str, polls: int) -> dict:
+    """Whether the action panel keeps re-fetching itself, and the addresses it uses."""
+    working = case.state in (CaseState.approving, CaseState.verifying_edit)
+    polls = max(0, polls)
+    panel = f"/cases/{quote(case.conversation_id, safe='')}/panel"
+    return {
+        "working": working,
+        "polling": working and polls < POLL_LIMIT,
+        "poll_seconds": POLL_SECONDS,
+        "poll_limit_seconds": POLL_LIMIT * POLL_SECONDS,
+        "poll_url": f"{panel}?{urlencode({'done': done, 'polls': polls + 1})}",
+        "check_again_url": f"{panel}?{urlencode({'done': done, 'polls': 0})}",
     }

@@ -8,8 +8,10 @@ revealing an original, each action) is written to the console's action log;
 the actions on drafts are also ``AgentFeedback`` events on the log.
 
 Pages work without JavaScript (forms post and redirect); with it, HTMX swaps
-the action panel in place and polls it while the router or the verifier is
-working, and ``console.js`` keeps the SLA countdowns live.
+the action panel in place and re-fetches it while the router or the verifier
+is working (once a second, for at most a minute; each answer also swaps the
+case's state line and history out of band, so a refused edit shows with its
+failed checks without a reload), and ``console.js`` keeps the SLA countdowns live.
 """
 
 from __future__ import annotations
@@ -258,13 +260,14 @@ def create_app(store: ReviewStore, config: ReviewConfig, *, publisher: FeedbackP
         return render(request, "case.html", context, who=who, page="case")
 
     @app.get("/cases/{conversation_id}/panel", response_class=HTMLResponse)
-    def case_panel(request: Request, conversation_id: str, done: str = "") -> HTMLResponse:
+    def case_panel(request: Request, conversation_id: str, done: str = "", polls: int = 0) -> HTMLResponse:
         who = principal_of(request)
         case = _case_or_404(who, conversation_id)
         if case is None:
             return Response(status_code=404)
-        context = case_page_context(case, queues=queues_of(who.tenant), done=done, now=clock(), lookup=clause_lookup)
-        return render(request, "_actions.html", context, who=who)
+        context = case_page_context(case, queues=queues_of(who.tenant), done=done, now=clock(), lookup=clause_lookup,
+                                    polls=polls)
+        return render(request, "_panel_update.html", {**context, "oob": True}, who=who)
 
     @app.post("/cases/{conversation_id}/act", response_class=HTMLResponse)
     async def act(request: Request, conversation_id: str) -> Response:
@@ -294,7 +297,7 @@ def create_app(store: ReviewStore, config: ReviewConfig, *, publisher: FeedbackP
         if request.headers.get("hx-request"):
             fresh = store.case(who.tenant, conversation_id) or case
             context = case_page_context(fresh, queues=queues_of(who.tenant), done=done, now=clock(), lookup=clause_lookup)
-            return render(request, "_actions.html", context, who=who)
+            return render(request, "_panel_update.html", {**context, "oob": True}, who=who)
         return RedirectResponse(f"/cases/{conversation_id}?" + urlencode({"done": done}), status_code=303)
 
     @app.post("/cases/{conversation_id}/reveal", response_class=HTMLResponse)

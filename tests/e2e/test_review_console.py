@@ -275,10 +275,21 @@ def test_an_agent_approves_edits_and_rejects_in_the_browser(console, browser):
     draft_text = page.input_value("textarea[name=edited_text]")
     ref = re.search(r"\[([\w.\-]+@[\w.\-+]+)\]", draft_text).group(1)
     page.fill("textarea[name=edited_text]", f"You can cancel any order within 45 days of delivery. [{ref}]\n{draft_text}")
-    page.click("#send-edit")
+    navigations, polls = [], []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.on("request", lambda request: polls.append(request.url) if "/panel?" in request.url else None)
+    with page.expect_response(lambda r: r.url.endswith("/act") and r.request.method == "POST") as posted_edit:
+        page.click("#send-edit")
+    # The first answer says the edit is being checked (and keeps asking); the refusal follows by itself.
+    assert 'id="checking"' in posted_edit.value.text() and "Checking your edit" in posted_edit.value.text()
     page.wait_for_selector("#edit-refused", timeout=60_000)
     refusal = page.inner_text("#edit-refused")
     assert "statements_supported" in refusal and "45 days" in refusal
+    assert navigations == [] and polls, (navigations, polls)  # no reload: the panel asked for itself
+    assert page.inner_text("#case-status .state") == "Edit refused"
+    assert page.is_hidden("#checking")
+    history = page.inner_text("#history")
+    assert "feedback:edit ana" in history and "edit_refused verifier statements_supported" in history
     page.screenshot(path=str(shots / "review-edit-refused.png"), full_page=True)
     verdicts = [v.event for v in events_of(observer, "verified", ids["edit"]) if v.event.draft.composer == "agent:ana"]
     assert verdicts and verdicts[-1].verification.verdict.value == "failed"

@@ -146,6 +146,12 @@ def test_casetrail_gate_promotes_the_knowledge_base_that_fixes_it(examples, tmp_
     assert verdict["candidate_error_rate"] < verdict["production_error_rate"]
     assert not [cell for cell in verdict["worse"] if cell["slice"].startswith("locale:")]
     assert PromotedVersions(promotions).promoted("acme-shop", "knowledge_base")["version"] == "kb-company-invoices"
+    # The verdict is in the history with its dev-set measurement: the next candidate's rolling baseline.
+    shown = CliRunner().invoke(app, ["gate", "history", "--tenant", "acme-shop", "--dev", str(dev)])
+    assert shown.exit_code == 0, shown.output
+    entry = PromotedVersions(promotions).history("acme-shop", "knowledge_base")[-1]
+    assert entry["dev_examples"] == DEV_TICKETS and entry["dev_error_rate"] == verdict["candidate_dev_error_rate"]
+    assert f"(kb-company-invoices {entry['dev_error_rate']:.4f})" in shown.stdout.splitlines()[-1]
 
     # The drafter then serves the promoted knowledge base, even with the refused one published after it.
     catalogue = Catalogue(tmp_path / "catalogue.sqlite3")

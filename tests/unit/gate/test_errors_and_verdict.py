@@ -53,4 +53,4 @@ def test_an_equal_error_rate_is_refused_and_the_report_names_what_got_worse():
     assert {c.slice for c in worse.worse} == {"category:payment", "locale:de"}
     assert any("locale:de" in line for line in report_lines(worse, "kb-2", "kb-1"))
     better = compare([(a, True, False, ["category:billing", "locale:en"]), (b, False, False, ["locale:de"])])
-    assert better.promoted and better.candidate_error_rate < better.baseline_error_rate
+    assert better.promoted and better.improved and better.within_baseline

@@ -34,7 +34,12 @@ class RecordingPublisher:
 
 
 @pytest.fixture
-def console(tmp_path):
+def console(console_and_projector):
+    return console_and_projector[:3]
+
+
+@pytest.fixture
+def console_and_projector(tmp_path):
     codec, keystore = AvroCodec(), KeyStore(tmp_path / "keys.sqlite")
     store = ReviewStore(tmp_path / "review.sqlite3")
     projector = Projector(store, codec, keystore)
@@ -53,7 +58,7 @@ def console(tmp_path):
     app = create_app(store, ReviewConfig(accounts=accounts, secure_cookies=False), publisher=publisher,
                      projector=projector, policies=load_policies(settings().tenants_dir), keystore=keystore,
                      clock=lambda: T0 + dt.timedelta(minutes=30))
-    return TestClient(app, base_url="http://console.test"), store, publisher
+    return TestClient(app, base_url="http://console.test"), store, publisher, projector
 
 
 def sign_in(client, username, password=PASSWORD):
@@ -114,6 +119,46 @@ def test_approve_publishes_feedback_with_the_agents_id_and_the_case_leaves_the_q
     assert store.case("acme-shop", "conv-1").state.value == "approving"
     assert 'data-conversation="conv-1"' not in client.get("/queue").text
     assert ("ana", "approve") in {(a["actor"], a["action"]) for a in store.actions("acme-shop")}
+
+
+def test_a_refused_edit_shows_on_the_page_without_a_reload(console_and_projector):
+    """The edit's answer is "checking…" with a poll of the panel; once the verifier's verdict is in the
+    store, the next poll shows the failed checks and swaps the state line and the history too."""
+    client, store, publisher, projector = console_and_projector
+    sign_in(client, "ana")
+    answer = client.post("/cases/conv-1/act", headers={"HX-Request": "true"}, data={
+        "csrf_token": csrf_of(client), "action": "edit", "edited_text": "Orders ship within 9 days [shipping-1@kb-7]."})
+    assert 'id="checking"' in answer.text and 'hx-get="/cases/conv-1/panel?done=edit&amp;polls=1"' in answer.text
+    assert re.search(r'id="case-status" hx-swap-oob="true">.*Checking edit', answer.text, re.S)
+    assert re.search(r'id="history" hx-swap-oob="true">.*feedback:edit', answer.text, re.S)
+    [edit] = publisher.events
+
+    still = client.get("/cases/conv-1/panel?done=edit&polls=1", headers={"HX-Request": "true"}).text
+    assert 'id="checking"' in still and "polls=2" in still and 'id="edit-refused"' not in still
+
+    refusal = verified(draft_id="draft-1-edit", composer="agent:ana", verdict=Verdict.failed,
+                       text=edit.edited_text, failed=(("statements_supported", "'9 days' is not in shipping-1@kb-7"),))
+    projector.apply([AvroCodec().encode(refusal.model_copy(
+        update={"occurred_at": edit.occurred_at + dt.timedelta(seconds=1)}))])
+    shown = client.get("/cases/conv-1/panel?done=edit&polls=2", headers={"HX-Request": "true"}).text
+    assert re.search(r'id="edit-refused">.*statements_supported</code>: &#39;9 days&#39; is not in', shown, re.S)
+    assert 'id="checking"' not in shown and "hx-trigger" not in shown.split('id="case-status"')[0]
+    assert re.search(r'id="case-status" hx-swap-oob="true">.*Edit refused', shown, re.S)
+    assert re.search(r'id="history" hx-swap-oob="true">.*edit_refused</code> verifier statements_supported', shown, re.S)
+    assert "Orders ship within 9 days" in shown  # the agent's text stays in the box to be corrected
+
+
+def test_the_panel_stops_polling_after_a_minute_and_offers_to_check_again(console):
+    client, store, publisher = console
+    sign_in(client, "ana")
+    client.post("/cases/conv-1/act", data={"csrf_token": csrf_of(client), "action": "approve"})
+    assert store.case("acme-shop", "conv-1").state.value == "approving"
+    last = client.get("/cases/conv-1/panel?done=approve&polls=59", headers={"HX-Request": "true"}).text
+    assert 'id="checking"' in last and 'hx-trigger="load delay:1s"' in last and "polls=60" in last
+    over = client.get("/cases/conv-1/panel?done=approve&polls=60", headers={"HX-Request": "true"}).text
+    assert 'id="checking"' not in over and "hx-trigger" not in over
+    assert re.search(r'id="still-checking".*No answer yet after 60 s.*href="/cases/conv-1" '
+                     r'hx-get="/cases/conv-1/panel\?done=approve&amp;polls=0"', over, re.S)
 
 
 def test_a_draft_that_failed_a_check_cannot_be_approved_only_edited_or_rejected(console):
