@@ -1,5 +1,9 @@
 """``casetrail triage ...``: train and evaluate the intent model, evaluate sentiment, benchmark triage.
 
+Over 400 lines: seven thin commands (train, build-data, eval, train-sentiment, eval-sentiment,
+compare-embedders, bench) with the option wiring and report printing each needs; what they
+compute lives in the triage modules and this folder's other modules.
+
 Heavy libraries (scikit-learn, the embedding engine) are imported inside the
 commands so ``casetrail --help`` stays fast.
 """
