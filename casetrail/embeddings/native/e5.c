@@ -220,6 +220,41 @@ static int vnni_available(void) {
     return e5_has_vnni;
 }
 
+/* casetrail: the weight layout both fast kernels read. Output rows oo..oo+ro-1 (ro <= 8) are
+ * unpacked once per row group: wexp[b * 8 + g] holds, in 32-bit lane r, the 4 consecutive
+ * nibbles of row r that block b's group g covers (g < 4: weights 4g..4g+3, g >= 4: weights
+ * 16+4(g-4)..), as bytes 0..15; dwv[b] holds the 8 rows' block scales (0 beyond ro). Returns
+ * the rows' bias as a vector (0 beyond ro, or everywhere without a bias). */
+#define E5_AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+E5_AVX2_TARGET
+static inline __m256 expand_row_group(const block_q4_0 *W, const float *bias, int oo, int ro, int nb,
+                                      __m256i *wexp, __m256 *dwv) {
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    for (int b = 0; b < nb; b++) {
+        uint32_t q32[8][4]; float dws[8];
+        for (int r = 0; r < 8; r++) {
+            if (r < ro) {
+                const block_q4_0 *blk = W + (size_t)(oo + r) * nb + b;
+                memcpy(q32[r], blk->qs, 16);
+                dws[r] = _cvtsh_ss(blk->d);
+            } else {
+                memset(q32[r], 0, 16); dws[r] = 0.f;
+            }
+        }
+        for (int g = 0; g < 4; g++) {
+            __m256i v = _mm256_setr_epi32((int)q32[0][g], (int)q32[1][g], (int)q32[2][g], (int)q32[3][g],
+                                          (int)q32[4][g], (int)q32[5][g], (int)q32[6][g], (int)q32[7][g]);
+            wexp[b * 8 + g] = _mm256_and_si256(v, nib);                          /* weights 4g..4g+3   */
+            wexp[b * 8 + g + 4] = _mm256_and_si256(_mm256_srli_epi32(v, 4), nib); /* weights 16+4g..    */
+        }
+        dwv[b] = _mm256_loadu_ps(dws);
+    }
+    float bb[8] = {0};
+    if (bias)
+        for (int r = 0; r < ro; r++) bb[r] = bias[oo + r];
+    return _mm256_loadu_ps(bb);
+}
+
 VNNI_TARGET
 static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
                              const int8_t *aq, const float *ad, const int32_t *as,
@@ -230,35 +265,10 @@ static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
         /* per row group: nb blocks x 8 groups of 4 weights x 8 rows (32 bytes) */
         __m256i *wexp = (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
         __m256 *dwv = (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
-        const __m256i nib = _mm256_set1_epi8(0x0F);
 #pragma omp for schedule(static)
         for (int oo = 0; oo < nout; oo += 8) {
             int ro = nout - oo < 8 ? nout - oo : 8;
-            for (int b = 0; b < nb; b++) {
-                uint32_t q32[8][4]; float dws[8];
-                for (int r = 0; r < 8; r++) {
-                    if (r < ro) {
-                        const block_q4_0 *blk = W + (size_t)(oo + r) * nb + b;
-                        memcpy(q32[r], blk->qs, 16);
-                        dws[r] = _cvtsh_ss(blk->d);
-                    } else {
-                        memset(q32[r], 0, 16); dws[r] = 0.f;
-                    }
-                }
-                for (int g = 0; g < 4; g++) {
-                    __m256i v = _mm256_setr_epi32((int)q32[0][g], (int)q32[1][g], (int)q32[2][g], (int)q32[3][g],
-                                                  (int)q32[4][g], (int)q32[5][g], (int)q32[6][g], (int)q32[7][g]);
-                    wexp[b * 8 + g] = _mm256_and_si256(v, nib);                          /* weights 4g..4g+3   */
-                    wexp[b * 8 + g + 4] = _mm256_and_si256(_mm256_srli_epi32(v, 4), nib); /* weights 16+4g..    */
-                }
-                dwv[b] = _mm256_loadu_ps(dws);
-            }
-            __m256 vb = _mm256_setzero_ps();
-            if (bias) {
-                float bb[8] = {0};
-                for (int r = 0; r < ro; r++) bb[r] = bias[oo + r];
-                vb = _mm256_loadu_ps(bb);
-            }
+            const __m256 vb = expand_row_group(W, bias, oo, ro, nb, wexp, dwv);
             const __m256 eight = _mm256_set1_ps(8.f);
             int t = 0;
             for (; t + 4 <= L; t += 4) {
@@ -337,7 +347,6 @@ static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
  * kernel multiplies one row at a time, converts every 32-MAC partial to float
  * and expands the nibbles with scalar code, ~4 MACs per instruction; this one
  * is ~2.2x faster per short text (docs/benchmarks/triage.md, "AVX2 kernel"). */
-#define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 static int e5_has_avx2 = -1;
 static int avx2_available(void) {
     if (e5_has_avx2 < 0) {
@@ -348,7 +357,7 @@ static int avx2_available(void) {
     return e5_has_avx2;
 }
 
-AVX2_TARGET
+E5_AVX2_TARGET
 static inline __m256i dot_block_avx2(const __m256i *wb, const int32_t *a, const __m256i ones) {
     /* int32 per row r: sum over the block's 32 weights of w[r] * a (exact, see above) */
     __m256i p = _mm256_maddubs_epi16(_mm256_load_si256(wb), _mm256_set1_epi32(a[0]));
@@ -357,7 +366,7 @@ static inline __m256i dot_block_avx2(const __m256i *wb, const int32_t *a, const 
     return _mm256_madd_epi16(p, ones);
 }
 
-AVX2_TARGET
+E5_AVX2_TARGET
 static void matmul_q4q8_avx2(const block_q4_0 *W, const float *bias,
                              const int8_t *aq, const float *ad, const int32_t *as,
                              float *Y, int L, int nout, int nin) {
@@ -366,36 +375,11 @@ static void matmul_q4q8_avx2(const block_q4_0 *W, const float *bias,
     {
         __m256i *wexp = (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
         __m256 *dwv = (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
-        const __m256i nib = _mm256_set1_epi8(0x0F);
         const __m256i ones = _mm256_set1_epi16(1);
 #pragma omp for schedule(static)
         for (int oo = 0; oo < nout; oo += 8) {
             int ro = nout - oo < 8 ? nout - oo : 8;
-            for (int b = 0; b < nb; b++) {
-                uint32_t q32[8][4]; float dws[8];
-                for (int r = 0; r < 8; r++) {
-                    if (r < ro) {
-                        const block_q4_0 *blk = W + (size_t)(oo + r) * nb + b;
-                        memcpy(q32[r], blk->qs, 16);
-                        dws[r] = _cvtsh_ss(blk->d);
-                    } else {
-                        memset(q32[r], 0, 16); dws[r] = 0.f;
-                    }
-                }
-                for (int g = 0; g < 4; g++) {
-                    __m256i v = _mm256_setr_epi32((int)q32[0][g], (int)q32[1][g], (int)q32[2][g], (int)q32[3][g],
-                                                  (int)q32[4][g], (int)q32[5][g], (int)q32[6][g], (int)q32[7][g]);
-                    wexp[b * 8 + g] = _mm256_and_si256(v, nib);
-                    wexp[b * 8 + g + 4] = _mm256_and_si256(_mm256_srli_epi32(v, 4), nib);
-                }
-                dwv[b] = _mm256_loadu_ps(dws);
-            }
-            __m256 vb = _mm256_setzero_ps();
-            if (bias) {
-                float bb[8] = {0};
-                for (int r = 0; r < ro; r++) bb[r] = bias[oo + r];
-                vb = _mm256_loadu_ps(bb);
-            }
+            const __m256 vb = expand_row_group(W, bias, oo, ro, nb, wexp, dwv);
             int t = 0;
             /* The -8 nibble offset is applied in integers (s - 8 * block sum of the
              * activations) before the one float conversion per block and token. */
