@@ -6,7 +6,7 @@ to every client without a hand-written table. Secrets are ``SecretStr`` and
 never appear in logs or ``repr``.
 
 Settings modules are the only places that read the environment
-(``tests/unit/structure/test_settings_only_read_the_environment.py``; its
+(``tests/unit/structure/test_settings_read_the_environment.py``; its
 allow-list names the few exceptions and why). Each service's settings class
 derives from ``CasetrailSettings`` and is built at start-up; a bad value stops
 it with ``InvalidSettings`` naming the variable (never echoing the value: it
