@@ -62,11 +62,15 @@ class IntakePublisher:
             "message.max.bytes": INTAKE.max_message_bytes,
         })
 
-    def publish(self, ticket: IntakeTicket, headers: dict[str, bytes] | None = None) -> None:
+    def publish(self, ticket: IntakeTicket, headers: dict[str, bytes] | None = None,
+                on_delivery: Callable | None = None) -> None:
+        """Queue ``ticket``; ``on_delivery(err, msg)`` (librdkafka's delivery report) runs in a later
+        ``publish``/``flush`` once the broker acknowledged it or gave up."""
         key = intake_key(ticket).encode()
+        extra = {"on_delivery": on_delivery} if on_delivery is not None else {}
         self._producer.produce(
             self._topic, self._codec.encode(ticket, topic=self._topic), key=key,
-            headers=list((headers or {}).items()),
+            headers=list((headers or {}).items()), **extra,
         )
         self._producer.poll(0)
 

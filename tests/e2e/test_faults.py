@@ -21,6 +21,7 @@ def test_kill_each_service_restart_broker_and_malformed_input_lose_nothing(kafka
     report = run_chaos(rate=4.0, pause=6.0, restart_broker=True, outage_seconds=10.0, progress=print)
     print("\n".join(report.lines()))
     assert report.tickets_sent > 0
+    assert report.unaccepted == 0  # every ticket of the load reached the intake topic (re-published if need be)
     assert not report.lost, f"lost tickets: {report.lost[:10]}"
     assert report.duplicate_sends == 0
     assert report.malformed_dead_lettered == report.malformed_sent
