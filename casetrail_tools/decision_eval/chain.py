@@ -92,8 +92,9 @@ class DecisionChain:
     """The five stages for one tenant, built once (models, knowledge base, verifiers)."""
 
     def __init__(self, tenant: str, *, tenants_dir: Path, knowledge_dir: Path, work_dir: Path,
-                 intent_model: Optional[Path] = None, progress: Callable[[str], None] = lambda _: None):
-        """``intent_model``: triage's intent model folder (default: triage's settings, i.e. the packaged one)."""
+                 intent_model: Optional[Path] = None, templates=None, progress: Callable[[str], None] = lambda _: None):
+        """``intent_model``: triage's intent model folder (default: triage's settings, i.e. the packaged one);
+        ``templates``: the drafter's ``ReplyTemplates`` for the tenant (default: the built-in set)."""
         from casetrail.embeddings import default_embedder
         from casetrail.knowledge.catalogue import Catalogue
         from casetrail.knowledge.clauses import KnowledgeBaseError
@@ -139,7 +140,8 @@ class DecisionChain:
         self.kb_versions = {result.locale: result.version.kb_version for result in published}
         store = KnowledgeBase(catalogue, RetrievalIndex.local(None), embedder)
         store.warm([(tenant, locale) for locale in self.policy.locales])
-        self.drafter = Drafter(store, self.policies, producer=ProducerInfo(service="drafter", version="eval"))
+        self.drafter = Drafter(store, self.policies, producer=ProducerInfo(service="drafter", version="eval"),
+                               templates={tenant: templates} if templates is not None else {})
         resolver = functools.partial(knowledge.resolve, catalogue_path=catalogue_path)
         self.verifiers = build_verifiers(self.policies, default_dependencies(resolver))
         self.producers = {name: ProducerInfo(service=name, version="eval") for name in STAGES}
@@ -220,8 +222,9 @@ class DecisionChain:
 
 
 def build_chain(tenant: str, *, tenants_dir: Path, knowledge_dir: Path, intent_model: Optional[Path] = None,
+                templates=None,
                 progress: Callable[[str], None] = lambda _: None) -> tuple[DecisionChain, tempfile.TemporaryDirectory]:
     """The chain and the scratch folder that holds its catalogue (clean it up when done)."""
     scratch = tempfile.TemporaryDirectory(prefix="casetrail-eval-")
     return DecisionChain(tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge_dir, work_dir=Path(scratch.name),
-                         intent_model=intent_model, progress=progress), scratch
+                         intent_model=intent_model, templates=templates, progress=progress), scratch

@@ -11,7 +11,9 @@ Which KB version a tenant serves follows the gate (``casetrail.knowledge.selecti
 the promotions file is read once at start-up; a tenant with a promoted knowledge
 base serves that version (a promoted name missing from the catalogue refuses
 start-up) and later publications wait for the gate (logged, counted in
-``casetrail_drafter_kb_publications_held_back_total``).
+``casetrail_drafter_kb_publications_held_back_total``). The reply templates follow the
+gate the same way (``services.drafter.templates``): a tenant with promoted templates is
+drafted with them, read at start-up; the others with the built-in set.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def build_drafter(config: Optional["DrafterSettings"] = None) -> Drafter:
     answer_confidence = AnswerConfidence.load(Path(config.drafter_answer_confidence_path or DEFAULT_PATH))
     drafter = Drafter(knowledge, policies, composer=composer,
                       config=DrafterConfig(min_score=config.drafter_min_score), answer_confidence=answer_confidence,
-                      producer=svc.producer_info)
+                      producer=svc.producer_info, templates=served_templates(policies, config.promotions_path))
     log.info("drafter ready", extra={"index": index.mode, "embedder": knowledge.embedder.name,
                                      "composer": drafter.composer.name})
     return drafter
@@ -94,6 +96,22 @@ def served_versions(store: "Catalogue", policies: "dict[str, TenantPolicy]",
         if isinstance(state, PinnedToPromotion):
             log.info("knowledge base pinned to its promotion", extra={"tenant": tenant, "kb_version": state.version})
     return selection
+
+
+def served_templates(policies: "dict[str, TenantPolicy]", promotions_file: Optional[Path] = None) -> dict:
+    """Each tenant's promoted reply templates (tenants with none: the built-in set), read now (start-up);
+    a promoted file that is missing or no longer valid raises ``TemplateFileError`` (start-up refused)."""
+    from casetrail.promotions import PromotedVersions
+    from services.drafter.templates import load_templates
+
+    promotions = PromotedVersions(promotions_file)
+    served = {}
+    for tenant in sorted(policies):
+        entry = promotions.promoted(tenant, "template")
+        if entry is not None:
+            served[tenant] = load_templates(Path(entry["source"]), entry["version"])
+            log.info("reply templates pinned to their promotion", extra={"tenant": tenant, "template": entry["version"]})
+    return served
 
 
 def drafter() -> Drafter:

@@ -16,7 +16,7 @@ from casetrail.events import Citation
 from casetrail.grounding.sentences import split_sentences as grounding_sentences
 from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import ScoredClause
-from services.drafter import messages
+from services.drafter.templates import BUILTIN, ReplyTemplates
 
 #: requests before a refund is decided: the alternatives to a refund are worth offering. Not
 #: refund_status: a customer waiting for money already returned the item (readers of the dev
@@ -42,6 +42,7 @@ class ComposeRequest:
     clauses: Sequence[ScoredClause]  # grounded clauses, best first
     alternatives: Sequence[ScoredClause] = ()  # alternatives to a refund, with their retrieval score
     order: Optional[str] = None
+    templates: ReplyTemplates = BUILTIN  # the tenant's promoted framing (the gate's ``template`` kind)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,13 +75,13 @@ def split_sentences(text: str) -> list[str]:
     return [sentence.text for sentence in grounding_sentences(text.strip())]
 
 
-def assemble(locale: str, opener: str, body: Sequence[str], alternatives: Sequence[str]) -> str:
+def assemble(templates: ReplyTemplates, locale: str, opener: str, body: Sequence[str], alternatives: Sequence[str]) -> str:
     """Greeting, opener, body, alternatives, closing, disclosure: the reply's fixed shape."""
-    parts = [messages.text_for(messages.GREETING, locale), opener, " ".join(body)]
+    parts = [templates.text("greeting", locale), opener, " ".join(body)]
     if alternatives:
-        parts.append(messages.text_for(messages.ALTERNATIVES_INTRO, locale) + "\n" + "\n".join(f"- {a}" for a in alternatives))
-    parts.append(messages.text_for(messages.CLOSING, locale))
-    parts.append("-- " + messages.text_for(messages.DISCLOSURE, locale))
+        parts.append(templates.text("alternatives_intro", locale) + "\n" + "\n".join(f"- {a}" for a in alternatives))
+    parts.append(templates.text("closing", locale))
+    parts.append("-- " + templates.text("disclosure", locale))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -125,7 +126,8 @@ class TemplateComposer:
                 sentence = split_sentences(clause.plain_text)[0]
                 lines.append(cite(clause, alternative.score, sentence))
                 offered.append(clause.alternative)
-        text = assemble(request.locale, messages.opener(request.locale, request.intent, request.order), body, lines)
+        templates = request.templates
+        text = assemble(templates, request.locale, templates.opener(request.locale, request.intent, request.order), body, lines)
         factual = len(body) + len(lines)
         return ComposedReply(text=text, citations=citations, factual_sentences=factual, cited_sentences=factual,
-                             alternatives_offered=offered, composer=self.name, prompt_version=messages.TEMPLATE_VERSION)
+                             alternatives_offered=offered, composer=self.name, prompt_version=templates.version)

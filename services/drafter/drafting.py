@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from types import MappingProxyType
 from typing import Mapping, Optional
 
 import numpy as np
@@ -37,7 +38,7 @@ from casetrail.knowledge.index import ScoredClause
 from casetrail.knowledge.store import KnowledgeBase
 from casetrail.policy.taxonomy import OUT_OF_SCOPE
 from casetrail.policy.tenant import TenantPolicy
-from services.drafter import messages
+from services.drafter.templates import BUILTIN, ReplyTemplates
 from services.drafter.composer import Composer, ComposeRequest, ComposerRefused, TemplateComposer
 from services.drafter.answer import Answer, choose_answer
 from services.drafter.answer_confidence import AnswerConfidence
@@ -69,10 +70,6 @@ class Retrieval:
     answer: Optional[Answer]
 
 
-def holding_reply(locale: str) -> str:
-    return f"{messages.text_for(messages.HOLDING, locale)}\n\n-- {messages.text_for(messages.DISCLOSURE, locale)}"
-
-
 class Drafter:
     def __init__(
         self,
@@ -82,6 +79,7 @@ class Drafter:
         config: DrafterConfig = DrafterConfig(),
         answer_confidence: Optional[AnswerConfidence] = None,
         producer: ProducerInfo = ProducerInfo(service="drafter", version=__version__),
+        templates: Mapping[str, ReplyTemplates] = MappingProxyType({}),
     ):
         self.knowledge = knowledge
         self.policies = policies
@@ -89,6 +87,7 @@ class Drafter:
         self.config = config
         self._answer_confidence = answer_confidence
         self.producer = producer
+        self.templates = templates  # tenant -> its promoted reply templates (default: the built-in set)
 
     # -- helpers --------------------------------------------------------------
     def _kb_locale(self, tenant: str, locale: str, policy: Optional[TenantPolicy]):
@@ -128,8 +127,11 @@ class Drafter:
         )
 
     def _draft_id(self, event: ConversationTriaged, kb_version: Optional[str]) -> str:
-        # Deterministic: a redelivered input produces the same draft id (idempotent downstream).
-        return str(uuid.uuid5(_DRAFT_NAMESPACE, f"{event.event_id}/{kb_version or '-'}/{self.composer.name}"))
+        # Deterministic: a redelivered input produces the same draft id (idempotent downstream). A promoted
+        # template set is part of it (another wording is another draft); the built-in set keeps the old ids.
+        templates = self.templates.get(event.tenant, BUILTIN)
+        wording = "" if templates is BUILTIN else f"/{templates.version}"
+        return str(uuid.uuid5(_DRAFT_NAMESPACE, f"{event.event_id}/{kb_version or '-'}/{self.composer.name}{wording}"))
 
     @property
     def answer_confidence(self) -> AnswerConfidence:
@@ -160,16 +162,17 @@ class Drafter:
         policy = self.policies.get(event.tenant)
         locale = event.locale
         triage = event.triage
-        disclosure = messages.text_for(messages.DISCLOSURE, locale)
+        templates = self.templates.get(event.tenant, BUILTIN)
+        disclosure = templates.text("disclosure", locale)
 
         def not_answered(outcome: DraftOutcome, reason: str, kb_version=None, kb_locale=None, fallback=False,
                          retrieved=(), flags=()) -> DraftProposed:
             draft = Draft(
-                draft_id=self._draft_id(event, kb_version), outcome=outcome, reply_text=holding_reply(locale),
+                draft_id=self._draft_id(event, kb_version), outcome=outcome, reply_text=templates.holding_reply(locale),
                 locale=locale, kb_locale=kb_locale, locale_fallback=fallback, retrieved=list(retrieved),
                 confidence=0.0, composer=self.composer.name, disclosure=disclosure, reason=reason, flags=list(flags),
             )
-            return self._event(event, draft, kb_version, policy, self.knowledge.embedder.name, messages.TEMPLATE_VERSION)
+            return self._event(event, draft, kb_version, policy, self.knowledge.embedder.name, templates.version)
 
         if triage.spam or triage.abuse:
             return not_answered(DraftOutcome.not_drafted, "spam" if triage.spam else "abuse")
@@ -203,7 +206,8 @@ class Drafter:
             for c in self.knowledge.alternatives(event.tenant, kb_locale, version.kb_version)
         ]
         request = ComposeRequest(locale=locale, intent=triage.intent, question=query, clauses=grounded,
-                                 alternatives=alternatives, order=order_reference(query))
+                                 alternatives=alternatives, order=order_reference(query),
+                                 templates=templates)
         try:
             reply = self.composer.compose(request)
         except LlmError as exc:

@@ -24,7 +24,6 @@ from typing import Optional
 import httpx
 
 from casetrail.events import Citation
-from services.drafter import messages
 from services.drafter.composer import ComposedReply, ComposeRequest, ComposerRefused, assemble
 
 PROMPT_VERSION = "drafter-llm-v1"
@@ -135,7 +134,7 @@ class LlmComposer:
             raise ComposerRefused("llm_draft_without_valid_citation", [*flags, "llm_no_valid_citation"])
         offered = sorted({c.clause.alternative for c in clauses
                           if c.clause.alternative and any(x.clause_id == c.clause.clause_id for x in citations)})
-        opener = messages.opener(request.locale, request.intent, request.order)
-        return ComposedReply(text=assemble(request.locale, opener, body, []), citations=citations,
+        opener = request.templates.opener(request.locale, request.intent, request.order)
+        return ComposedReply(text=assemble(request.templates, request.locale, opener, body, []), citations=citations,
                              factual_sentences=len(body), cited_sentences=cited, alternatives_offered=offered,
                              composer=self.name, model=self.model, prompt_version=PROMPT_VERSION, flags=flags)

@@ -83,9 +83,10 @@ def test_without_the_gate_claim_nobody_reads_promotions_from_it(tools, values, s
         assert GATE_CLAIM not in str(deployment["spec"]["template"]["spec"]["volumes"]), name
 
 
-def test_triage_finds_a_promoted_intent_model_where_the_gate_recorded_it(tools):
-    """The gate records a promoted intent model's folder as it sees it (its data volume, default
-    <data_dir>/candidates/<tenant>/intent_model/<name>); triage loads that folder or refuses to start."""
+def test_triage_and_the_drafter_find_a_promoted_candidate_where_the_gate_recorded_it(tools):
+    """The gate records a promoted intent model's folder or reply-template file as it sees it (its data
+    volume, default <data_dir>/candidates/<tenant>/<kind>/<name>); triage and the drafter load it from
+    there or refuse to start."""
     docs = render(tools, "full-values.yaml")
     [job] = by_kind(docs, "Job").values()
     job_pod = job["spec"]["template"]["spec"]
@@ -94,7 +95,7 @@ def test_triage_finds_a_promoted_intent_model_where_the_gate_recorded_it(tools):
     deployments = by_kind(docs, "Deployment")
     for name, deployment in deployments.items():
         mounts = claim_mounts(deployment, GATE_CLAIM)
-        if component(deployment) == "triage":
+        if component(deployment) in ("triage", "drafter"):
             assert mounts[candidates]["subPath"] == "candidates" and mounts[candidates]["readOnly"] is True
         else:
             assert candidates not in mounts, f"{name} loads no promoted folder"
