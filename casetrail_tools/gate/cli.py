@@ -29,9 +29,9 @@ def gate(
     candidate: Optional[str] = typer.Option(None, "--candidate", help="the candidate version's name (a knowledge base is served "
                                   "under it: publish it with `casetrail kb publish DIR --version NAME`)"),
     tenant: str = typer.Option("acme-shop", "--tenant"),
-    kind: str = typer.Option("knowledge_base", "--kind", help="knowledge_base | intent_model"),
-    source: Optional[Path] = typer.Option(None, "--source", help="the candidate's folder (default: "
-                                          "<data_dir>/candidates/<tenant>/<kind>/<VERSION>)"),
+    kind: str = typer.Option("knowledge_base", "--kind", help="knowledge_base | intent_model | template"),
+    source: Optional[Path] = typer.Option(None, "--source", help="the candidate's folder, or a template's YAML "
+                                          "file (default: <data_dir>/candidates/<tenant>/<kind>/<VERSION>)"),
     examples: Optional[Path] = typer.Option(None, "--examples", help="agents' examples (JSONL from `casetrail review "
                                             "examples export`); default: read from the review store"),
     dev: Path = typer.Option(Path("evaluation/dev"), "--dev", help="the project's dev set (one JSONL per locale)"),
@@ -41,7 +41,8 @@ def gate(
     publish: bool = typer.Option(True, "--publish/--no-publish", help="publish the verdict on versions.gate.v1"),
     requested_by: str = typer.Option("gate", "--requested-by"),
 ) -> None:
-    """Promote a candidate intent model or knowledge base only if its error rate beats the rolling baseline."""
+    """Promote a candidate intent model, knowledge base or reply-template set only if its error rate beats the
+    rolling baseline."""
     if ctx.invoked_subcommand is not None:
         return
     if not candidate:
@@ -59,6 +60,10 @@ def gate(
         production = VersionSpec(kind, current["version"], Path(current["source"]))
     elif kind == "knowledge_base":
         production = VersionSpec(kind, "repository", REPO_ROOT / "knowledge" / tenant)
+    elif kind == "template":
+        from services.drafter.templates import BUILTIN
+
+        production = VersionSpec(kind, BUILTIN.version, None)
     else:
         from services.triage.triager import DEFAULT_INTENT_MODEL
 

@@ -13,20 +13,46 @@ An *agent's correction* (``correction`` on the exported example, see
   the agent named the right one, missing it is wrong);
 - reject ``wrong_clause``: citing a rejected clause first (any KB version) is wrong;
 - reject ``tone`` / ``policy`` / ``other``: sending it autonomously is wrong.
+
+A *reply-template* candidate changes only the wording around the cited
+clauses, so the rules above rarely tell two template sets apart. With
+``templates`` (the set the decision was drafted with) two rules are added:
+
+- a draft that fails a check the framing can fail (``FRAMING_CHECKS``: the AI
+  disclosure, the reply's language, personal data, unsupported statements) is
+  wrong, sent or not: a set whose disclosure no longer says "AI" errs on every
+  draft;
+- a ``tone`` rejection is judged by the wording alone: a draft that says
+  again a framing line of the draft the agent rejected
+  (``templates.repeats_rejected_wording``; the rejected text comes with the
+  exported example) is wrong, and one in new words is not, sent or not — the
+  agent objected to how it was said, which is what a template changes.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
+from services.drafter.templates import ReplyTemplates, repeats_rejected_wording
+
 
 def _clause_id(ref: str) -> str:
     return ref.split("@", 1)[0]
 
 
-def is_error(example: dict, decision) -> bool:
-    """``example``: the ticket line (dict); ``decision``: the chain's ``TicketDecision``."""
+FRAMING_CHECKS = frozenset({"ai_disclosure", "reply_language", "personal_data", "statements_supported"})
+
+
+def is_error(example: dict, decision, templates: Optional[ReplyTemplates] = None) -> bool:
+    """``example``: the ticket line (dict); ``decision``: the chain's ``TicketDecision``; ``templates``: the
+    reply templates it was drafted with, when the gate judges a template candidate."""
     correction: Optional[dict] = example.get("correction")
+    if templates is not None:
+        if FRAMING_CHECKS.intersection(decision.failed_checks):
+            return True
+        if (correction or {}).get("reason") == "tone":
+            return repeats_rejected_wording(templates, decision.locale or example.get("locale") or "en",
+                                            decision.draft_text, example.get("rejected_draft"))
     expected = example.get("expected") or {}
     if correction is None:
         if expected.get("human") is True and decision.action == "send":

@@ -45,7 +45,7 @@ def _rate(value: Optional[float]) -> str:
 
 def history(
     tenant: str = typer.Option("acme-shop", "--tenant"),
-    kind: str = typer.Option("knowledge_base", "--kind", help="knowledge_base | intent_model"),
+    kind: str = typer.Option("knowledge_base", "--kind", help="knowledge_base | intent_model | template"),
     dev: Path = typer.Option(Path("evaluation/dev"), "--dev", help="the dev set the next run would use"),
     dev_limit: int = typer.Option(0, "--dev-limit", help="first N dev tickets per locale (0: all)"),
     json_path: Optional[Path] = json_option("also write the history and the baseline to PATH as JSON"),

@@ -4,7 +4,8 @@ The evaluation set is the tenant's agent-labelled examples (exported from the
 review console's store: ``casetrail review examples export``) plus the
 project's dev set (``evaluation/dev/<locale>.jsonl`` for the tenant's locales).
 Each version is the same chain (``casetrail eval decisions``) with one part
-swapped: the knowledge-base source folder, or the intent model directory.
+swapped: the knowledge-base source folder, the intent model directory, or the
+drafter's reply templates (a YAML file over the built-in set).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from casetrail_tools.decision_eval.tickets import parse_ticket
 from casetrail_tools.gate.errors import is_error, slices_of
 from casetrail_tools.gate.verdict import GateVerdict, compare
 
-SUPPORTED_KINDS = ("knowledge_base", "intent_model")
+SUPPORTED_KINDS = ("knowledge_base", "intent_model", "template")
 
 
 class GateError(RuntimeError):
@@ -33,7 +34,21 @@ class GateError(RuntimeError):
 class VersionSpec:
     kind: str
     version: str
-    source: Path  # KB source folder (the layout of knowledge/<tenant>) or intent model directory
+    # KB source folder (the layout of knowledge/<tenant>), intent model directory, or template file;
+    # None: the built-in reply templates (production when no template set was ever promoted)
+    source: Optional[Path]
+
+
+def templates_of(spec: VersionSpec):
+    """The reply templates ``spec`` drafts with (the built-in set unless it is a template version)."""
+    from services.drafter.templates import BUILTIN, TemplateFileError, load_templates
+
+    if spec.kind != "template" or spec.source is None:
+        return BUILTIN
+    try:
+        return load_templates(spec.source, spec.version)
+    except TemplateFileError as exc:
+        raise GateError(str(exc)) from None
 
 
 def read_examples(paths: list[Path], limit_per_file: int = 0) -> list[dict]:
@@ -72,7 +87,7 @@ def decide_all(spec: VersionSpec, examples: list[dict], tenant: str, *, tenants_
     intent_model = spec.source if spec.kind == "intent_model" else None
     with _knowledge_of(spec, tenant, knowledge_dir) as knowledge:
         chain, scratch = build_chain(tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge,
-                                     intent_model=intent_model, progress=progress)
+                                     intent_model=intent_model, templates=templates_of(spec), progress=progress)
         try:
             moment = at or next_business_moment(chain.policy, dt.datetime.now(dt.timezone.utc))
             progress(f"{spec.kind} {spec.version}: deciding {len(examples)} examples at {moment.isoformat()}")
@@ -86,14 +101,17 @@ def run_gate(production: VersionSpec, candidate: VersionSpec, examples: list[dic
              progress: Callable[[str], None] = lambda _: None, baseline=None) -> GateVerdict:
     """``baseline``: as ``verdict.compare`` takes it (default: production's dev-set error rate in this run)."""
     if candidate.kind not in SUPPORTED_KINDS:
-        raise GateError(f"kind {candidate.kind!r}: the gate evaluates {', '.join(SUPPORTED_KINDS)} "
-                        "(the drafter has one built-in template, so there are no template versions to compare)")
+        raise GateError(f"kind {candidate.kind!r}: the gate evaluates {', '.join(SUPPORTED_KINDS)}")
     if not examples:
         raise GateError("the evaluation set is empty")
+    # A template candidate is judged by the wording rules too, each side with its own templates (loaded
+    # first: an unservable file is refused before minutes of deciding).
+    wording = candidate.kind == "template"
+    old_templates, new_templates = (templates_of(production), templates_of(candidate)) if wording else (None, None)
     before = decide_all(production, examples, tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge_dir, at=at,
                         progress=progress)
     after = decide_all(candidate, examples, tenant, tenants_dir=tenants_dir, knowledge_dir=knowledge_dir, at=at,
                        progress=progress)
-    rows = [(example, is_error(example, old), is_error(example, new), slices_of(example, old))
-            for example, old, new in zip(examples, before, after)]
+    rows = [(example, is_error(example, old, old_templates), is_error(example, new, new_templates),
+             slices_of(example, old)) for example, old, new in zip(examples, before, after)]
     return compare(rows, baseline)

@@ -2,7 +2,8 @@
 
 Each row is a ticket line (``id``, ``text``, ``subject``, ``locale``,
 ``expected``) plus ``correction``: the agent's label and what casetrail had
-predicted. Text is opened with the customer's key; an erased customer's
+predicted, and ``rejected_draft``: the text of a draft the agent rejected (None
+otherwise; the gate's wording rule for reply templates reads it). Text is opened with the customer's key; an erased customer's
 example cannot be opened and is left out.
 """
 
@@ -43,5 +44,6 @@ def export_examples(store: ReviewStore, keystore: Any, tenant: str,
         expected = {k: v for k, v in expected_of(labels).items() if v is not None}
         expected["locale"] = example["locale"]
         rows.append({"id": f"agent-{example['example_id']}", "text": text["ticket"], "subject": text.get("subject"),
-                     "locale": example["locale"], "source": "generic", "expected": expected, "correction": labels})
+                     "locale": example["locale"], "source": "generic", "expected": expected, "correction": labels,
+                     "rejected_draft": text.get("rejected_draft")})
     return rows, skipped

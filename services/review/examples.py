@@ -7,7 +7,7 @@ said (the label, the rejection reason, a corrected intent, the edited reply).
 
 - Per tenant and locale; deduplicated by the normalised ticket text, so the
   same request corrected twice is one example (the latest correction wins).
-- Free text (ticket, subject, edited reply) is split from the labels: the
+- Free text (ticket, subject, edited reply, a rejected draft) is split from the labels: the
   store seals it under the customer's key, so erasing the customer
   (crypto-shredding) makes the example's text unreadable everywhere, and the
   erasure event removes the example itself.
@@ -35,7 +35,7 @@ class LabelledExample:
     label: str
     customer_id: Optional[str]  # whose key seals the text; never stored in clear
     original_key_id: Optional[str]  # the key ingest sealed the original under: erased means no example
-    text: dict  # {"subject", "ticket", "final_reply"}: sealed by the store
+    text: dict  # {"subject", "ticket", "final_reply", "rejected_draft"}: sealed by the store
     labels: dict  # predictions and the agent's correction: no free text
 
 
@@ -64,6 +64,9 @@ def example_of(case: Case) -> Optional[LabelledExample]:
         final_reply = case.reply_text
     elif label == "edit":
         final_reply = (case.edit or {}).get("text")
+    # A rejected draft's own words: what a reply-template candidate must not say again (a ``tone``
+    # rejection is about wording the labels cannot hold). Sealed with the rest of the free text.
+    rejected_draft = draft.get("reply_text") if label == "reject" else None
     edit_refused = label == "edit" and bool((case.edit or {}).get("failed"))
     labels = {
         "label": label,
@@ -85,6 +88,7 @@ def example_of(case: Case) -> Optional[LabelledExample]:
         example_id=example_key(case.tenant, case.locale, ticket), tenant=case.tenant, locale=case.locale,
         conversation_id=case.conversation_id, label=label, customer_id=case.conversation.get("customer_id"),
         original_key_id=(case.conversation.get("sealed") or {}).get("key_id"),
-        text={"subject": case.conversation.get("subject"), "ticket": ticket, "final_reply": final_reply},
+        text={"subject": case.conversation.get("subject"), "ticket": ticket, "final_reply": final_reply,
+              "rejected_draft": rejected_draft},
         labels=labels,
     )
