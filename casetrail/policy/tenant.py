@@ -153,7 +153,7 @@ class RoutingRule(_Strict):
 
 # The verifier's check names (services/verifier/checks registers one class per name).
 VERIFIER_CHECKS: tuple[str, ...] = (
-    "citations_resolve", "statements_supported", "confidence_threshold", "always_human_category",
+    "citations_resolve", "statements_supported", "grants_supported", "confidence_threshold", "always_human_category",
     "autonomy_excluded_customer", "refund_eligibility", "tenant_rules", "personal_data", "injection_echo",
     "ai_disclosure", "reply_language",
 )

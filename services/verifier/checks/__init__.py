@@ -49,6 +49,7 @@ def _registry() -> dict[str, Callable[..., Check]]:
     from services.verifier.checks.citations import CitationsResolve
     from services.verifier.checks.confidence import ConfidenceThreshold
     from services.verifier.checks.disclosure import AiDisclosure
+    from services.verifier.checks.grants import GrantsSupported
     from services.verifier.checks.injection import InjectionEcho
     from services.verifier.checks.language import ReplyLanguage
     from services.verifier.checks.personal_data import PersonalData
@@ -60,14 +61,14 @@ def _registry() -> dict[str, Callable[..., Check]]:
     )
     from services.verifier.checks.statements import StatementsSupported
 
-    classes = (CitationsResolve, StatementsSupported, ConfidenceThreshold, AlwaysHumanCategory,
+    classes = (CitationsResolve, StatementsSupported, GrantsSupported, ConfidenceThreshold, AlwaysHumanCategory,
                AutonomyExcludedCustomer, RefundEligibility, TenantRules, PersonalData, InjectionEcho, AiDisclosure,
                ReplyLanguage)
     return {cls.name: cls for cls in classes}
 
 
 CHECK_NAMES: tuple[str, ...] = (
-    "citations_resolve", "statements_supported", "confidence_threshold", "always_human_category",
+    "citations_resolve", "statements_supported", "grants_supported", "confidence_threshold", "always_human_category",
     "autonomy_excluded_customer", "refund_eligibility", "tenant_rules", "personal_data", "injection_echo",
     "ai_disclosure", "reply_language",
 )
