@@ -87,7 +87,7 @@ def test_triage_finds_a_promoted_intent_model_where_the_gate_recorded_it(tools):
     """The gate records a promoted intent model's folder as it sees it (its data volume, default
     <data_dir>/candidates/<tenant>/intent_model/<name>); triage loads that folder or refuses to start."""
     docs = render(tools, "full-values.yaml")
-    [job] = by_kind(docs, "Job").values()
+    job = by_kind(docs, "Job")["ct-casetrail-gate"]
     job_pod = job["spec"]["template"]["spec"]
     job_data = {m["name"]: m["mountPath"] for m in job_pod["containers"][0]["volumeMounts"]}["data"]
     candidates = f"{job_data}/candidates"
