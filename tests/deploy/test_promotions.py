@@ -88,7 +88,7 @@ def test_triage_and_the_drafter_find_a_promoted_candidate_where_the_gate_recorde
     volume, default <data_dir>/candidates/<tenant>/<kind>/<name>); triage and the drafter load it from
     there or refuse to start."""
     docs = render(tools, "full-values.yaml")
-    [job] = by_kind(docs, "Job").values()
+    job = by_kind(docs, "Job")["ct-casetrail-gate"]
     job_pod = job["spec"]["template"]["spec"]
     job_data = {m["name"]: m["mountPath"] for m in job_pod["containers"][0]["volumeMounts"]}["data"]
     candidates = f"{job_data}/candidates"
