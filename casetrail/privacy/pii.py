@@ -30,7 +30,9 @@ format has one):
   the shapes en/de/fr/es/lt write it (``casetrail.privacy.addresses``).
 * ``NAME`` - the names the source gives for the customer (``known_names``),
   including Lithuanian inflected forms, plus self-introductions ("my name is
-  ...", "je m'appelle ...") and a name line after a closing formula.
+  ...", "je m'appelle ...") and a name line after a closing formula, and a
+  full name written with no cue at all: a gazetteer given name and a
+  capitalised surname (``casetrail.privacy.person_names``).
 
 Findings never overlap: where two candidates overlap, the stronger kind
 (checksummed before heuristic) wins, then the longer span.
@@ -63,6 +65,7 @@ from stdnum.fr import nir as _fr_nir
 from stdnum.lt import asmens as _lt_asmens
 
 from casetrail.privacy.addresses import street_addresses
+from casetrail.privacy.person_names import uncued_full_names
 
 
 class PiiKind(str, enum.Enum):
@@ -671,7 +674,8 @@ def _cue_matches(text: str, keys: str, cue: re.Pattern, prefilter: re.Pattern):
             position = match.end()  # cue matches are never empty
 
 
-def _names(text: str, known_names: tuple[str, ...], locale: Optional[str], out: list[PiiFinding]) -> None:
+def _names(text: str, known_names: tuple[str, ...], locale: Optional[str], out: list[PiiFinding],
+           uncued: bool = True) -> None:
     has_whitespace = _WHITESPACE.search(text) is not None
     plan = None
     if known_names:
@@ -690,6 +694,9 @@ def _names(text: str, known_names: tuple[str, ...], locale: Optional[str], out: 
             span = _capitalised_run(text, m.end(), min_words)
             if span:
                 out.append(PiiFinding(PiiKind.NAME, *span))
+    # A full name written in passing, with no cue at all (casetrail.privacy.person_names).
+    if uncued:
+        out.extend(PiiFinding(PiiKind.NAME, start, end) for start, end in uncued_full_names(text))
 
 
 def _resolve(
@@ -740,12 +747,16 @@ def detect(
     known_names: Iterable[str] = (),
     *,
     today: Optional[dt.date] = None,
+    uncued_names: bool = True,
 ) -> list[PiiFinding]:
     """Every personal-data span in ``text``, sorted by position, non-overlapping.
 
     ``locale`` ("de", "fr-BE", ...) narrows national phone formats to the
     regions it implies; ``None`` tries every supported region.
     ``known_names`` are the customer's names as the source gives them.
+    ``uncued_names``: also full names written with no cue (the gazetteer of
+    ``casetrail.privacy.person_names``); off only to compare with a detector
+    that predates it.
     """
     if not text:
         return []
@@ -774,7 +785,7 @@ def detect(
         _postcodes(text, out, digits, longest)
         out.extend(PiiFinding(PiiKind.ADDRESS, start, end) for start, end in street_addresses(text))
     names = tuple(n for n in known_names if n)
-    _names(text, names, locale, out)
+    _names(text, names, locale, out, uncued_names)
     return _resolve(out, phone_candidates, _region_hint(locale) if phone_candidates else ())
 
 

@@ -22,7 +22,8 @@ NAMES = ((), ("Jonas Jonaitis",), ("Žydrūnė Šimkūnienė", "Marie"), ("Clair
 
 
 def same(text, locale=None, names=()):
-    new = [(f.kind.value, f.start, f.end) for f in pii.detect(text, locale, names, today=TODAY)]
+    # uncued full names came after the frozen oracle (tests/unit/ingest/test_pii_uncued_names.py)
+    new = [(f.kind.value, f.start, f.end) for f in pii.detect(text, locale, names, today=TODAY, uncued_names=False)]
     old = [(f.kind.value, f.start, f.end) for f in reference.detect(text, locale, names, today=TODAY)]
     assert new == old, (text, locale, names)
     return new
