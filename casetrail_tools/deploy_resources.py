@@ -26,7 +26,7 @@ import yaml
 
 from casetrail.topics import ALL_TOPICS, TopicSpec
 from casetrail_tools.dashboard import dashboard_json, panels_markdown
-from casetrail_tools.kafka_access import component_access
+from casetrail_tools.kafka_access import component_access, hook_job_access
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = REPO_ROOT / "deploy"
@@ -62,10 +62,12 @@ def access_yaml() -> str:
     header = (
         "# GENERATED from casetrail/topics.py by `python -m casetrail_tools.deploy_resources write`\n"
         "# (casetrail_tools/kafka_access.py): per chart component, the topics it consumes in its group\n"
-        "# (inputs), reads, writes, its consumer groups and transactional id prefix (without the topic prefix).\n"
+        "# (inputs), reads, writes, its consumer groups and transactional id prefix (without the topic prefix);\n"
+        "# per hook job (jobs), what it writes.\n"
     )
     components = {name: access.entry() for name, access in component_access().items()}
-    return header + yaml.safe_dump({"components": components}, sort_keys=False)
+    jobs = {name: access.entry() for name, access in hook_job_access().items()}
+    return header + yaml.safe_dump({"components": components, "jobs": jobs}, sort_keys=False)
 
 
 # -- write / check ------------------------------------------------------------------------

@@ -36,8 +36,11 @@ NON_SERVICE_WRITERS: dict[str, str | None] = {
     FEEDBACK_AGENT.name: "review",       # agents' verdicts from the console
     ERASURES.name: "audit",              # crypto-shredding through audit's API
     KB_PUBLISHED.name: None,             # casetrail kb publish
-    GATE_DECISIONS.name: None,           # casetrail gate (the pre-upgrade hook job)
+    GATE_DECISIONS.name: "gate",         # casetrail gate, the chart's pre-upgrade hook job
 }
+# The chart's hook jobs that use Kafka (not components: no Deployment, no group): each gets a KafkaUser
+# with exactly what it writes, and its pod those credentials.
+HOOK_JOBS = ("gate",)
 # Read outside any consumer group (assign), so topics.py lists no consumer.
 UNGROUPED_READERS = {DELIVERY_ATTEMPTS.name: ("delivery",)}
 
@@ -96,6 +99,12 @@ def component_access() -> dict[str, ComponentAccess]:
     access = {component: _service_access(component, service) for component, service in SERVICES.items()}
     access.update({component: _own_client_access(component) for component in OWN_CLIENTS})
     return access
+
+
+def hook_job_access() -> dict[str, ComponentAccess]:
+    """Hook job key -> its Kafka access: writes only (an idempotent producer, no group, no transactions)."""
+    return {job: ComponentAccess(job, "", "", (), (), tuple(n for n, w in NON_SERVICE_WRITERS.items() if w == job), ())
+            for job in HOOK_JOBS}
 
 
 def unaccounted_producers() -> list[str]:

@@ -47,7 +47,7 @@ def users(rendered) -> dict[str, dict]:
 def test_one_user_per_component_with_kafka_access(users):
     # every component of files/kafka-access.yaml; the API-only pod (no Kafka egress) has none
     assert set(users) == {"ingest", "triage", "drafter", "verifier", "router", "audit", "delivery",
-                          "webhook-bridge", "review"}
+                          "webhook-bridge", "review", "gate"}  # gate: the pre-upgrade hook job (gate.enabled)
     for component, user in users.items():
         assert user["metadata"]["name"] == f"ct-casetrail-{component}"
         assert user["metadata"]["labels"]["strimzi.io/cluster"] == "my-cluster"
@@ -157,3 +157,40 @@ def test_inconsistent_user_settings_are_refused(tools, sets, message):
         args += ["--set", item]
     result = helm(tools, *args, check=False)
     assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+GATE_ON = ("gate.enabled=true", "gate.candidate=kb-2", "gate.existingClaim=gate-data")
+
+
+def test_the_gate_job_publishes_its_verdict_as_its_own_user(users, tools):
+    """The gate's hook job writes versions.gate.v1 and nothing else, and its pod authenticates as that user
+    (it had no Kafka credentials at all: on a SASL or mTLS cluster the verdict could not be published)."""
+    gate = users["gate"]
+    assert allowed(gate, "topic", "versions.gate.v1", "Write")
+    assert allowed(gate, "cluster", "", "IdempotentWrite")
+    assert not [a for a in gate["spec"]["authorization"]["acls"] if a["resource"]["type"] in ("group", "transactionalId")]
+    assert not [t.name for t in ALL_TOPICS if t.name != "versions.gate.v1" and allowed(gate, "topic", t.name, "Write")]
+    assert not [t.name for t in ALL_TOPICS if allowed(gate, "topic", t.name, "Read")]
+    docs = render(tools, set_values=USERS_ON + SCRAM + GATE_ON)
+    [job] = [d for d in docs if d["kind"] == "Job" and d["metadata"]["name"] == "ct-casetrail-gate"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+    assert env["KAFKA_SASL_USERNAME"]["value"] == "ct-casetrail-gate"
+    assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "ct-casetrail-gate", "key": "password"}
+    assert env["KAFKA_SSL_CA_LOCATION"]["value"].startswith("/etc/casetrail/kafka-ca/")
+    assert "ct-casetrail-gate" in {u["metadata"]["name"] for u in users_of(docs).values()}
+
+
+def test_the_gate_job_uses_the_shared_credentials_without_strimzi_users(tools):
+    docs = render(tools, set_values=("kafka.bootstrapServers=k:9093", "secrets.keystoreMasterKey.name=ks",
+                                     "kafka.securityProtocol=SSL", "kafka.tls.caSecret.name=ca",
+                                     "kafka.tls.clientCertSecret.name=shared-client") + GATE_ON)
+    [job] = [d for d in docs if d["kind"] == "Job" and d["metadata"]["name"] == "ct-casetrail-gate"]
+    pod = job["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["kafka-client"]["secret"]["secretName"] == "shared-client"
+    assert volumes["kafka-ca"]["secret"]["secretName"] == "ca"
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["kafka-client"] == "/etc/casetrail/kafka-client" and mounts["kafka-ca"] == "/etc/casetrail/kafka-ca"
+    assert not users_of(docs)

@@ -230,7 +230,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* True when the component runs as its own Strimzi KafkaUser (strimzi.users.enabled, Kafka egress, known access). */}}
 {{- define "casetrail.hasKafkaUser" -}}
-{{- if and .root.Values.strimzi.users.enabled .c.enabled .c.egress.kafka (include "casetrail.access" . | fromYaml) -}}true{{- end -}}
+{{- if and .root.Values.strimzi.users.enabled .c.enabled .c.egress.kafka (or (include "casetrail.access" . | fromYaml) (include "casetrail.jobAccess" . | fromYaml)) -}}true{{- end -}}
 {{- end -}}
 
 {{/* The Kafka credentials a component's pods use: its own KafkaUser's Secret (the User Operator writes
@@ -292,4 +292,130 @@ spec:
     - parameter: username
       name: KAFKA_SASL_USERNAME
   {{- end }}
+{{- end -}}
+
+{{/* A hook job's Kafka access (files/kafka-access.yaml, jobs); {} if none. Takes dict root name. */}}
+{{- define "casetrail.jobAccess" -}}
+{{- toYaml (index (.root.Files.Get "files/kafka-access.yaml" | fromYaml).jobs .name | default dict) -}}
+{{- end -}}
+
+{{/* A Strimzi KafkaUser with least-privilege ACLs from files/kafka-access.yaml (generated from
+     casetrail/topics.py): Read on what it consumes (and its tables' changelogs on restore), Write on
+     what it produces (its outputs, the dead-letter topic, its repartition and changelog topics), its
+     consumer groups, and its transactional ids. Nothing else: no Create, no other topic.
+     Takes dict root name (component or hook job key) full (the user's name) access. */}}
+{{- define "casetrail.kafkaUser" -}}
+{{- $access := .access -}}
+{{- $prefix := default "" .root.Values.topics.prefix }}
+---
+# {{ .name }}'s own Kafka user
+apiVersion: {{ .root.Values.strimzi.apiVersion }}
+kind: KafkaUser
+metadata:
+  name: {{ .full }}
+  {{- with .root.Values.strimzi.namespace }}
+  namespace: {{ . }}
+  {{- end }}
+  labels:
+    {{- include "casetrail.labels" .root | nindent 4 }}
+    app.kubernetes.io/component: {{ include "casetrail.componentName" .name }}
+    strimzi.io/cluster: {{ .root.Values.strimzi.clusterName }}
+spec:
+  authentication:
+    type: {{ include "casetrail.userAuthentication" .root }}
+  authorization:
+    type: simple
+    acls:
+      {{- range $topic := uniq (concat $access.reads $access.writes) }}
+      {{- $operations := list "Describe" }}
+      {{- if has $topic $access.reads }}{{ $operations = append $operations "Read" }}{{ end }}
+      {{- if has $topic $access.writes }}{{ $operations = append $operations "Write" }}{{ end }}
+      - resource: {type: topic, name: {{ printf "%s%s" $prefix $topic | quote }}, patternType: literal}
+        operations: {{ toJson $operations }}
+        host: "*"
+      {{- end }}
+      {{- range $access.groups }}
+      - resource: {type: group, name: {{ printf "%s%s" $prefix . | quote }}, patternType: literal}
+        operations: ["Read"]
+        host: "*"
+      {{- end }}
+      {{- with $access.transactionalIdPrefix }}
+      # transactional.id = <app id>-<pod name> (casetrail/runtime/service.py)
+      - resource: {type: transactionalId, name: {{ printf "%s%s" $prefix . | quote }}, patternType: prefix}
+        operations: ["Describe", "Write"]
+        host: "*"
+      {{- end }}
+      {{- if $access.writes }}
+      - resource: {type: cluster}
+        operations: ["IdempotentWrite"]
+        host: "*"
+      {{- end }}
+{{- end -}}
+
+
+{{/* The Kafka client settings of a pod: bootstrap, protocol, SASL user and password Secret, TLS CA and client
+     certificate paths. Takes dict root auth (casetrail.kafkaCredentials); with kafkaMounts and kafkaVolumes. */}}
+{{- define "casetrail.kafkaEnv" -}}
+- name: KAFKA_BOOTSTRAP_SERVERS
+  value: {{ .root.Values.kafka.bootstrapServers | quote }}
+- name: KAFKA_SECURITY_PROTOCOL
+  value: {{ upper .root.Values.kafka.securityProtocol | quote }}
+- name: KAFKA_CLIENT_ID_PREFIX
+  value: {{ .root.Values.kafka.clientIdPrefix | quote }}
+{{- if include "casetrail.kafkaUsesSASL" .root }}
+- name: KAFKA_SASL_MECHANISM
+  value: {{ .root.Values.kafka.sasl.mechanism | quote }}
+- name: KAFKA_SASL_USERNAME
+  value: {{ .auth.username | quote }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .auth.passwordSecret.name }}
+      key: {{ .auth.passwordSecret.key }}
+{{- end }}
+{{- if and (include "casetrail.kafkaUsesTLS" .root) .root.Values.kafka.tls.caSecret.name }}
+- name: KAFKA_SSL_CA_LOCATION
+  value: /etc/casetrail/kafka-ca/{{ .root.Values.kafka.tls.caSecret.key }}
+{{- end }}
+{{- if and (include "casetrail.kafkaUsesTLS" .root) .auth.clientCertSecret.name }}
+- name: KAFKA_SSL_CERTIFICATE_LOCATION
+  value: /etc/casetrail/kafka-client/{{ .auth.clientCertSecret.certKey }}
+- name: KAFKA_SSL_KEY_LOCATION
+  value: /etc/casetrail/kafka-client/{{ .auth.clientCertSecret.keyKey }}
+{{- end }}
+{{- end -}}
+
+{{- define "casetrail.kafkaMounts" -}}
+{{- if and (include "casetrail.kafkaUsesTLS" .root) .root.Values.kafka.tls.caSecret.name }}
+- name: kafka-ca
+  mountPath: /etc/casetrail/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if and (include "casetrail.kafkaUsesTLS" .root) .auth.clientCertSecret.name }}
+- name: kafka-client
+  mountPath: /etc/casetrail/kafka-client
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "casetrail.kafkaVolumes" -}}
+{{- if and (include "casetrail.kafkaUsesTLS" .root) .root.Values.kafka.tls.caSecret.name }}
+- name: kafka-ca
+  secret:
+    secretName: {{ .root.Values.kafka.tls.caSecret.name }}
+    items:
+      - key: {{ .root.Values.kafka.tls.caSecret.key }}
+        path: {{ .root.Values.kafka.tls.caSecret.key }}
+{{- end }}
+{{- if and (include "casetrail.kafkaUsesTLS" .root) .auth.clientCertSecret.name }}
+- name: kafka-client
+  secret:
+    secretName: {{ .auth.clientCertSecret.name }}
+    defaultMode: 0440
+    items:
+      - key: {{ .auth.clientCertSecret.certKey }}
+        path: {{ .auth.clientCertSecret.certKey }}
+      - key: {{ .auth.clientCertSecret.keyKey }}
+        path: {{ .auth.clientCertSecret.keyKey }}
+{{- end }}
 {{- end -}}
