@@ -19,6 +19,7 @@ and injection checks and the tenant's rules stay in force).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import FrozenSet
 
 _FLAGS = re.IGNORECASE | re.UNICODE
@@ -57,6 +58,7 @@ _PATTERNS = {kind: re.compile(rf"\b(?:{stems})", _FLAGS) for kind, stems in _KIN
 GRANT_KINDS: tuple[str, ...] = tuple(_KINDS)
 
 
+@lru_cache(maxsize=8192)  # clause texts and framing lines come back on every draft that cites them
 def grant_kinds(text: str) -> FrozenSet[str]:
     """The kinds of grant ``text`` speaks of (``refund``, ``credit``, ``exception``); empty: none."""
     return frozenset(kind for kind, pattern in _PATTERNS.items() if pattern.search(text))
