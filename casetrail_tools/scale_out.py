@@ -188,31 +188,39 @@ def run_scale_out(*, regular: int = 8, follow: int = 4, workers: int = 3, kill: 
     def conversations(copy: str, tickets: list[Ticket]) -> dict[str, str]:
         return {conversation_id(TENANT, "generic", external_id(copy, t.label)): t.label for t in tickets}
 
-    def publish(copy: str, tickets: list[Ticket], last_at: Optional[dt.datetime], midway: Callable[[], None]) -> None:
+    def publish(copy: str, tickets: list[Ticket], last_at: Optional[dt.datetime], faults: list[Callable[[], None]]) -> None:
+        """Publish ``tickets``; the wave is cut into one more piece than there are ``faults``, and each fault
+        is injected once the piece before it is on the intake topic (records in flight)."""
         publisher = IntakePublisher(prepared.prefix)
-        for index, ticket in enumerate(tickets):
+        piece = -(-len(tickets) // (len(faults) + 1))
+        pending = list(faults)
+        for index, ticket in enumerate(tickets, 1):
             publisher.publish(ticket_from_line(ticket.line(copy, first_at, last_at), TENANT))
             if ticket is redelivered:  # the platform delivers the same update again
                 publisher.publish(ticket_from_line(ticket.line(copy, first_at, last_at), TENANT))
-            if index == len(tickets) // 2:
+            if pending and index % piece == 0:
                 if publisher.flush(60):
                     raise RuntimeError("intake records not acknowledged")
-                midway()
+                pending.pop(0)()
         if publisher.flush(60):
             raise RuntimeError("intake records not acknowledged")
+        for fault in pending:
+            fault()
 
-    def run_copy(copy: str, midway: Callable[[], None]) -> CopyOutcome:
+    def run_copy(copy: str, faults: list[Callable[[], None]]) -> CopyOutcome:
         labels: dict[str, str] = {}
         expected: Counter = Counter()
         for number, wave in enumerate(copy_waves, 1):
             progress(f"copy {copy}: wave {number} ({len(wave)} tickets)")
             # messages after the first wave are newer than every answer so far (a reopen must follow the answer)
             last_at = None if number == 1 else dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=1)
-            publish(copy, wave, last_at, midway if number == 1 else lambda: None)
+            publish(copy, wave, last_at, faults if number == 1 else [])
             in_wave = conversations(copy, wave)
             labels.update(in_wave)
             expected.update(in_wave.keys())  # a reopened conversation is decided once more
             _wait_decided(prepared.prefix, dict(expected), drain_timeout, progress)
+            running = tuple(name for name, handle in pipeline.handles.items() if handle.process is not None)
+            pipeline.wait_ready(names=running, timeout=300)  # every running worker back before the next wave
         return _collect(prepared.prefix, labels, dict(expected))
 
     first_workers = tuple(name for name, handle in pipeline.handles.items()
@@ -221,22 +229,29 @@ def run_scale_out(*, regular: int = 8, follow: int = 4, workers: int = 3, kill: 
         for name in first_workers:
             pipeline.start_service(name)
         pipeline.wait_ready(progress=progress, names=first_workers, timeout=300)
-        report.one_worker = run_copy("one", lambda: None)
+        report.one_worker = run_copy("one", [])
         joining = tuple(name for name in pipeline.handles if name not in first_workers)
         progress(f"starting {len(joining)} more workers")
         for name in joining:
             pipeline.start_service(name)
         pipeline.wait_ready(progress=progress, names=joining, timeout=300)
 
-        def kill_midway() -> None:
-            for service in kill:
+        restarted: list[str] = []
+
+        def killer(service: str) -> Callable[[], None]:
+            def kill_and_start_again() -> None:
+                # the worker killed before must be back first: one worker down at a time, the next one with
+                # the records of the last piece still in flight
+                if restarted:
+                    pipeline.wait_ready(names=(restarted[-1],), timeout=300)
                 victim = f"{service}-1" if f"{service}-1" in pipeline.handles else service
                 progress(f"SIGKILL {victim} and start it again")
                 pipeline.restart(victim)
                 report.faults.append(f"kill -9 {victim}")
-                pipeline.wait_ready(names=(victim,), timeout=300)
+                restarted.append(victim)
+            return kill_and_start_again
 
-        report.several_workers = run_copy("three", kill_midway)
+        report.several_workers = run_copy("three", [killer(service) for service in kill])
     finally:
         pipeline.stop()
     return report
