@@ -113,10 +113,14 @@ bench-hop: kafka-up ## One hop: the transactional runtime vs a plain confluent-k
 bench-pipeline: kafka-up ## All six services at RATE tickets/s for DURATION s (defaults 50, 300; JSON=path)
 	$(CASETRAIL) bench pipeline --rate $${RATE:-50} --duration $${DURATION:-300} $(FIGURES)
 
-chaos: kafka-up ## Fault run: SIGKILL each service, a 30 s broker outage under load, malformed records, intake replay; count losses (JSON=path)
+chaos: kafka-up ## Fault run: SIGKILL each service, a 30 s broker outage under load, malformed records, intake replay; count losses (JSON=path); then the scale-out run
 	$(BIN)/python -m casetrail_tools.chaos --rate $${RATE:-10} --pause $${PAUSE:-20} --outage $${OUTAGE:-30} $(FIGURES)
+	$(MAKE) chaos-workers
+
+chaos-workers: kafka-up ## Scale-out run: 3 workers per service decide as 1 did, one worker of each service SIGKILLed mid-run (WORKERS_JSON=path)
+	$(BIN)/python -m casetrail_tools.scale_out --regular $${REGULAR:-40} --follow $${FOLLOW:-12} --workers 3 $(if $(WORKERS_JSON),--json $(WORKERS_JSON))
 
 clean: kafka-down ## Stop the broker and remove local data (var/)
 	rm -rf var
 
-.PHONY: help system-deps browser bench-review install lock kafka-jars kafka-up kafka-down topics fuzz test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos deploy-tools deploy-resources deploy-check clean
+.PHONY: help system-deps browser bench-review install lock kafka-jars kafka-up kafka-down topics fuzz test-unit test-integration test-e2e test up demo bench-codec bench-hop bench-pipeline chaos chaos-workers deploy-tools deploy-resources deploy-check clean

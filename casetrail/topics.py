@@ -170,12 +170,22 @@ def repartition(app_id: str, name: str, key: str, value_schema: str, partitions:
 # Triage's customer history is keyed by customer; its input by conversation.
 TRIAGE_BY_CUSTOMER = repartition("casetrail-triage", "by_customer", "tenant:customer_id", "ConversationReceived",
                                  partitions=CONVERSATIONS_RECEIVED.partitions)
-REPARTITIONS = (TRIAGE_BY_CUSTOMER,)
+# Ingest's state per conversation (redeliveries, answers) is fed by intake keyed by ticket and by replies keyed by
+# conversation; its state per customer (answered topics) by both: intake is re-keyed by conversation (replies are
+# already), and what a conversation teaches about its customer is re-keyed by customer.
+INGEST_BY_CONVERSATION = repartition("casetrail-ingest", "by_conversation", "conversation_id", "ConversationObserved",
+                                     partitions=REPLIES_OUTBOUND.partitions)
+INGEST_BY_CUSTOMER = repartition("casetrail-ingest", "by_customer", "customer key (hashed)", "CustomerActivity",
+                                 partitions=REPLIES_OUTBOUND.partitions)
+REPARTITIONS = (TRIAGE_BY_CUSTOMER, INGEST_BY_CONVERSATION, INGEST_BY_CUSTOMER)
 
 # Service tables (name must match the service's table definition).
 STATE_CHANGELOGS = (
-    changelog("casetrail-ingest", "seen_deliveries"),
-    changelog("casetrail-ingest", "answered_conversations"),
+    # Ingest's tables are keyed like its repartition topics (their earlier names, seen_deliveries and
+    # answered_conversations, held keys written from partitions of differently keyed inputs: not restored).
+    changelog("casetrail-ingest", "conversation_deliveries"),
+    changelog("casetrail-ingest", "conversation_answers"),
+    changelog("casetrail-ingest", "customer_answers"),
     changelog("casetrail-triage", "customer_history"),
     changelog("casetrail-router", "sla_timers"),
     changelog("casetrail-router", "sent_replies"),

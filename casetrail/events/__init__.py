@@ -30,6 +30,7 @@ from casetrail.events.delivery import DeliveryEffect, DeliveryOutcome, DeliveryR
 from casetrail.events.draft import Citation, Draft, DraftOutcome, DraftProposed, RetrievedClause
 from casetrail.events.envelope import DecisionVersions, EventEnvelope, ProducerInfo, utc_now
 from casetrail.events.identity import new_event_id
+from casetrail.events.ingest_state import AnsweredConversation, ArrivedConversation, ConversationObserved, CustomerActivity
 from casetrail.events.intake import IntakeTicket
 from casetrail.events.operations import (
     DeadLetter,

@@ -16,6 +16,7 @@ from casetrail.events.decision import AgentFeedback, ReplyOutbound, RoutedDecisi
 from casetrail.events.delivery import DeliveryReceipt
 from casetrail.events.draft import DraftProposed
 from casetrail.events.envelope import AvroRecord
+from casetrail.events.ingest_state import ConversationObserved, CustomerActivity
 from casetrail.events.intake import IntakeTicket
 from casetrail.events.operations import DeadLetter, KnowledgeBasePublished, PersonalDataErased, VersionGateDecided
 from casetrail.events.triage import ConversationTriaged
@@ -39,6 +40,8 @@ EVENT_TYPES: dict[str, type[AvroRecord]] = {
         KnowledgeBasePublished,
         PersonalDataErased,
         VersionGateDecided,
+        ConversationObserved,
+        CustomerActivity,
     )
 }
 

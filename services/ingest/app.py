@@ -1,26 +1,32 @@
 """Ingest's Kafka wiring: intake records in, redacted conversations (and re-contacts) out.
 
-Pure logic lives in ``processing`` / ``normalise`` / ``idempotency`` /
+Pure logic lives in ``processing`` / ``normalise`` / ``stages`` / ``idempotency`` /
 ``recontact``; this module only connects it to the runtime:
 
 * ``support.intake.v1`` (raw bytes: Avro IntakeTicket, or source bytes with a
-  ``casetrail-source`` header) -> ``conversations.received.v1`` and, when a
-  customer came back within 7 days of an answer, ``conversations.recontacts.v1``;
-  bad input -> dead-letter record with a reason code.
-* ``replies.outbound.v1`` -> who answered which conversation (for attribution).
+  ``casetrail-source`` header) -> normalised, re-keyed by conversation
+  (``casetrail-ingest-by_conversation-repartition``); bad input -> dead-letter record
+  with a reason code;
+* that topic and ``replies.outbound.v1`` (both keyed by conversation) -> redeliveries
+  dropped, answers learnt, reopens detected (tables ``conversation_deliveries``,
+  ``conversation_answers``) -> ``conversations.received.v1`` and, for a reopen,
+  ``conversations.recontacts.v1``; what a customer's state must learn is re-keyed by
+  customer (``casetrail-ingest-by_customer-repartition``);
+* that topic -> answered conversations per customer (table ``customer_answers``) and
+  returns to an answered topic -> ``conversations.recontacts.v1``.
 
-State: the tables ``seen_deliveries`` and ``answered_conversations``
-(compacted changelogs, see casetrail/topics.py). Both processors share the
-tables, which are only complete on a worker that holds every partition: run
-ingest as a single replica (see README, "Scaling").
+Scaling: every table key is written only from records keyed like it, on the partition
+of the worker that owns it, so ingest runs as many workers as its topics have partitions
+and decides as one worker would (``stages``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 from casetrail import topics
-from casetrail.events import ReplyOutbound
+from casetrail.events import ConversationObserved, CustomerActivity, ReplyOutbound
 from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from services.ingest import metrics
 from services.ingest.intake_decoding import intake_record
@@ -29,6 +35,7 @@ from services.ingest.normalise import Normaliser
 from services.ingest.processing import IngestProcessor
 from services.ingest.rejections import Rejected
 from services.ingest.settings import IngestSettings
+from services.ingest.stages import observed
 
 log = logging.getLogger("casetrail.ingest")
 
@@ -36,8 +43,9 @@ svc = Service("ingest", config=IngestSettings())
 config: IngestSettings = svc.config
 
 
-seen_deliveries = svc.table("seen_deliveries")
-answered_conversations = svc.table("answered_conversations")
+conversation_deliveries = svc.table("conversation_deliveries")
+conversation_answers = svc.table("conversation_answers")
+customer_answers = svc.table("customer_answers")
 
 _processor: IngestProcessor | None = None
 
@@ -54,7 +62,7 @@ def build_processor(settings: IngestSettings) -> IngestProcessor:
     normaliser = Normaliser(locale_detector=detector, sealer=sealer,
                             max_payload_bytes=settings.max_payload_bytes, version=svc.version,
                             default_locales=tenant_default_locales(), budget_seconds=settings.ingest_budget_seconds)
-    return IngestProcessor(normaliser, seen_deliveries, answered_conversations)
+    return IngestProcessor(normaliser, conversation_deliveries, conversation_answers, customer_answers)
 
 
 def tenant_default_locales() -> dict[str, str]:
@@ -89,7 +97,7 @@ async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
     try:
         record = intake_record(value, ctx.headers, svc.codec, config.default_tenant, ctx.timestamp)
         source = record.source
-        outcome = processor().process(record, position=f"{ctx.topic}:{ctx.partition}:{ctx.offset}")
+        result = processor().normalise(record)
     except Rejected as rejected:
         metrics.REJECTED.labels(metrics.source_label(source), rejected.reason_code).inc()
         log.info("intake record dead-lettered",
@@ -102,15 +110,32 @@ async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
         if isinstance(exc, KeyStoreBusy):  # transient: retried with back-off, then parked for replay
             raise RetryableError(str(exc)) from exc
         raise
+    seen = observed(result, f"{ctx.topic}:{ctx.partition}:{ctx.offset}", time.time())
+    return [Output(topics.INGEST_BY_CONVERSATION, seen, key=seen.received.conversation_id)]
+
+
+@svc.processor(source=topics.INGEST_BY_CONVERSATION, input_type=ConversationObserved)
+async def decide_conversation(seen: ConversationObserved, ctx: RecordContext) -> list[Output]:
+    decided = processor().conversations.observe(seen)
     outputs: list[Output] = []
-    if outcome.conversation is not None:
-        outputs.append(Output(topics.CONVERSATIONS_RECEIVED, outcome.conversation))
-    if outcome.recontact is not None:
-        outputs.append(Output(topics.RECONTACTS, outcome.recontact))
-    return outputs
+    if decided.conversation is not None:
+        outputs.append(Output(topics.CONVERSATIONS_RECEIVED, decided.conversation))
+    if decided.recontact is not None:
+        outputs.append(Output(topics.RECONTACTS, decided.recontact))
+    return outputs + _to_customer(decided.customer_activity)
 
 
 @svc.processor(source=topics.REPLIES_OUTBOUND, input_type=ReplyOutbound)
 async def learn_answers(reply: ReplyOutbound, ctx: RecordContext) -> list[Output]:
-    processor().record_reply(reply)
-    return []
+    _, activity = processor().conversations.reply(reply)
+    return _to_customer(activity)
+
+
+@svc.processor(source=topics.INGEST_BY_CUSTOMER, input_type=CustomerActivity)
+async def decide_customer(activity: CustomerActivity, ctx: RecordContext) -> list[Output]:
+    returned = processor().customers.apply(activity)
+    return [] if returned is None else [Output(topics.RECONTACTS, returned)]
+
+
+def _to_customer(activity: CustomerActivity | None) -> list[Output]:
+    return [] if activity is None else [Output(topics.INGEST_BY_CUSTOMER, activity, key=activity.customer_key)]

@@ -76,6 +76,15 @@ class RecontactTracker:
         self.topic_similarity = topic_similarity
 
     def on_inbound(self, conv: Optional[dict], customer: Optional[dict], inbound: Inbound) -> InboundOutcome:
+        """Both halves at once (one process holding every state: dry runs, evaluation, tests)."""
+        outcome = self.on_inbound_conversation(conv, inbound)
+        if conv is None:
+            return InboundOutcome(self.same_topic_return(customer, inbound), outcome.conversation_state, None)
+        return outcome
+
+    def on_inbound_conversation(self, conv: Optional[dict], inbound: Inbound) -> InboundOutcome:
+        """The conversation's half: a reopen of an answered conversation. For a conversation not seen
+        before (``conv`` None) the customer's half (``same_topic_return``) decides."""
         known = conv is not None
         state = dict(conv or {"customer": inbound.customer_key, "first_answered_by": None, "first_answered_at": None,
                               "last_answered_at": None, "recontact_for": None})
@@ -88,10 +97,10 @@ class RecontactTracker:
                 return InboundOutcome(
                     Recontact(inbound.conversation_id, state["first_answered_by"], state["first_answered_at"], "reopen"),
                     state, None)
-            return InboundOutcome(None, state, None)
-        if known:
-            return InboundOutcome(None, state, None)
-        # A conversation we have not seen: a return on the same topic?
+        return InboundOutcome(None, state, None)
+
+    def same_topic_return(self, customer: Optional[dict], inbound: Inbound) -> Optional[Recontact]:
+        """The customer's half: is a conversation not seen before a return to an answered one on the same topic?"""
         candidates = [
             entry for entry in (customer or {}).get("answered", [])
             if entry["conversation_id"] != inbound.conversation_id
@@ -100,24 +109,42 @@ class RecontactTracker:
         for entry in reversed(candidates):
             same_subject = bool(inbound.subject_key) and inbound.subject_key == entry.get("subject")
             if same_subject or _similar(inbound.terms, entry.get("terms", []), self.topic_similarity):
-                return InboundOutcome(
-                    Recontact(entry["conversation_id"], entry["answered_by"], entry["answered_at"], "same_topic"), state, None)
-        return InboundOutcome(None, state, None)
+                return Recontact(entry["conversation_id"], entry["answered_by"], entry["answered_at"], "same_topic")
+        return None
 
     def on_answer(self, conv: Optional[dict], customer: Optional[dict], conversation_id: str,
                   answered_by: str, at: float) -> tuple[Optional[dict], Optional[dict]]:
-        """Record an answer. Returns the new (conversation, customer) states; None where unknown."""
+        """Both halves at once. Returns the new (conversation, customer) states; None where unknown."""
+        state = self.answer_conversation(conv, answered_by, at)
+        if state is None:
+            return None, None
+        return state, self.remember_answer(customer, answered_entry(conversation_id, state), at)
+
+    @staticmethod
+    def answer_conversation(conv: Optional[dict], answered_by: str, at: float) -> Optional[dict]:
+        """The conversation's half of an answer: its new state, or None for a conversation ingest never saw
+        (nothing to attribute)."""
         if conv is None:
-            return None, None  # a reply to a conversation ingest never saw: nothing to attribute
+            return None
         state = dict(conv)
         if state.get("first_answered_by") is None:
             state["first_answered_by"] = answered_by
             state["first_answered_at"] = at
         if state.get("last_answered_at") is None or at > state["last_answered_at"]:
             state["last_answered_at"] = at
+        return state
+
+    def remember_answer(self, customer: Optional[dict], entry: dict, at: float) -> dict:
+        """The customer's half of an answer: the answered conversations still inside the window, this one newest."""
         entries = [e for e in (customer or {}).get("answered", [])
-                   if e["conversation_id"] != conversation_id and e.get("last_at", e["answered_at"]) + self.window >= at]
-        entries.append({"conversation_id": conversation_id, "answered_by": state["first_answered_by"],
-                        "answered_at": state["first_answered_at"], "last_at": state["last_answered_at"], "subject": state.get("subject", ""),
-                        "terms": state.get("terms", [])})
-        return state, {"answered": entries[-20:]}
+                   if e["conversation_id"] != entry["conversation_id"]
+                   and e.get("last_at", e["answered_at"]) + self.window >= at]
+        entries.append(entry)
+        return {"answered": entries[-20:]}
+
+
+def answered_entry(conversation_id: str, conv: dict) -> dict:
+    """What the customer's state keeps of an answered conversation (from the conversation's state)."""
+    return {"conversation_id": conversation_id, "answered_by": conv["first_answered_by"],
+            "answered_at": conv["first_answered_at"], "last_at": conv["last_answered_at"],
+            "subject": conv.get("subject", ""), "terms": conv.get("terms", [])}
