@@ -74,3 +74,19 @@ def settings_read_afresh():
     settings.cache_clear()
     yield
     settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A real PostgreSQL server for the session (tests/support/postgres.py); never skipped."""
+    from tests.support.postgres import server_url
+
+    yield from server_url(tmp_path_factory.mktemp("pg"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """An empty database of this test's own on the session's PostgreSQL server."""
+    from tests.support.postgres import fresh_database
+
+    yield from fresh_database(postgres_server)

@@ -121,7 +121,8 @@ def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
             assert (9093, "TCP") not in ports, "the API-only pod needs no Kafka"
         qdrant = (6333, "TCP") in ports
         assert qdrant == (component(policy) in ("drafter", "verifier", "audit", "audit-api")), f"{name}: Qdrant"
-        assert ((5432, "TCP") in ports) == (component(policy) in ("audit", "audit-api")), f"{name}: database"
+        # every component reaches the shared key store (PostgreSQL); audit also its own database
+        assert (5432, "TCP") in ports, f"{name}: the key store's database"
         sources = [rule["from"] for rule in policy["spec"]["ingress"]]
         prometheus_allowed = any(
             peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "prometheus"
@@ -281,11 +282,13 @@ def test_minimal_values_leave_optional_resources_out(rendered):
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
     (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
+    (("kafka.bootstrapServers=k:9092", "secrets.keystoreUrl.name="), "secrets.keystoreUrl.name is required"),
     (("kafka.bootstrapServers=k:9092", "prometheusRule.enabled=true"), "prometheusRule.runbookBaseUrl is required"),
     (("kafka.bootstrapServers=k:9092", "environment=staging"), "at '/environment': value must be one of 'production', 'development'"),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
-    args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore"]
+    args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore",
+            "--set", "secrets.keystoreUrl.name=casetrail-keystore-db"]
     for item in sets:
         args += ["--set", item]
     result = helm(tools, *args, check=False)
@@ -302,6 +305,27 @@ def test_production_pods_say_so_and_development_needs_no_master_key(rendered, to
     ingest = next(m for m in development if m["kind"] == "Deployment" and m["metadata"]["name"].endswith("ingest"))
     env = {e["name"]: e.get("value") for e in ingest["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["CASETRAIL_ENVIRONMENT"] == "development" and "CASETRAIL_KEYSTORE_MASTER_KEY" not in env
+    assert "CASETRAIL_KEYSTORE_URL" not in env  # a SQLite file per pod, for a developer's cluster
+
+
+def test_every_pod_shares_one_key_store_and_may_reach_it(rendered):
+    """Issue 17: with a key store per pod, `audit erase` did not destroy the key ingest sealed with; every
+    component seals (dead letters everywhere, intake in the bridge), so every one gets the shared store."""
+    for values_file, manifests in rendered.items():
+        deployments = by_kind(manifests, "Deployment")
+        policies = by_kind(manifests, "NetworkPolicy")
+        for name, deployment in deployments.items():
+            env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["CASETRAIL_KEYSTORE_URL"]["valueFrom"]["secretKeyRef"] == {
+                "name": "casetrail-keystore-db", "key": "url"}, (values_file, name)
+            assert "CASETRAIL_KEYSTORE_MASTER_KEY" in env, (values_file, name)
+            if name in policies:
+                ports = {p["port"] for rule in policies[name]["spec"]["egress"] for p in rule.get("ports", [])}
+                assert 5432 in ports, (values_file, name)
+        [job] = by_kind(manifests, "Job").values() or [None]
+        if job is not None:
+            job_env = {e["name"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert "CASETRAIL_KEYSTORE_URL" in job_env, values_file
 
 
 def test_http_facing_components_accept_their_clients_by_default(rendered):
