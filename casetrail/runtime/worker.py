@@ -40,9 +40,10 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from casetrail.codec import DecodeError
+from casetrail.privacy.keystore import KeyStoreBusy
 from casetrail.runtime import metrics
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
-from casetrail.runtime.dead_letters import dead_letter_output
+from casetrail.runtime.dead_letters import dead_letter_output, record_owner
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
 from casetrail.runtime.restore import TableOwnership
@@ -246,6 +247,10 @@ class Worker:
                 handled.append(record)
         except OutputRefused as refused:
             return self._refused(refused)
+        except KeyStoreBusy as busy:  # a dead letter could not be sealed: nothing raw is written, try again
+            log.warning("key store unavailable while sealing a dead letter; batch retried",
+                        extra={"error": str(busy)[:200]})
+            return self._abort("key_store_unavailable")
         return self._commit(self._offsets_of(handled))
 
     def _refused(self, refused: OutputRefused) -> CommitOutcome:
@@ -330,6 +335,7 @@ class Worker:
                 span.set_status(Status(StatusCode.ERROR, exc.reason_code))
                 ctx.dead_letter(exc.reason_code, str(exc), type(exc).__name__)
                 return []
+            ctx.owned_by(*record_owner(payload))
         config = service.config
         try:
             try:  # the common case without building a retry loop per record
@@ -384,7 +390,8 @@ class Worker:
     def _produce_dead_letters(self, ctx: RecordContext) -> None:
         service = self.service
         for reason_code, reason, exception_type in ctx._dead_letters:
-            service.send(dead_letter_output(ctx, service.producer_info, reason_code, reason, exception_type))
+            service.send(dead_letter_output(ctx, service.producer_info, reason_code, reason, exception_type,
+                                            service.keystore, service.default_tenant))
             metrics.DEAD_LETTERED.labels(service.name, ctx.topic, reason_code).inc()
             metrics.EVENTS_FAILED.labels(service.name, ctx.topic, reason_code).inc()
         ctx._dead_letters.clear()

@@ -16,6 +16,7 @@ import pytest
 
 from casetrail.codec import AvroCodec
 from casetrail.events import DeadLetter
+from casetrail.privacy.keystore import KeyStore
 from casetrail.topics import DEADLETTER, TopicSpec
 from casetrail_tools.benchmarks.relay_service import RELAY_IN, RELAY_OUT
 from casetrail_tools.benchmarks.sample_events import sample_conversation_received
@@ -35,7 +36,7 @@ def _relay(prefix, tmp_path, port, out_spec=RELAY_OUT, env=None):
     create_topics(prefix, [RELAY_IN, out_spec, DEADLETTER])
     return module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=prefix, port=port,
                           log_dir=tmp_path, env={"CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_WORKER_ID": "w0",
-                                                 **(env or {})})
+                                                 "CASETRAIL_DATA_DIR": str(tmp_path / "data"), **(env or {})})
 
 
 def _causes(topic: str, expected: int, quiet: float = 5.0) -> collections.Counter:
@@ -65,7 +66,8 @@ def test_an_output_the_broker_refuses_dead_letters_its_input_and_skips_nothing(k
     assert set(causes) == {e.event_id for i, e in enumerate(inputs) if i != 17}, relay.log_tail()
     assert max(causes.values()) == 1, "an output was doubled"
     assert [(d.reason_code, d.exception_type) for d in letters] == [("output_unproducible", "MSG_SIZE_TOO_LARGE")]
-    assert CODEC.decode(letters[0].original_value).event_id == inputs[17].event_id
+    keystore = KeyStore(tmp_path / "data" / "keys.sqlite")  # the dead letter's original is sealed
+    assert CODEC.decode(keystore.open_bytes(letters[0].sealed_original_value)).event_id == inputs[17].event_id
 
 
 def test_sigkill_between_produce_and_commit_doubles_nothing(kafka_bootstrap, topic_prefix, tmp_path):
@@ -138,7 +140,8 @@ def test_retries_exhausted_parks_the_record_without_blocking_and_replay_brings_i
         assert set(first) == {e.event_id for i, e in enumerate(inputs) if i != 5}  # the others were not held up
 
         down.unlink()  # the dependency is back: the operator replays the parked record
-        report = replay("retries_exhausted", None, progress=print, topic_prefix=topic_prefix)
+        report = replay("retries_exhausted", None, progress=print, topic_prefix=topic_prefix,
+                        keystore=KeyStore(tmp_path / "data" / "keys.sqlite"))
         assert (report.replayed, report.by_topic) == (1, {source: 1})
         after = _causes(sink, expected=20)
     finally:
