@@ -77,11 +77,12 @@ def settings_read_afresh():
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     """A real PostgreSQL server for the session (tests/support/postgres.py); never skipped."""
-    from tests.support.postgres import server_url
+    from tests.support.postgres import server_url, server_scratch
 
-    yield from server_url(tmp_path_factory.mktemp("pg"))
+    with server_scratch() as scratch:
+        yield from server_url(scratch)
 
 
 @pytest.fixture

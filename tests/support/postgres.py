@@ -7,7 +7,10 @@ Each test gets a database of its own (``fresh_database``) on the session's one s
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +22,18 @@ URL_ENV = "CASETRAIL_TEST_PG_URL"
 
 def _sqlalchemy_url(uri: str) -> str:
     return uri.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextlib.contextmanager
+def server_scratch() -> Iterator[Path]:
+    """The server's data directory: outside pytest's basetemp, which another pytest run of the same
+    user on the machine may delete while this session's server still runs in it (seen here: the
+    server died mid-test)."""
+    scratch = Path(tempfile.mkdtemp(prefix="casetrail-pg-"))
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def server_url(scratch: Path) -> Iterator[str]:
