@@ -110,6 +110,9 @@ def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
     assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
     assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
     deployments = by_kind(docs, "Deployment")
+    expiry = policies.pop("ct-casetrail-deadletter-keys")  # the CronJob's pods: DNS and the key store only
+    assert {p["port"] for rule in expiry["spec"]["egress"] for p in rule["ports"]} == {53, 5432}
+    assert "ingress" not in expiry["spec"]
     assert set(policies) == set(deployments)
     for name, policy in policies.items():
         egress = policy["spec"]["egress"]
@@ -306,6 +309,19 @@ def test_production_pods_say_so_and_development_needs_no_master_key(rendered, to
     env = {e["name"]: e.get("value") for e in ingest["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["CASETRAIL_ENVIRONMENT"] == "development" and "CASETRAIL_KEYSTORE_MASTER_KEY" not in env
     assert "CASETRAIL_KEYSTORE_URL" not in env  # a SQLite file per pod, for a developer's cluster
+
+
+def test_dead_letter_keys_past_the_retention_are_destroyed_daily(rendered, tools):
+    for values_file, manifests in rendered.items():
+        [cron] = by_kind(manifests, "CronJob").values()
+        container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == ["deadletter", "expire-keys", "--older-than-days", "365"], values_file
+        env = {e["name"]: e for e in container["env"]}
+        assert env["CASETRAIL_KEYSTORE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "casetrail-keystore-db"
+        assert "CASETRAIL_KEYSTORE_MASTER_KEY" in env and env["CASETRAIL_ENVIRONMENT"]["value"] == "production"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    development = render(tools, set_values=("kafka.bootstrapServers=k:9092", "environment=development"))
+    assert not by_kind(development, "CronJob"), "no shared key store: nothing for the job to reach"
 
 
 def test_every_pod_shares_one_key_store_and_may_reach_it(rendered):
