@@ -133,6 +133,17 @@ def test_audit_erase_makes_every_sealed_copy_on_every_topic_unreadable(kafka_boo
     assert letter.original_value is None and letter.sealed_original_value.key_id == key_id
     assert CODEC.decode(keystore.open_bytes(letter.sealed_original_value)).event_id == poison.event_id
 
+    def casetrail(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, "-m", "casetrail.cli", *args], cwd=REPO, capture_output=True, text=True,
+                              timeout=120, env={**os.environ, **shared, "CASETRAIL_TOPIC_PREFIX": topic_prefix,
+                                                "CASETRAIL_DATA_DIR": str(tmp_path / "operator")})
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done
+
+    # the operator's view of the dead letter: opened through the shared store (size only, never the bytes)
+    [listed] = casetrail("deadletter", "list").stdout.splitlines()
+    assert letter.event_id in listed and "original: sealed, " in listed and "poison" not in listed
+
     erased = subprocess.run(
         [sys.executable, "-m", "casetrail.cli", "audit", "erase", "--tenant", TENANT, "--customer", customer,
          "--by", "dpo@acme-shop.example", "--reason", "test", "--db", f"sqlite:///{tmp_path / 'audit.sqlite'}",
@@ -141,6 +152,11 @@ def test_audit_erase_makes_every_sealed_copy_on_every_topic_unreadable(kafka_boo
         capture_output=True, text=True, timeout=120)
     assert erased.returncode == 0, erased.stderr[-2000:]
     assert f"key {key_id} destroyed" in erased.stdout
+
+    [listed] = casetrail("deadletter", "list").stdout.splitlines()
+    assert letter.event_id in listed and "original: erased at " in listed
+    replayed = casetrail("deadletter", "replay", "--dry-run").stdout
+    assert "replayed: 0" in replayed and "erased (key destroyed, not replayed): 1" in replayed
 
     # after: every record of the run, on every topic, read afresh by a new connection to the store
     after = KeyStore(postgres_url, master_key=master)
