@@ -212,7 +212,12 @@ class Worker:
         ctx = self._context(record)
         ctx.dead_letter("output_unproducible", f"an output of this record was refused: {permanent.name()}",
                         permanent.name())
-        self._produce_dead_letters(ctx)
+        try:
+            self._produce_dead_letters(ctx)
+        except KeyStoreBusy as busy:  # as in _transaction: nothing raw is written, the record is tried again
+            log.warning("key store unavailable while sealing a dead letter; record retried",
+                        extra={"error": str(busy)[:200]})
+            return self._abort("key_store_unavailable")
         return self._commit(self._offsets_of([record]))
 
     async def _rewind(self, records: list, reason: Optional[str]) -> None:

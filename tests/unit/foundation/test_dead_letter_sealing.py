@@ -97,3 +97,77 @@ def test_sealing_keeps_the_exact_bytes(tmp_path, text):
     keystore = KeyStore(tmp_path / "keys.sqlite")
     letter = dead_letter_output(_context(text.encode()), PRODUCER, "empty_body", "bad", None, keystore).event
     assert open_original(letter, keystore).value == text.encode()
+
+
+class _Record:
+    """What the worker reads of a consumed message."""
+
+    def __init__(self, topic: str, value: bytes):
+        self._topic, self._value = topic, value
+
+    def topic(self):
+        return self._topic
+
+    def partition(self):
+        return 0
+
+    def offset(self):
+        return 5
+
+    def key(self):
+        return b"k"
+
+    def value(self):
+        return self._value
+
+    def headers(self):
+        return []
+
+    def timestamp(self):
+        return (0, 0)
+
+
+class _RecordingProducer:
+    def __init__(self):
+        self.produced, self.aborted = [], []
+
+    def produce(self, *args, **kwargs):
+        self.produced.append(args)
+
+    def abort(self, reason):
+        from casetrail.runtime.transactions import CommitOutcome
+
+        self.aborted.append(reason)
+        return CommitOutcome(False, [], reason)
+
+
+def test_a_key_store_that_is_away_aborts_the_batch_and_writes_nothing_raw():
+    """The batch is fetched again later (no permanent error): never a raw dead letter, never a lost record."""
+    import asyncio
+
+    from casetrail.privacy.keystore import KeyStoreBusy
+    from casetrail.runtime.service import Service
+    from casetrail.runtime.worker import Worker
+    from casetrail.topics import TopicSpec
+
+    class Away:
+        def seal_record(self, *args):
+            raise KeyStoreBusy("away")
+
+        seal_bytes = seal_record
+
+    source = TopicSpec("sealing.in", "k", "raw", "test input")
+    service = Service("dead-letter-test")
+    service.keystore = Away()
+
+    @service.processor(source, input_type=None)
+    def refuse(value, ctx):
+        ctx.dead_letter("invalid_json", "bad")
+        return []
+
+    worker = Worker(service)
+    worker.producer = _RecordingProducer()
+    service._worker = worker
+    outcome = asyncio.run(worker._transaction([_Record(service.topic_name(source), RAW)]))
+    assert not outcome.committed and outcome.permanent_error is None
+    assert worker.producer.aborted == ["key_store_unavailable"] and worker.producer.produced == []
