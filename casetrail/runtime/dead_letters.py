@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from casetrail.events import DeadLetter, ProducerInfo
 from casetrail.events.identity import dead_letter_id
+from casetrail.runtime import metrics
 from casetrail.runtime.contract import Output, RecordContext
 from casetrail.topics import DEADLETTER
 
 if TYPE_CHECKING:
     from casetrail.privacy.keystore import KeyStore
+    from casetrail.runtime.service import Service
 
 TENANT_HEADER = "casetrail-tenant"  # what a raw intake record may name its tenant with
 
@@ -68,3 +70,14 @@ def dead_letter_output(ctx: RecordContext, producer: ProducerInfo, reason_code: 
     # the input's own key keeps a source's dead letters together; a keyless input is named by position
     key = ctx.key.decode("utf-8", "replace") if ctx.key else f"{ctx.topic}:{ctx.partition}:{ctx.offset}"
     return Output(DEADLETTER, record, key=key)
+
+
+def send_dead_letters(ctx: RecordContext, service: "Service") -> None:
+    """Seal ``ctx``'s dead letters with the service's key store and send them into its open transaction;
+    ``KeyStoreBusy`` propagates (the worker aborts: nothing raw is written)."""
+    for reason_code, reason, exception_type in ctx._dead_letters:
+        service.send(dead_letter_output(ctx, service.producer_info, reason_code, reason, exception_type,
+                                        service.keystore, service.default_tenant))
+        metrics.DEAD_LETTERED.labels(service.name, ctx.topic, reason_code).inc()
+        metrics.EVENTS_FAILED.labels(service.name, ctx.topic, reason_code).inc()
+    ctx._dead_letters.clear()

@@ -73,20 +73,18 @@ def test_v1_dead_letters_still_show_their_raw_bytes(tmp_path):
     assert open_original(letter, KeyStore(tmp_path / "keys.sqlite")).state is OriginalState.raw
 
 
-def test_the_worker_seals_with_the_services_key_store(tmp_path):
-    """The worker hands its service's key store to every dead letter it writes."""
+def test_dead_letters_are_sealed_with_the_services_key_store(tmp_path):
+    """What the worker sends for every dead letter: sealed with its service's key store."""
+    from casetrail.runtime.dead_letters import send_dead_letters
     from casetrail.runtime.service import Service
-    from casetrail.runtime.worker import Worker
 
     service = Service("dead-letter-test")
     service.keystore = KeyStore(tmp_path / "keys.sqlite")
     sent = []
     service.send = sent.append
-    worker = Worker.__new__(Worker)
-    worker.service = service
     ctx = _context()
     ctx.dead_letter("invalid_json", "bad")
-    worker._produce_dead_letters(ctx)
+    send_dead_letters(ctx, service)
     [output] = sent
     assert output.event.original_value is None
     assert service.keystore.open_bytes(output.event.sealed_original_value) == RAW
