@@ -16,7 +16,7 @@ from casetrail.privacy.keystore import KeyStore
 from casetrail.runtime.tracing import trace_id_of
 from casetrail.topics import DEADLETTER
 from tests.support.kafka import consume, consume_until_quiet, create_topics, produce_events, produce_raw
-from tests.support.processes import module_process
+from tests.support.processes import free_port, module_process
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 @pytest.fixture
 def relay(kafka_bootstrap, topic_prefix, tmp_path):
     create_topics(topic_prefix, [RELAY_IN, RELAY_OUT, DEADLETTER])
-    process = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=8181,
+    process = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=free_port(),
                              log_dir=tmp_path, env={"CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_WORKER_ID": "w0",
                                                     "CASETRAIL_DATA_DIR": str(tmp_path / "data")})
     yield process

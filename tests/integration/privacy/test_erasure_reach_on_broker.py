@@ -15,7 +15,6 @@ import asyncio
 import base64
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +35,7 @@ from services.ingest.normalise import IntakeRecord, Normaliser
 from services.ingest.signatures import Verifier, WebhookSecret, zendesk_signature
 from services.ingest.webhooks import IntakeProducer, create_app
 from tests.support.kafka import consume_until_quiet, create_topics, produce_events
-from tests.support.processes import REPO, ServiceProcess, module_process
+from tests.support.processes import REPO, ServiceProcess, free_port, module_process
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[2] / "unit" / "ingest" / "fixtures"
@@ -46,19 +45,13 @@ TENANT = "acme-shop"
 CODEC = AvroCodec()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _post_through_bridge(topic: str, keystore: KeyStore) -> tuple[int, dict]:
     async def scenario():
         producer = IntakeProducer(kafka_settings().librdkafka_config(), topic, CODEC)
         runner = web.AppRunner(create_app(producer, Verifier([WebhookSecret(TENANT, "zendesk", "zd-secret")]),
                                           keystore=keystore))
         await runner.setup()
-        port = _free_port()
+        port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         headers = {"X-Zendesk-Webhook-Signature": zendesk_signature("zd-secret", stamp, ZENDESK),
@@ -99,9 +92,9 @@ def test_audit_erase_makes_every_sealed_copy_on_every_topic_unreadable(kafka_boo
         IntakeRecord(tenant=TENANT, source="zendesk", payload=ZENDESK)).customer.customer_id
 
     ingest = ServiceProcess([sys.executable, "-m", "casetrail.cli", "run", "ingest"], prefix=topic_prefix,
-                            port=_free_port(), log_dir=tmp_path, name="ingest",
+                            port=free_port(), log_dir=tmp_path, name="ingest",
                             env={**shared, "CASETRAIL_DATA_DIR": str(tmp_path / "ingest")})
-    relay = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=_free_port(),
+    relay = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=free_port(),
                            log_dir=tmp_path, env={**shared, "CASETRAIL_DATA_DIR": str(tmp_path / "relay"),
                                                   "CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_WORKER_ID": "w0"})
     try:
