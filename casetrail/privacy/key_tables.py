@@ -9,6 +9,7 @@ an erased key are pushed out of the files (:func:`scrub`).
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,20 +36,33 @@ sa.Index("one_live_key_per_subject", CUSTOMER_KEYS.c.subject, unique=True,
          sqlite_where=CUSTOMER_KEYS.c.erased_at.is_(None), postgresql_where=CUSTOMER_KEYS.c.erased_at.is_(None))
 
 
+# The two reads every seal and open make, as text built once: a Core select costs more in building,
+# cache-key generation and coercion (~0.5 ms per call here) than SQLite takes to answer it.
+LIVE_KEY = sa.text("SELECT key_id, key, wrapped FROM customer_keys WHERE subject = :subject AND erased_at IS NULL")
+KEY_BY_ID = sa.text("SELECT key, wrapped, erased_at FROM customer_keys WHERE key_id = :key_id")
+
+
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
+
+
+def connect_args(url: str, busy_timeout: float) -> dict[str, Any]:
+    """The driver's connection arguments: SQLite's busy timeout; for PostgreSQL a short connect timeout,
+    so an unreachable store is a retryable fault, not a hang."""
+    if url.startswith("sqlite"):
+        return {"timeout": busy_timeout, "check_same_thread": False}
+    return {"connect_timeout": max(1, int(busy_timeout))}
 
 
 def create_engine(url: str, busy_timeout: float) -> sa.Engine:
     """An engine for ``url``; SQLite files get WAL, secure_delete and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": busy_timeout, "check_same_thread": False})
+        engine = sa.create_engine(url, connect_args=connect_args(url, busy_timeout))
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # PostgreSQL: a short connect timeout so an unreachable store is a retryable fault, not a hang;
-    # pre-ping so a connection the server dropped is replaced rather than failing one seal.
-    connect_args: dict[str, Any] = {"connect_timeout": max(1, int(busy_timeout))}
-    return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=2, max_overflow=4)
+    # pre-ping: a connection the server dropped is replaced rather than failing one seal
+    return sa.create_engine(url, connect_args=connect_args(url, busy_timeout), pool_pre_ping=True,
+                            pool_size=2, max_overflow=4)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -107,3 +121,61 @@ def forked(engine: sa.Engine, pid: int) -> bool:
         engine.dispose(close=False)
         return True
     return False
+
+
+class HotReads:
+    """The two reads of every seal and open, on a DBAPI connection of the thread's own.
+
+    Why not the engine: SQLAlchemy's execution path (pool checkout, result wrapping) costs ~0.2 ms a
+    call here, ten times what SQLite takes to answer; ingest makes one such read per ticket for the
+    intake payload and one for the original. The statements are compiled once for the dialect; the
+    connection is opened like the engine's (SQLite pragmas; PostgreSQL in autocommit, so a read is
+    one round trip and holds no transaction), dropped on any driver error and after a fork.
+    """
+
+    def __init__(self, engine: sa.Engine, busy_timeout: float):
+        self._engine = engine
+        self._connect_args = connect_args(str(engine.url), busy_timeout)
+        self._local = threading.local()
+        self._statements = {}
+        for name, clause in (("live_key", LIVE_KEY), ("key_by_id", KEY_BY_ID)):
+            compiled = clause.compile(dialect=engine.dialect)
+            self._statements[name] = (str(compiled), compiled.positiontup)
+        self.driver_errors = (engine.dialect.loaded_dbapi.Error,)
+        self.driver_operational_errors = (engine.dialect.loaded_dbapi.OperationalError,)
+
+    def first(self, name: str, **params: Any):
+        sql, positions = self._statements[name]
+        connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, [params[p] for p in positions] if positions else params)
+            row = cursor.fetchone()
+            cursor.close()
+            return row
+        except self.driver_errors:
+            self.discard()
+            raise
+
+    def _connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and self._local.pid == os.getpid():
+            return connection
+        cargs, cparams = self._engine.dialect.create_connect_args(self._engine.url)
+        cparams = {**cparams, **self._connect_args}
+        connection = self._engine.dialect.connect(*cargs, **cparams)
+        if self._engine.dialect.name == "sqlite":
+            _sqlite_pragmas(connection, None)
+        else:
+            connection.autocommit = True
+        self._local.connection, self._local.pid = connection, os.getpid()
+        return connection
+
+    def discard(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None and getattr(self._local, "pid", None) == os.getpid():
+            try:
+                connection.close()
+            except self.driver_errors:
+                pass

@@ -112,6 +112,7 @@ class KeyStore:
         self._master = AESGCM(master_key) if master_key is not None else None
         self._engine = key_tables.create_engine(self.url, busy_timeout)
         self._insert = key_tables.insert_if_absent(self._engine)
+        self._reads = key_tables.HotReads(self._engine, busy_timeout)
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._transient(lambda: key_tables.migrate(self._engine))
@@ -122,6 +123,7 @@ class KeyStore:
         return self._engine.dialect.name
 
     def close(self) -> None:
+        self._reads.discard()
         self._engine.dispose()
 
     def _transient(self, work: Callable[[], T]) -> T:
@@ -131,9 +133,10 @@ class KeyStore:
                 self._pid = os.getpid()
         try:
             return work()
-        except sa.exc.OperationalError as exc:
-            raise KeyStoreBusy(f"key store ({self.backend}) not available: {type(exc.orig).__name__}: "
-                               f"{str(exc.orig).splitlines()[0] if str(exc.orig) else ''}") from exc
+        except (sa.exc.OperationalError, *self._reads.driver_operational_errors) as exc:
+            cause = getattr(exc, "orig", None) or exc
+            raise KeyStoreBusy(f"key store ({self.backend}) not available: {type(cause).__name__}: "
+                               f"{(str(cause).splitlines() or [''])[0]}") from exc
 
     @staticmethod
     def _subject(tenant: str, customer_id: str) -> str:
@@ -163,17 +166,15 @@ class KeyStore:
     # -- API -----------------------------------------------------------------
     def key_id_for(self, tenant: str, customer_id: str) -> Optional[str]:
         """The customer's live key id, or None when there is none."""
-        return self._transient(lambda: self._live_row(self._subject(tenant, customer_id), with_key=False))
+        row = self._transient(lambda: self._live_row(self._subject(tenant, customer_id)))
+        return row[0] if row else None
 
-    def _live_row(self, subject: str, with_key: bool = True):
-        columns = (CUSTOMER_KEYS.c.key_id, CUSTOMER_KEYS.c.key, CUSTOMER_KEYS.c.wrapped) if with_key \
-            else (CUSTOMER_KEYS.c.key_id,)
-        query = sa.select(*columns).where(CUSTOMER_KEYS.c.subject == subject, CUSTOMER_KEYS.c.erased_at.is_(None))
-        with self._engine.connect() as connection:
-            row = connection.execute(query).first()
-        if row is None:
-            return None
-        return tuple(row) if with_key else row[0]
+    def _read(self, statement: str, **params):
+        return self._reads.first(statement, **params)
+
+    def _live_row(self, subject: str) -> Optional[tuple[str, bytes, int]]:
+        row = self._read("live_key", subject=subject)
+        return (row[0], bytes(row[1]), row[2]) if row else None
 
     def _live_key(self, subject: str, purpose: str) -> tuple[str, bytes]:
         row = self._live_row(subject)
@@ -218,33 +219,20 @@ class KeyStore:
     def open_bytes(self, sealed: EncryptedText) -> bytes:
         if sealed.algorithm != ALGORITHM:
             raise KeyStoreError(f"unsupported algorithm {sealed.algorithm!r}")
-        query = sa.select(CUSTOMER_KEYS.c.key, CUSTOMER_KEYS.c.wrapped, CUSTOMER_KEYS.c.erased_at).where(
-            CUSTOMER_KEYS.c.key_id == sealed.key_id)
-
-        def read():
-            with self._engine.connect() as connection:
-                return connection.execute(query).first()
-
-        row = self._transient(read)
+        row = self._transient(lambda: self._read("key_by_id", key_id=sealed.key_id))
         if row is None:
             raise UnknownKey(sealed.key_id)
         stored, wrapped, erased_at = row
         if erased_at is not None:
             raise KeyErased(sealed.key_id, erased_at)
-        key = self._unwrap(sealed.key_id, stored, wrapped)
+        key = self._unwrap(sealed.key_id, bytes(stored), wrapped)
         return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, sealed.key_id.encode())
 
     def is_erased(self, key_id: str) -> bool:
-        query = sa.select(CUSTOMER_KEYS.c.erased_at).where(CUSTOMER_KEYS.c.key_id == key_id)
-
-        def read():
-            with self._engine.connect() as connection:
-                return connection.execute(query).first()
-
-        row = self._transient(read)
+        row = self._transient(lambda: self._read("key_by_id", key_id=key_id))
         if row is None:
             raise UnknownKey(key_id)
-        return row[0] is not None
+        return row[2] is not None
 
     def erase(self, tenant: str, customer_id: str) -> str:
         """Destroy the customer's key; returns its id (for the audit record).
