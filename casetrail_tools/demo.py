@@ -23,6 +23,7 @@ from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
 from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 from casetrail_tools.pipeline_observer import ConversationTrail, PipelineObserver
 from casetrail_tools.sample_tickets import SampleTicket, sample_tickets
+from casetrail.events import DeadLetter
 from casetrail.settings import REPO_ROOT
 
 TENANT = "acme-shop"
@@ -82,13 +83,24 @@ def _send(publisher: IntakePublisher, tickets: list[SampleTicket]) -> list[str]:
     return ids
 
 
-def _settled(observer: PipelineObserver, intake_ids: list[str]) -> Callable[[PipelineObserver], bool]:
+def _settled(observer: PipelineObserver, intake_ids: list[str], data_dir: Path) -> Callable[[PipelineObserver], bool]:
+    from casetrail.operations.deadletter_originals import open_original
+    from casetrail.privacy.keystore import KeyStore
+
+    keystore = KeyStore(data_dir / "keys.sqlite")  # the services' store: dead letters' originals are sealed
+    opened: dict[str, bytes] = {}
+
+    def original(letter) -> bytes:
+        if letter.event_id not in opened:
+            opened[letter.event_id] = open_original(letter, keystore).value or b""
+        return opened[letter.event_id]
+
     def done(_):
         for intake_id in intake_ids:
             trail = observer.trail_for_intake(intake_id)
             if trail is None or not trail.routed:
                 # a ticket ingest refused is settled too: it is in the dead-letter topic
-                if not any(getattr(d.event, "original_value", None) and intake_id.encode() in d.event.original_value
+                if not any(isinstance(d.event, DeadLetter) and intake_id.encode() in original(d.event)
                            for d in observer.dead_letters):
                     return False
         return True
@@ -137,9 +149,9 @@ def run_demo(
 
         progress(f"4. Sending {len(wave1)} sample tickets (then {len(wave2)} re-contact)")
         ids1 = _send(publisher, wave1)
-        observer.wait_for(_settled(observer, ids1), settle_timeout)
+        observer.wait_for(_settled(observer, ids1, run.data_dir), settle_timeout)
         ids2 = _send(publisher, wave2)
-        observer.wait_for(_settled(observer, ids2), settle_timeout / 2)
+        observer.wait_for(_settled(observer, ids2, run.data_dir), settle_timeout / 2)
         outcomes = [TicketOutcome(t, i, observer.trail_for_intake(i)) for t, i in zip(wave1 + wave2, ids1 + ids2)]
         progress("")
         for line in decision_table(outcomes):

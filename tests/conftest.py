@@ -74,3 +74,20 @@ def settings_read_afresh():
     settings.cache_clear()
     yield
     settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the session (tests/support/postgres.py); never skipped."""
+    from tests.support.postgres import server_url, server_scratch
+
+    with server_scratch() as scratch:
+        yield from server_url(scratch)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """An empty database of this test's own on the session's PostgreSQL server."""
+    from tests.support.postgres import fresh_database
+
+    yield from fresh_database(postgres_server)

@@ -8,12 +8,19 @@ from typing import Optional
 
 from pydantic import Field
 
+from casetrail.events.conversation import EncryptedText
 from casetrail.events.envelope import AvroRecord, ProducerInfo, utc_now
 from casetrail.events.identity import new_event_id
 
 
 class DeadLetter(AvroRecord):
-    """Anything undecodable or unprocessable, with the reason and the original bytes."""
+    """Anything undecodable or unprocessable, with the reason and the original bytes.
+
+    v2: the original bytes are sealed (``sealed_original_value``) before the dead letter is written:
+    with the customer's key when the record's tenant and customer are known, else with a key of the
+    record's own, registered under the tenant (``KeyStore.seal_record``). ``original_value`` is then
+    None; v1 dead letters (and readers of v1) keep the raw bytes there.
+    """
 
     event_id: str = Field(default_factory=new_event_id)
     occurred_at: dt.datetime = Field(default_factory=utc_now)
@@ -27,6 +34,9 @@ class DeadLetter(AvroRecord):
     original_key: Optional[bytes] = None
     original_value: Optional[bytes] = None
     original_headers: dict[str, bytes] = Field(default_factory=dict)
+    # v2: whose record it was (the tenant the record named, or the default tenant), and its sealed bytes
+    tenant: Optional[str] = None
+    sealed_original_value: Optional[EncryptedText] = None
 
     class Meta:
         namespace = "io.casetrail.events"

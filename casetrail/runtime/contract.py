@@ -62,7 +62,17 @@ class RecordContext:
     value: bytes
     headers: dict[str, bytes]
     timestamp: Optional[float]
+    # Whose record this is, once known (the worker reads it from a decoded event; a handler that
+    # parses raw bytes says so with ``owned_by``): its dead letter is sealed with that customer's key.
+    tenant: Optional[str] = None
+    customer_id: Optional[str] = None
     _dead_letters: list[tuple[str, str, Optional[str]]] = field(default_factory=list)
+
+    def owned_by(self, tenant: Optional[str], customer_id: Optional[str] = None) -> None:
+        """The record belongs to ``tenant`` (and ``customer_id``): a dead letter of it is sealed with the
+        customer's key, so erasing the customer makes it unreadable too."""
+        self.tenant = tenant or self.tenant
+        self.customer_id = customer_id or None
 
     def dead_letter(self, reason_code: str, reason: str, exception_type: Optional[str] = None) -> None:
         """Send this record to the dead-letter topic (with the handler's outputs) and move on.

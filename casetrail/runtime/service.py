@@ -78,6 +78,23 @@ class Service:
         self._tasks: list[Callable[[], Awaitable[None]]] = []
         self._warm = False
         self._worker = None
+        self._keystore = None
+        # the tenant of a dead-lettered record that names none (ingest sets CASETRAIL_DEFAULT_TENANT's)
+        self.default_tenant = "default"
+
+    @property
+    def keystore(self):
+        """The key store dead letters are sealed with (``default_keystore``: shared, master key required
+        outside development); opened on first use."""
+        if self._keystore is None:
+            from casetrail.privacy.keystore import default_keystore
+
+            self._keystore = default_keystore(self.config)
+        return self._keystore
+
+    @keystore.setter
+    def keystore(self, store) -> None:
+        self._keystore = store
 
     # -- registration -----------------------------------------------------------------
     def processor(self, source: TopicSpec, input_type: Optional[type[AvroRecord]] = None, *,

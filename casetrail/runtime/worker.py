@@ -40,9 +40,10 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from casetrail.codec import DecodeError
+from casetrail.privacy.keystore import KeyStoreBusy
 from casetrail.runtime import metrics
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
-from casetrail.runtime.dead_letters import dead_letter_output
+from casetrail.runtime.dead_letters import record_owner, send_dead_letters
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
 from casetrail.runtime.restore import TableOwnership
@@ -211,8 +212,16 @@ class Worker:
         ctx = self._context(record)
         ctx.dead_letter("output_unproducible", f"an output of this record was refused: {permanent.name()}",
                         permanent.name())
-        self._produce_dead_letters(ctx)
+        try:
+            send_dead_letters(ctx, self.service)
+        except KeyStoreBusy as busy:
+            return self._key_store_away(busy)
         return self._commit(self._offsets_of([record]))
+
+    def _key_store_away(self, busy: KeyStoreBusy) -> CommitOutcome:
+        """A dead letter could not be sealed: nothing raw is written; the records are fetched again."""
+        log.warning("key store unavailable while sealing a dead letter", extra={"error": str(busy)[:200]})
+        return self._abort("key_store_unavailable")
 
     async def _rewind(self, records: list, reason: Optional[str]) -> None:
         """A transient abort (outage, timeout, lost membership): fetch the records again from the first
@@ -246,6 +255,8 @@ class Worker:
                 handled.append(record)
         except OutputRefused as refused:
             return self._refused(refused)
+        except KeyStoreBusy as busy:
+            return self._key_store_away(busy)
         return self._commit(self._offsets_of(handled))
 
     def _refused(self, refused: OutputRefused) -> CommitOutcome:
@@ -316,7 +327,7 @@ class Worker:
                 service.current_partition = None
             for output in outputs:
                 service.send(output)
-            self._produce_dead_letters(ctx)
+            send_dead_letters(ctx, self.service)
         service.series(metrics.PROCESSING_SECONDS, topic).observe(time.perf_counter() - started)
 
     async def _run_handler(self, processor: Processor, ctx: RecordContext, span) -> list[Output]:
@@ -330,6 +341,7 @@ class Worker:
                 span.set_status(Status(StatusCode.ERROR, exc.reason_code))
                 ctx.dead_letter(exc.reason_code, str(exc), type(exc).__name__)
                 return []
+            ctx.owned_by(*record_owner(payload))
         config = service.config
         try:
             try:  # the common case without building a retry loop per record
@@ -380,14 +392,6 @@ class Worker:
         log.warning("transient failure, retrying",
                     extra={"topic": ctx.topic, "partition": ctx.partition, "offset": ctx.offset,
                            "attempt": attempt, "error": type(error).__name__ if error else None})
-
-    def _produce_dead_letters(self, ctx: RecordContext) -> None:
-        service = self.service
-        for reason_code, reason, exception_type in ctx._dead_letters:
-            service.send(dead_letter_output(ctx, service.producer_info, reason_code, reason, exception_type))
-            metrics.DEAD_LETTERED.labels(service.name, ctx.topic, reason_code).inc()
-            metrics.EVENTS_FAILED.labels(service.name, ctx.topic, reason_code).inc()
-        ctx._dead_letters.clear()
 
     def _delivered(self, topic: str) -> None:
         self.service.series(metrics.EVENTS_OUT, topic).inc()

@@ -224,6 +224,9 @@ def reduce_event_raw(event_type: str, event: dict) -> dict:
         }
         body["original_key"] = _printable_key(event.get("original_key"))
         body["original_value"] = _sha(event.get("original_value"))
+        sealed = event.get("sealed_original_value")
+        if sealed:  # v2: the original sealed (a customer's key or the dead letter's own); which key, and a hash
+            body["sealed_original"] = {"key_id": sealed.get("key_id"), "sha256": _sha(sealed.get("ciphertext"))}
         body["original_headers"] = sorted((event.get("original_headers") or {}).keys())
     elif event_type == "KnowledgeBasePublished":
         head = {k: event.get(k) for k in ("event_id", "occurred_at", "producer", "tenant", "locale")}

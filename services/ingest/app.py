@@ -41,6 +41,7 @@ log = logging.getLogger("casetrail.ingest")
 
 svc = Service("ingest", config=IngestSettings())
 config: IngestSettings = svc.config
+svc.default_tenant = config.default_tenant  # the tenant a dead letter of a record naming none is sealed under
 
 
 conversation_deliveries = svc.table("conversation_deliveries")
@@ -95,7 +96,8 @@ def load_models() -> None:
 async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
     source = "unknown"
     try:
-        record = intake_record(value, ctx.headers, svc.codec, config.default_tenant, ctx.timestamp)
+        record = intake_record(value, ctx.headers, svc.codec, config.default_tenant, ctx.timestamp, svc.keystore)
+        ctx.owned_by(record.tenant)  # a dead letter of it is sealed under this tenant
         source = record.source
         result = processor().normalise(record)
     except Rejected as rejected:

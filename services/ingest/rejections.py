@@ -16,10 +16,11 @@ EMPTY_BODY = "empty_body"
 INVALID_EMAIL = "invalid_email"
 UNSUPPORTED_EVENT = "unsupported_event"
 TOO_EXPENSIVE = "too_expensive"  # the record's processing exceeded its CPU budget (services/ingest/budget.py)
+PAYLOAD_ERASED = "payload_erased"  # a sealed intake payload whose customer was erased before ingest read it
 
 REASON_CODES = (
     INVALID_UTF8, INVALID_JSON, UNKNOWN_SOURCE, MISSING_FIELD, INVALID_FIELD, PAYLOAD_TOO_LARGE,
-    HTML_BOMB, EMPTY_BODY, INVALID_EMAIL, UNSUPPORTED_EVENT, TOO_EXPENSIVE,
+    HTML_BOMB, EMPTY_BODY, INVALID_EMAIL, UNSUPPORTED_EVENT, TOO_EXPENSIVE, PAYLOAD_ERASED,
 )
 
 

@@ -5,8 +5,9 @@ end, and one byte over ``max_payload_bytes`` - declared or chunked - is 413;
 the signature must verify with one of the source's per-tenant secrets, which
 decides the tenant, and must be fresh and not seen before (401, see
 ``signatures``); the payload must parse with the source's connector within the
-per-record budget (400 with the precise reason). Only then is an Avro
-``IntakeTicket`` produced (confluent-kafka, ``acks=all``, idempotent), and the
+per-record budget (400 with the precise reason). The payload is then sealed with
+the customer's key (the key store every pod shares; ``503`` while it is away) and
+only then is an Avro ``IntakeTicket`` produced (confluent-kafka, ``acks=all``, idempotent), and the
 answer is ``202`` only after the broker's delivery report - ``503`` if the
 broker refused, so the platform retries. ``?tenant=`` / ``X-Casetrail-Tenant``
 only narrow which secrets are tried. ``/metrics`` (Prometheus) and ``/readyz``
@@ -19,7 +20,7 @@ import asyncio
 import logging
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import threading
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from aiohttp import web
 
@@ -32,6 +33,9 @@ from services.ingest.normalise import IntakeRecord, Normaliser
 from services.ingest.rejections import Rejected
 from services.ingest.budget import DEFAULT_BUDGET_SECONDS, Budget, active
 from services.ingest.signatures import SignatureError, Verifier
+
+if TYPE_CHECKING:
+    from casetrail.privacy.keystore import KeyStore
 
 log = logging.getLogger("casetrail.ingest.webhooks")
 
@@ -114,7 +118,10 @@ def create_app(
     *,
     max_payload_bytes: int = 1024 * 1024,
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    keystore: Optional["KeyStore"] = None,
 ) -> web.Application:
+    """``keystore``: seals each payload with its customer's key (``serve`` always passes the shared store;
+    None publishes the payload raw, as a platform writing to the topic directly would)."""
     validator = Normaliser(max_payload_bytes=max_payload_bytes, detect_locale=False)
 
     async def receive(request: web.Request) -> web.Response:
@@ -142,7 +149,18 @@ def create_app(
                                                       content_type=content_type))
         except Rejected as exc:
             return answer(400, exc.reason, reason_code=exc.reason_code)
-        intake = IntakeTicket(tenant=verified.tenant, source=source, content_type=content_type, payload=body,
+        sealed = None
+        if keystore is not None:
+            from casetrail.privacy.keystore import KeyStoreBusy
+
+            try:  # a database round trip: off the event loop
+                sealed = await asyncio.get_running_loop().run_in_executor(
+                    None, keystore.seal_bytes, verified.tenant, ticket.customer.customer_id, body)
+            except KeyStoreBusy:
+                log.warning("key store unavailable; ticket not accepted", extra={"source": label})
+                return answer(503, "the key store is not available; retry later")
+        intake = IntakeTicket(tenant=verified.tenant, source=source, content_type=content_type,
+                              payload=b"" if sealed is not None else body, sealed_payload=sealed,
                               external_id=ticket.external_id)
         try:
             await producer.publish(intake)
@@ -177,6 +195,7 @@ def create_app(
 
 def serve(host: str, port: int, *, default_tenant: Optional[str] = None, topic: Optional[str] = None) -> None:
     """The bridge from ingest's settings; ``default_tenant`` overrides ``CASETRAIL_DEFAULT_TENANT``."""
+    from casetrail.privacy.keystore import default_keystore
     from casetrail.settings import kafka_settings
     from casetrail.topic_admin import resolved_name
     from services.ingest.settings import IngestSettings, webhook_secret_variables
@@ -190,7 +209,7 @@ def serve(host: str, port: int, *, default_tenant: Optional[str] = None, topic: 
         log.warning("no webhook secrets configured (CASETRAIL_WEBHOOK_SECRETS_FILE): every request will be refused with 401")
     producer = IntakeProducer(kafka_settings().librdkafka_config(), topic or resolved_name(INTAKE), codec)
     app = create_app(producer, verifier, max_payload_bytes=config.max_payload_bytes,
-                     budget_seconds=config.ingest_budget_seconds)
+                     budget_seconds=config.ingest_budget_seconds, keystore=default_keystore(config))
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:

@@ -113,6 +113,9 @@ def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
     hooks = {name for name in policies if name.endswith("-hook")}  # the hook jobs' (tested below)
     assert hooks == {"ct-casetrail-gate-hook", "ct-casetrail-schemas-hook"}
     policies = {name: policy for name, policy in policies.items() if name not in hooks}
+    expiry = policies.pop("ct-casetrail-deadletter-keys")  # the CronJob's pods: DNS and the key store only
+    assert {p["port"] for rule in expiry["spec"]["egress"] for p in rule["ports"]} == {53, 5432}
+    assert "ingress" not in expiry["spec"]
     assert set(policies) == set(deployments)
     for name, policy in policies.items():
         egress = policy["spec"]["egress"]
@@ -124,7 +127,8 @@ def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
             assert (9093, "TCP") not in ports, "the API-only pod needs no Kafka"
         qdrant = (6333, "TCP") in ports
         assert qdrant == (component(policy) in ("drafter", "verifier", "audit", "audit-api")), f"{name}: Qdrant"
-        assert ((5432, "TCP") in ports) == (component(policy) in ("audit", "audit-api")), f"{name}: database"
+        # every component reaches the shared key store (PostgreSQL); audit also its own database
+        assert (5432, "TCP") in ports, f"{name}: the key store's database"
         sources = [rule["from"] for rule in policy["spec"]["ingress"]]
         prometheus_allowed = any(
             peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "prometheus"
@@ -284,11 +288,13 @@ def test_minimal_values_leave_optional_resources_out(rendered):
     (("kafka.bootstrapServers=k:9092", "strimzi.enabled=true"), "set topics.createOnStart=false"),
     (("kafka.bootstrapServers=k:9092", "components.webhookBridge.keda.enabled=true"), "consumes no topic"),
     (("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name="), "secrets.keystoreMasterKey.name is required"),
+    (("kafka.bootstrapServers=k:9092", "secrets.keystoreUrl.name="), "secrets.keystoreUrl.name is required"),
     (("kafka.bootstrapServers=k:9092", "prometheusRule.enabled=true"), "prometheusRule.runbookBaseUrl is required"),
     (("kafka.bootstrapServers=k:9092", "environment=staging"), "at '/environment': value must be one of 'production', 'development'"),
 ])
 def test_bad_values_are_refused_with_a_message_naming_them(tools, sets, message):
-    args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore"]
+    args = ["template", "ct", str(CHART), "--set", "secrets.keystoreMasterKey.name=casetrail-keystore",
+            "--set", "secrets.keystoreUrl.name=casetrail-keystore-db"]
     for item in sets:
         args += ["--set", item]
     result = helm(tools, *args, check=False)
@@ -305,6 +311,40 @@ def test_production_pods_say_so_and_development_needs_no_master_key(rendered, to
     ingest = next(m for m in development if m["kind"] == "Deployment" and m["metadata"]["name"].endswith("ingest"))
     env = {e["name"]: e.get("value") for e in ingest["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["CASETRAIL_ENVIRONMENT"] == "development" and "CASETRAIL_KEYSTORE_MASTER_KEY" not in env
+    assert "CASETRAIL_KEYSTORE_URL" not in env  # a SQLite file per pod, for a developer's cluster
+
+
+def test_dead_letter_keys_past_the_retention_are_destroyed_daily(rendered, tools):
+    for values_file, manifests in rendered.items():
+        [cron] = by_kind(manifests, "CronJob").values()
+        container = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == ["deadletter", "expire-keys", "--older-than-days", "365"], values_file
+        env = {e["name"]: e for e in container["env"]}
+        assert env["CASETRAIL_KEYSTORE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "casetrail-keystore-db"
+        assert "CASETRAIL_KEYSTORE_MASTER_KEY" in env and env["CASETRAIL_ENVIRONMENT"]["value"] == "production"
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    development = render(tools, set_values=("kafka.bootstrapServers=k:9092", "environment=development"))
+    assert not by_kind(development, "CronJob"), "no shared key store: nothing for the job to reach"
+
+
+def test_every_pod_shares_one_key_store_and_may_reach_it(rendered):
+    """Issue 17: with a key store per pod, `audit erase` did not destroy the key ingest sealed with; every
+    component seals (dead letters everywhere, intake in the bridge), so every one gets the shared store."""
+    for values_file, manifests in rendered.items():
+        deployments = by_kind(manifests, "Deployment")
+        policies = by_kind(manifests, "NetworkPolicy")
+        for name, deployment in deployments.items():
+            env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["CASETRAIL_KEYSTORE_URL"]["valueFrom"]["secretKeyRef"] == {
+                "name": "casetrail-keystore-db", "key": "url"}, (values_file, name)
+            assert "CASETRAIL_KEYSTORE_MASTER_KEY" in env, (values_file, name)
+            if name in policies:
+                ports = {p["port"] for rule in policies[name]["spec"]["egress"] for p in rule.get("ports", [])}
+                assert 5432 in ports, (values_file, name)
+        [job] = by_kind(manifests, "Job").values() or [None]
+        if job is not None:
+            job_env = {e["name"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert "CASETRAIL_KEYSTORE_URL" in job_env, values_file
 
 
 def test_http_facing_components_accept_their_clients_by_default(rendered):
@@ -369,7 +409,7 @@ def test_hook_jobs_get_their_egress_before_they_run(rendered):
     jobs = by_kind(docs, "Job")
     kafka = {p["port"] for p in by_kind(docs, "NetworkPolicy")["ct-casetrail-triage"]["spec"]["egress"][1]["ports"]}
     assert 9093 in kafka  # full-values.yaml: the brokers' TLS port, as every component reaches them
-    for name, ports in (("gate", {53, 8081} | kafka), ("schemas", {53, 8081})):
+    for name, ports in (("gate", {53, 8081, 5432} | kafka), ("schemas", {53, 8081})):  # 5432: the key store
         policy = policies[f"ct-casetrail-{name}-hook"]
         job = jobs[f"ct-casetrail-{name}"]
         assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == name

@@ -14,7 +14,8 @@ from tests.deploy.conftest import CHART, helm, render
 
 SCHEMA = json.loads((CHART / "values.schema.json").read_text())
 VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
-BASE = ("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name=casetrail-keystore")
+BASE = ("kafka.bootstrapServers=k:9092", "secrets.keystoreMasterKey.name=casetrail-keystore",
+        "secrets.keystoreUrl.name=casetrail-keystore-db")
 PARTITIONS = {spec.name: spec.partitions for spec in ALL_TOPICS}
 
 

@@ -12,6 +12,7 @@ from casetrail_tools.kafka_access import SERVICES, component_access
 from tests.deploy.conftest import CHART, helm, render
 
 USERS_ON = ("kafka.bootstrapServers=k:9093", "secrets.keystoreMasterKey.name=casetrail-keystore",
+            "secrets.keystoreUrl.name=casetrail-keystore-db",
             "strimzi.enabled=true", "topics.createOnStart=false", "strimzi.users.enabled=true")
 SCRAM = ("kafka.securityProtocol=SASL_SSL", "kafka.sasl.mechanism=SCRAM-SHA-512", "kafka.tls.caSecret.name=ca")
 

@@ -14,6 +14,16 @@ from typing import Optional
 REPO = Path(__file__).resolve().parents[2]
 
 
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (fixed ports collide with other worktrees' runs on the machine)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class ServiceProcess:
     """A service in its own process; logs go to a file the test can show on failure."""
 

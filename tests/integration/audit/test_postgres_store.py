@@ -1,11 +1,9 @@
 """The same store on a real PostgreSQL server gives the same digest as SQLite.
 
-Uses ``CASETRAIL_AUDIT_TEST_PG_URL`` (e.g. ``postgresql+psycopg://user:pw@host/db``) when set,
-otherwise a throw-away server from the ``pgserver`` package when it is installed
-(``uv pip install pgserver``); skipped when neither is available.
+The server is ``CASETRAIL_TEST_PG_URL`` when set, otherwise a throw-away one from the pinned
+``pgserver`` package (tests/support/postgres.py): this test runs on every machine, never skipped.
 """
 
-import os
 import random
 
 import pytest
@@ -17,17 +15,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def pg_url(tmp_path):
-    url = os.environ.get("CASETRAIL_AUDIT_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    pgserver = pytest.importorskip("pgserver", reason="no PostgreSQL: set CASETRAIL_AUDIT_TEST_PG_URL or install pgserver")
-    server = pgserver.get_server(str(tmp_path / "pg"), cleanup_mode="stop")
-    try:
-        yield server.get_uri().replace("postgresql://", "postgresql+psycopg://")
-    finally:
-        server.cleanup()
+def pg_url(postgres_url):
+    return postgres_url
 
 
 def test_postgres_and_sqlite_stores_are_identical(pg_url, tmp_path):

@@ -16,11 +16,12 @@ import pytest
 
 from casetrail.codec import AvroCodec
 from casetrail.events import DeadLetter
+from casetrail.privacy.keystore import KeyStore
 from casetrail.topics import DEADLETTER, TopicSpec
 from casetrail_tools.benchmarks.relay_service import RELAY_IN, RELAY_OUT
 from casetrail_tools.benchmarks.sample_events import sample_conversation_received
 from tests.support.kafka import consume, consume_until_quiet, create_topics, produce_events
-from tests.support.processes import module_process
+from tests.support.processes import free_port, module_process
 
 pytestmark = pytest.mark.integration
 CODEC = AvroCodec()
@@ -35,7 +36,7 @@ def _relay(prefix, tmp_path, port, out_spec=RELAY_OUT, env=None):
     create_topics(prefix, [RELAY_IN, out_spec, DEADLETTER])
     return module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=prefix, port=port,
                           log_dir=tmp_path, env={"CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_WORKER_ID": "w0",
-                                                 **(env or {})})
+                                                 "CASETRAIL_DATA_DIR": str(tmp_path / "data"), **(env or {})})
 
 
 def _causes(topic: str, expected: int, quiet: float = 5.0) -> collections.Counter:
@@ -48,7 +49,7 @@ def test_an_output_the_broker_refuses_dead_letters_its_input_and_skips_nothing(k
     # by the broker (MESSAGE_TOO_LARGE) after the client accepted it.
     small_sink = TopicSpec(RELAY_OUT.name, "conversation_id", "ConversationReceived", "small sink",
                            extra_config={"max.message.bytes": "20000"})
-    relay = _relay(topic_prefix, tmp_path, 8182, small_sink)
+    relay = _relay(topic_prefix, tmp_path, free_port(), small_sink)
     source, sink, dead = (f"{topic_prefix}{t.name}" for t in (RELAY_IN, RELAY_OUT, DEADLETTER))
     inputs = [sample_conversation_received(i) for i in range(40)]
     inputs[17] = _with_subject(17, "x" * 60_000)
@@ -65,12 +66,13 @@ def test_an_output_the_broker_refuses_dead_letters_its_input_and_skips_nothing(k
     assert set(causes) == {e.event_id for i, e in enumerate(inputs) if i != 17}, relay.log_tail()
     assert max(causes.values()) == 1, "an output was doubled"
     assert [(d.reason_code, d.exception_type) for d in letters] == [("output_unproducible", "MSG_SIZE_TOO_LARGE")]
-    assert CODEC.decode(letters[0].original_value).event_id == inputs[17].event_id
+    keystore = KeyStore(tmp_path / "data" / "keys.sqlite")  # the dead letter's original is sealed
+    assert CODEC.decode(keystore.open_bytes(letters[0].sealed_original_value)).event_id == inputs[17].event_id
 
 
 def test_sigkill_between_produce_and_commit_doubles_nothing(kafka_bootstrap, topic_prefix, tmp_path):
     marker = tmp_path / "crashed"
-    relay = _relay(topic_prefix, tmp_path, 8183, env={"CASETRAIL_RELAY_CRASH_MARKER": str(marker)})
+    relay = _relay(topic_prefix, tmp_path, free_port(), env={"CASETRAIL_RELAY_CRASH_MARKER": str(marker)})
     source, sink = f"{topic_prefix}{RELAY_IN.name}", f"{topic_prefix}{RELAY_OUT.name}"
     # One partition's worth of keys would be ideal; any batch works: the records before the crash
     # record in its batch were produced (inside the open transaction) when the worker dies.
@@ -98,7 +100,7 @@ def test_broker_outage_mid_batch_loses_and_doubles_nothing(kafka_bootstrap, topi
     if broker.local_broker().pid() is None:
         pytest.fail("this test stops and restarts the broker: it needs the project's local broker "
                     "(`make kafka-up`), not an external cluster", pytrace=False)
-    relay = _relay(topic_prefix, tmp_path, 8184)
+    relay = _relay(topic_prefix, tmp_path, free_port())
     source, sink = f"{topic_prefix}{RELAY_IN.name}", f"{topic_prefix}{RELAY_OUT.name}"
     inputs = [sample_conversation_received(i) for i in range(4000)]
     produce_events(source, inputs)
@@ -123,7 +125,7 @@ def test_retries_exhausted_parks_the_record_without_blocking_and_replay_brings_i
 
     down = tmp_path / "dependency-down"
     down.touch()
-    relay = _relay(topic_prefix, tmp_path, 8186, env={
+    relay = _relay(topic_prefix, tmp_path, free_port(), env={
         "CASETRAIL_RELAY_DEPENDENCY_DOWN": str(down), "CASETRAIL_RETRY_ATTEMPTS": "3",
         "CASETRAIL_RETRY_INITIAL_SECONDS": "0.05", "CASETRAIL_RETRY_MAX_SECONDS": "0.2"})
     source, sink, dead = (f"{topic_prefix}{t.name}" for t in (RELAY_IN, RELAY_OUT, DEADLETTER))
@@ -138,7 +140,8 @@ def test_retries_exhausted_parks_the_record_without_blocking_and_replay_brings_i
         assert set(first) == {e.event_id for i, e in enumerate(inputs) if i != 5}  # the others were not held up
 
         down.unlink()  # the dependency is back: the operator replays the parked record
-        report = replay("retries_exhausted", None, progress=print, topic_prefix=topic_prefix)
+        report = replay("retries_exhausted", None, progress=print, topic_prefix=topic_prefix,
+                        keystore=KeyStore(tmp_path / "data" / "keys.sqlite"))
         assert (report.replayed, report.by_topic) == (1, {source: 1})
         after = _causes(sink, expected=20)
     finally:

@@ -12,10 +12,11 @@ from casetrail_tools.benchmarks.relay_service import RELAY_IN, RELAY_OUT
 from casetrail_tools.benchmarks.sample_events import sample_conversation_received
 from casetrail.codec import AvroCodec
 from casetrail.events import DeadLetter
+from casetrail.privacy.keystore import KeyStore
 from casetrail.runtime.tracing import trace_id_of
 from casetrail.topics import DEADLETTER
 from tests.support.kafka import consume, consume_until_quiet, create_topics, produce_events, produce_raw
-from tests.support.processes import module_process
+from tests.support.processes import free_port, module_process
 
 pytestmark = pytest.mark.integration
 
@@ -26,13 +27,14 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 @pytest.fixture
 def relay(kafka_bootstrap, topic_prefix, tmp_path):
     create_topics(topic_prefix, [RELAY_IN, RELAY_OUT, DEADLETTER])
-    process = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=8181,
-                             log_dir=tmp_path, env={"CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_WORKER_ID": "w0"})
+    process = module_process("casetrail_tools.benchmarks.relay_service", "relay", prefix=topic_prefix, port=free_port(),
+                             log_dir=tmp_path, env={"CASETRAIL_CREATE_TOPICS": "false", "CASETRAIL_WORKER_ID": "w0",
+                                                    "CASETRAIL_DATA_DIR": str(tmp_path / "data")})
     yield process
     process.stop()
 
 
-def test_relay_carries_trace_context_and_dead_letters_bad_bytes(relay, topic_prefix):
+def test_relay_carries_trace_context_and_dead_letters_bad_bytes(relay, topic_prefix, tmp_path):
     source, sink, dead = (f"{topic_prefix}{t.name}" for t in (RELAY_IN, RELAY_OUT, DEADLETTER))
     relay.start().wait_ready()
     good = [sample_conversation_received(i) for i in range(5)]
@@ -56,7 +58,16 @@ def test_relay_carries_trace_context_and_dead_letters_bad_bytes(relay, topic_pre
     letters = [codec.decode(m.value(), expected=DeadLetter) for m in consume([dead], expected=2, timeout=30)]
     reasons = {letter.reason_code: letter for letter in letters}
     assert set(reasons) == {"not_avro", "unprocessable"}, relay.log_tail()
-    assert reasons["not_avro"].original_value == b"{\"not\": \"avro\"}"
+    # the original bytes are sealed before they are written: a key of the dead letter's own when nobody's
+    # record it was, the customer's key when the decoded event names the customer
+    keystore = KeyStore(tmp_path / "data" / "keys.sqlite")
+    assert reasons["not_avro"].original_value is None and reasons["not_avro"].tenant == "default"
+    assert keystore.open_bytes(reasons["not_avro"].sealed_original_value) == b"{\"not\": \"avro\"}"
+    unprocessable = reasons["unprocessable"]
+    assert unprocessable.original_value is None
+    assert unprocessable.sealed_original_value.key_id == keystore.key_id_for(
+        poison.tenant, poison.conversation.customer.customer_id)
+    assert codec.decode(keystore.open_bytes(unprocessable.sealed_original_value)).event_id == poison.event_id
     assert reasons["not_avro"].source_topic == source and reasons["not_avro"].source_offset >= 0
     assert reasons["unprocessable"].exception_type == "ValueError"
     # the reason names the exception type and where it was raised, never its message (it may hold ticket text)

@@ -57,7 +57,7 @@ def test_ingest_turns_a_busy_key_store_into_a_retry(monkeypatch):
             raise KeyStoreBusy("locked")
 
     monkeypatch.setattr(ingest, "processor", lambda: BusyProcessor())
-    monkeypatch.setattr(ingest, "intake_record", lambda *args: type("R", (), {"source": "generic"})())
+    monkeypatch.setattr(ingest, "intake_record", lambda *args: type("R", (), {"source": "generic", "tenant": "acme-shop"})())
     with pytest.raises(RetryableError):
         asyncio.run(ingest.ingest_intake(b"{}", _context()))
 

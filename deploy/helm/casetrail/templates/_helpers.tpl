@@ -105,6 +105,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (eq .Values.environment "production") (not .Values.secrets.keystoreMasterKey.name) -}}
 {{- fail "secrets.keystoreMasterKey.name is required when environment is production: the Secret holding the master key that wraps the per-customer keys (base64 of 32 bytes)" -}}
 {{- end -}}
+{{- if and (eq .Values.environment "production") (not .Values.secrets.keystoreUrl.name) -}}
+{{- fail "secrets.keystoreUrl.name is required when environment is production: the Secret holding the URL of the key store every pod shares (postgresql+psycopg://...); per-pod key files would keep an erasure from reaching other pods' keys" -}}
+{{- end -}}
 {{- include "casetrail.validatePartitions" . -}}
 {{- include "casetrail.validateReplicas" . -}}
 {{- end -}}
