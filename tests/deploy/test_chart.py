@@ -341,9 +341,9 @@ def test_every_pod_shares_one_key_store_and_may_reach_it(rendered):
             if name in policies:
                 ports = {p["port"] for rule in policies[name]["spec"]["egress"] for p in rule.get("ports", [])}
                 assert 5432 in ports, (values_file, name)
-        [job] = by_kind(manifests, "Job").values() or [None]
-        if job is not None:
-            job_env = {e["name"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+        gate = by_kind(manifests, "Job").get("ct-casetrail-gate")  # the schemas job opens no sealed data
+        if gate is not None:
+            job_env = {e["name"] for e in gate["spec"]["template"]["spec"]["containers"][0]["env"]}
             assert "CASETRAIL_KEYSTORE_URL" in job_env, values_file
 
 

@@ -185,6 +185,7 @@ def test_the_gate_job_publishes_its_verdict_as_its_own_user(users, tools):
 
 def test_the_gate_job_uses_the_shared_credentials_without_strimzi_users(tools):
     docs = render(tools, set_values=("kafka.bootstrapServers=k:9093", "secrets.keystoreMasterKey.name=ks",
+                                     "secrets.keystoreUrl.name=ks-db",
                                      "kafka.securityProtocol=SSL", "kafka.tls.caSecret.name=ca",
                                      "kafka.tls.clientCertSecret.name=shared-client") + GATE_ON)
     [job] = [d for d in docs if d["kind"] == "Job" and d["metadata"]["name"] == "ct-casetrail-gate"]
