@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS clauses (
     vector          BLOB,
     questions       TEXT NOT NULL DEFAULT '[]',
     question_vectors BLOB,
+    not_when        TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (tenant, locale, kb_version, clause_id)
 );
 """
@@ -65,6 +66,7 @@ CREATE TABLE IF NOT EXISTS clauses (
 _ADDED_COLUMNS = {
     "questions": "TEXT NOT NULL DEFAULT '[]'",
     "question_vectors": "BLOB",
+    "not_when": "TEXT NOT NULL DEFAULT '[]'",
 }
 
 
@@ -165,14 +167,15 @@ class Catalogue:
             db.executemany(
                 "INSERT INTO clauses (tenant, locale, kb_version, clause_id, title, text, section, category,"
                 " alternative, effective_from, effective_until, refs, source_file, line, position, vector,"
-                " questions, question_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " questions, question_vectors, not_when) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (tenant, locale, kb_version, c.clause_id, c.title, c.text, c.section, c.category, c.alternative,
                      c.effective_from.isoformat() if c.effective_from else None,
                      c.effective_until.isoformat() if c.effective_until else None,
                      json.dumps(list(c.references)), c.source_file, c.line, position, vectors[position].tobytes(),
                      json.dumps(list(c.questions), ensure_ascii=False),
-                     question_vectors[position].tobytes() if question_vectors is not None and c.questions else None)
+                     question_vectors[position].tobytes() if question_vectors is not None and c.questions else None,
+                     json.dumps(list(c.not_when), ensure_ascii=False))
                     for position, c in enumerate(clauses)
                 ],
             )
@@ -195,6 +198,7 @@ class Catalogue:
             effective_from=_date(row["effective_from"]), effective_until=_date(row["effective_until"]),
             references=tuple(json.loads(row["refs"])), source_file=row["source_file"], line=row["line"],
             kb_version=row["kb_version"], questions=tuple(json.loads(row["questions"])),
+            not_when=tuple(json.loads(row["not_when"])),
         )
 
     def latest(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
