@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from kb_testing import SAMPLE_KB
 from casetrail.knowledge.catalogue import Catalogue
 from casetrail.knowledge.clauses import Clause, KnowledgeBaseError, load_locale, load_tenant
 from casetrail.knowledge.index import RetrievalIndex, ScoredClause
-from casetrail.knowledge.not_when import PENALTY, TOLERANCE, demote
+from casetrail.knowledge.not_when import CUE_LEAD, PENALTY, demote
 from casetrail.knowledge.publish import publish
 from casetrail.knowledge.store import KnowledgeBase
 from casetrail.policy.taxonomy import SUPPORTED_LOCALES
@@ -29,7 +30,7 @@ To reset your password, choose "Forgot password" on the sign-in page and follow 
 :::
 
 ::: not_when
-- the password reset email never arrives
+- forgot my password but the reset email is not arriving
 - no reset email in my inbox
 :::
 
@@ -57,7 +58,7 @@ def test_not_when_is_parsed_apart_from_the_questions_and_never_cited(tmp_path):
     write(tmp_path / "en", "a.md", RESET)
     reset, trouble = load_locale(tmp_path / "en", "t", "en").clauses
     assert reset.questions == ("I forgot my password", "how do I reset my password")
-    assert reset.not_when == ("the password reset email never arrives", "no reset email in my inbox")
+    assert reset.not_when == ("forgot my password but the reset email is not arriving", "no reset email in my inbox")
     assert "never arrives" not in reset.text and "never arrives" not in reset.passage and ":::" not in reset.text
     assert trouble.not_when == ()
 
@@ -91,13 +92,23 @@ def test_malformed_not_when_divs_are_refused_with_file_and_line(tmp_path, divs, 
     assert re.search(expected, problems_of(tmp_path / "en"))
 
 
-def test_not_when_round_trips_through_the_catalogue_and_a_migrated_one(tmp_path, embedder):
+def test_not_when_round_trips_through_the_catalogue(tmp_path, embedder):
     write(tmp_path / "acme" / "en", "a.md", RESET)
     catalogue = Catalogue(tmp_path / "c.sqlite3")
     [result] = publish(tmp_path / "acme", embedder=embedder, catalogue=catalogue)
     reset, trouble = catalogue.clauses("acme", "en", result.version.kb_version)
-    assert reset.not_when == ("the password reset email never arrives", "no reset email in my inbox")
+    assert reset.not_when == ("forgot my password but the reset email is not arriving", "no reset email in my inbox")
     assert trouble.not_when == ()
+
+
+def test_a_catalogue_written_before_not_when_is_migrated_and_its_clauses_have_no_cues(tmp_path, embedder):
+    write(tmp_path / "acme" / "en", "a.md", re.sub(r"::: not_when\n.*?:::\n", "", RESET, flags=re.S))
+    path = tmp_path / "c.sqlite3"
+    [result] = publish(tmp_path / "acme", embedder=embedder, catalogue=Catalogue(path))
+    with sqlite3.connect(path) as db:  # the table as it was before the column existed
+        db.execute("ALTER TABLE clauses DROP COLUMN not_when")
+    reopened = Catalogue(path)
+    assert [c.not_when for c in reopened.clauses("acme", "en", result.version.kb_version)] == [(), ()]
 
 
 def _hit(clause_id: str, score: float, dense: float, cues: tuple[str, ...] = ()) -> ScoredClause:
@@ -108,7 +119,8 @@ def test_a_clause_whose_cue_the_request_matches_is_demoted_below_its_neighbour()
     query = np.array([1.0, 0.0], dtype=np.float32)
     general = _hit("a.general", 1.00, dense=0.90, cues=("it failed",))
     specific = _hit("a.specific", 0.97, dense=0.88)
-    cue = np.array([[0.89, np.sqrt(1 - 0.89 ** 2)]], dtype=np.float32)  # cosine 0.89 >= 0.90 - TOLERANCE
+    near = 0.90 + CUE_LEAD + 0.005  # closer to the cue than to the clause's own best match, by more than CUE_LEAD
+    cue = np.array([[near, np.sqrt(1 - near ** 2)]], dtype=np.float32)
     ranked = demote([general, specific], query, {"a.general": cue})
     assert [h.clause.clause_id for h in ranked] == ["a.specific", "a.general"]
     assert ranked[1].score == pytest.approx(1.00 - PENALTY) and ranked[1].demoted_by == "it failed"
@@ -118,7 +130,7 @@ def test_a_clause_whose_cue_the_request_matches_is_demoted_below_its_neighbour()
 def test_a_request_closer_to_what_the_clause_answers_keeps_its_score():
     query = np.array([1.0, 0.0], dtype=np.float32)
     general = _hit("a.general", 1.00, dense=0.95, cues=("it failed",))
-    far = 0.95 - TOLERANCE - 0.01
+    far = 0.95 + CUE_LEAD - 0.005  # a little closer to the cue, but not by CUE_LEAD
     cue = np.array([[far, np.sqrt(1 - far ** 2)]], dtype=np.float32)
     [kept] = demote([general], query, {"a.general": cue})
     assert kept.score == 1.00 and kept.demoted_by is None
@@ -138,7 +150,7 @@ def test_search_ranks_the_specific_clause_first_only_when_the_general_ones_cue_m
     reported = ranked("forgot my password, the reset email is not arriving")
     if cued:
         assert [h.clause.clause_id for h in reported] == ["account.reset_trouble", "account.password_reset"]
-        assert reported[1].demoted_by == "the password reset email never arrives"
+        assert reported[1].demoted_by == "forgot my password but the reset email is not arriving"
     else:  # the general clause wins on shared words: what the cue is for
         assert [h.clause.clause_id for h in reported] == ["account.password_reset", "account.reset_trouble"]
     asked = ranked("I forgot my password, how do I reset my password")
