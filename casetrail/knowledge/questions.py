@@ -139,13 +139,15 @@ def _read_div(lines: list[str], open_line: int, clause_id: str, name: str,
     return tuple(items), None
 
 
-def embed_questions(embedder, clauses: Sequence[Anchored]) -> list[np.ndarray]:
-    """Per clause, its questions' vectors (one row each), embedded in one batch as queries:
-    a question is compared with a customer's question, so both sides get E5's query form."""
-    flat = [q for clause in clauses for q in clause.questions]
+def embed_questions(embedder, clauses: Sequence[Anchored], field: str = "questions") -> list[np.ndarray]:
+    """Per clause, its questions' (or, with ``field="not_when"``, its cues') vectors, one row each,
+    embedded in one batch as queries: a question is compared with a customer's question, so both
+    sides get E5's query form."""
+    items = [getattr(clause, field) for clause in clauses]
+    flat = [q for clause_items in items for q in clause_items]
     vectors = embedder.embed(flat, kind="query") if flat else np.zeros((0, 0), np.float32)
     split, start = [], 0
-    for clause in clauses:
-        split.append(np.asarray(vectors[start:start + len(clause.questions)], dtype=np.float32))
-        start += len(clause.questions)
+    for clause_items in items:
+        split.append(np.asarray(vectors[start:start + len(clause_items)], dtype=np.float32))
+        start += len(clause_items)
     return split

@@ -123,17 +123,15 @@ class KnowledgeBase:
         return self._lexical[key]
 
     def _cue_vectors(self, version: PublishedVersion) -> dict[str, np.ndarray]:
-        """Per clause with ``::: not_when`` cues, their vectors (embedded as queries, once per version)."""
+        """Per clause with ``::: not_when`` cues, their vectors: the catalogue's when the version was
+        published with this reader's embedder, else embedded here as queries (once per version)."""
         key = (version.tenant, version.locale, version.kb_version)
         if key not in self._cues:
-            cued = [c for c in self.catalogue.clauses(*key) if c.not_when]
-            flat = [phrasing for c in cued for phrasing in c.not_when]
-            vectors = self.embedder.embed(flat, kind="query") if flat else np.zeros((0, 0), np.float32)
-            cues, start = {}, 0
-            for clause in cued:
-                cues[clause.clause_id] = np.asarray(vectors[start:start + len(clause.not_when)], dtype=np.float32)
-                start += len(clause.not_when)
-            self._cues[key] = cues
+            clauses = self.catalogue.clauses(*key)
+            stored = self.catalogue.not_when_vectors(*key)
+            if version.embedder != self.embedder.name or any(v is None for v in stored):
+                stored = embed_questions(self.embedder, clauses, field="not_when")
+            self._cues[key] = {c.clause_id: v for c, v in zip(clauses, stored) if c.not_when}
         return self._cues[key]
 
     def search(

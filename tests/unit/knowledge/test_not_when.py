@@ -99,6 +99,15 @@ def test_not_when_round_trips_through_the_catalogue(tmp_path, embedder):
     reset, trouble = catalogue.clauses("acme", "en", result.version.kb_version)
     assert reset.not_when == ("forgot my password but the reset email is not arriving", "no reset email in my inbox")
     assert trouble.not_when == ()
+    cues, none = catalogue.not_when_vectors("acme", "en", result.version.kb_version)
+    assert cues == pytest.approx(embedder.embed(list(reset.not_when), kind="query")) and none.shape[0] == 0
+    # the reader takes them from the catalogue: searching embeds no cue
+    knowledge = KnowledgeBase(catalogue, RetrievalIndex.local(None), embedder, refresh_seconds=0.0)
+    vector = embedder.embed(["reset email not arriving"])[0]
+    embedder.calls.clear()
+    knowledge.search("acme", "en", vector, query_text="reset email not arriving")
+    assert embedder.calls == []
+    knowledge.close()
 
 
 def test_a_catalogue_written_before_not_when_is_migrated_and_its_clauses_have_no_cues(tmp_path, embedder):
