@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS clauses (
     vector          BLOB,
     questions       TEXT NOT NULL DEFAULT '[]',
     question_vectors BLOB,
+    not_when        TEXT NOT NULL DEFAULT '[]',
+    not_when_vectors BLOB,
     PRIMARY KEY (tenant, locale, kb_version, clause_id)
 );
 """
@@ -65,6 +67,8 @@ CREATE TABLE IF NOT EXISTS clauses (
 _ADDED_COLUMNS = {
     "questions": "TEXT NOT NULL DEFAULT '[]'",
     "question_vectors": "BLOB",
+    "not_when": "TEXT NOT NULL DEFAULT '[]'",
+    "not_when_vectors": "BLOB",
 }
 
 
@@ -134,6 +138,7 @@ class Catalogue:
         clauses: Iterable[Clause],
         vectors: np.ndarray,
         question_vectors: Optional[Sequence[np.ndarray]] = None,
+        not_when_vectors: Optional[Sequence[np.ndarray]] = None,
         source: str = "",
         published_at: Optional[dt.datetime] = None,
     ) -> PublishedVersion:
@@ -141,6 +146,7 @@ class Catalogue:
 
         ``question_vectors[i]`` holds one row per question of ``clauses[i]``;
         without them the questions are stored and a reader embeds them.
+        ``not_when_vectors`` likewise for the clauses' not_when cues.
         """
         clauses = list(clauses)
         if len(clauses) != len(vectors):
@@ -165,14 +171,17 @@ class Catalogue:
             db.executemany(
                 "INSERT INTO clauses (tenant, locale, kb_version, clause_id, title, text, section, category,"
                 " alternative, effective_from, effective_until, refs, source_file, line, position, vector,"
-                " questions, question_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " questions, question_vectors, not_when, not_when_vectors) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (tenant, locale, kb_version, c.clause_id, c.title, c.text, c.section, c.category, c.alternative,
                      c.effective_from.isoformat() if c.effective_from else None,
                      c.effective_until.isoformat() if c.effective_until else None,
                      json.dumps(list(c.references)), c.source_file, c.line, position, vectors[position].tobytes(),
                      json.dumps(list(c.questions), ensure_ascii=False),
-                     question_vectors[position].tobytes() if question_vectors is not None and c.questions else None)
+                     question_vectors[position].tobytes() if question_vectors is not None and c.questions else None,
+                     json.dumps(list(c.not_when), ensure_ascii=False),
+                     np.asarray(not_when_vectors[position], dtype=np.float32).tobytes()
+                     if not_when_vectors is not None and c.not_when else None)
                     for position, c in enumerate(clauses)
                 ],
             )
@@ -195,6 +204,7 @@ class Catalogue:
             effective_from=_date(row["effective_from"]), effective_until=_date(row["effective_until"]),
             references=tuple(json.loads(row["refs"])), source_file=row["source_file"], line=row["line"],
             kb_version=row["kb_version"], questions=tuple(json.loads(row["questions"])),
+            not_when=tuple(json.loads(row["not_when"])),
         )
 
     def latest(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
@@ -243,19 +253,26 @@ class Catalogue:
 
     def question_vectors(self, tenant: str, locale: str, kb_version: str) -> list[Optional[np.ndarray]]:
         """Per clause (in position order): its questions' vectors, one row each, or None when not stored."""
+        return self._item_vectors("questions", "question_vectors", tenant, locale, kb_version)
+
+    def not_when_vectors(self, tenant: str, locale: str, kb_version: str) -> list[Optional[np.ndarray]]:
+        """Per clause (in position order): its not_when cues' vectors, one row each, or None when not stored."""
+        return self._item_vectors("not_when", "not_when_vectors", tenant, locale, kb_version)
+
+    def _item_vectors(self, items: str, vectors: str, tenant: str, locale: str, kb_version: str) -> list[Optional[np.ndarray]]:
         rows = self._connect().execute(
-            "SELECT questions, question_vectors FROM clauses WHERE tenant=? AND locale=? AND kb_version=? ORDER BY position",
+            f"SELECT {items}, {vectors} FROM clauses WHERE tenant=? AND locale=? AND kb_version=? ORDER BY position",
             (tenant, locale, kb_version),
         )
         found: list[Optional[np.ndarray]] = []
         for row in rows:
-            count = len(json.loads(row["questions"]))
+            count = len(json.loads(row[items]))
             if not count:
                 found.append(np.zeros((0, 0), np.float32))
-            elif row["question_vectors"] is None:
+            elif row[vectors] is None:
                 found.append(None)
             else:
-                found.append(np.frombuffer(row["question_vectors"], dtype=np.float32).reshape(count, -1))
+                found.append(np.frombuffer(row[vectors], dtype=np.float32).reshape(count, -1))
         return found
 
     def resolve(self, tenant: str, locale: str, clause_id: str, kb_version: str) -> Optional[Clause]:

@@ -31,13 +31,16 @@ A clause may end with a ``::: questions`` fenced div (Pandoc syntax): the
 questions customers ask that the clause answers, one ``- `` item each, in the
 clause's locale (``casetrail.knowledge.questions``). Retrieval is anchored on
 them; they are not part of the citable text (``Clause.text``), but they are
-part of the content hash, so editing them publishes a new version.
+part of the content hash, so editing them publishes a new version. A
+``::: not_when`` div (same form) lists requests the clause does not answer
+though it reads close to them; retrieval demotes it for those
+(``casetrail.knowledge.not_when``).
 
 The validator refuses the whole knowledge base, naming file and line, for:
 a clause heading without an id, an invalid or duplicate id, an empty clause,
 a broken cross-reference, a malformed date or attribute, an unreadable file,
-a questions div that is unterminated, empty, not at the end of its clause or
-holds anything but list items.
+a questions or not_when div that is unterminated, empty, repeated, not at the
+end of its clause or holds anything but list items.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class Clause:
     line: int = 0
     kb_version: str = ""  # set once the clause belongs to a published version
     questions: tuple[str, ...] = ()  # customer questions it answers (retrieval anchors, never cited)
+    not_when: tuple[str, ...] = ()  # requests it does not answer though it reads close (never cited)
 
     @property
     def plain_text(self) -> str:
@@ -133,6 +137,8 @@ class Clause:
         }
         if self.questions:  # only when present, so a KB without questions keeps the hash it always had
             record["questions"] = list(self.questions)
+        if self.not_when:  # likewise: a KB without not_when cues keeps its hash
+            record["not_when"] = list(self.not_when)
         return record
 
 
@@ -247,7 +253,7 @@ def parse_file(
             continue
         if not title:
             problems.append(Problem(file, lineno, f"clause {clause_id!r} has no title"))
-        body_lines, questions = split_questions(
+        body_lines, divs = split_questions(
             lines[start + 1:stop], start + 2, clause_id, lambda line, message: problems.append(Problem(file, line, message))
         )
         body = "\n".join(body_lines).strip()
@@ -277,7 +283,8 @@ def parse_file(
                 references=tuple(references),
                 source_file=file,
                 line=lineno,
-                questions=questions,
+                questions=divs.questions,
+                not_when=divs.not_when,
             )
         )
     return clauses, found_references

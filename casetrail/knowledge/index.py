@@ -55,6 +55,8 @@ class ScoredClause:
     dense: float = 0.0  # best cosine of the query with the clause's text or one of its questions
     lexical: float = 0.0  # character n-gram TF-IDF cosine (casetrail.knowledge.lexical)
     question: Optional[str] = None  # the anchoring question that matched best; None: the clause text did
+    #: the clause's not_when phrasing the request matched, when retrieval demoted it (casetrail.knowledge.not_when)
+    demoted_by: Optional[str] = None
 
 
 def collection_name(tenant: str, locale: str) -> str:
@@ -86,6 +88,7 @@ def clause_payload(clause: Clause, tenant: str, embedder: str) -> dict:
         "source_file": clause.source_file,
         "line": clause.line,
         "questions": list(clause.questions),
+        "not_when": list(clause.not_when),
         "embedder": embedder,
         "anchor": "text",
     }
@@ -101,7 +104,7 @@ def clause_from_payload(payload: dict) -> Clause:
         alternative=payload.get("alternative"), effective_from=date("effective_from"),
         effective_until=date("effective_until"), references=tuple(payload.get("references", ())),
         source_file=payload.get("source_file", ""), line=int(payload.get("line", 0)), kb_version=payload["kb_version"],
-        questions=tuple(payload.get("questions", ())),
+        questions=tuple(payload.get("questions", ())), not_when=tuple(payload.get("not_when", ())),
     )
 
 

@@ -105,10 +105,11 @@ def publish(
         progress(f"{tenant}/{kb.locale}: embedding {len(kb.clauses)} clauses and {questions} questions with {embedder.name}")
         vectors = embedding.embed([c.passage for c in kb.clauses], kind="passage")
         question_vectors = embed_questions(embedding, kb.clauses)
+        cue_vectors = embed_questions(embedding, kb.clauses, field="not_when")
         version = catalogue.add_version(
             tenant=tenant, locale=kb.locale, human_version=human_version, content_hash=content_hash,
             embedder=embedder.name, clauses=kb.clauses, vectors=vectors, question_vectors=question_vectors,
-            source=str(directory),
+            not_when_vectors=cue_vectors, source=str(directory),
         )
         indexed = False
         if index is not None:

@@ -11,7 +11,9 @@ clauses are re-embedded (``kind="passage"``) and their questions
 (``kind="query"``) with the reader's embedder.
 
 A clause scores its best match over its text and its anchoring questions
-(``casetrail.knowledge.index``), plus the lexical term.
+(``casetrail.knowledge.index``), plus the lexical term, less a penalty when
+the request matches one of its ``::: not_when`` cues
+(``casetrail.knowledge.not_when``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from casetrail.knowledge.catalogue import Catalogue, PublishedVersion
 from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import RetrievalIndex, ScoredClause
 from casetrail.knowledge.lexical import LEXICAL_WEIGHT, LexicalScorer
+from casetrail.knowledge.not_when import demote
 from casetrail.knowledge.questions import embed_questions
 from casetrail.knowledge.selection import VersionSelection
 
@@ -53,6 +56,7 @@ class KnowledgeBase:
         self._indexed: set[tuple[str, str, str]] = set()
         self._alternatives: dict[tuple[str, str, str], list[Clause]] = {}
         self._lexical: dict[tuple[str, str, str], LexicalScorer] = {}
+        self._cues: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
         self.reindex_count = 0
 
     def invalidate(self) -> None:
@@ -88,6 +92,7 @@ class KnowledgeBase:
             version = self.active_version(tenant, locale)
             if version is not None:
                 self._lexical_scorer(version)
+                self._cue_vectors(version)
                 warmed += 1
         return warmed
 
@@ -117,6 +122,18 @@ class KnowledgeBase:
             self._lexical[key] = LexicalScorer(self.catalogue.clauses(*key), questions=self.anchor_questions)
         return self._lexical[key]
 
+    def _cue_vectors(self, version: PublishedVersion) -> dict[str, np.ndarray]:
+        """Per clause with ``::: not_when`` cues, their vectors: the catalogue's when the version was
+        published with this reader's embedder, else embedded here as queries (once per version)."""
+        key = (version.tenant, version.locale, version.kb_version)
+        if key not in self._cues:
+            clauses = self.catalogue.clauses(*key)
+            stored = self.catalogue.not_when_vectors(*key)
+            if version.embedder != self.embedder.name or any(v is None for v in stored):
+                stored = embed_questions(self.embedder, clauses, field="not_when")
+            self._cues[key] = {c.clause_id: v for c, v in zip(clauses, stored) if c.not_when}
+        return self._cues[key]
+
     def search(
         self,
         tenant: str,
@@ -131,7 +148,9 @@ class KnowledgeBase:
 
         Qdrant returns the ``candidates`` nearest clauses by embedding (each by
         its best match over text and questions); they are re-ranked by
-        ``dense + LEXICAL_WEIGHT * lexical`` (``query_text`` given).
+        ``dense + LEXICAL_WEIGHT * lexical`` (``query_text`` given), less the
+        not_when penalty for a clause whose cue the request matches
+        (``casetrail.knowledge.not_when``).
         """
         version = self.active_version(tenant, locale)
         if version is None:
@@ -150,6 +169,11 @@ class KnowledgeBase:
                 for h, lx in zip(hits, lexical)
             ]
             hits.sort(key=lambda h: h.score, reverse=True)
+        if hits and self.anchor_questions:
+            with self._lock:
+                cues = self._cue_vectors(version)
+            if cues:
+                hits = demote(hits, query_vector, cues)
         return version, hits[:limit]
 
     def alternatives(self, tenant: str, locale: str, kb_version: str, on: Optional[dt.date] = None) -> list[Clause]:

@@ -29,7 +29,8 @@ def test_publish_versions_and_resolve_old_ones(tmp_path, kb_copy, embedder):
     catalogue = Catalogue(path)
     [first] = publish(kb_copy, embedder=embedder, catalogue=catalogue)
     assert first.version.kb_version == f"1+{first.version.content_hash}" and not first.unchanged
-    assert [c for _, c in embedder.calls] == ["passage", "query"]  # clause texts, then their anchoring questions
+    # clause texts, then their anchoring questions, then their not_when cues
+    assert [c for _, c in embedder.calls] == ["passage", "query", "query"]
 
     [again] = publish(kb_copy, embedder=embedder, catalogue=catalogue)
     assert again.unchanged and again.version.kb_version == first.version.kb_version
