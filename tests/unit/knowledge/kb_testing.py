@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pytest
+
+from casetrail.knowledge.clauses import KnowledgeBaseError, load_locale
 
 
 class HashingEmbedder:
@@ -41,3 +45,16 @@ from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE_KB = REPO / "knowledge" / "acme-shop"
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    """A knowledge-base source file ``folder/name`` (folders made as needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def problems_of(folder: Path) -> str:
+    """The problems loading ``folder`` as tenant "t", locale "en" raises, one per line."""
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_locale(folder, "t", "en")
+    return "\n".join(str(p) for p in caught.value.problems)

@@ -6,17 +6,12 @@ import datetime as dt
 import re
 
 import pytest
-from kb_testing import SAMPLE_KB
+from kb_testing import SAMPLE_KB, write
 
 from casetrail.knowledge.clauses import KnowledgeBaseError, load_locale, load_tenant
 from casetrail.knowledge.publish import missing_across_locales
 from casetrail.policy.taxonomy import DEFAULT_CATEGORIES, SUPPORTED_LOCALES
 from casetrail.policy.tenant import load_policy
-
-
-def write(folder, name, text):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
 
 
 def test_clause_attributes_references_and_effective_dates(tmp_path):

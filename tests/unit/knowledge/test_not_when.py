@@ -7,10 +7,10 @@ import sqlite3
 
 import numpy as np
 import pytest
-from kb_testing import SAMPLE_KB
+from kb_testing import SAMPLE_KB, problems_of, write
 
 from casetrail.knowledge.catalogue import Catalogue
-from casetrail.knowledge.clauses import Clause, KnowledgeBaseError, load_locale, load_tenant
+from casetrail.knowledge.clauses import Clause, load_locale, load_tenant
 from casetrail.knowledge.index import RetrievalIndex, ScoredClause
 from casetrail.knowledge.not_when import CUE_LEAD, PENALTY, demote
 from casetrail.knowledge.publish import publish
@@ -41,17 +41,6 @@ If the e-mail has not arrived within 10 minutes, check your spam folder, then re
 - forgot my password and no email arrives
 :::
 """
-
-
-def write(folder, name, text):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-
-
-def problems_of(folder) -> str:
-    with pytest.raises(KnowledgeBaseError) as caught:
-        load_locale(folder, "t", "en")
-    return "\n".join(str(p) for p in caught.value.problems)
 
 
 def test_not_when_is_parsed_apart_from_the_questions_and_never_cited(tmp_path):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from kb_testing import problems_of, write
 
 from casetrail.knowledge.catalogue import Catalogue
-from casetrail.knowledge.clauses import KnowledgeBaseError, load_locale
+from casetrail.knowledge.clauses import load_locale
 from casetrail.knowledge.index import RetrievalIndex
 from casetrail.knowledge.publish import publish
 from casetrail.knowledge.store import KnowledgeBase
@@ -26,17 +27,6 @@ See [tracking](#shipping.tracking).
 ## Tracking {#shipping.tracking}
 We email you a tracking link when the parcel leaves the warehouse.
 """
-
-
-def write(folder, name, text):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-
-
-def problems_of(folder) -> str:
-    with pytest.raises(KnowledgeBaseError) as caught:
-        load_locale(folder, "t", "en")
-    return "\n".join(str(p) for p in caught.value.problems)
 
 
 def test_questions_are_parsed_and_are_not_part_of_the_cited_text(tmp_path):
