@@ -126,10 +126,9 @@ class Drafter:
             draft=draft,
         )
 
-    def _draft_id(self, event: ConversationTriaged, kb_version: Optional[str]) -> str:
+    def _draft_id(self, event: ConversationTriaged, kb_version: Optional[str], templates: ReplyTemplates) -> str:
         # Deterministic: a redelivered input produces the same draft id (idempotent downstream). A promoted
         # template set is part of it (another wording is another draft); the built-in set keeps the old ids.
-        templates = self.templates.get(event.tenant, BUILTIN)
         wording = "" if templates is BUILTIN else f"/{templates.version}"
         return str(uuid.uuid5(_DRAFT_NAMESPACE, f"{event.event_id}/{kb_version or '-'}/{self.composer.name}{wording}"))
 
@@ -168,7 +167,7 @@ class Drafter:
         def not_answered(outcome: DraftOutcome, reason: str, kb_version=None, kb_locale=None, fallback=False,
                          retrieved=(), flags=()) -> DraftProposed:
             draft = Draft(
-                draft_id=self._draft_id(event, kb_version), outcome=outcome, reply_text=templates.holding_reply(locale),
+                draft_id=self._draft_id(event, kb_version, templates), outcome=outcome, reply_text=templates.holding_reply(locale),
                 locale=locale, kb_locale=kb_locale, locale_fallback=fallback, retrieved=list(retrieved),
                 confidence=0.0, composer=self.composer.name, disclosure=disclosure, reason=reason, flags=list(flags),
             )
@@ -232,7 +231,7 @@ class Drafter:
         # (1 for the template composer; an LLM draft may state uncited things).
         confidence = round(self.answer_confidence.probability(answer.features) * reply.coverage, 4)
         draft = Draft(
-            draft_id=self._draft_id(event, version.kb_version), outcome=DraftOutcome.drafted, reply_text=reply.text,
+            draft_id=self._draft_id(event, version.kb_version, templates), outcome=DraftOutcome.drafted, reply_text=reply.text,
             locale=locale, kb_locale=kb_locale, locale_fallback=fallback, retrieved=retrieved,
             citations=reply.citations, confidence=confidence, composer=reply.composer, disclosure=disclosure,
             alternatives_offered=reply.alternatives_offered, flags=[*flags, *reply.flags],
