@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional, TypeVar
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from casetrail.events.conversation import EncryptedText
@@ -228,6 +229,37 @@ class KeyStore:
         key = self._unwrap(sealed.key_id, bytes(stored), wrapped)
         return AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, sealed.key_id.encode())
 
+    def check(self) -> str:
+        """The start-up check: the store answers, and the configured master key opens its keys.
+
+        Without it a wrong or missing ``CASETRAIL_KEYSTORE_MASTER_KEY`` (a rotated secret, a pod
+        given another environment's secret) surfaces only at the first seal or open of an existing
+        customer's key — every dead letter and sealed original of the run failing, one record at a
+        time. One wrapped key, the newest, is opened; a store without wrapped keys has nothing to
+        check against. Returns a line for the log; raises ``MasterKeyMismatch`` or ``KeyStoreBusy``."""
+        def newest_wrapped() -> Optional[tuple[str, bytes]]:
+            with self._engine.connect() as connection:
+                row = connection.execute(
+                    sa.select(CUSTOMER_KEYS.c.key_id, CUSTOMER_KEYS.c.key)
+                    .where(CUSTOMER_KEYS.c.erased_at.is_(None), CUSTOMER_KEYS.c.wrapped == 1)
+                    .order_by(CUSTOMER_KEYS.c.created_at.desc()).limit(1)).first()
+            return (row[0], bytes(row[1])) if row else None
+
+        row = self._transient(newest_wrapped)
+        if row is None:
+            return f"{self.backend} key store answers; no wrapped keys to check the master key against"
+        key_id, stored = row
+        if self._master is None:
+            raise MasterKeyMismatch(f"the {self.backend} key store holds keys wrapped with a master key and "
+                                    f"{MASTER_KEY_ENV} is not set: nothing sealed there could be opened")
+        try:
+            self._unwrap(key_id, stored, 1)
+        except InvalidTag:
+            raise MasterKeyMismatch(f"{MASTER_KEY_ENV} does not open the keys of the {self.backend} key store "
+                                    f"(key {key_id} refused it): a different secret than the one they were "
+                                    "wrapped with") from None
+        return f"{self.backend} key store answers; the master key opens its newest wrapped key"
+
     def is_erased(self, key_id: str) -> bool:
         row = self._transient(lambda: self._read("key_by_id", key_id=key_id))
         if row is None:
@@ -291,6 +323,10 @@ class KeyStore:
 def _iso(moment: dt.datetime) -> str:
     """The stored form of a time: ISO 8601 in UTC with milliseconds (compares as text)."""
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class MasterKeyMismatch(KeyStoreError):
+    """The configured master key (or its absence) does not match the keys the store holds."""
 
 
 class MasterKeyRequired(KeyStoreError):

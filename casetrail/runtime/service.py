@@ -271,6 +271,7 @@ class Service:
                                       prefix=self.config.topic_prefix)
                 for line in report.drift:
                     log.warning("topic drift", extra={"drift": line})
+            self._check_keystore()
             for step in self._warm_ups:
                 started = time.perf_counter()
                 step()
@@ -280,6 +281,19 @@ class Service:
         finally:
             health.stop()
         log.info("stopped", extra={"service": self.name})
+
+    def _check_keystore(self) -> None:
+        """Refuse to start when the key store cannot seal what this worker dead-letters: an unreachable
+        store or a master key that does not open its keys would otherwise fail every dead letter of the
+        run, one record at a time, long after ``/readyz`` said yes."""
+        from casetrail.privacy.keystore import KeyStoreError
+
+        try:
+            line = self.keystore.check()
+        except KeyStoreError as exc:
+            log.error("refusing to start: the key store check failed", extra={"error": str(exc)})
+            raise SystemExit(f"{self.name}: refusing to start: {exc}") from None
+        log.info("key store checked", extra={"keystore": line})
 
     def _extra_topics(self) -> list[TopicSpec]:
         known = {spec.name for spec in ALL_TOPICS}

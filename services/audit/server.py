@@ -33,8 +33,9 @@ def query_api(store: AuditStore, settings: AuditSettings) -> FastAPI:
         from casetrail.privacy.keystore import default_keystore
 
         keystore = default_keystore(settings)
-    except Exception:  # the API still serves lineage; originals show as unavailable
-        log.warning("no key store available: originals will not be decrypted")
+        keystore.check()
+    except Exception as exc:  # the API still serves lineage; originals show as unavailable
+        log.warning("no key store available: originals will not be decrypted", extra={"error": str(exc)})
         keystore = None
     return create_app(store, load_config(settings=settings), keystore, citation_check_factory=lambda t: citation_checker(store, t))
 

@@ -207,9 +207,13 @@ def serve(host: str, port: int, *, default_tenant: Optional[str] = None, topic: 
                                      default_tenant or config.default_tenant))
     if not verifier.sources():
         log.warning("no webhook secrets configured (CASETRAIL_WEBHOOK_SECRETS_FILE): every request will be refused with 401")
+    keystore = default_keystore(config)
+    # Every payload is sealed before it is written: a store that cannot seal (away, or a master key
+    # that does not open its keys) would refuse every webhook with 503, so refuse to start instead.
+    log.info("key store checked", extra={"keystore": keystore.check()})
     producer = IntakeProducer(kafka_settings().librdkafka_config(), topic or resolved_name(INTAKE), codec)
     app = create_app(producer, verifier, max_payload_bytes=config.max_payload_bytes,
-                     budget_seconds=config.ingest_budget_seconds, keystore=default_keystore(config))
+                     budget_seconds=config.ingest_budget_seconds, keystore=keystore)
     try:
         web.run_app(app, host=host, port=port, print=None)
     finally:

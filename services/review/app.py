@@ -152,8 +152,10 @@ class ReviewService:
             from casetrail.privacy.keystore import default_keystore
 
             keystore = default_keystore(config)
-        except Exception:  # noqa: BLE001 - the console still works; originals and examples' text are unavailable
-            log.warning("no key store available: originals cannot be revealed, examples keep no text")
+            keystore.check()
+        except Exception as exc:  # noqa: BLE001 - the console still works; originals and examples' text are unavailable
+            log.warning("no key store available: originals cannot be revealed, examples keep no text",
+                        extra={"error": str(exc)})
             keystore = None
         store = ReviewStore()
         app, projector = build_console(store, keystore=keystore, settings=config)

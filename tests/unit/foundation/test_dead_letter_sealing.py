@@ -169,3 +169,15 @@ def test_a_key_store_that_is_away_aborts_the_batch_and_writes_nothing_raw():
     outcome = asyncio.run(worker._transaction([_Record(service.topic_name(source), RAW)]))
     assert not outcome.committed and outcome.permanent_error is None
     assert worker.producer.aborted == ["key_store_unavailable"] and worker.producer.produced == []
+
+
+def test_a_service_refuses_to_start_when_its_key_store_master_key_does_not_open_the_keys(tmp_path):
+    from casetrail.runtime.service import Service
+
+    KeyStore(tmp_path / "keys.sqlite", master_key=bytes(range(32))).seal("acme-shop", "customer-7", "x")
+    service = Service("dead-letter-test")
+    service.keystore = KeyStore(tmp_path / "keys.sqlite", master_key=bytes(32))
+    with pytest.raises(SystemExit, match="dead-letter-test: refusing to start: .*does not open the keys"):
+        service._check_keystore()
+    service.keystore = KeyStore(tmp_path / "keys.sqlite", master_key=bytes(range(32)))
+    service._check_keystore()  # the right key: starts

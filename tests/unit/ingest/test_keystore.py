@@ -10,7 +10,7 @@ import multiprocessing
 import pytest
 import sqlalchemy as sa
 
-from casetrail.privacy.keystore import KeyErased, KeyStore, KeyStoreBusy, UnknownKey
+from casetrail.privacy.keystore import KeyErased, KeyStore, KeyStoreBusy, MasterKeyMismatch, UnknownKey
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -116,6 +116,23 @@ def test_master_key_wraps_stored_keys(location):
     assert KeyStore(location, master_key=master).open(sealed) == "secret"
     with pytest.raises(Exception):
         KeyStore(location).open(sealed)
+
+
+def test_the_start_up_check_refuses_a_master_key_that_does_not_open_the_store(location):
+    master = bytes(range(32))
+    assert "no wrapped keys" in KeyStore(location, master_key=master).check()  # nothing to check against yet
+    KeyStore(location, master_key=master).seal("acme", "c-1", "secret")
+    assert "opens its newest wrapped key" in KeyStore(location, master_key=master).check()
+    with pytest.raises(MasterKeyMismatch, match="does not open the keys"):
+        KeyStore(location, master_key=bytes(reversed(range(32)))).check()
+    with pytest.raises(MasterKeyMismatch, match="is not set"):
+        KeyStore(location).check()
+
+
+def test_a_store_of_unwrapped_keys_passes_the_check_with_or_without_a_master_key(location):
+    KeyStore(location).seal("acme", "c-1", "secret")  # a developer's store, keys not wrapped
+    assert "no wrapped keys" in KeyStore(location).check()
+    assert "no wrapped keys" in KeyStore(location, master_key=bytes(range(32))).check()
 
 
 def test_record_keys_are_their_own_and_expire_after_the_retention(location):
