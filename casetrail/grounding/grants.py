@@ -10,10 +10,20 @@ an LLM's paraphrase, an injected "make an exception for me" echoed back, or an
 agent's wording may not.
 
 Grant kinds are read with per-language word stems, in the five languages of
-the sample tenants. A stem names the kind of grant, not its direction: a
-clause saying "we cannot make exceptions" still states the *exception* kind,
-so a reply citing it is not caught here (negation is not read; the statement
-and injection checks and the tenant's rules stay in force).
+the sample tenants, and a grant is read as *refused* when a negation stands
+near it in the same clause of the sentence ("we cannot make exceptions",
+"Gutscheine werden nicht erstattet", "nous ne remboursons pas", "sin
+excepciones", "jokių išimčių"): a refused grant is not a promise (a reply
+saying "we cannot refund sale items" needs no clause granting a refund) and
+not a statement of the grant either (a clause saying "no exceptions" does not
+support a reply promising one). Near means within a few words before the stem
+or, for the languages that negate after the verb (German "erstatten wir
+nicht", French "ne ... pas"), right after it; clauses of a sentence are split
+at commas, semicolons and "but". This is a word-level reading, not a parse:
+"we don't charge a fee and refund you" reads the refund as refused (the check
+then asks nothing of that sentence), which is why the window is short. The
+offline composer copies clause sentences verbatim, so a draft and its clause
+are always read alike.
 """
 
 from __future__ import annotations
@@ -50,15 +60,56 @@ _KINDS = {
         r"ausnahm\w*|kulanzweise|verzicht\w*|"
         r"renon[cç]\w*|"
         r"excepci\w*|renunci\w*|"
-        r"išimt\w*"
+        r"išim[tč]\w*"
     ),
 }
 _PATTERNS = {kind: re.compile(rf"\b(?:{stems})", _FLAGS) for kind, stems in _KINDS.items()}
 
 GRANT_KINDS: tuple[str, ...] = tuple(_KINDS)
 
+# Negation words of en, de, fr, es, lt. Lithuanian negates with a "ne-" prefix on the verb
+# ("išimtys netaikomos"): the verbs a refusal of a grant uses are listed, not every "ne-" word
+# ("nemokamai" is "free of charge"). Words that negate only what follows them ("without a refund", "sans frais",
+# "jokių išimčių") count only before a grant: "we refund you without delay" refuses nothing.
+_NEGATES_WHAT_FOLLOWS = (
+    r"without|neither|nor|ohne|sans|aucun\w*|sin|ningún|ningun\w*|tampoco|jokių|jokio|jokios"
+)
+_NEGATES_EITHER_SIDE = (
+    r"not|no|never|cannot|can['’]t|won['’]t|don['’]t|doesn['’]t|isn['’]t|aren['’]t|unable|"
+    r"nicht|kein\w*|nie|niemals|"
+    r"ne|n['’]\w*|pas|jamais|"
+    r"nunca|"
+    r"nėra|niekada|ne(?:gal|taik|grąžin|dar|suteik|kompensuo|teik)\w*"
+)
+_NEGATION_BEFORE = re.compile(rf"^(?:{_NEGATES_WHAT_FOLLOWS}|{_NEGATES_EITHER_SIDE})$", _FLAGS)
+_NEGATION_AFTER = re.compile(rf"^(?:{_NEGATES_EITHER_SIDE})$", _FLAGS)
+# Where a sentence's clauses part: a negation in one does not reach a grant in the next
+# ("sale items are not refunded, but we send a voucher").
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\b(?:but|however|aber|jedoch|mais|pero|sino|tačiau|bet)\b", _FLAGS)
+_WORD = re.compile(r"[\w'’]+", _FLAGS)
+# How near a negation must stand to refuse a grant. Three words after: German puts "nicht" at the
+# end of a short main clause ("wir erstatten die Kosten nicht"), English "not" follows the subject
+# ("refunds are not possible").
+WORDS_BEFORE, WORDS_AFTER = 4, 3
+
+
+def _refused(clause: str, start: int, end: int) -> bool:
+    before = _WORD.findall(clause[:start])[-WORDS_BEFORE:]
+    after = _WORD.findall(clause[end:])[:WORDS_AFTER]  # the stem's pattern ends at its word's end
+    return any(_NEGATION_BEFORE.match(word) for word in before) or any(_NEGATION_AFTER.match(word) for word in after)
+
 
 @lru_cache(maxsize=8192)  # clause texts and framing lines come back on every draft that cites them
 def grant_kinds(text: str) -> FrozenSet[str]:
-    """The kinds of grant ``text`` speaks of (``refund``, ``credit``, ``exception``); empty: none."""
-    return frozenset(kind for kind, pattern in _PATTERNS.items() if pattern.search(text))
+    """The kinds of grant ``text`` makes or states (``refund``, ``credit``, ``exception``), leaving out
+    grants it refuses ("no refunds on sale items"); empty: none."""
+    kinds: set[str] = set()
+    for clause in _CLAUSE_BREAK.split(text):
+        if not clause:
+            continue
+        for kind, pattern in _PATTERNS.items():
+            if kind in kinds:
+                continue
+            if any(not _refused(clause, match.start(), match.end()) for match in pattern.finditer(clause)):
+                kinds.add(kind)
+    return frozenset(kinds)

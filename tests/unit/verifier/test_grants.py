@@ -63,6 +63,36 @@ def test_an_uncited_grant_is_left_to_the_statements_check(policy):
     ("Išimties tvarka suteiksime kompensaciją.", {"exception", "credit"}),
     ("We accept credit cards and PayPal.", set()),
     ("Your parcel leaves the warehouse within one business day.", set()),
+    # refused grants are neither promised nor stated
+    ("We cannot make exceptions to the 30-day window.", set()),
+    ("No exceptions are made for sale items.", set()),
+    ("Refunds are not possible for opened software.", set()),
+    ("Sale items are not refunded, but we send you a voucher.", {"credit"}),
+    ("If the parcel does not arrive, we refund you in full.", {"refund"}),
+    ("We refund you without delay.", {"refund"}),
+    ("There is no refund without a receipt.", set()),
+    ("Wir erstatten die Versandkosten nicht.", set()),
+    ("Gutscheine werden nicht erstattet.", set()),  # the voucher is refused too
+    ("Nous ne remboursons pas les articles soldés.", set()),
+    ("Remboursement sans frais sous 14 jours.", {"refund"}),
+    ("No hacemos excepciones con los artículos rebajados.", set()),
+    ("Sin excepciones.", set()),
+    ("Išimtys netaikomos.", set()),
+    ("Be jokių išimčių.", set()),
 ])
 def test_grant_kinds_in_five_languages(text, kinds):
     assert set(grant_kinds(text)) == kinds
+
+
+def test_a_clause_refusing_exceptions_does_not_support_a_reply_promising_one(policy):
+    body = "As an exception, we will accept your return after 30 days."
+    refusing = retrieved("refunds.window", text="Returns are accepted within 30 days. We cannot make exceptions.")
+    event = make_event(body, retrieved_clauses=[refusing])
+    outcome = run(event, policy)
+    assert not outcome.passed and "'exception' promised" in outcome.detail
+
+
+def test_a_reply_refusing_a_refund_promises_nothing_to_support(policy):
+    body = "We cannot refund sale items."
+    outcome = run(make_event(body, clause_id="shipping.costs"), policy)
+    assert outcome.passed and outcome.detail == "no refund, credit or exception granted"
