@@ -46,6 +46,7 @@ from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordConte
 from casetrail.runtime.dead_letters import record_owner, send_dead_letters
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
+from casetrail.runtime.polling import ready_records
 from casetrail.runtime.restore import TableOwnership
 from casetrail.runtime.tracing import extract_context, headers_to_dict
 from casetrail.runtime.transactions import CommitOutcome, OutputRefused, TransactionalProducer
@@ -132,7 +133,8 @@ class Worker:
                 continue
             self._release_due_holds()
             wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
-            messages = await loop.run_in_executor(self._poll_thread, self.consumer.consume, config.max_poll_records, wait)
+            messages = await loop.run_in_executor(self._poll_thread, ready_records, self.consumer,
+                                                  config.max_poll_records, wait)
             records = [m for m in messages if self._usable(m)]
             if records:
                 await self.process_batch(records)
