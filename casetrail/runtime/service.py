@@ -124,7 +124,8 @@ class Service:
         return changelog(f"casetrail-{self.name}", name, partitions or 3)
 
     def timer(self, seconds: float) -> Callable:
-        """A periodic coroutine run between batches; what it produces and writes is one transaction."""
+        """A periodic coroutine run between batches; what it produces and writes is one transaction, committed
+        with the worker's consumer positions and group metadata so that a zombie's tick is refused (ticks.py)."""
         def register(fn: Callable[[], Awaitable[None]]) -> Callable:
             self.timers.append(Timer(seconds, fn, time.monotonic() + seconds))
             return fn
@@ -224,12 +225,13 @@ class Service:
                                       list(headers.items()))
 
     async def produce(self, *outputs: Output) -> None:
-        """Produce from a timer (joins the tick's transaction) or a task (its own transaction)."""
+        """Produce from a timer (joins the tick's transaction, committed after the tick with its table
+        writes) or a task (its own transaction, unless a batch's is open: then it joins that one)."""
         worker = self._worker
-        in_tick = worker.producer.in_transaction
+        joins = worker.in_tick or worker.producer.in_transaction
         for output in outputs:
             self.send(output)
-        if not in_tick and outputs:
+        if not joins and outputs:
             outcome = worker.producer.commit([])
             if not outcome.committed:
                 raise RuntimeError(f"produce aborted: {outcome.abort_reason}")
