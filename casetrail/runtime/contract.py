@@ -5,6 +5,10 @@ registered with ``Service.processor(source, input_type)``. It reads and writes
 tables, returns the events to emit, and may ``ctx.dead_letter(...)`` the record
 on purpose. The runtime makes the record's offset, its outputs, its dead
 letters and its table writes one Kafka transaction.
+
+A broadcast handler ``(event, ctx) -> None`` (``Service.broadcast(source, input_type)``)
+sees every record of its topic in every worker; it changes only its own process
+(a cache to invalidate), so it returns nothing and writes no table.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class RecordContext:
 
 
 Handler = Callable[[Any, RecordContext], Union[list[Output], Awaitable[list[Output]]]]
+# A broadcast handler changes only its own process (a cache, an index): every worker runs it.
+BroadcastHandler = Callable[[Any, RecordContext], Optional[Awaitable[None]]]
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,15 @@ class Processor:
     input_type: Optional[type[AvroRecord]]
     handler: Handler
     concurrency: int = 1  # accepted for compatibility; records of a worker are handled in order
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """A topic every worker reads whole, outside the group (``Service.broadcast``, runtime/broadcast.py)."""
+
+    source: TopicSpec
+    input_type: Optional[type[AvroRecord]]
+    handler: BroadcastHandler
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The service runtime every casetrail service runs on (confluent-kafka with Kafka transactions).
 
 A service registers processors (one source topic each, an input event type and
-a handler that returns the events to emit), tables, timers and warm-up steps;
-``run()`` warms up, starts the health server and runs a ``Worker`` until SIGTERM.
+a handler that returns the events to emit), broadcast handlers (a topic every
+worker reads whole), tables, timers and warm-up steps; ``run()`` warms up,
+starts the health server and runs a ``Worker`` until SIGTERM.
 
 Guarantee (docs/runtime.md, docs/reliability.md): for every input record, its
 outputs, its dead letters, its table changes and its offset are committed in one
@@ -37,7 +38,9 @@ from casetrail.codec import AvroCodec
 from casetrail.events import ProducerInfo
 from casetrail.events.envelope import AvroRecord
 from casetrail.runtime import metrics
-from casetrail.runtime.contract import Handler, Output, Processor, RecordContext, RetryableError, Timer
+from casetrail.runtime.contract import (
+    Broadcast, BroadcastHandler, Handler, Output, Processor, RecordContext, RetryableError, Timer,
+)
 from casetrail.runtime.health import HealthServer
 from casetrail.partitioning import PRODUCER_PARTITIONER
 from casetrail.runtime.structured_logging import configure_logging
@@ -69,6 +72,7 @@ class Service:
         self.producer_info = ProducerInfo(service=name, version=version)
         self.codec = AvroCodec(self.config.schema_registry_url, self.config.registry_config())
         self.processors: list[Processor] = []
+        self.broadcasts: list[Broadcast] = []
         self.tables: dict[str, ChangelogTable] = {}
         self.timers: list[Timer] = []
         self.tracer = trace.get_tracer(f"casetrail.{name}", version)
@@ -78,6 +82,7 @@ class Service:
         self._tasks: list[Callable[[], Awaitable[None]]] = []
         self._warm = False
         self._worker = None
+        self.broadcast_reader = None  # opened in run(), before the warm-ups (runtime/broadcast.py)
         self._keystore = None
         # the tenant of a dead-lettered record that names none (ingest sets CASETRAIL_DEFAULT_TENANT's)
         self.default_tenant = "default"
@@ -101,6 +106,17 @@ class Service:
                   concurrency: int = 1) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.processors.append(Processor(source, input_type, handler, concurrency))
+            return handler
+
+        return register
+
+    def broadcast(self, source: TopicSpec,
+                  input_type: Optional[type[AvroRecord]] = None) -> Callable[[BroadcastHandler], BroadcastHandler]:
+        """Every worker hands every record of ``source`` to the handler, read outside the group from the end
+        of the topic as of start-up (runtime/broadcast.py). The handler changes only its own process (a cache
+        to invalidate): it returns nothing and writes no table."""
+        def register(handler: BroadcastHandler) -> BroadcastHandler:
+            self.broadcasts.append(Broadcast(source, input_type, handler))
             return handler
 
         return register
@@ -273,6 +289,11 @@ class Service:
                                       prefix=self.config.topic_prefix)
                 for line in report.drift:
                     log.warning("topic drift", extra={"drift": line})
+            if self.broadcasts:  # before the warm-ups: what they load is current as of the reader's start
+                from casetrail.runtime.broadcast import BroadcastReader
+
+                self.broadcast_reader = BroadcastReader(self)
+                self.broadcast_reader.open()
             for step in self._warm_ups:
                 started = time.perf_counter()
                 step()
@@ -281,6 +302,8 @@ class Service:
             asyncio.run(self._serve())
         finally:
             health.stop()
+            if self.broadcast_reader is not None:
+                self.broadcast_reader.close()
         log.info("stopped", extra={"service": self.name})
 
     def _extra_topics(self) -> list[TopicSpec]:

@@ -126,11 +126,15 @@ class Worker:
     async def run(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         config = self.service.config
+        reader = self.service.broadcast_reader
+        idle = config.poll_timeout_ms / 1000 if reader is not None else 1.0
         while not stopping.is_set():
             self.heartbeat = time.monotonic()
             await run_due_timers(self)
+            if reader is not None:
+                await reader.handle_new()
             if self.consumer is None:
-                await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=self.service.next_timer_in(1.0))
+                await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=self.service.next_timer_in(idle))
                 continue
             self._release_due_holds()
             wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
