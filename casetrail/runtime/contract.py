@@ -71,6 +71,7 @@ class RecordContext:
     tenant: Optional[str] = None
     customer_id: Optional[str] = None
     _dead_letters: list[tuple[str, str, Optional[str]]] = field(default_factory=list)
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def owned_by(self, tenant: Optional[str], customer_id: Optional[str] = None) -> None:
         """The record belongs to ``tenant`` (and ``customer_id``): a dead letter of it is sealed with the
@@ -84,6 +85,12 @@ class RecordContext:
         ``reason`` must not contain ticket text or personal data.
         """
         self._dead_letters.append((reason_code, reason, exception_type))
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once this record's transaction committed; dropped if it aborts, if the broker refuses
+        it (a zombie's batch) or if the handler raises (runtime/after_commit.py). For metrics that count
+        what the record made visible (events emitted, replies sent), not for work done (latency)."""
+        self._after_commit.append(fn)
 
 
 Handler = Callable[[Any, RecordContext], Union[list[Output], Awaitable[list[Output]]]]

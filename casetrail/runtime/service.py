@@ -252,6 +252,18 @@ class Service:
             if not outcome.committed:
                 raise RuntimeError(f"produce aborted: {outcome.abort_reason}")
 
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the transaction of the record being handled, or of the running timer tick, committed;
+        dropped on abort or refusal (a zombie's batch or tick). For metrics that count what became visible
+        (runtime/after_commit.py). Handlers may use ``ctx.after_commit`` alike."""
+        worker = self._worker
+        if worker is not None and worker.current_record is not None:
+            worker.current_record.after_commit(fn)
+        elif worker is not None and worker.in_tick:
+            worker.after_commit.add(fn)
+        else:
+            raise RuntimeError("after_commit is for a handler or a timer: no transaction is being built here")
+
     # -- health ---------------------------------------------------------------------------
     def _readiness(self) -> tuple[bool, str]:
         worker = self._worker

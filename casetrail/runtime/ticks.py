@@ -20,6 +20,9 @@ worker has consumed nothing from since its assignment has no position; then the 
 committed offsets serve (one round trip). A worker that holds no partition, or whose
 partitions have neither (nothing was ever handled on them, so no table state can belong to
 them), commits its tick unfenced: there is nothing it could act on twice.
+
+What the tick counts (``Service.after_commit``: the router's SLA metrics) is counted only once the
+tick's transaction committed: a refused or aborted tick counts nothing (runtime/after_commit.py).
 """
 
 from __future__ import annotations
@@ -112,12 +115,13 @@ async def run_due_timers(worker: "Worker") -> None:
         finally:
             worker.in_tick = False
         if not (worker.producer.in_transaction or any(table.changed for table in service.tables.values())):
-            continue  # the tick wrote nothing: no transaction
+            worker.after_commit.committed()  # the tick wrote nothing: no transaction to wait for
+            continue
         try:
             fence = tick_fence(worker.consumer, worker.assigned, generation, service.config.transaction_timeout_ms / 1000)
         except KafkaException as exc:  # the group's committed offsets could not be read: no fence, no commit
             tick_aborted(service.name, timer.fn.__name__, worker.abort(f"offsets unknown: {exc.args[0].name()}"))
             continue
         outcome = worker.commit(fence.offsets, fence.group_metadata)
-        if not outcome.committed:  # the tables are rolled back by commit()
+        if not outcome.committed:  # the tables are rolled back and the after-commit callbacks dropped by commit()
             tick_aborted(service.name, timer.fn.__name__, outcome)

@@ -42,6 +42,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from casetrail.codec import DecodeError
 from casetrail.privacy.keystore import KeyStoreBusy
 from casetrail.runtime import metrics
+from casetrail.runtime.after_commit import AfterCommit
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
 from casetrail.runtime.dead_letters import record_owner, send_dead_letters
 from casetrail.runtime.failure import failure_site
@@ -74,6 +75,8 @@ class Worker:
         self._failures = 0  # consecutive aborted batches (back-off)
         self.holds = PartitionHolds()  # partitions paused at a record that is not due yet
         self.in_tick = False  # a timer is running: what it produces joins the tick's transaction
+        self.current_record: Optional[RecordContext] = None  # the record whose handler is running
+        self.after_commit = AfterCommit()  # run when the open transaction commits, dropped when it aborts
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> None:
@@ -204,6 +207,7 @@ class Worker:
             send_dead_letters(ctx, self.service)
         except KeyStoreBusy as busy:
             return self._key_store_away(busy)
+        self.after_commit.extend(ctx._after_commit)
         return self.commit(self._offsets_of([record]))
 
     def _key_store_away(self, busy: KeyStoreBusy) -> CommitOutcome:
@@ -271,12 +275,14 @@ class Worker:
         outcome = self.producer.commit(offsets, metadata)
         for table in self.service.tables.values():
             table.accept() if outcome.committed else table.roll_back()
+        self.after_commit.committed() if outcome.committed else self.after_commit.dropped()
         return outcome
 
     def abort(self, reason: str) -> CommitOutcome:
         outcome = self.producer.abort(reason)
         for table in self.service.tables.values():
             table.roll_back()
+        self.after_commit.dropped()
         return outcome
 
     # -- one record --------------------------------------------------------------------------
@@ -308,14 +314,15 @@ class Worker:
                 "casetrail.service": service.name,
             },
         ) as span:
-            service.current_partition = ctx.partition
+            service.current_partition, self.current_record = ctx.partition, ctx
             try:
                 outputs = await self._run_handler(processor, ctx, span)
             finally:
-                service.current_partition = None
+                service.current_partition, self.current_record = None, None
             for output in outputs:
                 service.send(output)
             send_dead_letters(ctx, self.service)
+            self.after_commit.extend(ctx._after_commit)  # the record's effects wait for the batch's commit
         service.series(metrics.PROCESSING_SECONDS, topic).observe(time.perf_counter() - started)
 
     async def _run_handler(self, processor: Processor, ctx: RecordContext, span) -> list[Output]:
@@ -368,10 +375,15 @@ class Worker:
 
     @staticmethod
     async def _call(processor: Processor, payload: Any, ctx: RecordContext) -> list[Output]:
-        result = processor.handler(payload, ctx)
-        if inspect.isawaitable(result):
-            result = await result
-        return list(result or [])
+        registered = len(ctx._after_commit)
+        try:
+            result = processor.handler(payload, ctx)
+            if inspect.isawaitable(result):
+                result = await result
+            return list(result or [])
+        except BaseException:  # nothing of a failed attempt is sent, so nothing of it is counted
+            del ctx._after_commit[registered:]
+            raise
 
     def _retrying(self, ctx: RecordContext, attempt: int, error: Optional[BaseException]) -> None:
         service = self.service
