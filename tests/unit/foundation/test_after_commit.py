@@ -11,82 +11,24 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from confluent_kafka import KafkaError, TopicPartition
 
 from casetrail.runtime import RetryableError, metrics
 from casetrail.runtime.after_commit import AfterCommit
 from casetrail.runtime.service import Service
 from casetrail.runtime.ticks import run_due_timers
-from casetrail.runtime.transactions import CommitOutcome
 from casetrail.runtime.worker import Worker
 from casetrail.topics import TopicSpec
+from casetrail.runtime.transactions import CommitOutcome
+from tests.support.transaction_fakes import (
+    COMMITTED, REFUSED, TIMED_OUT, ConsumedRecord as Record, PositionedConsumer, ScriptedProducer,
+)
 
 SOURCE = TopicSpec("after-commit.in", "k", "raw", "after-commit test input", partitions=1)
-COMMITTED = CommitOutcome(True)
-REFUSED = CommitOutcome(False, [KafkaError(KafkaError.ILLEGAL_GENERATION)], "ILLEGAL_GENERATION")
-TIMED_OUT = CommitOutcome(False, [KafkaError(KafkaError._TIMED_OUT)], "commit: _TIMED_OUT")
-
-
-class ScriptedProducer:
-    """Every commit answers ``outcome``; what the worker produced and aborted is recorded."""
-
-    def __init__(self, outcome: CommitOutcome):
-        self.outcome = outcome
-        self.in_transaction = False
-        self.produced: list[str] = []
-        self.aborted: list[str] = []
-
-    def produce(self, topic, value, key, headers=None, partition=None):
-        self.in_transaction = True
-        self.produced.append(topic)
-
-    def commit(self, offsets, group_metadata=None):
-        self.in_transaction = False
-        return self.outcome
-
-    def abort(self, reason):
-        self.in_transaction = False
-        self.aborted.append(reason)
-        return CommitOutcome(False, [], reason)
-
-
-class Consumer:
-    def position(self, partitions):
-        return [TopicPartition(tp.topic, tp.partition, 7) for tp in partitions]
-
-    def consumer_group_metadata(self):
-        return "generation-3"
-
-
-class Record:
-    def __init__(self, topic: str, offset: int, value: bytes = b"{}"):
-        self._topic, self._offset, self._value = topic, offset, value
-
-    def topic(self):
-        return self._topic
-
-    def partition(self):
-        return 0
-
-    def offset(self):
-        return self._offset
-
-    def key(self):
-        return b"k"
-
-    def value(self):
-        return self._value
-
-    def headers(self):
-        return []
-
-    def timestamp(self):
-        return (0, 0)
 
 
 def _worker(service: Service, outcome: CommitOutcome) -> Worker:
     worker = Worker(service)
-    worker.producer, worker.consumer = ScriptedProducer(outcome), Consumer()
+    worker.producer, worker.consumer = ScriptedProducer(outcome), PositionedConsumer()
     worker.assigned = {(service.topic_name(SOURCE), 0)}
     service._worker = worker
     return worker
