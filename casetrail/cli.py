@@ -120,7 +120,8 @@ def topics_list() -> None:
         )
     typer.echo("\nflow (producer -> topic -> consumers; audit reads every event topic):")
     for spec in EVENT_TOPICS:
-        typer.echo(f"  {spec.producer:>50} -> {spec.name:28} -> {', '.join(spec.consumers) or '(audit only)'}")
+        readers = spec.consumers + tuple(f"{name} (every worker)" for name in spec.broadcast_to)
+        typer.echo(f"  {spec.producer:>50} -> {spec.name:28} -> {', '.join(readers) or '(audit only)'}")
 
 
 def _register_contributed_commands() -> None:

@@ -37,6 +37,8 @@ class TopicSpec:
     # processors the services register; audit reads every event topic through its own consumer).
     producer: str = ""
     consumers: tuple[str, ...] = ()
+    # Services every worker of which reads the whole topic outside the group (``Service.broadcast``).
+    broadcast_to: tuple[str, ...] = ()
 
     def config(self) -> dict[str, str]:
         """Topic-level configuration as the broker spells it."""
@@ -123,7 +125,7 @@ DELIVERY_ATTEMPTS = TopicSpec(
 KB_PUBLISHED = TopicSpec(
     "kb.published.v1", "tenant:locale", "KnowledgeBasePublished",
     "Knowledge-base versions as they are published.", partitions=1, retention_ms=FOREVER,
-    producer="casetrail kb publish", consumers=("drafter",),
+    producer="casetrail kb publish", broadcast_to=("drafter",),  # every drafter worker invalidates its cache
 )
 ERASURES = TopicSpec(
     "audit.erasures.v1", "customer_id", "PersonalDataErased",

@@ -41,7 +41,8 @@ NON_SERVICE_WRITERS: dict[str, str | None] = {
 # The chart's hook jobs that use Kafka (not components: no Deployment, no group): each gets a KafkaUser
 # with exactly what it writes, and its pod those credentials.
 HOOK_JOBS = ("gate",)
-# Read outside any consumer group (assign), so topics.py lists no consumer.
+# Read outside any consumer group (assign), so topics.py lists no consumer; the topics a service reads
+# as broadcasts (``broadcast_to`` in topics.py, every worker reads them whole) are added from topics.py.
 UNGROUPED_READERS = {DELIVERY_ATTEMPTS.name: ("delivery",)}
 
 
@@ -73,13 +74,15 @@ def _service_access(component: str, service: str) -> ComponentAccess:
     inputs = _names(spec for spec in ALL_TOPICS if service in spec.consumers and spec not in STATE_CHANGELOGS)
     internal = _names(spec for spec in STATE_CHANGELOGS + REPARTITIONS if spec.producer == service)
     ungrouped = tuple(name for name, readers in UNGROUPED_READERS.items() if service in readers)
+    broadcasts = _names(spec for spec in ALL_TOPICS if service in spec.broadcast_to)
     writes = _names(spec for spec in ALL_TOPICS if spec.producer == service) + (DEADLETTER.name,)
     return ComponentAccess(
         component, app_id, f"{app_id}-", inputs,
-        reads=tuple(dict.fromkeys(inputs + internal + ungrouped)),
+        reads=tuple(dict.fromkeys(inputs + internal + ungrouped + broadcasts)),
         writes=tuple(dict.fromkeys(writes)),
-        # the restore consumer reads the changelogs under its own group (casetrail/runtime/restore.py)
-        groups=(app_id, f"{app_id}-restore") if internal else (app_id,),
+        # the restore consumer reads the changelogs under its own group (casetrail/runtime/restore.py),
+        # the broadcast reader the broadcast topics under its own (casetrail/runtime/broadcast.py)
+        groups=(app_id,) + ((f"{app_id}-restore",) if internal else ()) + ((f"{app_id}-broadcast",) if broadcasts else ()),
         internal=internal,
     )
 

@@ -5,6 +5,10 @@ registered with ``Service.processor(source, input_type)``. It reads and writes
 tables, returns the events to emit, and may ``ctx.dead_letter(...)`` the record
 on purpose. The runtime makes the record's offset, its outputs, its dead
 letters and its table writes one Kafka transaction.
+
+A broadcast handler ``(event, ctx) -> None`` (``Service.broadcast(source, input_type)``)
+sees every record of its topic in every worker; it changes only its own process
+(a cache to invalidate), so it returns nothing and writes no table.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class RecordContext:
     tenant: Optional[str] = None
     customer_id: Optional[str] = None
     _dead_letters: list[tuple[str, str, Optional[str]]] = field(default_factory=list)
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def owned_by(self, tenant: Optional[str], customer_id: Optional[str] = None) -> None:
         """The record belongs to ``tenant`` (and ``customer_id``): a dead letter of it is sealed with the
@@ -81,8 +86,16 @@ class RecordContext:
         """
         self._dead_letters.append((reason_code, reason, exception_type))
 
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once this record's transaction committed; dropped if it aborts, if the broker refuses
+        it (a zombie's batch) or if the handler raises (runtime/after_commit.py). For metrics that count
+        what the record made visible (events emitted, replies sent), not for work done (latency)."""
+        self._after_commit.append(fn)
+
 
 Handler = Callable[[Any, RecordContext], Union[list[Output], Awaitable[list[Output]]]]
+# A broadcast handler changes only its own process (a cache, an index): every worker runs it.
+BroadcastHandler = Callable[[Any, RecordContext], Optional[Awaitable[None]]]
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,15 @@ class Processor:
     input_type: Optional[type[AvroRecord]]
     handler: Handler
     concurrency: int = 1  # accepted for compatibility; records of a worker are handled in order
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """A topic every worker reads whole, outside the group (``Service.broadcast``, runtime/broadcast.py)."""
+
+    source: TopicSpec
+    input_type: Optional[type[AvroRecord]]
+    handler: BroadcastHandler
 
 
 @dataclass

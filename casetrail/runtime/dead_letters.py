@@ -78,6 +78,13 @@ def send_dead_letters(ctx: RecordContext, service: "Service") -> None:
     for reason_code, reason, exception_type in ctx._dead_letters:
         service.send(dead_letter_output(ctx, service.producer_info, reason_code, reason, exception_type,
                                         service.keystore, service.default_tenant))
-        metrics.DEAD_LETTERED.labels(service.name, ctx.topic, reason_code).inc()
-        metrics.EVENTS_FAILED.labels(service.name, ctx.topic, reason_code).inc()
+        ctx.after_commit(_counter(service.name, ctx.topic, reason_code))  # counted once the dead letter is visible
     ctx._dead_letters.clear()
+
+
+def _counter(service: str, topic: str, reason_code: str):
+    def count_dead_letter() -> None:
+        metrics.DEAD_LETTERED.labels(service, topic, reason_code).inc()
+        metrics.EVENTS_FAILED.labels(service, topic, reason_code).inc()
+
+    return count_dead_letter

@@ -25,3 +25,8 @@ CONSUMER_LAG = Gauge(
     "casetrail_consumer_lag", "Records behind the partition's high watermark", ["service", "topic", "partition"]
 )
 SERVICE_INFO = Info("casetrail_service", "Service name and version")
+TICKS_FENCED = Counter(
+    "casetrail_timer_ticks_fenced_total",
+    "Timer ticks the broker refused because the worker's group generation was stale (a zombie's tick)",
+    ["service"],
+)

@@ -1,8 +1,9 @@
 """The service runtime every casetrail service runs on (confluent-kafka with Kafka transactions).
 
 A service registers processors (one source topic each, an input event type and
-a handler that returns the events to emit), tables, timers and warm-up steps;
-``run()`` warms up, starts the health server and runs a ``Worker`` until SIGTERM.
+a handler that returns the events to emit), broadcast handlers (a topic every
+worker reads whole), tables, timers and warm-up steps; ``run()`` warms up,
+starts the health server and runs a ``Worker`` until SIGTERM.
 
 Guarantee (docs/runtime.md, docs/reliability.md): for every input record, its
 outputs, its dead letters, its table changes and its offset are committed in one
@@ -37,7 +38,9 @@ from casetrail.codec import AvroCodec
 from casetrail.events import ProducerInfo
 from casetrail.events.envelope import AvroRecord
 from casetrail.runtime import metrics
-from casetrail.runtime.contract import Handler, Output, Processor, RecordContext, RetryableError, Timer
+from casetrail.runtime.contract import (
+    Broadcast, BroadcastHandler, Handler, Output, Processor, RecordContext, RetryableError, Timer,
+)
 from casetrail.runtime.health import HealthServer
 from casetrail.partitioning import PRODUCER_PARTITIONER
 from casetrail.runtime.structured_logging import configure_logging
@@ -69,6 +72,7 @@ class Service:
         self.producer_info = ProducerInfo(service=name, version=version)
         self.codec = AvroCodec(self.config.schema_registry_url, self.config.registry_config())
         self.processors: list[Processor] = []
+        self.broadcasts: list[Broadcast] = []
         self.tables: dict[str, ChangelogTable] = {}
         self.timers: list[Timer] = []
         self.tracer = trace.get_tracer(f"casetrail.{name}", version)
@@ -78,6 +82,7 @@ class Service:
         self._tasks: list[Callable[[], Awaitable[None]]] = []
         self._warm = False
         self._worker = None
+        self.broadcast_reader = None  # opened in run(), before the warm-ups (runtime/broadcast.py)
         self._keystore = None
         # the tenant of a dead-lettered record that names none (ingest sets CASETRAIL_DEFAULT_TENANT's)
         self.default_tenant = "default"
@@ -105,6 +110,17 @@ class Service:
 
         return register
 
+    def broadcast(self, source: TopicSpec,
+                  input_type: Optional[type[AvroRecord]] = None) -> Callable[[BroadcastHandler], BroadcastHandler]:
+        """Every worker hands every record of ``source`` to the handler, read outside the group from the end
+        of the topic as of start-up (runtime/broadcast.py). The handler changes only its own process (a cache
+        to invalidate): it returns nothing and writes no table."""
+        def register(handler: BroadcastHandler) -> BroadcastHandler:
+            self.broadcasts.append(Broadcast(source, input_type, handler))
+            return handler
+
+        return register
+
     def table(self, name: str, default: Any = None, partitions: Optional[int] = None) -> ChangelogTable:
         """A table with a compacted changelog (``<app id>-<name>-changelog``), co-partitioned with the
         service's inputs: state that survives restarts and moves with its partitions.
@@ -124,7 +140,8 @@ class Service:
         return changelog(f"casetrail-{self.name}", name, partitions or 3)
 
     def timer(self, seconds: float) -> Callable:
-        """A periodic coroutine run between batches; what it produces and writes is one transaction."""
+        """A periodic coroutine run between batches; what it produces and writes is one transaction, committed
+        with the worker's consumer positions and group metadata so that a zombie's tick is refused (ticks.py)."""
         def register(fn: Callable[[], Awaitable[None]]) -> Callable:
             self.timers.append(Timer(seconds, fn, time.monotonic() + seconds))
             return fn
@@ -224,15 +241,28 @@ class Service:
                                       list(headers.items()))
 
     async def produce(self, *outputs: Output) -> None:
-        """Produce from a timer (joins the tick's transaction) or a task (its own transaction)."""
+        """Produce from a timer (joins the tick's transaction, committed after the tick with its table
+        writes) or a task (its own transaction, unless a batch's is open: then it joins that one)."""
         worker = self._worker
-        in_tick = worker.producer.in_transaction
+        joins = worker.in_tick or worker.producer.in_transaction
         for output in outputs:
             self.send(output)
-        if not in_tick and outputs:
+        if not joins and outputs:
             outcome = worker.producer.commit([])
             if not outcome.committed:
                 raise RuntimeError(f"produce aborted: {outcome.abort_reason}")
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the transaction of the record being handled, or of the running timer tick, committed;
+        dropped on abort or refusal (a zombie's batch or tick). For metrics that count what became visible
+        (runtime/after_commit.py). Handlers may use ``ctx.after_commit`` alike."""
+        worker = self._worker
+        if worker is not None and worker.current_record is not None:
+            worker.current_record.after_commit(fn)
+        elif worker is not None and worker.in_tick:
+            worker.after_commit.add(fn)
+        else:
+            raise RuntimeError("after_commit is for a handler or a timer: no transaction is being built here")
 
     # -- health ---------------------------------------------------------------------------
     def _readiness(self) -> tuple[bool, str]:
@@ -272,6 +302,11 @@ class Service:
                 for line in report.drift:
                     log.warning("topic drift", extra={"drift": line})
             self._check_keystore()
+            if self.broadcasts:  # before the warm-ups: what they load is current as of the reader's start
+                from casetrail.runtime.broadcast import BroadcastReader
+
+                self.broadcast_reader = BroadcastReader(self)
+                self.broadcast_reader.open()
             for step in self._warm_ups:
                 started = time.perf_counter()
                 step()
@@ -280,6 +315,8 @@ class Service:
             asyncio.run(self._serve())
         finally:
             health.stop()
+            if self.broadcast_reader is not None:
+                self.broadcast_reader.close()
         log.info("stopped", extra={"service": self.name})
 
     def _check_keystore(self) -> None:

@@ -119,6 +119,11 @@ class ChangelogTable:
             if value is _MISSING:
                 self._partition_of.pop(key, None)
 
+    @property
+    def changed(self) -> bool:
+        """Written since the last commit (a transaction has something of this table to carry)."""
+        return bool(self._undo)
+
     def accept(self) -> None:
         self._undo.clear()
 

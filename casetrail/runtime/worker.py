@@ -42,12 +42,14 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from casetrail.codec import DecodeError
 from casetrail.privacy.keystore import KeyStoreBusy
 from casetrail.runtime import metrics
+from casetrail.runtime.after_commit import AfterCommit
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
 from casetrail.runtime.dead_letters import record_owner, send_dead_letters
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
 from casetrail.runtime.polling import ready_records
 from casetrail.runtime.restore import TableOwnership
+from casetrail.runtime.ticks import run_due_timers
 from casetrail.runtime.tracing import extract_context, headers_to_dict
 from casetrail.runtime.transactions import CommitOutcome, OutputRefused, TransactionalProducer
 
@@ -73,6 +75,9 @@ class Worker:
         self._poll_thread = ThreadPoolExecutor(1, thread_name_prefix="casetrail-poll")
         self._failures = 0  # consecutive aborted batches (back-off)
         self.holds = PartitionHolds()  # partitions paused at a record that is not due yet
+        self.in_tick = False  # a timer is running: what it produces joins the tick's transaction
+        self.current_record: Optional[RecordContext] = None  # the record whose handler is running
+        self.after_commit = AfterCommit()  # run when the open transaction commits, dropped when it aborts
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> None:
@@ -125,11 +130,15 @@ class Worker:
     async def run(self, stopping: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         config = self.service.config
+        reader = self.service.broadcast_reader
+        idle = config.poll_timeout_ms / 1000 if reader is not None else 1.0
         while not stopping.is_set():
             self.heartbeat = time.monotonic()
-            await self.run_due_timers()
+            await run_due_timers(self)
+            if reader is not None:
+                await reader.handle_new()
             if self.consumer is None:
-                await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=self.service.next_timer_in(1.0))
+                await asyncio.wait([asyncio.ensure_future(stopping.wait())], timeout=self.service.next_timer_in(idle))
                 continue
             self._release_due_holds()
             wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
@@ -169,24 +178,6 @@ class Worker:
             log.warning("consumer error", extra={"error": error.name()})
         return False
 
-    async def run_due_timers(self) -> None:
-        now = time.monotonic()
-        for timer in self.service.timers:
-            if timer.due > now:
-                continue
-            timer.due = now + timer.seconds
-            try:
-                await timer.fn()
-            except Exception as exc:  # a failing tick must not stop the worker; its effects are rolled back
-                log.error("timer failed", extra={"timer": timer.fn.__name__, "error": type(exc).__name__,
-                                                 "site": failure_site(exc)})
-                self._abort("timer failed")
-                continue
-            outcome = self._commit([])
-            if not outcome.committed:
-                log.warning("timer tick's transaction aborted; it runs again next tick",
-                            extra={"timer": timer.fn.__name__, "reason": outcome.abort_reason})
-
     # -- batches and transactions ------------------------------------------------------------
     async def process_batch(self, records: list) -> None:
         outcome = await self._transaction(records)
@@ -218,12 +209,13 @@ class Worker:
             send_dead_letters(ctx, self.service)
         except KeyStoreBusy as busy:
             return self._key_store_away(busy)
-        return self._commit(self._offsets_of([record]))
+        self.after_commit.extend(ctx._after_commit)
+        return self.commit(self._offsets_of([record]))
 
     def _key_store_away(self, busy: KeyStoreBusy) -> CommitOutcome:
         """A dead letter could not be sealed: nothing raw is written; the records are fetched again."""
         log.warning("key store unavailable while sealing a dead letter", extra={"error": str(busy)[:200]})
-        return self._abort("key_store_unavailable")
+        return self.abort("key_store_unavailable")
 
     async def _rewind(self, records: list, reason: Optional[str]) -> None:
         """A transient abort (outage, timeout, lost membership): fetch the records again from the first
@@ -259,13 +251,13 @@ class Worker:
             return self._refused(refused)
         except KeyStoreBusy as busy:
             return self._key_store_away(busy)
-        return self._commit(self._offsets_of(handled))
+        return self.commit(self._offsets_of(handled))
 
     def _refused(self, refused: OutputRefused) -> CommitOutcome:
         # Often _STATE: an earlier output of this transaction was refused by the broker and the
         # transaction can take no more. That earlier delivery error (e.g. MSG_SIZE_TOO_LARGE) is
         # what says whether to isolate the records, so it is kept beside the refusal.
-        aborted = self._abort(refused.error.name())
+        aborted = self.abort(refused.error.name())
         return CommitOutcome(False, [*aborted.delivery_errors, refused.error], refused.error.name())
 
     def _offsets_of(self, records: list) -> list[TopicPartition]:
@@ -274,23 +266,25 @@ class Worker:
             last[(record.topic(), record.partition())] = record.offset()
         return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
 
-    def _commit(self, offsets: list[TopicPartition]) -> CommitOutcome:
+    def commit(self, offsets: list[TopicPartition], group_metadata=None) -> CommitOutcome:
         try:
             for table in self.service.tables.values():
                 for partition, key, value in table.pending_changes():
                     self.producer.produce(table.changelog_topic, value, key, partition=partition)
         except OutputRefused as refused:  # the transaction failed already (an output refused meanwhile)
             return self._refused(refused)
-        metadata = self.consumer.consumer_group_metadata() if offsets else None
+        metadata = group_metadata or (self.consumer.consumer_group_metadata() if offsets else None)
         outcome = self.producer.commit(offsets, metadata)
         for table in self.service.tables.values():
             table.accept() if outcome.committed else table.roll_back()
+        self.after_commit.committed() if outcome.committed else self.after_commit.dropped()
         return outcome
 
-    def _abort(self, reason: str) -> CommitOutcome:
+    def abort(self, reason: str) -> CommitOutcome:
         outcome = self.producer.abort(reason)
         for table in self.service.tables.values():
             table.roll_back()
+        self.after_commit.dropped()
         return outcome
 
     # -- one record --------------------------------------------------------------------------
@@ -322,14 +316,15 @@ class Worker:
                 "casetrail.service": service.name,
             },
         ) as span:
-            service.current_partition = ctx.partition
+            service.current_partition, self.current_record = ctx.partition, ctx
             try:
                 outputs = await self._run_handler(processor, ctx, span)
             finally:
-                service.current_partition = None
+                service.current_partition, self.current_record = None, None
             for output in outputs:
                 service.send(output)
             send_dead_letters(ctx, self.service)
+            self.after_commit.extend(ctx._after_commit)  # the record's effects wait for the batch's commit
         service.series(metrics.PROCESSING_SECONDS, topic).observe(time.perf_counter() - started)
 
     async def _run_handler(self, processor: Processor, ctx: RecordContext, span) -> list[Output]:
@@ -382,10 +377,15 @@ class Worker:
 
     @staticmethod
     async def _call(processor: Processor, payload: Any, ctx: RecordContext) -> list[Output]:
-        result = processor.handler(payload, ctx)
-        if inspect.isawaitable(result):
-            result = await result
-        return list(result or [])
+        registered = len(ctx._after_commit)
+        try:
+            result = processor.handler(payload, ctx)
+            if inspect.isawaitable(result):
+                result = await result
+            return list(result or [])
+        except BaseException:  # nothing of a failed attempt is sent, so nothing of it is counted
+            del ctx._after_commit[registered:]
+            raise
 
     def _retrying(self, ctx: RecordContext, attempt: int, error: Optional[BaseException]) -> None:
         service = self.service

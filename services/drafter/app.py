@@ -5,7 +5,8 @@ once (embedder, clause catalogue, Qdrant index, tenant policies, composer),
 runs it off the event loop, and maps faults: Qdrant unavailable or a
 transient LLM failure -> ``RetryableError`` (retried with back-off, input not
 committed). ``KnowledgeBasePublished`` events make the drafter look at the
-catalogue at once instead of at its next periodic check.
+catalogue at once instead of at its next periodic check: every worker reads them
+(``Service.broadcast``, outside the group), so each invalidates its own cache.
 
 Which KB version a tenant serves follows the gate (``casetrail.knowledge.selection``):
 the promotions file is read once at start-up; a tenant with a promoted knowledge
@@ -163,8 +164,9 @@ async def draft_conversation(event: ConversationTriaged, ctx: RecordContext) -> 
     return await asyncio.to_thread(draft_or_retry, event)
 
 
-@svc.processor(source=topics.KB_PUBLISHED, input_type=KnowledgeBasePublished)
-async def knowledge_base_published(event: KnowledgeBasePublished, ctx: RecordContext) -> list[Output]:
+@svc.broadcast(source=topics.KB_PUBLISHED, input_type=KnowledgeBasePublished)
+async def knowledge_base_published(event: KnowledgeBasePublished, ctx: RecordContext) -> None:
+    # A broadcast: every drafter worker hears every publication and invalidates its own cache.
     metrics.KB_REFRESHES.inc()
     if _drafter is not None:
         _drafter.knowledge.invalidate()
@@ -178,4 +180,3 @@ async def knowledge_base_published(event: KnowledgeBasePublished, ctx: RecordCon
                                                         "kb_version": event.kb_version, "promoted": pinned.version})
     log.info("knowledge base published", extra={"tenant": event.tenant, "locale": event.locale,
                                                  "kb_version": event.kb_version})
-    return []

@@ -24,6 +24,7 @@ parse, or that names an unknown field) refuses start-up with its name.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from typing import Callable, Optional
@@ -91,9 +92,9 @@ def _policy(tenant: str, ctx: RecordContext) -> Optional[TenantPolicy]:
 def _send(reply: ReplyOutbound, outputs: list[Output], now: dt.datetime) -> None:
     if claim_send(sent_replies, reply, at=now.isoformat()):
         outputs.append(Output(topics.REPLIES_OUTBOUND, reply))
-        metrics.SENDS.labels(reply.tenant, reply.kind.value, reply.sent_by.split(":", 1)[0]).inc()
+        svc.after_commit(metrics.SENDS.labels(reply.tenant, reply.kind.value, reply.sent_by.split(":", 1)[0]).inc)
     else:
-        metrics.DUPLICATE_SENDS_SUPPRESSED.labels(reply.tenant).inc()
+        svc.after_commit(metrics.DUPLICATE_SENDS_SUPPRESSED.labels(reply.tenant).inc)
         log.info("duplicate send suppressed", extra={"conversation_id": reply.conversation_id, "draft_id": reply.draft_id})
 
 
@@ -128,20 +129,23 @@ _FIRST_RESPONSE_OUTCOMES = {"send": "sent", "escalate": "human_notified", "revie
 
 
 def _observe_first_response(decision, now) -> None:
-    """The design's first-response time, and automation per category and locale, for the dashboards."""
+    """The design's first-response time, and automation per category and locale, for the dashboards: both
+    describe the committed decision (a decision aborted and made again is one first response), so they are
+    counted once its transaction committed."""
     action = decision.action.value
-    metrics.AUTOMATION.labels(decision.tenant, decision.triage.category, decision.locale,
-                              "true" if action == "send" else "false").inc()
+    svc.after_commit(metrics.AUTOMATION.labels(decision.tenant, decision.triage.category, decision.locale,
+                                               "true" if action == "send" else "false").inc)
     if decision.intake_at is not None:
-        metrics.FIRST_RESPONSE_SECONDS.labels(decision.tenant, _FIRST_RESPONSE_OUTCOMES.get(action, "none")).observe(
-            max(0.0, (now - decision.intake_at).total_seconds())
-        )
+        seconds = max(0.0, (now - decision.intake_at).total_seconds())
+        first_response = metrics.FIRST_RESPONSE_SECONDS.labels(decision.tenant, _FIRST_RESPONSE_OUTCOMES.get(action, "none"))
+        svc.after_commit(functools.partial(first_response.observe, seconds))
 
 
 def _route_agent_edit(event: DraftVerified, now: dt.datetime) -> list[Output]:
     """The verifier's verdict on an agent's edit: send it, or route it back to the agent."""
     outcome = apply_verified_edit(_load_case(event.conversation_id), event, svc.producer_info, now)
-    metrics.FEEDBACK.labels(event.tenant, "edit", "sent" if outcome.reply else (outcome.note or "refused")).inc()
+    verdict = "sent" if outcome.reply else (outcome.note or "refused")
+    svc.after_commit(metrics.FEEDBACK.labels(event.tenant, "edit", verdict).inc)
     if outcome.note is not None:
         return []  # an edit of a draft the conversation has moved past, or of a closed case: never sent
     _store_case(event.conversation_id, outcome.case)
@@ -166,10 +170,12 @@ async def route_verified(event: DraftVerified, ctx: RecordContext) -> list[Outpu
     outcome = route(event, policy, now, svc.producer_info, at_risk_fraction=router_settings.router_at_risk_fraction)
     metrics.DECISION_SECONDS.observe(time.perf_counter() - started)
     decision = outcome.decision
-    metrics.DECISIONS.labels(event.tenant, decision.mode.value, decision.action.value, decision.queue or "none").inc()
+    # what the decision is counts once it is committed; evaluating it was work done (above, below)
+    ctx.after_commit(metrics.DECISIONS.labels(event.tenant, decision.mode.value, decision.action.value,
+                                              decision.queue or "none").inc)
     _observe_first_response(decision, now)
     if decision.rule:
-        metrics.RULES_FIRED.labels(event.tenant, decision.rule).inc()
+        ctx.after_commit(metrics.RULES_FIRED.labels(event.tenant, decision.rule).inc)
     for name in filter(None, decision.inputs.get("rule_errors", "").split(",")):
         metrics.RULE_ERRORS.labels(event.tenant, name).inc()
 
@@ -227,8 +233,8 @@ async def follow_sla(event: SlaEvent, ctx: RecordContext) -> list[Output]:
         if escalation is not None:
             _store_case(key, transition(case, CaseEvent.sla_escalated, queue=escalation.queue,
                                         priority=escalation.priority).case)
-            metrics.DECISIONS.labels(event.tenant, escalation.mode.value, escalation.action.value,
-                                     escalation.queue or "none").inc()
+            ctx.after_commit(metrics.DECISIONS.labels(event.tenant, escalation.mode.value, escalation.action.value,
+                                                      escalation.queue or "none").inc)
             outputs.append(Output(topics.DECISIONS_ROUTED, escalation))
     return outputs
 
@@ -249,10 +255,10 @@ async def apply_agent_feedback(event: AgentFeedback, ctx: RecordContext) -> list
     now = clock()
     outcome = apply_feedback(_load_case(event.conversation_id), event, svc.producer_info, now)
     if outcome.problem is not None:
-        metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.problem).inc()
+        ctx.after_commit(metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.problem).inc)
         ctx.dead_letter(outcome.problem, f"agent feedback on draft {event.draft_id!r} cannot be applied: {outcome.problem}")
         return []
-    metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.note or "applied").inc()
+    ctx.after_commit(metrics.FEEDBACK.labels(event.tenant, event.action.value, outcome.note or "applied").inc)
     _store_case(event.conversation_id, outcome.case)
     outputs: list[Output] = []
     if outcome.reply is not None:
@@ -266,6 +272,12 @@ async def apply_agent_feedback(event: AgentFeedback, ctx: RecordContext) -> list
 def _owned_partitions() -> set[int]:
     """SLA-topic partitions this worker owns (the table holds only those; kept as a guard)."""
     return svc.owned_partitions(topics.SLA_EVENTS)
+
+
+def _count_fired(tenant: str, kinds: tuple[SlaEventKind, ...]) -> None:
+    for kind in kinds:
+        metrics.SLA_EVENTS.labels(tenant, kind.value).inc()
+        (metrics.SLA_AT_RISK if kind == SlaEventKind.at_risk else metrics.SLA_BREACHED).labels(tenant).inc()
 
 
 @svc.timer(router_settings.router_sla_tick_seconds)
@@ -294,8 +306,8 @@ async def fire_sla_timers() -> None:
                 kind=kind, due_at=timer.due_at, fraction=timer.fraction, queue=timer.queue,
                 at_risk_at=timer.at_risk_at, priority=timer.priority, draft_id=timer.draft_id,
             )))
-            metrics.SLA_EVENTS.labels(timer.tenant, kind.value).inc()
-            (metrics.SLA_AT_RISK if kind == SlaEventKind.at_risk else metrics.SLA_BREACHED).labels(timer.tenant).inc()
+        # counted once the tick committed: a refused (zombie's) or aborted tick fired nothing
+        svc.after_commit(functools.partial(_count_fired, timer.tenant, tuple(kinds)))
     metrics.SLA_OPEN_TIMERS.set(open_count)
     if due:
         await svc.produce(*due)

@@ -1,6 +1,11 @@
 """Router metrics (``casetrail_router_*``). Labels are modes, actions, queue and
 rule names from tenant configuration, SLA kinds and reason codes: never ticket
-text, customer ids or agent ids."""
+text, customer ids or agent ids.
+
+What a decision, a send, a feedback or an SLA tick made visible (decisions, rules fired, automation,
+first response, sends, suppressed duplicates, feedback, SLA events) is counted once its transaction
+committed (``svc.after_commit``): an aborted batch handled again, or a zombie's refused tick, counts
+nothing. Work done (decision time, rule errors) and the open-timer gauge are observed where they happen."""
 
 from __future__ import annotations
 

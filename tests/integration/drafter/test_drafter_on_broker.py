@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import socket
+import time
+import urllib.request
 import uuid
 
 import pytest
@@ -23,6 +25,7 @@ from casetrail.events import (
 from casetrail.knowledge import resolve
 from casetrail.knowledge.catalogue import Catalogue
 from casetrail.knowledge.publish import publish
+from casetrail.partitioning import partition_for
 from casetrail.topics import CONVERSATIONS_TRIAGED, DEADLETTER, DRAFTS_PROPOSED, KB_PUBLISHED
 from tests.support.kafka import consume, create_topics, produce_events
 from tests.support.processes import REPO, service_process
@@ -141,3 +144,65 @@ def test_drafts_cite_resolvable_clauses_and_follow_new_kb_versions(kafka_bootstr
         assert dead == [], "no record may be dead-lettered"
     finally:
         assert service.stop() == 0, service.log_tail()  # SIGTERM is a graceful stop
+
+
+def _kb_publications_seen(worker) -> float:
+    """The worker's ``casetrail_drafter_kb_published_events_total`` (its own /metrics)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("casetrail_drafter_kb_published_events_total "):
+                return float(line.split()[1])
+    raise AssertionError("the drafter exports no casetrail_drafter_kb_published_events_total")
+
+
+def test_a_publication_reaches_every_drafter_worker(kafka_bootstrap, tmp_path):
+    # kb.published.v1 has one partition. Consumed in the group, only the worker holding it heard a
+    # publication; the others served the old version until their periodic catalogue check, which is
+    # an hour here, so only the publication event can move them.
+    prefix = f"it-drafter-{uuid.uuid4().hex[:8]}."
+    create_topics(prefix, [CONVERSATIONS_TRIAGED, DRAFTS_PROPOSED, KB_PUBLISHED, DEADLETTER])
+    data_dir = tmp_path / "var"
+    catalogue = Catalogue(data_dir / "knowledge" / "catalogue.sqlite3")
+    kb_dir = tmp_path / "acme-shop"
+    shutil.copytree(SAMPLE_KB / "en", kb_dir / "en")
+    embedder = default_embedder()
+    publish(kb_dir, embedder=embedder, catalogue=catalogue, human_version="1", locales=["en"])
+    for name in ("w1", "w2"):
+        (tmp_path / name).mkdir()
+    workers = [service_process("drafter", prefix=prefix, port=free_port(), log_dir=tmp_path / name, env={
+        "CASETRAIL_DATA_DIR": str(data_dir), "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "CASETRAIL_WORKER_ID": name,
+        "CASETRAIL_DRAFTER_QDRANT_PATH": str(tmp_path / name / "qdrant"), "CASETRAIL_DRAFTER_KB_REFRESH_SECONDS": "3600",
+    }) for name in ("w1", "w2")]
+    codec = AvroCodec()
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.wait_ready(timeout=240)  # ready = holds partitions of conversations.triaged.v1
+        assert [_kb_publications_seen(w) for w in workers] == [0.0, 0.0]
+
+        refunds = kb_dir / "en" / "refunds.md"
+        refunds.write_text(refunds.read_text().replace("within 30 days of delivery", "within 60 days of delivery"))
+        [v2] = publish(kb_dir, embedder=embedder, catalogue=catalogue, human_version="2", locales=["en"])
+        produce_events(f"{prefix}{KB_PUBLISHED.name}", [v2.event(ProducerInfo(service="kb-publish", version="test"))])
+        deadline = time.monotonic() + 60
+        while [_kb_publications_seen(w) for w in workers] != [1.0, 1.0] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert [_kb_publications_seen(w) for w in workers] == [1.0, 1.0], [w.log_tail() for w in workers]
+
+        # One refund question on each partition of conversations.triaged.v1: every worker drafts one.
+        questions, covered = [], set()
+        for number in range(200, 400):
+            event = triaged(number, *QUESTIONS[0])
+            partition = partition_for(event.conversation_id, CONVERSATIONS_TRIAGED.partitions)
+            if partition not in covered:
+                covered.add(partition)
+                questions.append(event)
+        assert len(covered) == CONVERSATIONS_TRIAGED.partitions
+        produce_events(f"{prefix}{CONVERSATIONS_TRIAGED.name}", questions)
+        drafts = drafts_for(prefix, {e.conversation_id for e in questions}, codec)
+        assert {cid: d.versions.knowledge_base for cid, d in drafts.items()} == {
+            e.conversation_id: v2.version.kb_version for e in questions}
+    finally:
+        for worker in workers:
+            assert worker.stop() == 0, worker.log_tail()

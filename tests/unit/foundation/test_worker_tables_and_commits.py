@@ -103,7 +103,7 @@ def test_a_changelog_write_into_a_failed_transaction_aborts_it_and_names_the_ref
     worker.service.current_partition = 0
     table["k"] = "written by the failed batch"
     worker.service.current_partition = None
-    outcome = worker._commit([])
+    outcome = worker.commit([])
     assert not outcome.committed
     assert outcome.permanent_error is not None and outcome.permanent_error.name() == "MSG_SIZE_TOO_LARGE"
     assert worker.producer.aborted == ["_STATE"]

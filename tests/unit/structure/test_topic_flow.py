@@ -17,6 +17,15 @@ def test_each_topics_consumers_are_the_services_that_register_a_processor_for_it
     assert registered == declared
 
 
+def test_each_topics_broadcast_readers_are_the_services_that_register_a_broadcast_for_it():
+    registered: dict[str, set[str]] = {}
+    for name in SERVICES:
+        svc = importlib.import_module(f"services.{name}.app").svc
+        for broadcast in svc.broadcasts:
+            registered.setdefault(broadcast.source.name, set()).add(name)
+    assert registered == {spec.name: set(spec.broadcast_to) for spec in ALL_TOPICS if spec.broadcast_to}
+
+
 def test_changelogs_belong_to_the_service_that_owns_the_table():
     for name in ("ingest", "triage", "verifier", "router", "delivery"):
         svc = importlib.import_module(f"services.{name}.app").svc
