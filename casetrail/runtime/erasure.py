@@ -47,10 +47,21 @@ RECHECK_TOPIC_SECONDS = 30.0  # the erasure topic did not exist yet: look again 
 
 
 def keys_of_customers(entries: Iterable[tuple[Any, Any]], customer_of: CustomerOf, customers: set[str]) -> list[Any]:
-    """The keys among ``entries`` (key, value) whose customer is one of ``customers``."""
+    """The keys among ``entries`` (key, value) whose customer is one of ``customers``.
+
+    An entry whose customer cannot be read (a value of an older shape) is not one of theirs: a sweep
+    that raised would stop the worker, and every other customer's erasure with it."""
     if not customers:
         return []
-    return [key for key, value in entries if customer_of(key, value) in customers]
+    found = []
+    for key, value in entries:
+        try:
+            customer = customer_of(key, value)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            continue
+        if customer in customers:
+            found.append(key)
+    return found
 
 
 class ErasedCustomers:

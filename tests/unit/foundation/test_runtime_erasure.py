@@ -32,6 +32,8 @@ def test_keys_of_customers_finds_the_entries_whose_customer_is_erased():
     entries = [("c1", {"customer": ANNA}), ("c2", {"customer": BOB}), ("c3", {"customer": ANNA})]
     assert keys_of_customers(entries, _owner, {ANNA}) == ["c1", "c3"]
     assert keys_of_customers(entries, _owner, set()) == []
+    odd = [("c4", {"no customer field": 1}), ("c5", None), ("c6", {"customer": ANNA})]
+    assert keys_of_customers(odd, _owner, {ANNA}) == ["c6"]  # an entry it cannot read does not stop the sweep
 
 
 def test_the_register_hashes_tenant_and_id_and_counts_only_new_customers():
