@@ -147,11 +147,15 @@ DEADLETTER = TopicSpec(
 
 
 def changelog(app_id: str, table: str, partitions: int = 3) -> TopicSpec:
-    """A table changelog (casetrail.runtime.tables): compacted, so state survives restarts without growing forever."""
+    """A table changelog (casetrail.runtime.tables): compacted, so state survives restarts without growing forever.
+
+    Compacted within a day of a write (``max.compaction.lag.ms``; the active segment is rolled for
+    it): the values an erasure's tombstone supersedes do not wait for a 1 GiB segment or seven days."""
     return TopicSpec(
         f"{app_id}-{table}-changelog", "table key", None,
         f"State changelog of the {app_id} service's {table} table.",
         partitions=partitions, retention_ms=FOREVER, cleanup_policy="compact",
+        extra_config={"max.compaction.lag.ms": str(DAY_MS)},
         producer=app_id.removeprefix("casetrail-"), consumers=(app_id.removeprefix("casetrail-"),),
     )
 

@@ -121,15 +121,18 @@ class Service:
 
         return register
 
-    def table(self, name: str, default: Any = None, partitions: Optional[int] = None) -> ChangelogTable:
+    def table(self, name: str, default: Any = None, partitions: Optional[int] = None, *,
+              erasable_by: Optional[Callable[[Any, Any], Optional[str]]] = None) -> ChangelogTable:
         """A table with a compacted changelog (``<app id>-<name>-changelog``), co-partitioned with the
         service's inputs: state that survives restarts and moves with its partitions.
 
         ``partitions`` defaults to the partition count of the service's input topics (``casetrail.topics``).
+        ``erasable_by(key, value)`` names an entry's customer key (``casetrail.privacy.customer_key``):
+        the entries of an erased customer are deleted and tombstoned (``casetrail.runtime.erasure``).
         """
         spec = self.changelog_spec(name, partitions)
         table = ChangelogTable(name, resolved_name(spec, self.config.topic_prefix), spec.partitions,
-                               lambda: self.current_partition, default)
+                               lambda: self.current_partition, default, erasable_by)
         self.tables[name] = table
         return table
 

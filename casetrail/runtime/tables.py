@@ -31,8 +31,12 @@ class ChangelogTable:
     """A dict-like table whose changes travel in the runtime's transactions."""
 
     def __init__(self, name: str, changelog_topic: str, partitions: int,
-                 current_partition: Callable[[], Optional[int]], default: Optional[Callable[[], Any]] = None):
+                 current_partition: Callable[[], Optional[int]], default: Optional[Callable[[], Any]] = None,
+                 erasable_by: Optional[Callable[[Any, Any], Optional[str]]] = None):
         self.name = name
+        # (key, value) -> the entry's customer key: erasure deletes the entries of erased customers
+        # (casetrail.runtime.erasure); None: the table holds nothing of a customer's
+        self.erasable_by = erasable_by
         self.changelog_topic = changelog_topic
         self.partitions = partitions
         self._current_partition = current_partition

@@ -21,6 +21,12 @@ committed past a record whose outputs were not acknowledged, and nothing that
 was aborted is visible to ``read_committed`` consumers, so the pipeline never
 skips a record and never shows one twice.
 
+Before a batch is handled, the entries of customers erased since (or found in partitions just
+restored) are deleted and tombstoned in a transaction of their own (``casetrail.runtime.erasure``).
+
+Over 400 lines: the loop, its transactions and every path by which one aborts are one piece
+of reasoning (what is committed with what), kept in one place on purpose.
+
 Polling happens in a helper thread (so the loop stays free for ``task``
 coroutines); changelog restore on assignment runs in that thread too, inside
 ``consume``, while the loop is waiting for it.
@@ -45,6 +51,7 @@ from casetrail.runtime import metrics
 from casetrail.runtime.after_commit import AfterCommit
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
 from casetrail.runtime.dead_letters import record_owner, send_dead_letters
+from casetrail.runtime.erasure import TableSweeper, sweeper_for
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
 from casetrail.runtime.polling import ready_records
@@ -78,6 +85,7 @@ class Worker:
         self.in_tick = False  # a timer is running: what it produces joins the tick's transaction
         self.current_record: Optional[RecordContext] = None  # the record whose handler is running
         self.after_commit = AfterCommit()  # run when the open transaction commits, dropped when it aborts
+        self.erasures: Optional[TableSweeper] = None  # deletes erased customers' table entries
 
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> None:
@@ -88,6 +96,7 @@ class Worker:
             self.consumer = Consumer(service.consumer_config(), logger=log)
             self.consumer.subscribe(list(self.processors), on_assign=self._on_assign, on_revoke=self._on_revoke,
                                     on_lost=self._on_lost)
+            self.erasures = sweeper_for(service)  # has read every erasure so far
         self.started = True
 
     def close(self) -> None:
@@ -98,6 +107,8 @@ class Worker:
             log.warning("producer closed with an error", extra={"error": type(exc).__name__})
         if self.consumer is not None:
             self.consumer.close()  # leaves the group: the partitions move at once
+        if self.erasures is not None:
+            self.erasures.close()
         self._poll_thread.shutdown(wait=False)
 
     # -- assignment (called inside consume, in the poll thread) -------------------------
@@ -106,6 +117,8 @@ class Worker:
         try:
             fresh = self.ownership.assigned({tp.partition for tp in partitions})
             self.assigned = {(tp.topic, tp.partition) for tp in partitions}
+            if fresh and self.erasures is not None:
+                self.erasures.restored()  # swept before the next record is handled
             log.info("partitions assigned", extra={"partitions": sorted(f"{t}:{p}" for t, p in self.assigned),
                                                    "restored": sorted(fresh)})
         finally:
@@ -145,6 +158,8 @@ class Worker:
             messages = await loop.run_in_executor(self._poll_thread, ready_records, self.consumer,
                                                   config.max_poll_records, wait)
             records = [m for m in messages if self._usable(m)]
+            if not await self._erasures_swept(records):
+                continue
             if records:
                 await self.process_batch(records)
             else:
@@ -176,6 +191,15 @@ class Worker:
             if error.fatal():
                 raise RuntimeError(f"consumer failed: {error.str()}")
             log.warning("consumer error", extra={"error": error.name()})
+        return False
+
+    async def _erasures_swept(self, records: list) -> bool:
+        """Erased customers' entries deleted and tombstoned (their own transaction) before the records are
+        handled; when that aborts, the records are fetched again (``casetrail.runtime.erasure``)."""
+        if self.erasures is None or self.erasures.swept(lambda: self.commit([])):
+            return True
+        if records:
+            await self._rewind(records, "erasure sweep aborted")
         return False
 
     # -- batches and transactions ------------------------------------------------------------

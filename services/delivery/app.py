@@ -50,11 +50,13 @@ from services.delivery.config import load_all
 from services.delivery.engine import DeliveryEngine, RetryState, Work, not_before
 from services.delivery.privacy import clause_text, open_sealed, redact
 from services.delivery.settings import DeliverySettings
+from services.delivery.thread import thread_customer
 
 log = logging.getLogger("casetrail.delivery")
 
 svc = Service("delivery", config=DeliverySettings())
-threads = svc.table("threads")
+threads = svc.table("threads", erasable_by=thread_customer)
+# effects: an effect key's final outcome (state, platform id, attempts, time): nothing of the customer's
 effects = svc.table("effects")
 MAX_PARKED_HOLD = 5.0  # seconds a retry partition waits for its head record before moving it to the back
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 from casetrail.events.conversation import AuthorRole, AutomatedKind, ConversationReceived, EncryptedText
+from casetrail.privacy.customer_key import customer_key
 
 MAX_REFERENCES = 20  # RFC 5322 References can grow without bound; keep the root and the newest
 
@@ -51,6 +52,11 @@ class Thread:
         return EncryptedText(key_id=self.sealed["key_id"], algorithm=self.sealed["algorithm"],
                              nonce=base64.b64decode(self.sealed["nonce"]),
                              ciphertext=base64.b64decode(self.sealed["ciphertext"]))
+
+
+def thread_customer(conversation_id: str, stored: dict) -> str:
+    """The customer key of a stored thread (the ``threads`` table's erasure): tenant and customer id."""
+    return customer_key(stored["tenant"], stored["customer_id"])
 
 
 def thread_of(event: ConversationReceived, previous: Optional[Thread] = None) -> Thread:

@@ -35,7 +35,7 @@ from services.ingest.normalise import Normaliser
 from services.ingest.processing import IngestProcessor
 from services.ingest.rejections import Rejected
 from services.ingest.settings import IngestSettings
-from services.ingest.stages import observed
+from services.ingest.stages import answers_customer, customer_answers_customer, observed
 
 log = logging.getLogger("casetrail.ingest")
 
@@ -44,9 +44,11 @@ config: IngestSettings = svc.config
 svc.default_tenant = config.default_tenant  # the tenant a dead letter of a record naming none is sealed under
 
 
+# Erasure deletes the customer's entries of the two answer tables; a delivery key's state holds only
+# the source's update stamps and intake positions of a ticket (nothing of the customer's).
 conversation_deliveries = svc.table("conversation_deliveries")
-conversation_answers = svc.table("conversation_answers")
-customer_answers = svc.table("customer_answers")
+conversation_answers = svc.table("conversation_answers", erasable_by=answers_customer)
+customer_answers = svc.table("customer_answers", erasable_by=customer_answers_customer)
 
 _processor: IngestProcessor | None = None
 

@@ -24,6 +24,7 @@ from casetrail.events import (
 )
 from casetrail.events.envelope import utc_now
 from casetrail.events.identity import conversation_id, received_event_id
+from casetrail.privacy.customer_key import customer_key
 from services.ingest import budget
 from services.ingest.connectors import connector_for
 from services.ingest.connectors.base import NormalisedTicket
@@ -254,7 +255,7 @@ class Normaliser:
             event=event,
             delivery_key=f"{record.tenant}/{ticket.source}/{ticket.external_id}",
             delivery_stamp=stamp,
-            customer_key=hashlib.sha256(f"{record.tenant}\x00{customer.customer_id}".encode()).hexdigest()[:32],
+            customer_key=customer_key(record.tenant, customer.customer_id),
             subject_key=subject_key(ticket.subject),
             topic_terms=topic_terms(f"{subject or ''} {customer_texts}"),
             latest_role=latest.author_role,

@@ -46,6 +46,16 @@ from services.ingest.recontact import Inbound, Recontact, RecontactTracker, answ
 State = MutableMapping[str, Any]
 
 
+def answers_customer(conversation_id: str, state: dict) -> Optional[str]:
+    """The customer key of a ``conversation_answers`` entry (erasure): its ``customer`` field."""
+    return state.get("customer")
+
+
+def customer_answers_customer(customer_key: str, state: dict) -> str:
+    """The customer key of a ``customer_answers`` entry (erasure): the table key itself."""
+    return customer_key
+
+
 def observed(result: Normalised, position: str, now: float) -> ConversationObserved:
     """Step 1: the intake record, normalised, as the conversation's partition will decide on it."""
     return ConversationObserved(

@@ -4,13 +4,16 @@
 as the console itself published them), stores the ones that belong to a
 conversation, refolds every conversation that got a new event, and turns
 each agent verdict into a sealed evaluation example. ``PersonalDataErased``
-removes the customer's examples (their text is already unreadable once the
-key is gone). Redelivered records change nothing: events are deduplicated by
+deletes everything the store keeps of the customer's conversations (events,
+cases, examples, the details of agents' actions; found by the customer key each
+conversation's ``DraftVerified`` names), and the examples sealed under the key;
+their events of before the erasure are not stored again (a replay of the log). Redelivered records change nothing: events are deduplicated by
 id and a refold of the same events gives the same case.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -19,6 +22,7 @@ from typing import Any, Iterable, Optional
 
 from casetrail.codec import AvroCodec, DecodeError
 from casetrail.events import EVENT_TYPES
+from casetrail.privacy.customer_key import customer_key
 
 from services.review import metrics
 from services.review.cases import Case, fold_case, sealed_view
@@ -38,7 +42,16 @@ class ApplyResult:
     cases: int = 0
     examples: int = 0
     erased_examples: int = 0
+    erased_cases: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+
+
+def _utc_text(moment: Any) -> str:
+    """An event's ``occurred_at`` as text that sorts like the time (the store compares them)."""
+    if not isinstance(moment, dt.datetime):
+        return ""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def decode_case_event(codec: AvroCodec, type_name: str, value: bytes) -> Any:
@@ -63,6 +76,8 @@ class Projector:
     def _apply(self, values: Iterable[bytes]) -> ApplyResult:
         result = ApplyResult()
         rows = []
+        customers: dict[str, str] = {}  # conversation id -> customer key, from DraftVerified
+        occurred_at: dict[str, str] = {}  # event id -> when
         for value in values:
             try:
                 name, record = self.codec.decode_record(value)
@@ -71,12 +86,18 @@ class Projector:
                 continue
             if name == "PersonalDataErased":
                 result.erased_examples += self.store.erase_key(record["key_id"])
+                result.erased_cases += len(self.store.erase_customer(
+                    customer_key(record["tenant"], record["customer_id"]), _utc_text(record["occurred_at"])))
                 continue
             if name not in CASE_EVENT_TYPES or not record.get("conversation_id"):
                 result.skipped[f"not_a_case_event:{name}"] = result.skipped.get(f"not_a_case_event:{name}", 0) + 1
                 continue
             rows.append((record["event_id"], record["conversation_id"], record.get("tenant") or "", name, value))
-        touched = self.store.add_events(rows)
+            occurred_at[record["event_id"]] = _utc_text(record.get("occurred_at"))
+            if name == "DraftVerified":
+                customers[record["conversation_id"]] = customer_key(
+                    record["tenant"], record["conversation"]["customer"]["customer_id"])
+        touched = self.store.add_events(rows, customers=customers, occurred_at=occurred_at)
         result.stored = len(touched) and len(rows)
         if touched:
             cases, removed = self.refold(touched)

@@ -81,6 +81,18 @@ CREATE TABLE IF NOT EXISTS examples (
 );
 CREATE INDEX IF NOT EXISTS examples_by_tenant ON examples(tenant, locale);
 CREATE INDEX IF NOT EXISTS examples_by_key ON examples(key_id);
+-- Erasure (PersonalDataErased): a conversation's customer (casetrail.privacy.customer_key, never the id)
+-- from its DraftVerified, and the customers erased, so that their conversations' events, cases,
+-- examples and action details are deleted, and events of before the erasure never come back.
+CREATE TABLE IF NOT EXISTS conversation_customers (
+    conversation_id TEXT PRIMARY KEY,
+    customer_key    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversation_customers_by_customer ON conversation_customers(customer_key);
+CREATE TABLE IF NOT EXISTS erased_customers (
+    customer_key    TEXT PRIMARY KEY,
+    erased_at       TEXT NOT NULL
+);
 """
 
 QUEUE_FILTERS = ("queue", "locale", "category", "state")
@@ -136,6 +148,9 @@ class ReviewStore:
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and replaced rows are zeroed, not left in free space: an erased customer's
+            # case bodies and events are gone from the file, not only from the tables.
+            connection.execute("PRAGMA secure_delete=ON")
             self._local.connection = connection
             with self._lock:
                 self._all.append(connection)
@@ -149,13 +164,30 @@ class ReviewStore:
         self._local = threading.local()
 
     # -- the log -------------------------------------------------------------
-    def add_events(self, rows: Iterable[tuple[str, str, str, str, bytes]]) -> set[str]:
-        """Store ``(event_id, conversation_id, tenant, type, value)``; the conversations that got a new event."""
+    def add_events(self, rows: Iterable[tuple[str, str, str, str, bytes]], *,
+                   customers: Optional[dict[str, str]] = None, occurred_at: Optional[dict[str, str]] = None) -> set[str]:
+        """Store ``(event_id, conversation_id, tenant, type, value)``; the conversations that got a new event
+        (or lost their events: a conversation found to be an erased customer's).
+
+        ``customers``: conversation id -> customer key (from DraftVerified); ``occurred_at``: event id ->
+        ISO time. An event of an erased customer's conversation that occurred before the erasure is not
+        stored (a replay of the log, a late record)."""
         touched: set[str] = set()
+        occurred_at = occurred_at or {}
         connection = self.connection
         connection.execute("BEGIN")
         try:
+            for conversation_id, customer in (customers or {}).items():
+                known = connection.execute("INSERT OR IGNORE INTO conversation_customers VALUES (?, ?)",
+                                           (conversation_id, customer)).rowcount
+                if known and self._erased_at(conversation_id) is not None:
+                    # learnt only now (a rebuild reads the topics in no common order): what came first goes
+                    connection.execute("DELETE FROM events WHERE conversation_id = ?", (conversation_id,))
+                    touched.add(conversation_id)
             for row in rows:
+                erased_at = self._erased_at(row[1])
+                if erased_at is not None and occurred_at.get(row[0], "") <= erased_at:
+                    continue
                 cursor = connection.execute(
                     "INSERT OR IGNORE INTO events(event_id, conversation_id, tenant, type, value) VALUES (?,?,?,?,?)",
                     row)
@@ -166,6 +198,34 @@ class ReviewStore:
             connection.execute("ROLLBACK")
             raise
         return touched
+
+    def _erased_at(self, conversation_id: str) -> Optional[str]:
+        row = self.connection.execute(
+            "SELECT erased.erased_at FROM conversation_customers AS owner JOIN erased_customers AS erased "
+            "ON erased.customer_key = owner.customer_key WHERE owner.conversation_id = ?", (conversation_id,)).fetchone()
+        return row[0] if row else None
+
+    def erase_customer(self, customer_key: str, erased_at: str) -> list[str]:
+        """Delete everything kept of the customer's conversations (events, cases, examples; the details of
+        the actions on them) and remember the erasure; returns the conversation ids. The WAL is then
+        checkpointed, so the deleted pages' old images leave the WAL file too."""
+        connection = self.connection
+        connection.execute("BEGIN")
+        try:
+            connection.execute("INSERT INTO erased_customers VALUES (?, ?) ON CONFLICT(customer_key) DO UPDATE "
+                               "SET erased_at = max(erased_at, excluded.erased_at)", (customer_key, erased_at))
+            conversations = [row[0] for row in connection.execute(
+                "SELECT conversation_id FROM conversation_customers WHERE customer_key = ?", (customer_key,))]
+            for conversation_id in conversations:
+                for table in ("events", "cases", "examples"):
+                    connection.execute(f"DELETE FROM {table} WHERE conversation_id = ?", (conversation_id,))
+                connection.execute("UPDATE actions SET detail = '' WHERE conversation_id = ?", (conversation_id,))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return conversations
 
     def event_values(self, conversation_id: str) -> list[tuple[str, bytes]]:
         rows = self.connection.execute("SELECT type, value FROM events WHERE conversation_id = ?", (conversation_id,))

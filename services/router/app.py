@@ -38,7 +38,7 @@ from casetrail.runtime import Output, RecordContext, Service
 
 from services.router import metrics
 from services.router.agent_edits import apply_verified_edit, is_agent_edit
-from services.router.case import Case, CaseEvent, CaseStatus, redrafted, transition, with_sla_closed
+from services.router.case import Case, CaseEvent, CaseStatus, case_customer, redrafted, transition, with_sla_closed
 from services.router.decide import route
 from services.router.feedback import apply_feedback
 from services.router.sending import claim_send, derived_event_id
@@ -63,7 +63,7 @@ def load_holiday_calendars() -> None:
 
 sla_timers = svc.table("sla_timers")
 sent_replies = svc.table("sent_replies")
-conversations = svc.table("conversations")
+conversations = svc.table("conversations", erasable_by=case_customer)  # the timers and sent keys hold no customer's data
 
 
 def utc_now() -> dt.datetime:

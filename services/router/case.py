@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from casetrail.events.decision import Action, FeedbackAction, Mode, RoutedDecision
 from casetrail.events.verification import DraftVerified
+from casetrail.privacy.customer_key import customer_key as customer_key_of
 
 from services.router.sla import SlaState
 
@@ -157,6 +158,9 @@ class Case(BaseModel):
     feedback: tuple[FeedbackEntry, ...] = ()
     rejection_reason: Optional[str] = None
     sla: Optional[SlaState] = None  # the state this draft's SLA timer closed in (breached / stopped)
+    # The customer's key (casetrail.privacy.customer_key): what erasure finds the case by. Empty in a
+    # case stored before it was kept: such a case is not found (it is overwritten by the next draft).
+    customer_key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -214,7 +218,13 @@ def drafted(event: DraftVerified, decision: RoutedDecision, variables: dict[str,
         reply_text=event.draft.reply_text, citations=tuple(decision.citations), channel=conversation.channel,
         source=conversation.source, external_id=conversation.external_id, waiting_since=waiting_from,
         variables=variables, decision=decision,
+        customer_key=customer_key_of(event.tenant, conversation.customer.customer_id),
     )
+
+
+def case_customer(conversation_id: str, stored: dict[str, Any]) -> Optional[str]:
+    """The customer key of a stored case (the ``conversations`` table's erasure), None when unknown."""
+    return stored.get("customer_key") or None
 
 
 def redrafted(previous: Optional[Case], fresh: Case) -> Case:

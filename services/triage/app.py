@@ -33,14 +33,14 @@ from casetrail.policy.tenant import TenantPolicy, load_policies
 from casetrail.runtime import Output, RecordContext, RetryableError, Service
 from services.triage import metrics
 from services.triage.settings import TriageSettings
-from services.triage.triager import Triager, customer_history_key, triaged_event
+from services.triage.triager import Triager, customer_history_key, history_customer, triaged_event
 
 log = logging.getLogger("casetrail.triage")
 
 svc = Service("triage", config=TriageSettings())
 
 
-customer_history = svc.table("customer_history")
+customer_history = svc.table("customer_history", erasable_by=history_customer)
 
 _triager: Triager | None = None
 _policies: dict[str, TenantPolicy] | None = None

@@ -29,6 +29,7 @@ from casetrail.events.envelope import DecisionVersions, ProducerInfo
 from casetrail.events.triage import ConversationTriaged, IntentScore, TriageResult
 from casetrail.policy.taxonomy import OUT_OF_SCOPE, SUPPORTED_LOCALES
 from casetrail.policy.tenant import TenantPolicy
+from casetrail.privacy.customer_key import customer_key
 from services.triage.churn import churn_risk
 from services.triage.customer_history import (
     HistorySettings, contacts_in_window, find_duplicate, record_contact, sentiment_trend,
@@ -68,6 +69,15 @@ class TriageOutcome:
 def customer_history_key(event: ConversationReceived) -> str:
     """The customer-history state key of a conversation: ``<tenant>:<customer id>``."""
     return f"{event.tenant}:{event.conversation.customer.customer_id}"
+
+
+def history_customer(key: str, value: object) -> str:
+    """The customer key (``casetrail.privacy.customer_key``) of a ``customer_history`` entry, for erasure.
+
+    Read from the table key, ``<tenant>:<customer id>``: the value holds no ids. Split at the first
+    colon: a tenant is a policy file's name, a customer id may hold colons."""
+    tenant, _, customer_id = key.partition(":")
+    return customer_key(tenant, customer_id)
 
 
 def triaged_event(event: ConversationReceived, outcome: TriageOutcome, policy: TenantPolicy,

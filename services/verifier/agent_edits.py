@@ -17,6 +17,7 @@ from typing import Optional
 from casetrail.events import AgentFeedback, Citation, DraftProposed, FeedbackAction, ProducerInfo
 
 from casetrail.grounding.sentences import split_sentences
+from casetrail.privacy.customer_key import customer_key
 
 AGENT_COMPOSER_PREFIX = "agent:"
 
@@ -34,6 +35,11 @@ def remembered(event: DraftProposed) -> dict:
         "triage": event.triage.model_copy(update={"embedding": []}),
     })
     return slim.model_dump(mode="json")
+
+
+def draft_customer(conversation_id: str, remembered_draft: dict) -> str:
+    """The customer key of a remembered draft (the ``drafts`` table's erasure): tenant and customer id."""
+    return customer_key(remembered_draft["tenant"], remembered_draft["conversation"]["customer"]["customer_id"])
 
 
 _NUMBERED_MARKER = re.compile(r"\[(\d{1,3})\]")

@@ -16,7 +16,7 @@ from casetrail.events import AgentFeedback, DraftProposed, FeedbackAction
 from casetrail.policy.tenant import load_policies
 from casetrail.runtime import Output, RecordContext, Service
 from services.verifier import metrics
-from services.verifier.agent_edits import edited_draft_event, remembered
+from services.verifier.agent_edits import draft_customer, edited_draft_event, remembered
 from services.verifier.engine import build_verifiers, default_dependencies
 from services.verifier.language_identification import warm_up
 
@@ -41,7 +41,7 @@ def build() -> None:
 
 # The latest draft of each conversation (without the sealed original and the embedding): what an
 # agent's edit is verified against. Grows with the conversations; the changelog is compacted.
-drafts = svc.table("drafts")
+drafts = svc.table("drafts", erasable_by=draft_customer)
 
 
 @svc.processor(source=topics.DRAFTS_PROPOSED, input_type=DraftProposed)

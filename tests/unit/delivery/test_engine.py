@@ -210,3 +210,13 @@ def test_the_automated_flag_survives_the_threads_table():
     assert stored["automated"] == "bounce"
     assert Thread.from_dict(stored).automated is AutomatedKind.bounce
     assert thread_of(_received(case)).automated is None
+
+
+def test_a_stored_thread_names_its_customer_for_erasure():
+    from casetrail.privacy.customer_key import customer_key
+    from services.delivery.thread import thread_customer, thread_of
+
+    case = _zendesk_case("700011")
+    stored = json.loads(json.dumps(thread_of(_received(case)).to_dict()))
+    assert thread_customer(case.conversation_id, stored) == customer_key(
+        case.tenant, case.conversation.customer.customer_id)

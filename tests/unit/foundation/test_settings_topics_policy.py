@@ -47,6 +47,15 @@ def test_topics_file_is_consistent():
         by_name("nope")
 
 
+def test_every_changelog_is_compacted_within_a_day_so_an_erasures_tombstone_supersedes_soon():
+    from casetrail.topics import DAY_MS
+
+    assert STATE_CHANGELOGS
+    for spec in STATE_CHANGELOGS:
+        assert spec.config()["cleanup.policy"] == "compact", spec.name
+        assert int(spec.config()["max.compaction.lag.ms"]) == DAY_MS, spec.name
+
+
 def test_sample_tenant_policy_loads_and_compiles_every_rule():
     policy = load_policy(SAMPLE)
     assert policy.tenant == "acme-shop"

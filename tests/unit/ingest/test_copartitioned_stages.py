@@ -173,3 +173,18 @@ def test_every_key_lives_on_the_partition_its_key_hashes_to(partitions):
         for customer_key in split.customers[p]:
             assert partition_for(customer_key, partitions) == p
     assert sum(len(c) for c in split.customers) == 2  # cust-a and cust-c were answered
+
+
+def test_erasure_finds_every_answer_entry_of_the_customer_and_none_of_the_others():
+    from casetrail.privacy.customer_key import customer_key
+    from casetrail.runtime.erasure import keys_of_customers
+    from services.ingest.stages import answers_customer, customer_answers_customer
+
+    _, split = _run_partitioned(1)
+    answers, customers = split.answers[0], split.customers[0]
+    erased = {customer_key(TENANT, "cust-a")}
+    assert sorted(keys_of_customers(answers.items(), answers_customer, erased)) == sorted(
+        _conversation_id(t) for t in ("T1", "T2", "T3"))
+    assert keys_of_customers(customers.items(), customer_answers_customer, erased) == [customer_key(TENANT, "cust-a")]
+    others = {customer_key(TENANT, c) for c in ("cust-b", "cust-c", "cust-d")}
+    assert len(keys_of_customers(answers.items(), answers_customer, others)) == len(answers) - 3

@@ -226,3 +226,15 @@ def test_a_minimal_old_record_loads_with_defaults():
     case = Case.from_json({"tenant": "acme-shop", "locale": "en", "status": "answered"})
     assert (case.status, case.priority, case.feedback, case.decision, case.sla) == (S.answered, "normal", (), None, None)
     assert sla_escalation(case, acme(), SlaEventKind.at_risk, OPEN_NOW, OPEN_NOW, PRODUCER, "x") is None
+
+
+def test_a_case_names_its_customer_for_erasure_and_an_older_stored_case_names_none():
+    from casetrail.privacy.customer_key import customer_key
+    from services.router.case import case_customer
+
+    event = verified()
+    case = route(event, acme(), OPEN_NOW, PRODUCER).case
+    stored = json.loads(json.dumps(case.to_json()))
+    assert case_customer(event.conversation_id, stored) == customer_key(
+        event.tenant, event.conversation.customer.customer_id)
+    assert case_customer(event.conversation_id, old_format_record()) is None

@@ -131,3 +131,12 @@ def test_embedding_bound_can_be_switched_off(policy):
     unbounded = Triager(base.embedder, base.intent_model, base.sentiment_model, max_embed_tokens=0)
     text = "Where is my order? Please send me the tracking number. " * 60
     assert "embedding_truncated" not in unbounded.triage(_event(text), None, policy).result.flags
+
+
+def test_a_history_key_names_its_customer_for_erasure_even_with_colons_in_the_id():
+    from casetrail.privacy.customer_key import customer_key
+    from services.triage.triager import customer_history_key, history_customer
+
+    event = _event("Where is my parcel?", customer=CustomerContext(customer_id="zendesk:user:42"))
+    assert history_customer(customer_history_key(event), {"entries": []}) == customer_key(
+        "acme-shop", "zendesk:user:42")

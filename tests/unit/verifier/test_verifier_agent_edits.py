@@ -84,3 +84,14 @@ def test_a_redelivered_edit_derives_the_same_draft_and_envelope_from_the_feedbac
     assert first.causation_id == feedback.event_id
     assert first.draft.draft_id == again.draft.draft_id
     assert first.producer == VERIFIER
+
+
+def test_the_remembered_draft_names_its_customer_for_erasure():
+    from casetrail.privacy.customer_key import customer_key
+    from services.verifier.agent_edits import draft_customer
+
+    event = make_event(customer_id="cust-7")
+    stored = remembered(event)
+    assert draft_customer(event.conversation_id, stored) == customer_key(event.tenant, "cust-7")
+    assert draft_customer(event.conversation_id, make_event(customer_id="cust-8").model_dump(mode="json")) != \
+        customer_key(event.tenant, "cust-7")
