@@ -20,6 +20,7 @@ drafted with them, read at start-up; the others with the built-in set.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -154,14 +155,16 @@ def draft_or_retry(event: ConversationTriaged) -> list[Output]:
     except LlmError as exc:  # only transient ones reach here
         raise RetryableError(str(exc)) from exc
     metrics.DRAFT_SECONDS.observe(time.perf_counter() - started)
-    metrics.observe(proposed)
     return [Output(topics.DRAFTS_PROPOSED, proposed)]
 
 
 @svc.processor(source=topics.CONVERSATIONS_TRIAGED, input_type=ConversationTriaged)
 async def draft_conversation(event: ConversationTriaged, ctx: RecordContext) -> list[Output]:
     # Embedding and Qdrant calls block: keep them off the event loop.
-    return await asyncio.to_thread(draft_or_retry, event)
+    outputs = await asyncio.to_thread(draft_or_retry, event)
+    for output in outputs:  # what the draft says counts once it is visible: a batch aborted and drafted again counts once
+        ctx.after_commit(functools.partial(metrics.observe, output.event))
+    return outputs
 
 
 @svc.broadcast(source=topics.KB_PUBLISHED, input_type=KnowledgeBasePublished)

@@ -43,7 +43,7 @@ QDRANT_UNAVAILABLE = Counter(
 
 
 def observe(event) -> None:
-    """Record one DraftProposed event."""
+    """Record one DraftProposed event, once it committed (``ctx.after_commit``)."""
     draft = event.draft
     DRAFTS.labels(draft.outcome.value, event.locale, draft.composer).inc()
     if draft.outcome.value == "drafted":

@@ -103,7 +103,7 @@ async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
         source = record.source
         result = processor().normalise(record)
     except Rejected as rejected:
-        metrics.REJECTED.labels(metrics.source_label(source), rejected.reason_code).inc()
+        ctx.after_commit(metrics.REJECTED.labels(metrics.source_label(source), rejected.reason_code).inc)
         log.info("intake record dead-lettered",
                  extra={"reason_code": rejected.reason_code, "partition": ctx.partition, "offset": ctx.offset})
         ctx.dead_letter(rejected.reason_code, rejected.reason)

@@ -24,6 +24,7 @@ partition of their history, however many workers run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -91,7 +92,7 @@ async def rekey_by_customer(event: ConversationReceived, ctx: RecordContext) -> 
 async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -> list[Output]:
     policy = policies().get(event.tenant)
     if policy is None:
-        metrics.REJECTED.labels("unknown_tenant").inc()
+        ctx.after_commit(metrics.REJECTED.labels("unknown_tenant").inc)
         ctx.dead_letter("unknown_tenant", f"no tenant policy for tenant {event.tenant!r}")
         return []
     started = time.perf_counter()
@@ -106,7 +107,8 @@ async def triage_conversation(event: ConversationReceived, ctx: RecordContext) -
         raise
     customer_history[key] = outcome.history
     triaged = triaged_event(event, outcome, policy, svc.producer_info)
-    metrics.observe(True, event.tenant, outcome.result, time.perf_counter() - started)
+    metrics.TRIAGE_SECONDS.observe(time.perf_counter() - started)
+    ctx.after_commit(functools.partial(metrics.observe_triaged, True, event.tenant, outcome.result))
     return [Output(topics.CONVERSATIONS_TRIAGED, triaged)]
 
 

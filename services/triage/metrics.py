@@ -25,7 +25,9 @@ _BOUNDED_FLAGS = {"empty_text", "no_words", "truncated", "unknown_language", "mi
                   "out_of_scope", "duplicate"}
 
 
-def observe(tenant_known: bool, tenant: str, result, seconds: float) -> None:
+def observe_triaged(tenant_known: bool, tenant: str, result) -> None:
+    """What a ConversationTriaged event says: counted once it committed (``ctx.after_commit``); the time
+    it took is work done (``TRIAGE_SECONDS``, observed where it happens)."""
     TRIAGED.labels(tenant if tenant_known else "other", result.category, result.priority, result.language).inc()
     for flag in result.flags:
         FLAGS.labels(flag if flag in _BOUNDED_FLAGS else "other").inc()
@@ -36,4 +38,3 @@ def observe(tenant_known: bool, tenant: str, result, seconds: float) -> None:
         SIGNALS.labels("duplicate").inc()
     INTENT_CONFIDENCE.observe(result.intent_confidence)
     SENTIMENT.observe(result.sentiment)
-    TRIAGE_SECONDS.observe(seconds)

@@ -8,6 +8,7 @@ language models so the first draft is not slow.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -49,7 +50,8 @@ def verify(event: DraftProposed, ctx: RecordContext) -> list[Output]:
     started = time.perf_counter()
     report = verifiers.verify(event)
     seconds = time.perf_counter() - started
-    metrics.record(event.tenant, event.triage.category, event.locale, report, seconds)
+    metrics.record_work(report, seconds)
+    ctx.after_commit(functools.partial(metrics.record_verdict, event.tenant, event.triage.category, event.locale, report))
     verification = report.verification
     log.info("draft verified", extra={
         "conversation_id": event.conversation_id, "draft_id": event.draft.draft_id,
@@ -73,5 +75,7 @@ def verify_agent_edit(event: AgentFeedback, ctx: RecordContext) -> list[Output]:
         return []
     started = time.perf_counter()
     report = verifiers.verify(edited)
-    metrics.record(edited.tenant, edited.triage.category, edited.locale, report, time.perf_counter() - started)
+    metrics.record_work(report, time.perf_counter() - started)
+    ctx.after_commit(functools.partial(metrics.record_verdict, edited.tenant, edited.triage.category, edited.locale,
+                                       report))
     return [Output(topics.DRAFTS_VERIFIED, verifiers.verified_event(edited, report, svc.producer_info))]

@@ -26,11 +26,17 @@ CHECK_SECONDS = Histogram(
 )
 
 
-def record(tenant: str, category: str, locale: str, report, seconds: float) -> None:
+def record_work(report, seconds: float) -> None:
+    """Time spent verifying one draft (work done: observed whether or not its verdict commits)."""
+    for timed in report.timings:
+        CHECK_SECONDS.labels(timed.result.name).observe(timed.seconds)
+    VERIFY_SECONDS.observe(seconds)
+
+
+def record_verdict(tenant: str, category: str, locale: str, report) -> None:
+    """The verdict a DraftVerified event carries: counted once it committed (``ctx.after_commit``), so a
+    batch aborted and verified again counts its verdicts once."""
     verification = report.verification
     VERDICTS.labels(tenant, verification.verdict.value, category, locale).inc()
     for check in verification.failed_checks:
         CHECK_FAILURES.labels(tenant, check.name, check.severity).inc()
-    for timed in report.timings:
-        CHECK_SECONDS.labels(timed.result.name).observe(timed.seconds)
-    VERIFY_SECONDS.observe(seconds)

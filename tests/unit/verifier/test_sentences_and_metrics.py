@@ -37,7 +37,32 @@ def test_failures_are_counted_by_check_name(policy, resolver):
     labels = {"tenant": "acme-shop", "check": "statements_supported", "severity": "failed"}
     before = _sample("casetrail_verifier_check_failures_total", labels)
     report = verifier.verify(make_event("You can return any item within 60 days."))
-    metrics.record("acme-shop", "refund_policy", "en", report, 0.001)
+    metrics.record_verdict("acme-shop", "refund_policy", "en", report)
     assert _sample("casetrail_verifier_check_failures_total", labels) == before + 1
     assert _sample("casetrail_verifier_verdicts_total", {"tenant": "acme-shop", "verdict": "failed",
                                                          "category": "refund_policy", "locale": "en"}) >= 1
+
+
+def test_the_handler_counts_its_verdict_only_once_the_record_committed(policy, resolver, monkeypatch):
+    """A batch aborted and verified again must count its verdict once: the handler leaves it to ctx.after_commit."""
+    from services.verifier import app
+    from services.verifier.engine import build_verifiers
+    from casetrail.runtime import RecordContext
+
+    monkeypatch.setattr(app, "verifiers", build_verifiers({"acme-shop": policy}, CheckDependencies(
+        resolver=resolver, pii_detector=fake_pii, language_identifier=lambda text, fast=False: [("en", 1.0)])))
+    ctx = RecordContext(service=app.svc, topic="drafts.proposed", partition=0, offset=1, key=b"k", value=b"",
+                        headers={}, timestamp=None)
+    labels = {"tenant": "acme-shop", "verdict": "failed", "category": "refund_policy", "locale": "en"}
+    before = _sample("casetrail_verifier_verdicts_total", labels)
+    app.svc.current_partition = 0
+    try:
+        [output] = app.verify(make_event("You can return any item within 60 days."), ctx)
+    finally:
+        app.svc.current_partition = None
+        app.drafts.drop({0})
+    assert output.event.verification.verdict.value == "failed"
+    assert _sample("casetrail_verifier_verdicts_total", labels) == before  # not yet committed
+    for committed in ctx._after_commit:
+        committed()
+    assert _sample("casetrail_verifier_verdicts_total", labels) == before + 1
