@@ -6,6 +6,8 @@ from unittest import mock
 import pytest
 from pydantic import BaseModel, ValidationError, field_validator
 
+from casetrail_tools.benchmarks.codec import event_sizes
+from casetrail_tools.benchmarks.sample_events import sample_pipeline_events
 from casetrail.codec import AvroCodec
 from casetrail.events import EVENT_TYPES, ConversationTriaged, DraftProposed, ProducerInfo
 from casetrail.events.catalog import SCHEMAS_DIR, released_schemas
@@ -74,3 +76,14 @@ def test_a_model_with_its_own_validator_is_never_built_without_validation():
 
     assert trusted_builder(Checked) is None
     assert trusted_builder(Holder) is None  # a nested model that needs validation taints its parent
+
+
+def test_the_sample_pipeline_carries_the_embedding_to_the_drafter_and_no_further():
+    codec = AvroCodec()
+    events = sample_pipeline_events(3)
+    assert [codec.decode(codec.encode(event)) for _, event in events] == [event for _, event in events]
+    carrying = [topic for topic, event in events if getattr(getattr(event, "triage", None), "embedding", None)]
+    assert carrying == ["conversations.triaged.v1"]
+    sizes = event_sizes(codec, 3)
+    assert sizes["decisions.routed.v1"][0] - sizes["decisions.routed.v1"][1] > 384 * 8  # 384 doubles and the array block header
+    assert sizes["conversations.triaged.v1"][0] == sizes["conversations.triaged.v1"][1]
