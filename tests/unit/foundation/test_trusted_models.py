@@ -87,3 +87,13 @@ def test_the_sample_pipeline_carries_the_embedding_to_the_drafter_and_no_further
     sizes = event_sizes(codec, 3)
     assert sizes["decisions.routed.v1"][0] - sizes["decisions.routed.v1"][1] > 384 * 8  # 384 doubles and the array block header
     assert sizes["conversations.triaged.v1"][0] == sizes["conversations.triaged.v1"][1]
+
+
+def test_a_registry_framed_record_of_the_current_schema_takes_the_same_path():
+    codec = AvroCodec("mock://trusted-models")
+    sent = DraftProposed.fake()
+    data = codec.encode(sent, topic="drafts.proposed.v1")
+    with mock.patch.object(DraftProposed, "model_validate", wraps=DraftProposed.model_validate) as validate:
+        received = codec.decode(data)  # the writer schema is fetched from the registry by its id
+    assert validate.call_count == 0
+    assert _shape(received) == _shape(sent)
