@@ -12,7 +12,9 @@ Two framings, and readers accept both:
 
 Decoding always resolves the writer schema against the current reader schema
 of the event type, so data written with an older released schema stays
-readable.
+readable. Models are validated by pydantic only when the writer schema is not
+the current one: a record the current schema decoded is already typed as the
+model declares it (``casetrail.events.trusted``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from casetrail.events.catalog import EVENT_TYPES, full_name, released_schemas, schema_of
 from casetrail.events.envelope import AvroRecord
+from casetrail.events.trusted import Build, trusted_builder
 
 SINGLE_OBJECT_MAGIC = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
@@ -48,6 +51,7 @@ class _WriterSchema:
     event_name: str
     parsed: Any
     fingerprint: bytes
+    current: bool  # the current (reader) schema of its event type: no resolution, no re-validation
 
 
 def _fingerprint(schema: dict) -> bytes:
@@ -62,15 +66,17 @@ class AvroCodec:
         self._readers: dict[str, Any] = {}
         self._by_fingerprint: dict[bytes, _WriterSchema] = {}
         self._current: dict[str, _WriterSchema] = {}
+        self._builders: dict[str, Optional[Build]] = {}
         for name in EVENT_TYPES:
             current = schema_of(name)
             self._readers[name] = fastavro.parse_schema(current)
-            writer = _WriterSchema(name, self._readers[name], _fingerprint(current))
+            writer = _WriterSchema(name, self._readers[name], _fingerprint(current), current=True)
             self._current[name] = writer
             self._by_fingerprint[writer.fingerprint] = writer
+            self._builders[name] = trusted_builder(EVENT_TYPES[name])
             for _, old in released_schemas(name):
                 fp = _fingerprint(old)
-                self._by_fingerprint.setdefault(fp, _WriterSchema(name, fastavro.parse_schema(old), fp))
+                self._by_fingerprint.setdefault(fp, _WriterSchema(name, fastavro.parse_schema(old), fp, current=False))
         self._registry = None
         self._registry_ids: dict[str, int] = {}
         self._registry_schemas: dict[int, _WriterSchema] = {}
@@ -113,6 +119,10 @@ class AvroCodec:
     # -- decoding ---------------------------------------------------------
     def decode_record(self, data: bytes) -> tuple[str, dict]:
         """Decode to ``(event type name, dict in the current reader schema)``."""
+        writer, record = self._decode(data)
+        return writer.event_name, record
+
+    def _decode(self, data: bytes) -> tuple[_WriterSchema, dict]:
         if not data:
             raise DecodeError("empty", "record value is empty")
         if data[:2] == SINGLE_OBJECT_MAGIC:
@@ -130,12 +140,12 @@ class AvroCodec:
         else:
             raise DecodeError("not_avro", f"unknown framing byte 0x{data[0]:02x}")
         try:
-            reader = self._readers[writer.event_name]
             # Same schema on both sides: skip schema resolution (the common, fast path).
-            record = fastavro.schemaless_reader(body, writer.parsed, None if writer.parsed is reader else reader)
+            reader = None if writer.current else self._readers[writer.event_name]
+            record = fastavro.schemaless_reader(body, writer.parsed, reader)
         except Exception as exc:  # fastavro raises several types for corrupt bodies
             raise DecodeError("corrupt_body", f"Avro body does not decode as {writer.event_name}: {type(exc).__name__}") from exc
-        return writer.event_name, record
+        return writer, record
 
     def _registry_writer(self, schema_id: int) -> _WriterSchema:
         if self._registry is None:
@@ -148,14 +158,20 @@ class AvroCodec:
             name = schema.get("name", "").rsplit(".", 1)[-1]
             if name not in EVENT_TYPES:
                 raise DecodeError("unknown_schema", f"registry schema {schema_id} is not a casetrail event ({name!r})")
-            self._registry_schemas[schema_id] = _WriterSchema(name, fastavro.parse_schema(schema), b"")
+            fp = _fingerprint(schema)
+            self._registry_schemas[schema_id] = self._by_fingerprint.get(fp) or _WriterSchema(
+                name, fastavro.parse_schema(schema), fp, current=False)
         return self._registry_schemas[schema_id]
 
     def decode(self, data: bytes, expected: Optional[type[T]] = None) -> AvroRecord:
-        name, record = self.decode_record(data)
+        writer, record = self._decode(data)
+        name = writer.event_name
         if expected is not None and name != expected.__name__:
             raise DecodeError("unexpected_type", f"expected {expected.__name__}, got {name}")
+        build = self._builders[name] if writer.current else None
         try:
+            if build is not None:
+                return build(record)
             return EVENT_TYPES[name].model_validate(record)
         except Exception as exc:
             raise DecodeError("invalid_event", f"{name} fails validation: {type(exc).__name__}") from exc

@@ -106,9 +106,11 @@ def test_locale_fallback_only_when_the_tenant_allows_it(tmp_path, policy):
 
 @pytest.mark.parametrize("fields,reason", [({"spam": True}, "spam"), ({"out_of_scope": True}, "out_of_scope")])
 def test_spam_and_out_of_scope_are_not_drafted(knowledge, policy, fields, reason):
-    proposed = Drafter(knowledge, {"acme-shop": policy}, config=LOW).draft(triaged("buy cheap watches", **fields))
+    proposed = Drafter(knowledge, {"acme-shop": policy}, config=LOW).draft(
+        triaged("buy cheap watches", embedding=[0.5] * 8, embedding_model="any", **fields))
     assert proposed.draft.outcome == DraftOutcome.not_drafted and proposed.draft.reason == reason
     assert proposed.draft.reply_text
+    assert proposed.triage.embedding == []  # not drafted is still a drafter output: no vector past it
 
 
 def test_triage_embedding_is_reused_when_the_model_matches(knowledge, policy):
@@ -121,6 +123,9 @@ def test_triage_embedding_is_reused_when_the_model_matches(knowledge, policy):
     proposed = drafter.draft(event)
     assert "query_embedding_reused" in proposed.draft.flags
     assert all(kind != "query" for _, kind in knowledge.embedder.calls)
+    # thin events: the vector stops at the drafter (verifier, router and audit never read it); its model id stays
+    assert proposed.triage.embedding == [] and proposed.triage.embedding_model == knowledge.embedder.name
+    assert event.triage.embedding  # the input keeps it: the drafter clears a copy
     other = triaged(text, intent="payment_issue", embedding=[float(x) for x in vector], embedding_model="another-model")
     assert "query_embedding_reused" not in drafter.draft(other).draft.flags
 
