@@ -74,13 +74,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Create the table; add ``purpose`` to a file written before it existed."""
-    METADATA.create_all(engine)
+    """Create the table; add ``purpose`` to a file written before it existed.
+
+    Every process of a pipeline migrates at start-up, at the same moment: between create_all's
+    "does it exist?" and its CREATE another process may create the table (or add the column), so
+    "already exists" / "duplicate column" from the database means done, not failed."""
+    try:
+        METADATA.create_all(engine)
+    except sa.exc.DBAPIError as exc:
+        if not _created_meanwhile(exc):
+            raise
+        METADATA.create_all(engine)  # the table is there now; its index may not be
     columns = {column["name"] for column in sa.inspect(engine).get_columns("customer_keys")}
     if "purpose" not in columns:
-        with engine.begin() as connection:
-            connection.execute(sa.text(
-                "ALTER TABLE customer_keys ADD COLUMN purpose VARCHAR(16) NOT NULL DEFAULT 'customer'"))
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text(
+                    "ALTER TABLE customer_keys ADD COLUMN purpose VARCHAR(16) NOT NULL DEFAULT 'customer'"))
+        except sa.exc.DBAPIError as exc:
+            if not _created_meanwhile(exc):
+                raise
+
+
+def _created_meanwhile(exc: sa.exc.DBAPIError) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "already exists" in text or "duplicate column" in text
 
 
 def insert_if_absent(engine: sa.Engine) -> Callable[..., Any]:

@@ -228,3 +228,24 @@ def test_in_development_the_master_key_is_optional(environment):
 
     store = default_keystore(environment("development"))
     assert store.open(store.seal("acme", "c-1", "secret")) == "secret"
+
+
+def test_a_table_another_process_created_meanwhile_is_not_an_error(tmp_path, monkeypatch):
+    """Every service migrates the shared store at start-up at the same moment; the loser of the
+    CREATE TABLE race must start, not refuse (seen in the fault run: 'table customer_keys already exists')."""
+    from casetrail.privacy import key_tables
+
+    real_create_all = key_tables.METADATA.create_all
+    raced = []
+
+    def create_all_losing_the_race(engine, *args, **kwargs):
+        if not raced:
+            raced.append(True)
+            real_create_all(engine)  # the other process wins...
+            with engine.begin() as connection:  # ...and this one's CREATE fails as it would
+                connection.execute(sa.text("CREATE TABLE customer_keys (key_id VARCHAR(32))"))
+        return real_create_all(engine, *args, **kwargs)
+
+    monkeypatch.setattr(key_tables.METADATA, "create_all", create_all_losing_the_race)
+    store = KeyStore(tmp_path / "keys.sqlite")
+    assert raced and store.open(store.seal("acme", "c-1", "x")) == "x"
