@@ -1,5 +1,6 @@
 """``casetrail eval``: the whole decision chain over labelled tickets (decisions), triage alone (triage),
-and the fit of the drafter's answer confidence (calibrate)."""
+the fit of the drafter's answer confidence (calibrate),
+and whether sent replies answer, from people's readings (readings)."""
 
 from __future__ import annotations
 
@@ -177,3 +178,41 @@ def eval_calibrate(
     finally:
         scratch.cleanup()
     print_bench(result, json_path)
+
+
+@eval_app.command("readings")
+def eval_readings(
+    decisions: Path = typer.Option(..., "--decisions", exists=True, dir_okay=False,
+                                   help="the JSON written by `casetrail eval decisions --json`"),
+    tickets: list[Path] = typer.Option([], "--tickets", exists=True, help="the labelled tickets of that run "
+                                       "(files or folders of *.jsonl; default: evaluation/dev)"),
+    judged: list[Path] = typer.Option([], "--judged", exists=True, dir_okay=False, help="readings of sent replies "
+                                      "(repeatable; a later file wins; default: every evaluation/judged file)"),
+    unread: Optional[Path] = typer.Option(None, "--unread", dir_okay=False,
+                                          help="write the sends nobody has read yet here, one JSON line each, "
+                                               "in the judged files' format with 'answers' left to fill"),
+    json_path: Optional[Path] = json_option("also write the figures to PATH as JSON"),
+) -> None:
+    """Whether a run's sent replies answer the question: its sends joined with people's readings
+    (per half of the dev set and per locale; sends without a reading are counted apart)."""
+    from casetrail.settings import REPO_ROOT
+    from casetrail_tools.decision_eval.calibrate import judged_files, read_judged
+    from casetrail_tools.decision_eval.readings import (ReadingsError, read_decisions, render, score_sends,
+                                                        unread_rows)
+    from casetrail_tools.decision_eval.tickets import TicketFileError
+    from casetrail_tools.triage_eval.inputs import read_ticket_files
+
+    try:
+        rows = read_decisions(decisions)
+        labelled = {t.id: t for t in read_ticket_files(tickets or [REPO_ROOT / "evaluation" / "dev"])}
+        readings = read_judged(judged or judged_files())
+    except (ReadingsError, TicketFileError, ValueError) as exc:
+        _fail(str(exc), 2)
+    report = score_sends(rows, readings, labelled)
+    render(report, typer.echo)
+    if unread is not None:
+        unread.parent.mkdir(parents=True, exist_ok=True)
+        unread.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n"
+                                  for row in unread_rows(report, labelled)), encoding="utf-8")
+        typer.echo(f"wrote {len(report.unread)} unread sends to {unread}")
+    write_figures(json_path, report.as_dict())
