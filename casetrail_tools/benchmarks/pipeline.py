@@ -27,7 +27,8 @@ from confluent_kafka import Consumer, Producer
 from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
 from casetrail.settings import kafka_settings
 from casetrail.topic_admin import apply_topics
-from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, REPLIES_OUTBOUND, TopicSpec
+from casetrail.topics import (CONVERSATIONS_RECEIVED, CONVERSATIONS_TRIAGED, DEADLETTER, DECISIONS_ROUTED,
+                              DRAFTS_PROPOSED, DRAFTS_VERIFIED, REPLIES_OUTBOUND, TopicSpec)
 
 TENANT = "acme-shop"
 Progress = Callable[[str], None]
@@ -68,6 +69,8 @@ class _Watch:
     """Routed decisions and outbound replies by record key (the conversation id), undecoded."""
 
     routed_at: dict[str, float] = field(default_factory=dict)
+    #: the first record of each conversation on each stage's output topic: stage -> key -> timestamp (s)
+    stage_at: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
     routed_count: Counter = field(default_factory=Counter)
     outbound_count: Counter = field(default_factory=Counter)
     dead_letters: int = 0
@@ -77,20 +80,47 @@ def _watch(prefix: str, watch: _Watch, stop: threading.Event) -> None:
     consumer = Consumer({**kafka_settings().consumer_config(f"bench-watch-{uuid.uuid4().hex[:6]}"),
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
     routed, outbound, dead = (f"{prefix}{t.name}" for t in (DECISIONS_ROUTED, REPLIES_OUTBOUND, DEADLETTER))
-    consumer.subscribe([routed, outbound, dead])
+    stages = {f"{prefix}{topic.name}": stage for stage, topic in HOP_OUTPUTS}
+    consumer.subscribe(sorted({routed, outbound, dead, *stages}))  # the router's topic is both
     while not stop.is_set():
         for message in consumer.consume(1000, 0.2):
             if message.error():
                 continue
             key = (message.key() or b"").decode()
+            if message.topic() in stages:
+                watch.stage_at[stages[message.topic()]].setdefault(key, message.timestamp()[1] / 1000)
             if message.topic() == routed:
                 watch.routed_count[key] += 1
                 watch.routed_at.setdefault(key, message.timestamp()[1] / 1000)
             elif message.topic() == outbound:
                 watch.outbound_count[key] += 1
-            else:
+            elif message.topic() == dead:
                 watch.dead_letters += 1
     consumer.close()
+
+
+#: each service and the topic its decision is written to, in the order a ticket passes them
+HOP_OUTPUTS = (("ingest", CONVERSATIONS_RECEIVED), ("triage", CONVERSATIONS_TRIAGED), ("drafter", DRAFTS_PROPOSED),
+               ("verifier", DRAFTS_VERIFIED), ("router", DECISIONS_ROUTED))
+
+
+def hop_latencies(sent: dict[str, float], stage_at: dict[str, dict[str, float]]) -> dict:
+    """Per service, p50 and p99 of the time from the previous stage's record to its own (ms).
+
+    Record timestamps are set when a record is produced, inside the producing service's
+    transaction, so a hop is: the upstream transaction's commit, the fetch (and under light
+    load the poll wait), and the service's own work — what one more stage costs a ticket.
+    Only tickets seen on every stage count, so each hop is measured over the same tickets.
+    """
+    stages = [stage for stage, _ in HOP_OUTPUTS]
+    complete = [c for c in sent if all(c in stage_at.get(stage, {}) for stage in stages)]
+    figures: dict[str, dict] = {"p50_ms": {}, "p99_ms": {}}
+    for i, stage in enumerate(stages):
+        before = (lambda c: sent[c]) if i == 0 else (lambda c, prev=stages[i - 1]: stage_at[prev][c])
+        waits = [stage_at[stage][c] - before(c) for c in complete]
+        figures["p50_ms"][stage] = round(_percentile(waits, 50) * 1000, 1) if waits else None
+        figures["p99_ms"][stage] = round(_percentile(waits, 99) * 1000, 1) if waits else None
+    return {"hop_p50_ms": figures["p50_ms"], "hop_p99_ms": figures["p99_ms"], "hop_tickets": len(complete)}
 
 
 def _first_minute(latencies: list[tuple[float, float]], start: float) -> dict:
@@ -233,6 +263,8 @@ def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path]
         sent = _generate(rate, duration, prefix, run)
         drain_deadline = time.monotonic() + 60
         while time.monotonic() < drain_deadline and len(set(sent) & set(watch.routed_at)) < len(sent):
+            if not watcher.is_alive():  # its traceback is on stderr; figures without it would read as "undecided"
+                raise RuntimeError("the benchmark's topic watcher stopped; no latency can be measured")
             time.sleep(0.5)
         lag_note = "all decided" if len(set(sent) & set(watch.routed_at)) == len(sent) else "drain timed out"
         cpu_before_load = cpu_at_ready
@@ -271,6 +303,8 @@ def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path]
         "drain": lag_note,
         "service_exit_codes": codes,
         # CPU seconds each service spent on the load (excluding start-up), per decided ticket
+        # where a ticket's time goes, service by service (the previous record to this one's)
+        **hop_latencies(sent, watch.stage_at),
         "cpu_ms_per_ticket": {name: round((cpu_after[name] - cpu_before_load.get(name, 0.0)) * 1000 / max(1, decided), 1)
                               for name in cpu_after},
         "goal": "p50 <= 150 ms and p99 <= 1 s at 50 tickets/s for 5 minutes",
