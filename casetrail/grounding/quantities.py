@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 # ---------------------------------------------------------------- number words
@@ -232,6 +233,24 @@ def _mask(text: str, start: int, end: int) -> str:
 
 def extract_quantities(text: str, locale: str = "en") -> list[Quantity]:
     """Every quantity in ``text``; each character belongs to at most one quantity."""
+    if len(text) > REMEMBERED_TEXT_CHARS:  # a customer's long e-mail: read, not kept
+        return _read_quantities(text, locale)
+    return list(_remembered_quantities(text, locale))
+
+
+#: texts up to this long are remembered (4,096 of them: a few MB at most)
+REMEMBERED_TEXT_CHARS = 1000
+
+
+@lru_cache(maxsize=4096)
+def _remembered_quantities(text: str, locale: str) -> tuple[Quantity, ...]:
+    # The verifier reads the same template and clause sentences in draft after draft, and
+    # this is its costliest step (dozens of regex passes per text); a Quantity is frozen,
+    # so sharing one between callers is safe.
+    return tuple(_read_quantities(text, locale))
+
+
+def _read_quantities(text: str, locale: str) -> list[Quantity]:
     work = _OPAQUE.sub(lambda m: " " * len(m.group(0)), text.replace("\u00a0", " ").replace("\u202f", " "))
     found: list[Quantity] = []
     lowered = work.lower()

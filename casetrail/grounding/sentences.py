@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # [clause_id@kb_version], optionally several in one bracket: [a@v1; b@v1]
 CITATION_MARKER = re.compile(r"\[\s*([\w.\-:/]+@[\w.\-+:]+(?:\s*[;,]\s*[\w.\-:/]+@[\w.\-+:]+)*)\s*\]")
@@ -42,6 +43,17 @@ def without_markers(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Comparable form of a sentence: markers removed, case and spacing folded."""
+    # Checks compare every reply sentence with every citation, so one draft normalises the
+    # same few sentences about a hundred times: sentence-sized texts are remembered.
+    return _remembered_normalise(text) if len(text) <= 1000 else _normalise(text)
+
+
+@lru_cache(maxsize=16384)
+def _remembered_normalise(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     without = NUMBERED_MARKER.sub(" ", CITATION_MARKER.sub(" ", text))
     folded = unicodedata.normalize("NFKC", without).casefold()
     return re.sub(r"\s+", " ", folded).strip(" .!?…")

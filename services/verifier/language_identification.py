@@ -8,6 +8,7 @@ under a millisecond per reply).
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from typing import Optional
 
 _LOCK = threading.Lock()
@@ -36,8 +37,25 @@ def identify(text: str, fast: bool = False) -> list[tuple[str, float]]:
     """(locale, confidence) for the five languages, most likely first; [] when there is nothing to read."""
     if not any(ch.isalpha() for ch in text):
         return []
+    if len(text) > REMEMBERED_TEXT_CHARS:  # a whole reply: identified once, not kept
+        return list(_confidences(text, fast))
+    return list(_remembered_confidences(text, fast))
+
+
+#: sentences up to this long are remembered (8,192 of them)
+REMEMBERED_TEXT_CHARS = 300
+
+
+def _confidences(text: str, fast: bool) -> tuple[tuple[str, float], ...]:
     values = _detector(fast).compute_language_confidence_values(text)
-    return [(_CODES[v.language.name], float(v.value)) for v in values]
+    return tuple((_CODES[v.language.name], float(v.value)) for v in values)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_confidences(text: str, fast: bool) -> tuple[tuple[str, float], ...]:
+    # Replies repeat their greeting, disclosure and clause sentences, and the language
+    # check identifies each sentence on its own.
+    return _confidences(text, fast)
 
 
 def warm_up() -> None:

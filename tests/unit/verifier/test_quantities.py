@@ -67,3 +67,14 @@ def test_support_rules():
     assert supported_by(extract_quantities("thirty days", "en")[0], clause)
     assert not supported_by(extract_quantities("60 days", "en")[0], clause)
     assert not supported_by(extract_quantities("30 business days", "en")[0], clause)
+
+
+def test_a_remembered_reading_is_the_same_and_callers_cannot_change_it():
+    from casetrail.grounding.quantities import REMEMBERED_TEXT_CHARS, _read_quantities
+
+    sentence = "Refunds arrive within 5 to 10 business days, and returns are free up to 50 EUR."
+    first = extract_quantities(sentence, "en")
+    first.clear()  # a caller changing its list must not change what the next caller gets
+    assert extract_quantities(sentence, "en") == _read_quantities(sentence, "en") != []
+    long_mail = ("I paid 45,90 EUR on 3 March. " * (REMEMBERED_TEXT_CHARS // 20))[: REMEMBERED_TEXT_CHARS + 50]
+    assert extract_quantities(long_mail, "en") == _read_quantities(long_mail, "en") != []
