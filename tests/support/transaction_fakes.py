@@ -97,31 +97,3 @@ class PositionedConsumer:
 
     def consumer_group_metadata(self):
         return "generation-3"
-
-
-class ConsumedRecord:
-    """What the worker reads of a consumed message (partition 0, key ``k``, no headers or timestamp)."""
-
-    def __init__(self, topic: str, offset: int, value: bytes = b"{}"):
-        self._topic, self._offset, self._value = topic, offset, value
-
-    def topic(self):
-        return self._topic
-
-    def partition(self):
-        return 0
-
-    def offset(self):
-        return self._offset
-
-    def key(self):
-        return b"k"
-
-    def value(self):
-        return self._value
-
-    def headers(self):
-        return []
-
-    def timestamp(self):
-        return (0, 0)

@@ -21,7 +21,8 @@ from casetrail.runtime.transactions import TransactionalProducer
 from casetrail.runtime.worker import Worker
 from casetrail.topics import TopicSpec
 from casetrail_tools.benchmarks.sample_events import sample_envelope_event
-from tests.support.transaction_fakes import ConsumedRecord, PositionedConsumer, ScriptedClient
+from tests.support.consumed_message import ConsumedMessage
+from tests.support.transaction_fakes import PositionedConsumer, ScriptedClient
 
 SOURCE = TopicSpec("events-out.in", "k", None, "events-out test input", partitions=1)
 SINK = TopicSpec("events-out.out", "conversation_id", "SlaEvent", "events-out test output", partitions=1)
@@ -55,8 +56,8 @@ def _relay(name: str) -> tuple[Service, Worker]:
     return service, worker
 
 
-def _batch(service: Service) -> list[ConsumedRecord]:
-    return [ConsumedRecord(service.topic_name(SOURCE), offset) for offset in (3, 4)]
+def _batch(service: Service) -> list[ConsumedMessage]:
+    return [ConsumedMessage(service.topic_name(SOURCE), offset) for offset in (3, 4)]
 
 
 def _events_out(service: Service) -> float:

@@ -23,7 +23,8 @@ from services.ingest.normalise import Normaliser
 from services.ingest.processing import IngestProcessor
 from services.ingest.stages import observed
 from test_copartitioned_stages import DAY0, TENANT, reply_to, ticket
-from tests.support.transaction_fakes import COMMITTED, TIMED_OUT, ConsumedRecord, PositionedConsumer, ScriptedProducer
+from tests.support.consumed_message import ConsumedMessage
+from tests.support.transaction_fakes import COMMITTED, TIMED_OUT, PositionedConsumer, ScriptedProducer
 
 PARCEL = "Where is my parcel"
 
@@ -43,9 +44,9 @@ def ingest(monkeypatch):
         table.drop(set(range(table.partitions)))
 
 
-def _record(app, spec, event, offset: int) -> ConsumedRecord:
+def _record(app, spec, event, offset: int) -> ConsumedMessage:
     name = app.svc.topic_name(spec)
-    return ConsumedRecord(name, offset, app.svc.codec.encode(event, topic=name))
+    return ConsumedMessage(name, offset, app.svc.codec.encode(event, topic=name))
 
 
 def _abort_then_commit(worker, record, counts: Callable[[], tuple]) -> tuple[tuple, tuple]:
