@@ -12,6 +12,7 @@ from casetrail.events import SlaEvent
 from casetrail.runtime import metrics
 from casetrail.runtime.broadcast import BroadcastReader
 from casetrail.runtime.service import Service
+from casetrail.runtime.topic_reader import StartAt, WholeTopicReader
 from casetrail.topics import TopicSpec
 from casetrail_tools.benchmarks.sample_events import sample_envelope_event
 from tests.support.consumed_message import ConsumedMessage
@@ -32,6 +33,10 @@ class _Consumer:
         return batch
 
 
+def _reading(messages) -> WholeTopicReader:
+    return WholeTopicReader({}, [NEWS.name], StartAt.end, consumer=_Consumer(messages))
+
+
 def _failed(service: str, reason: str) -> float:
     return metrics.EVENTS_FAILED.labels(service, NEWS.name, reason)._value.get()
 
@@ -46,7 +51,7 @@ def test_every_record_reaches_the_handler_decoded_and_a_bad_one_is_skipped_not_d
 
     reader = BroadcastReader(service)
     codec = AvroCodec()
-    reader.consumer = _Consumer([_message(codec.encode(sample_envelope_event(1)), 0), _message(b"not avro", 1),
+    reader.topic_reader = _reading([_message(codec.encode(sample_envelope_event(1)), 0), _message(b"not avro", 1),
                                  _message(codec.encode(sample_envelope_event(2)), 2)])
     asyncio.run(reader.handle_new())
     assert heard == ["conv-00000001", "conv-00000002"]
@@ -61,6 +66,6 @@ def test_a_handler_that_returns_outputs_is_a_failure_every_worker_would_repeat()
         return ["an output"]
 
     reader = BroadcastReader(service)
-    reader.consumer = _Consumer([_message(AvroCodec().encode(sample_envelope_event(3)), 0)])
+    reader.topic_reader = _reading([_message(AvroCodec().encode(sample_envelope_event(3)), 0)])
     asyncio.run(reader.handle_new())
     assert _failed("broadcast-outputs", "unprocessable") == 1
