@@ -3,11 +3,12 @@
 A topic consumed in the group gives each record to one worker. Some records are news every
 worker must hear: a knowledge-base publication (each drafter worker invalidates its own
 cache), an erasure (each worker forgets what it cached of the customer). A broadcast reader is
-one more consumer per worker with every partition of its topics assigned: no group membership,
-no commits, ``read_committed``. It starts at the end of each partition as it was *before the
-service's warm-up steps ran*: what a warm-up loads (the current knowledge base) is current as
-of then, and anything published during the warm-up is still heard. A worker that restarts
-starts at the end again: it loads the current state in its warm-up anyway.
+one more consumer per worker reading its topics whole outside the group (``topic_reader``: every
+partition assigned, no group membership, no commits, ``read_committed``). It starts at the end of
+each partition as it was *before the service's warm-up steps ran*: what a warm-up loads (the
+current knowledge base) is current as of then, and anything published during the warm-up is
+still heard. A worker that restarts starts at the end again: it loads the current state in its
+warm-up anyway. (The runtime's erasure feed is the same reader started at the beginning.)
 
 The worker polls the reader between batches (never blocking: a broadcast topic is quiet) and
 calls the handler on the event loop. A handler changes only its own process: it returns
@@ -23,13 +24,13 @@ import inspect
 import logging
 from typing import TYPE_CHECKING, Optional
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 from opentelemetry.trace import SpanKind
 
 from casetrail.codec import DecodeError
 from casetrail.runtime import metrics
 from casetrail.runtime.contract import Broadcast, RecordContext
 from casetrail.runtime.failure import failure_site
+from casetrail.runtime.topic_reader import StartAt, WholeTopicReader
 from casetrail.runtime.tracing import extract_context, headers_to_dict
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("casetrail.runtime")
 MAX_RECORDS_PER_TURN = 100
-METADATA_TIMEOUT_SECONDS = 30.0
 
 
 class BroadcastReader:
@@ -46,42 +46,27 @@ class BroadcastReader:
     def __init__(self, service: "Service"):
         self.service = service
         self.broadcasts: dict[str, Broadcast] = {service.topic_name(b.source): b for b in service.broadcasts}
-        self.consumer: Optional[Consumer] = None
+        self.topic_reader: Optional[WholeTopicReader] = None
 
     def open(self) -> None:
         """Assign every partition of the broadcast topics at its current end (call before the warm-ups)."""
         service = self.service
-        consumer = Consumer({**service.kafka_client_config(), "group.id": f"{service.app_id}-broadcast",
-                             "enable.auto.commit": False, "isolation.level": "read_committed",
-                             "fetch.wait.max.ms": service.config.fetch_max_wait_ms}, logger=log)
-        start: list[TopicPartition] = []
-        for topic in self.broadcasts:
-            found = consumer.list_topics(topic, timeout=METADATA_TIMEOUT_SECONDS).topics.get(topic)
-            if found is None or found.error is not None or not found.partitions:
-                consumer.close()
-                reason = found.error.str() if found is not None and found.error is not None else "no partitions"
-                raise RuntimeError(f"broadcast topic {topic} cannot be read: {reason}")
-            for partition in sorted(found.partitions):
-                _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition),
-                                                        timeout=METADATA_TIMEOUT_SECONDS)
-                start.append(TopicPartition(topic, partition, end))
-        consumer.assign(start)
-        self.consumer = consumer
-        log.info("broadcast topics assigned", extra={"from": sorted(f"{tp.topic}:{tp.partition}@{tp.offset}"
-                                                                    for tp in start)})
+        reader = WholeTopicReader({**service.kafka_client_config(), "group.id": f"{service.app_id}-broadcast",
+                                   "fetch.wait.max.ms": service.config.fetch_max_wait_ms},
+                                  self.broadcasts, StartAt.end)
+        unreadable = reader.assign()
+        if unreadable:
+            reader.close()
+            topic, reason = next(iter(unreadable.items()))
+            raise RuntimeError(f"broadcast topic {topic} cannot be read: {reason}")
+        self.topic_reader = reader
 
     async def handle_new(self) -> None:
         """Hand every record that arrived since the last turn to its handler (returns at once if none)."""
-        if self.consumer is None:
+        if self.topic_reader is None:
             return
-        for message in self.consumer.consume(MAX_RECORDS_PER_TURN, 0):
-            error = message.error()
-            if error is None:
-                await self._handle(message)
-            elif error.code() != KafkaError._PARTITION_EOF:
-                if error.fatal():
-                    raise RuntimeError(f"broadcast consumer failed: {error.str()}")
-                log.warning("broadcast consumer error", extra={"error": error.name()})
+        for message in self.topic_reader.take(MAX_RECORDS_PER_TURN):
+            await self._handle(message)
 
     async def _handle(self, message) -> None:
         service = self.service
@@ -120,6 +105,6 @@ class BroadcastReader:
                                                              "site": failure_site(exc)})
 
     def close(self) -> None:
-        if self.consumer is not None:
-            self.consumer.close()
-            self.consumer = None
+        if self.topic_reader is not None:
+            self.topic_reader.close()
+            self.topic_reader = None

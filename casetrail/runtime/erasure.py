@@ -3,8 +3,9 @@
 ``casetrail audit erase`` publishes ``PersonalDataErased`` on ``audit.erasures.v1`` (keyed by customer
 id). A service's tables are co-partitioned with its own inputs, not with that topic, so no partition
 of it maps to a worker's table partitions: every worker reads the whole erasure topic as a broadcast
-(``ErasureFeed``: its own consumer outside the group, every partition assigned, from the beginning;
-the topic holds one small record per erasure) into the set of erased customers (``ErasedCustomers``,
+(``ErasureFeed``: the broadcast topics' reader, ``topic_reader.WholeTopicReader``, started at the
+beginning instead of the end; the topic holds one small record per erasure) into the set of erased
+customers (``ErasedCustomers``,
 as ``casetrail.privacy.customer_key`` hashes: what every table can compute from what it holds).
 
 A table registered with ``erasable_by`` (``Service.table(..., erasable_by=customer_of)``, where
@@ -34,15 +35,13 @@ import logging
 import time
 from typing import Any, Callable, Iterable, Optional
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-
 from casetrail.privacy.customer_key import customer_key
+from casetrail.runtime.topic_reader import StartAt, WholeTopicReader
 
 log = logging.getLogger("casetrail.runtime")
 
 # (table key, value) -> the customer key (``casetrail.privacy.customer_key``) the entry belongs to, or None
 CustomerOf = Callable[[Any, Any], Optional[str]]
-CATCH_UP_STALL_SECONDS = 120.0  # reading the erasure topic to its end made no progress for this long: stop
 RECHECK_TOPIC_SECONDS = 30.0  # the erasure topic did not exist yet: look again this often
 
 
@@ -87,60 +86,36 @@ class ErasureFeed:
     def __init__(self, consumer_config: dict, topic: str, decode: Callable[[bytes], Any]):
         self.topic = topic
         self._decode = decode  # value bytes -> PersonalDataErased
-        self._consumer = Consumer({**consumer_config, "enable.auto.commit": False, "enable.partition.eof": True,
-                                   "isolation.level": "read_committed", "auto.offset.reset": "earliest"}, logger=log)
-        self._assigned = False
+        self._reader = WholeTopicReader(consumer_config, [topic], StartAt.beginning)
         self._next_topic_check = 0.0
 
     def catch_up(self, into: ErasedCustomers) -> int:
         """Read every partition up to its end now (start-up: before the first table is swept)."""
-        self._assign()
-        if not self._assigned:
+        if not self._assigned():
             return 0
-        remaining = set()
-        for tp in self._consumer.assignment():
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, tp.partition), timeout=30)
-            if high > low:  # an empty partition never reports its end
-                remaining.add(tp.partition)
-        read = 0
-        last_progress = time.monotonic()
-        while remaining:
-            if time.monotonic() - last_progress > CATCH_UP_STALL_SECONDS:
-                raise RuntimeError(f"reading {self.topic} made no progress for {CATCH_UP_STALL_SECONDS:.0f}s")
-            for message in self._consumer.consume(500, 1.0):
-                last_progress = time.monotonic()
-                error = message.error()
-                if error is not None and error.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard(message.partition())
-                    continue
-                read += self._apply(message, into)
+        read = sum(self._apply(message, into) for message in self._reader.to_end())
         log.info("erasures read", extra={"topic": self.topic, "customers": len(into.keys)})
         return read
 
     def poll(self, into: ErasedCustomers) -> int:
         """Take what arrived since (never waits); returns the customers newly erased."""
-        self._assign()
-        if not self._assigned:
+        if not self._assigned():
             return 0
-        return sum(self._apply(message, into) for message in self._consumer.consume(500, 0))
+        return sum(self._apply(message, into) for message in self._reader.take(500))
 
-    def _assign(self) -> None:
-        if self._assigned or time.monotonic() < self._next_topic_check:
-            return
+    def _assigned(self) -> bool:
+        """The topic's partitions are assigned; when it does not exist yet, look again every so often."""
+        if self._reader.assigned:
+            return True
+        if time.monotonic() < self._next_topic_check:
+            return False
         self._next_topic_check = time.monotonic() + RECHECK_TOPIC_SECONDS
-        metadata = self._consumer.list_topics(self.topic, timeout=30).topics.get(self.topic)
-        if metadata is None or metadata.error is not None or not metadata.partitions:
+        if self._reader.assign():
             log.warning("erasure topic not there yet; looking again later", extra={"topic": self.topic})
-            return
-        self._consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in sorted(metadata.partitions)])
-        self._assigned = True
+            return False
+        return True
 
     def _apply(self, message, into: ErasedCustomers) -> int:
-        error = message.error()
-        if error is not None:
-            if error.code() != KafkaError._PARTITION_EOF:
-                log.warning("erasure topic read error", extra={"error": error.name()})
-            return 0
         try:
             erased = self._decode(message.value() or b"")
         except Exception as exc:  # not ours to dead-letter: say so loudly, with where it is
@@ -151,7 +126,7 @@ class ErasureFeed:
         return int(into.add(erased.tenant, erased.customer_id))
 
     def close(self) -> None:
-        self._consumer.close()
+        self._reader.close()
 
 
 class TableSweeper:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram, Info
 
 EVENTS_IN = Counter("casetrail_events_in_total", "Records consumed", ["service", "topic"])
-EVENTS_OUT = Counter("casetrail_events_out_total", "Events produced (acknowledged by the broker)", ["service", "topic"])
+EVENTS_OUT = Counter("casetrail_events_out_total",
+                     "Records produced in transactions that committed (counted once, after the commit)",
+                     ["service", "topic"])
 EVENTS_FAILED = Counter(
     "casetrail_events_failed_total", "Records whose processing failed (dead-lettered or retried)", ["service", "topic", "reason"]
 )

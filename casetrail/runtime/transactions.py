@@ -14,6 +14,14 @@ timed out) aborts and returns the delivery errors so the caller can roll its
 state back and find the record responsible; a fatal error (another worker took
 this transactional id) raises ``FatalProducerError``: the process must stop.
 
+The producer counts the records of its open transaction per topic and hands the count to
+``on_committed`` once that transaction committed (a record of a committed transaction was
+acknowledged: the commit flushes and fails otherwise); an aborted or replaced transaction's count
+is dropped. So ``casetrail_events_out_total`` counts what became visible to ``read_committed``
+consumers, once, on every path that commits (a batch, a timer tick, a task's own ``produce``):
+a batch aborted and handled again counts its events once (runtime/after_commit.py says the same
+for handlers' own counters).
+
 The blocking transactional calls run under a watchdog: librdkafka's
 ``send_offsets_to_transaction`` can ignore its timeout and block for good when
 the group coordinator went away (librdkafka #5456 and #5511, open; seen here
@@ -28,8 +36,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
 
@@ -86,13 +95,15 @@ class CommitOutcome:
 class TransactionalProducer:
     """A confluent-kafka producer with one open transaction at a time, begun lazily."""
 
-    def __init__(self, config: dict, on_delivered: Callable[[str], None], *, operation_timeout: float = 30.0):
+    def __init__(self, config: dict, on_committed: Callable[[Mapping[str, int]], None], *,
+                 operation_timeout: float = 30.0):
         self._config = config
         self._producer = Producer(config)
-        self._on_delivered = on_delivered
+        self._on_committed = on_committed  # records per topic of each transaction that committed
         self._timeout = operation_timeout
         self._open = False
         self._delivery_errors: list[KafkaError] = []
+        self._written: Counter[str] = Counter()  # records per topic in the open transaction
         self._abandoned: list[Producer] = []  # producers with a hung call inside: never destroyed
         self._init_transactions()
 
@@ -125,6 +136,7 @@ class TransactionalProducer:
             self._producer.begin_transaction()
             self._open = True
             self._delivery_errors = []
+            self._written = Counter()
 
     def produce(self, topic: str, value: Optional[bytes], key: Optional[bytes], headers: Optional[list] = None,
                 partition: Optional[int] = None) -> None:
@@ -140,13 +152,12 @@ class TransactionalProducer:
                 self._producer.poll(0.05)
             except KafkaException as exc:
                 raise OutputRefused(exc.args[0]) from None
+        self._written[topic] += 1
         self._producer.poll(0)
 
     def _delivered(self, error: Optional[KafkaError], message) -> None:
         if error is not None:
             self._delivery_errors.append(error)
-        else:
-            self._on_delivered(message.topic())
 
     def commit(self, offsets: list[TopicPartition], group_metadata=None) -> CommitOutcome:
         """Commit the open transaction (with ``offsets`` when given); abort it on an abortable error."""
@@ -160,6 +171,9 @@ class TransactionalProducer:
             stage = "commit"
             self._bounded(self._producer.commit_transaction, self._timeout)
             self._open = False
+            written, self._written = self._written, Counter()
+            if written:
+                self._on_committed(written)
             return CommitOutcome(True)
         except CallHung as hung:
             errors = list(self._delivery_errors)
@@ -196,6 +210,7 @@ class TransactionalProducer:
         self._producer = Producer(self._config)
         self._open = False
         self._delivery_errors = []
+        self._written = Counter()  # nothing of the replaced producer's transaction becomes visible
         self._init_transactions()
 
     def _init_transactions(self) -> None:

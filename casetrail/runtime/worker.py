@@ -39,7 +39,7 @@ import inspect
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -89,7 +89,7 @@ class Worker:
     # -- lifecycle ---------------------------------------------------------------------
     def open(self) -> None:
         service = self.service
-        self.producer = TransactionalProducer(service.producer_config(), self._delivered,
+        self.producer = TransactionalProducer(service.producer_config(), self._committed,
                                               operation_timeout=service.config.transaction_timeout_ms / 1000)
         if self.processors:
             self.consumer = Consumer(service.consumer_config(), logger=log)
@@ -417,5 +417,7 @@ class Worker:
                     extra={"topic": ctx.topic, "partition": ctx.partition, "offset": ctx.offset,
                            "attempt": attempt, "error": type(error).__name__ if error else None})
 
-    def _delivered(self, topic: str) -> None:
-        self.service.series(metrics.EVENTS_OUT, topic).inc()
+    def _committed(self, written: Mapping[str, int]) -> None:
+        """A transaction committed with ``written`` records per topic: now they are visible, count them."""
+        for topic, count in written.items():
+            self.service.series(metrics.EVENTS_OUT, topic).inc(count)

@@ -22,6 +22,7 @@ and decides as one worker would (``stages``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -121,6 +122,7 @@ async def ingest_intake(value: bytes, ctx: RecordContext) -> list[Output]:
 @svc.processor(source=topics.INGEST_BY_CONVERSATION, input_type=ConversationObserved)
 async def decide_conversation(seen: ConversationObserved, ctx: RecordContext) -> list[Output]:
     decided = processor().conversations.observe(seen)
+    ctx.after_commit(functools.partial(metrics.count_observed, seen, decided))
     outputs: list[Output] = []
     if decided.conversation is not None:
         outputs.append(Output(topics.CONVERSATIONS_RECEIVED, decided.conversation))
@@ -131,14 +133,19 @@ async def decide_conversation(seen: ConversationObserved, ctx: RecordContext) ->
 
 @svc.processor(source=topics.REPLIES_OUTBOUND, input_type=ReplyOutbound)
 async def learn_answers(reply: ReplyOutbound, ctx: RecordContext) -> list[Output]:
-    _, activity = processor().conversations.reply(reply)
+    who, activity = processor().conversations.reply(reply)
+    if who is not None:
+        ctx.after_commit(functools.partial(metrics.count_reply_answer, who))
     return _to_customer(activity)
 
 
 @svc.processor(source=topics.INGEST_BY_CUSTOMER, input_type=CustomerActivity)
 async def decide_customer(activity: CustomerActivity, ctx: RecordContext) -> list[Output]:
     returned = processor().customers.apply(activity)
-    return [] if returned is None else [Output(topics.RECONTACTS, returned)]
+    if returned is None:
+        return []
+    ctx.after_commit(functools.partial(metrics.count_recontact, "same_topic", returned))  # the customer's partition finds returns on a topic
+    return [Output(topics.RECONTACTS, returned)]
 
 
 def _to_customer(activity: CustomerActivity | None) -> list[Output]:

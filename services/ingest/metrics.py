@@ -3,11 +3,23 @@
 Labels are source names, reason codes, personal-data *types*, locales and
 roles - never values, ticket text or customer ids. Unknown source names are
 reported as "unknown" so a misbehaving producer cannot explode cardinality.
+
+What ingest decided (conversations emitted, redactions, re-contacts, answers, redeliveries dropped,
+own messages, rejections) is counted once the record's transaction committed: the handlers pass the
+``count_*`` functions below to ``ctx.after_commit``, so a batch aborted and decided again counts once
+and a refused batch counts nothing (casetrail/runtime/after_commit.py). Work done (normalise time)
+and the webhook bridge's requests (one per HTTP request, no transaction) are counted where they happen.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Histogram
+
+if TYPE_CHECKING:
+    from casetrail.events import ConversationObserved, ConversationReceived, RecontactDetected
+    from services.ingest.stages import ConversationOutcome
 
 CONVERSATIONS = Counter("casetrail_ingest_conversations_total", "Conversations normalised and emitted", ["source", "channel"])
 REDACTIONS = Counter("casetrail_ingest_redactions_total", "Personal-data values replaced by placeholders", ["kind"])
@@ -40,3 +52,39 @@ CHANNELS = frozenset(("web", "email", "chat", "phone", "social", "app", "api", "
 
 def channel_label(channel: str) -> str:
     return channel if channel in CHANNELS else "other"
+
+
+def count_observed(seen: "ConversationObserved", decided: "ConversationOutcome") -> None:
+    """What the conversation's partition decided about one observed conversation (``stages.ConversationStage``)."""
+    source = source_label(seen.received.conversation.source)
+    if decided.duplicate:
+        REDELIVERIES_DROPPED.labels(source).inc()
+    if decided.own_message:
+        OWN_MESSAGES.labels(source).inc()
+    if decided.answer_recorded is not None:
+        ANSWERS.labels(decided.answer_recorded, "source").inc()
+    if decided.conversation is not None:
+        count_conversation(decided.conversation)
+    if decided.recontact is not None:  # the conversation's partition finds reopens only
+        count_recontact("reopen", decided.recontact)
+
+
+def count_conversation(event: "ConversationReceived") -> None:
+    """A conversation emitted for triage: its source, channel, locale, redactions and sealed original."""
+    conversation = event.conversation
+    CONVERSATIONS.labels(source_label(conversation.source), channel_label(conversation.channel)).inc()
+    LOCALES.labels(event.locale, conversation.locale_status.value).inc()
+    for finding in conversation.redactions:
+        REDACTIONS.labels(finding.kind).inc(finding.count)
+    if conversation.original is not None:
+        SEALED.inc()
+
+
+def count_recontact(kind: str, event: "RecontactDetected") -> None:
+    """A re-contact emitted: ``reopen`` (the same conversation) or ``same_topic`` (a new one, by customer)."""
+    RECONTACTS.labels(kind, event.answered_by).inc()
+
+
+def count_reply_answer(answered_by: str) -> None:
+    """An answer casetrail sent (``replies.outbound.v1``), recorded for re-contact attribution."""
+    ANSWERS.labels(answered_by, "replies_topic").inc()

@@ -16,7 +16,10 @@ only state keyed like its input:
    tells whether a new conversation returns to one of them on the same topic.
 
 Pure: the state is passed in as mappings (the service's tables, or dicts in tests, dry runs and
-the evaluation, where ``processing.IngestProcessor`` runs the three steps back to back).
+the evaluation, where ``processing.IngestProcessor`` runs the three steps back to back), and nothing
+is counted here: the service counts what a step decided once the record's transaction committed
+(``metrics.count_observed`` and the others, through ``ctx.after_commit``), so a batch aborted and
+decided again counts once.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from casetrail.events import (
 )
 from casetrail.events.decision import ReplyKind
 from casetrail.events.identity import derived_event_id
-from services.ingest import metrics
 from services.ingest.idempotency import DeliveryDeduplicator
 from services.ingest.normalise import Normalised
 from services.ingest.recontact import Inbound, Recontact, RecontactTracker, answered_entry, answerer
@@ -85,7 +87,6 @@ def recontact_event(*, received_event_id: str, conversation_id: str, tenant: str
                     producer: ProducerInfo, found: Recontact, window_days: int) -> RecontactDetected:
     """The re-contact event, derived from the ConversationReceived of the returning conversation
     (the same envelope ``EventEnvelope.derive("recontact", ...)`` gives, on whichever partition it is decided)."""
-    metrics.RECONTACTS.labels(found.kind, found.answered_by).inc()
     return RecontactDetected(
         event_id=derived_event_id(received_event_id, "recontact"), conversation_id=conversation_id,
         causation_id=received_event_id, tenant=tenant, locale=locale, producer=producer,
@@ -106,17 +107,14 @@ class ConversationStage:
 
     def observe(self, seen: ConversationObserved) -> ConversationOutcome:
         event = seen.received
-        source = event.conversation.source
         decision = self.deduplicator.observe(self.deliveries.get(seen.delivery_key), seen.delivery_stamp,
                                              seen.observed_at, seen.intake_position)
         self.deliveries[seen.delivery_key] = decision.state
         if decision.duplicate:
-            metrics.REDELIVERIES_DROPPED.labels(source).inc()
             return ConversationOutcome(duplicate=True)
         if seen.latest_own:
             # casetrail's own post, reported back by the platform: delivery already counted it as an
             # answer; handing it on would make casetrail answer itself.
-            metrics.OWN_MESSAGES.labels(source).inc()
             return ConversationOutcome(own_message=True)
         conversation_id = event.conversation_id
         if seen.latest_role in (AuthorRole.agent, AuthorRole.bot):
@@ -127,7 +125,6 @@ class ConversationStage:
                 "customer": seen.customer_key, "subject": seen.subject_key, "terms": list(seen.topic_terms),
                 "first_answered_by": None, "first_answered_at": None, "last_answered_at": None, "recontact_for": None}
             activity = self._answered(conversation_id, conv, who, seen.latest_at)
-            metrics.ANSWERS.labels(who, "source").inc()
             return ConversationOutcome(customer_activity=activity, answer_recorded=who)
         inbound = Inbound(conversation_id, seen.customer_key, seen.subject_key, tuple(seen.topic_terms), seen.latest_at)
         known = self.answers.get(conversation_id)
@@ -144,13 +141,6 @@ class ConversationStage:
                 conversation_id=conversation_id, received_event_id=event.event_id, tenant=event.tenant,
                 locale=event.locale, producer=event.producer, subject_key=seen.subject_key,
                 topic_terms=list(seen.topic_terms), at=seen.latest_at))
-        conversation = event.conversation
-        metrics.CONVERSATIONS.labels(metrics.source_label(conversation.source), metrics.channel_label(conversation.channel)).inc()
-        metrics.LOCALES.labels(event.locale, conversation.locale_status.value).inc()
-        for finding in conversation.redactions:
-            metrics.REDACTIONS.labels(finding.kind).inc(finding.count)
-        if conversation.original is not None:
-            metrics.SEALED.inc()
         return ConversationOutcome(conversation=event, recontact=reopen, customer_activity=activity)
 
     def reply(self, reply: ReplyOutbound) -> tuple[Optional[str], Optional[CustomerActivity]]:
@@ -166,7 +156,6 @@ class ConversationStage:
             return None, None  # a reply to a conversation ingest never saw: nothing to attribute
         who = answerer(reply.sent_by)
         activity = self._answered(reply.conversation_id, conv, who, reply.occurred_at.timestamp())
-        metrics.ANSWERS.labels(who, "replies_topic").inc()
         return who, activity
 
     def _answered(self, conversation_id: str, conv: dict, who: str, at: float) -> CustomerActivity:

@@ -13,20 +13,7 @@ from services.audit import app as audit_app
 from services.audit import consumer as audit_consumer
 from services.audit import metrics
 from services.audit.consumer import AuditConsumer, _commit
-
-
-class _Message:
-    def __init__(self, topic: str, value: bytes):
-        self._topic, self._value = topic, value
-
-    def error(self):
-        return None
-
-    def topic(self):
-        return self._topic
-
-    def value(self):
-        return self._value
+from tests.support.consumed_message import ConsumedMessage
 
 
 class _Consumer:
@@ -47,7 +34,7 @@ class _Consumer:
         self.polls += 1
         if self.polls >= self.stop_after_polls:
             self.on_stop()
-        return [_Message("t.drafts.proposed.v1", b"not an avro event")] if self.polls == 1 else []
+        return [ConsumedMessage("t.drafts.proposed.v1", 0, b"not an avro event")] if self.polls == 1 else []
 
     def commit(self, asynchronous):
         self.commits += 1

@@ -19,9 +19,8 @@ from casetrail.runtime.ticks import run_due_timers
 from casetrail.runtime.worker import Worker
 from casetrail.topics import TopicSpec
 from casetrail.runtime.transactions import CommitOutcome
-from tests.support.transaction_fakes import (
-    COMMITTED, REFUSED, TIMED_OUT, ConsumedRecord as Record, PositionedConsumer, ScriptedProducer,
-)
+from tests.support.consumed_message import ConsumedMessage as Record
+from tests.support.transaction_fakes import COMMITTED, REFUSED, TIMED_OUT, PositionedConsumer, ScriptedProducer
 
 SOURCE = TopicSpec("after-commit.in", "k", "raw", "after-commit test input", partitions=1)
 

@@ -12,39 +12,16 @@ from casetrail.events import SlaEvent
 from casetrail.runtime import metrics
 from casetrail.runtime.broadcast import BroadcastReader
 from casetrail.runtime.service import Service
+from casetrail.runtime.topic_reader import StartAt, WholeTopicReader
 from casetrail.topics import TopicSpec
 from casetrail_tools.benchmarks.sample_events import sample_envelope_event
+from tests.support.consumed_message import ConsumedMessage
 
 NEWS = TopicSpec("news.v1", "conversation_id", "SlaEvent", "broadcast test topic", partitions=1)
 
 
-class _Message:
-    def __init__(self, value: bytes, offset: int):
-        self._value, self._offset = value, offset
-
-    def error(self):
-        return None
-
-    def topic(self):
-        return NEWS.name
-
-    def partition(self):
-        return 0
-
-    def offset(self):
-        return self._offset
-
-    def key(self):
-        return None
-
-    def value(self):
-        return self._value
-
-    def headers(self):
-        return []
-
-    def timestamp(self):
-        return (1, 1_700_000_000_000)
+def _message(value: bytes, offset: int) -> ConsumedMessage:
+    return ConsumedMessage(NEWS.name, offset, value, key=None, timestamp_ms=1_700_000_000_000)
 
 
 class _Consumer:
@@ -54,6 +31,10 @@ class _Consumer:
     def consume(self, count, timeout):
         batch, self.messages = self.messages, []
         return batch
+
+
+def _reading(messages) -> WholeTopicReader:
+    return WholeTopicReader({}, [NEWS.name], StartAt.end, consumer=_Consumer(messages))
 
 
 def _failed(service: str, reason: str) -> float:
@@ -70,8 +51,8 @@ def test_every_record_reaches_the_handler_decoded_and_a_bad_one_is_skipped_not_d
 
     reader = BroadcastReader(service)
     codec = AvroCodec()
-    reader.consumer = _Consumer([_Message(codec.encode(sample_envelope_event(1)), 0), _Message(b"not avro", 1),
-                                 _Message(codec.encode(sample_envelope_event(2)), 2)])
+    reader.topic_reader = _reading([_message(codec.encode(sample_envelope_event(1)), 0), _message(b"not avro", 1),
+                                 _message(codec.encode(sample_envelope_event(2)), 2)])
     asyncio.run(reader.handle_new())
     assert heard == ["conv-00000001", "conv-00000002"]
     assert _failed("broadcast-test", "not_avro") == 1
@@ -85,6 +66,6 @@ def test_a_handler_that_returns_outputs_is_a_failure_every_worker_would_repeat()
         return ["an output"]
 
     reader = BroadcastReader(service)
-    reader.consumer = _Consumer([_Message(AvroCodec().encode(sample_envelope_event(3)), 0)])
+    reader.topic_reader = _reading([_message(AvroCodec().encode(sample_envelope_event(3)), 0)])
     asyncio.run(reader.handle_new())
     assert _failed("broadcast-outputs", "unprocessable") == 1

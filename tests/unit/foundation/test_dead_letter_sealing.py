@@ -15,6 +15,8 @@ from casetrail.privacy.keystore import KeyStore
 from casetrail.runtime import RecordContext
 from casetrail.runtime.dead_letters import dead_letter_output, record_owner
 from casetrail_tools.benchmarks.sample_events import sample_conversation_received
+from tests.support.consumed_message import ConsumedMessage
+from tests.support.transaction_fakes import COMMITTED, ScriptedProducer
 
 PRODUCER = ProducerInfo(service="test", version="0")
 RAW = b'{"requester": {"email": "jane.doe@example.com"}, "description": "my address is 12 Mill Lane"}'
@@ -97,48 +99,6 @@ def test_sealing_keeps_the_exact_bytes(tmp_path, text):
     assert open_original(letter, keystore).value == text.encode()
 
 
-class _Record:
-    """What the worker reads of a consumed message."""
-
-    def __init__(self, topic: str, value: bytes):
-        self._topic, self._value = topic, value
-
-    def topic(self):
-        return self._topic
-
-    def partition(self):
-        return 0
-
-    def offset(self):
-        return 5
-
-    def key(self):
-        return b"k"
-
-    def value(self):
-        return self._value
-
-    def headers(self):
-        return []
-
-    def timestamp(self):
-        return (0, 0)
-
-
-class _RecordingProducer:
-    def __init__(self):
-        self.produced, self.aborted = [], []
-
-    def produce(self, *args, **kwargs):
-        self.produced.append(args)
-
-    def abort(self, reason):
-        from casetrail.runtime.transactions import CommitOutcome
-
-        self.aborted.append(reason)
-        return CommitOutcome(False, [], reason)
-
-
 def test_a_key_store_that_is_away_aborts_the_batch_and_writes_nothing_raw():
     """The batch is fetched again later (no permanent error): never a raw dead letter, never a lost record."""
     import asyncio
@@ -164,9 +124,9 @@ def test_a_key_store_that_is_away_aborts_the_batch_and_writes_nothing_raw():
         return []
 
     worker = Worker(service)
-    worker.producer = _RecordingProducer()
+    worker.producer = ScriptedProducer(COMMITTED)
     service._worker = worker
-    outcome = asyncio.run(worker._transaction([_Record(service.topic_name(source), RAW)]))
+    outcome = asyncio.run(worker._transaction([ConsumedMessage(service.topic_name(source), 5, RAW)]))
     assert not outcome.committed and outcome.permanent_error is None
     assert worker.producer.aborted == ["key_store_unavailable"] and worker.producer.produced == []
 

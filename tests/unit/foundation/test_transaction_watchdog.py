@@ -17,37 +17,12 @@ import pytest
 
 from casetrail.runtime import transactions
 from casetrail.runtime.transactions import CallHung, TransactionalProducer
-
-
-class ScriptedClient:
-    """Answers every call at once, except ``hang_on``, which blocks until released."""
-
-    instances: list["ScriptedClient"] = []
-    hang_on: set[str] = set()
-
-    def __init__(self, config: dict):
-        self.calls: list[str] = []
-        self.release = threading.Event()
-        ScriptedClient.instances.append(self)
-
-    def _call(self, name: str) -> None:
-        self.calls.append(name)
-        if name in ScriptedClient.hang_on and len(ScriptedClient.instances) == 1:
-            self.release.wait(30)  # only the first client hangs; its replacement answers
-
-    def init_transactions(self, timeout): self._call("init_transactions")
-    def begin_transaction(self): self._call("begin_transaction")
-    def send_offsets_to_transaction(self, offsets, metadata, timeout): self._call("send_offsets_to_transaction")
-    def commit_transaction(self, timeout): self._call("commit_transaction")
-    def abort_transaction(self, timeout): self._call("abort_transaction")
-    def purge(self, **kwargs): self._call("purge")
-    def poll(self, timeout=0): return 0
+from tests.support.transaction_fakes import ScriptedClient
 
 
 @pytest.fixture
 def scripted(monkeypatch):
-    ScriptedClient.instances = []
-    ScriptedClient.hang_on = set()
+    ScriptedClient.reset()
     monkeypatch.setattr(transactions, "Producer", ScriptedClient)
     monkeypatch.setattr(transactions, "WATCHDOG_GRACE_SECONDS", 0.05)
     yield ScriptedClient
@@ -56,14 +31,14 @@ def scripted(monkeypatch):
 
 
 def test_a_call_that_returns_passes_its_value_and_errors_through(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
     assert producer._bounded(lambda a, b: a + b, 2, 3) == 5
     with pytest.raises(KeyError):
         producer._bounded({}.__getitem__, "missing")
 
 
 def test_a_hung_call_raises_call_hung(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
     never = threading.Event()
     with pytest.raises(CallHung):
         producer._bounded(never.wait, 30)
@@ -72,7 +47,7 @@ def test_a_hung_call_raises_call_hung(scripted):
 
 def test_a_hung_send_offsets_abandons_the_producer_and_reports_an_uncommitted_batch(scripted):
     scripted.hang_on = {"send_offsets_to_transaction"}
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
     first = scripted.instances[0]
     outcome = producer.commit([object()], group_metadata=None)
     assert (outcome.committed, outcome.abort_reason) == (False, "offsets: hung")
@@ -87,6 +62,6 @@ def test_a_hung_send_offsets_abandons_the_producer_and_reports_an_uncommitted_ba
 
 def test_a_hung_commit_is_reported_at_the_commit_stage(scripted):
     scripted.hang_on = {"commit_transaction"}
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
     outcome = producer.commit([object()], group_metadata=None)
     assert (outcome.committed, outcome.abort_reason) == (False, "commit: hung")

@@ -80,13 +80,13 @@ def _decisions(tenant: str) -> float:
 def test_an_aborted_batch_counts_no_decision_and_the_committed_one_counts_it_once(router, monkeypatch):
     from factories import OPEN_NOW, verified
 
-    from tests.support.transaction_fakes import ConsumedRecord
+    from tests.support.consumed_message import ConsumedMessage
 
     app, worker = router
     monkeypatch.setattr(app, "clock", lambda: OPEN_NOW)
     event = verified(conversation_id="conv-after-commit-batch", event_id="ev-after-commit-batch")
     name = app.svc.topic_name(topics.DRAFTS_VERIFIED)
-    record = ConsumedRecord(name, 11, app.svc.codec.encode(event, topic=name))
+    record = ConsumedMessage(name, 11, app.svc.codec.encode(event, topic=name))
     before = _decisions(event.tenant)
     worker.producer.outcome = TIMED_OUT
     assert not asyncio.run(worker._transaction([record])).committed
