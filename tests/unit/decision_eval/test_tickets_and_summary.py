@@ -128,3 +128,16 @@ def test_confident_wrong_reads_the_confidence_the_verifier_gates_on():
     assert sure.gated_confidence == round(0.99 * 0.99, 4) and unsure_answer.gated_confidence < threshold
     pairs = [(EvalTicket(d.id, "x", expected=Expected(routine_category, False, "en")), d) for d in (sure, unsure_answer)]
     assert summarise(pairs, POLICY)["overall"]["confident_wrong"] == 1
+
+
+def test_latency_figures_report_cpu_time_apart_from_wall_time():
+    from casetrail_tools.decision_eval.runner import latency_figures
+
+    # wall time four times the CPU time: what a core shared with other jobs looks like
+    decisions = [dataclasses.replace(_decision(f"t{i}", "order_status", "send"),
+                                     seconds={"ingest": 0.004 * i, "triage": 0.040 * i},
+                                     cpu_seconds={"ingest": 0.001 * i, "triage": 0.010 * i}) for i in (1, 2, 3)]
+    figures = latency_figures(decisions)
+    assert figures["chain_ms"]["p50"] == 88.0
+    assert figures["chain_cpu_ms"]["p50"] == 22.0
+    assert figures["triage_cpu_ms"] == {"p50": 20.0, "p95": 30.0, "p99": 30.0, "mean": 20.0}
