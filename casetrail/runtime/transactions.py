@@ -21,6 +21,12 @@ after a broker restart mid-batch). A call that outlives its timeout is treated
 as unanswered: the producer is abandoned (kept referenced, never destroyed
 while a call is inside it) and replaced, and the new producer's
 ``init_transactions`` fences the abandoned transaction.
+
+That hang has a cause that can be seen coming: librdkafka keeps the group coordinator in a
+per-client cache, and after the client lost every broker (a broker outage) that entry can name a
+decommissioned broker (``casetrail.runtime.coordinator_cache``). The producer is therefore renewed
+before it sends offsets again once it lost its cluster; the watchdog is left for what is not seen
+coming (a broker removed from a running cluster decommissions it too, without an outage).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+
+from casetrail.runtime.coordinator_cache import CoordinatorCache
 
 log = logging.getLogger("casetrail.runtime")
 
@@ -88,13 +96,42 @@ class TransactionalProducer:
 
     def __init__(self, config: dict, on_delivered: Callable[[str], None], *, operation_timeout: float = 30.0):
         self._config = config
-        self._producer = Producer(config)
+        self._generation = 0  # which client is current: an older one's error reports are ignored
+        self._coordinator = CoordinatorCache.EMPTY
+        self._producer = self._client()
         self._on_delivered = on_delivered
         self._timeout = operation_timeout
         self._open = False
         self._delivery_errors: list[KafkaError] = []
         self._abandoned: list[Producer] = []  # producers with a hung call inside: never destroyed
         self._init_transactions()
+
+    def _client(self) -> Producer:
+        """A new librdkafka client (nothing cached yet) whose error reports reach ``_client_error``."""
+        self._generation += 1
+        generation = self._generation
+        self._coordinator = CoordinatorCache.EMPTY
+        return Producer({**self._config, "error_cb": lambda error: self._client_error(error, generation)})
+
+    def _client_error(self, error: KafkaError, generation: int) -> None:
+        if generation != self._generation:
+            return
+        before = self._coordinator
+        self._coordinator = before.client_error(error.code())
+        if self._coordinator is not before:
+            log.warning("producer lost every broker; it is renewed before it sends offsets again "
+                        "(its cached group coordinator may be a decommissioned broker)",
+                        extra={"error": error.name()})
+
+    def _renew_if_coordinator_stale(self) -> bool:
+        """Serve the client's pending reports; renew it if its group coordinator may be stale (True)."""
+        self._producer.poll(0)
+        if not self._coordinator.needs_renewal:
+            return False
+        log.warning("renewing the producer: it lost its cluster since it last sent offsets",
+                    extra={"in_transaction": self._open})
+        self._replace()
+        return True
 
     def _bounded(self, call: Callable, *args):
         """``call(*args)`` on a helper thread, given up after the timeout plus a grace (``CallHung``)."""
@@ -122,6 +159,7 @@ class TransactionalProducer:
 
     def begin(self) -> None:
         if not self._open:
+            self._renew_if_coordinator_stale()
             self._producer.begin_transaction()
             self._open = True
             self._delivery_errors = []
@@ -152,11 +190,16 @@ class TransactionalProducer:
         """Commit the open transaction (with ``offsets`` when given); abort it on an abortable error."""
         if not self._open and not offsets:
             return CommitOutcome(True)
+        if self._open and offsets:
+            errors = list(self._delivery_errors)
+            if self._renew_if_coordinator_stale():  # the open transaction is fenced by the new client
+                return CommitOutcome(False, errors, "offsets: cluster lost during the transaction; producer renewed")
         self.begin()
         stage = "offsets"
         try:
             if offsets:
                 self._bounded(self._producer.send_offsets_to_transaction, offsets, group_metadata, self._timeout)
+                self._coordinator = self._coordinator.offsets_sent()
             stage = "commit"
             self._bounded(self._producer.commit_transaction, self._timeout)
             self._open = False
@@ -193,7 +236,7 @@ class TransactionalProducer:
                 old.purge(in_queue=True, in_flight=True)  # their transaction is aborted by the fence below
             except KafkaException:
                 pass
-        self._producer = Producer(self._config)
+        self._producer = self._client()
         self._open = False
         self._delivery_errors = []
         self._init_transactions()
@@ -207,7 +250,7 @@ class TransactionalProducer:
             except CallHung:
                 log.warning("init_transactions hung past its timeout; trying a new producer")
                 self._abandoned.append(self._producer)
-                self._producer = Producer(self._config)
+                self._producer = self._client()
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if error.fatal() or not error.retriable():
