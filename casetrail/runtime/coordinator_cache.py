@@ -12,7 +12,9 @@ the run's drain window.
 
 So the producer is renewed (a new client has an empty cache and looks the coordinator up again)
 before it sends offsets once its cluster was lost after it had cached a coordinator. A client
-that has not sent offsets yet has nothing cached and needs no renewal.
+that has not sent offsets yet has nothing cached and needs no renewal. A ``send_offsets_to_transaction``
+under way when the cluster is lost waits on the handle being decommissioned: it is given up at once
+(fault run, second attempt: router and verifier were inside that call when the broker stopped).
 """
 
 from __future__ import annotations
@@ -24,15 +26,19 @@ from confluent_kafka import KafkaError
 
 class CoordinatorCache(Enum):
     EMPTY = "empty"  # this client has not sent offsets yet: it will look the coordinator up
+    SENDING = "sending"  # send_offsets_to_transaction under way: a coordinator lookup or request in flight
     CURRENT = "current"  # offsets sent since the client last lost its cluster
     MAYBE_STALE = "maybe_stale"  # the cluster was lost after offsets were sent: renew before the next offsets
+
+    def sending_offsets(self) -> "CoordinatorCache":
+        return CoordinatorCache.SENDING
 
     def offsets_sent(self) -> "CoordinatorCache":
         return CoordinatorCache.CURRENT
 
     def client_error(self, code: int) -> "CoordinatorCache":
         """The state after the client reported ``code`` (its ``error_cb``)."""
-        if code == KafkaError._ALL_BROKERS_DOWN and self is CoordinatorCache.CURRENT:
+        if code == KafkaError._ALL_BROKERS_DOWN and self in (CoordinatorCache.SENDING, CoordinatorCache.CURRENT):
             return CoordinatorCache.MAYBE_STALE  # librdkafka re-bootstraps at this very point
         return self
 

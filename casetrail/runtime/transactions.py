@@ -58,6 +58,8 @@ PERMANENT_PRODUCE_ERRORS = frozenset({
 RETRY_PAUSE_SECONDS = 0.5
 # How long past its own timeout a transactional call may run before the watchdog gives up on it.
 WATCHDOG_GRACE_SECONDS = 5.0
+# How often a waiting call checks whether its client lost the cluster meanwhile (then it is given up).
+WATCH_INTERVAL_SECONDS = 0.5
 
 
 class FatalProducerError(RuntimeError):
@@ -66,6 +68,11 @@ class FatalProducerError(RuntimeError):
 
 class CallHung(Exception):
     """A transactional call did not return within its timeout plus the watchdog's grace."""
+
+
+class CallStranded(CallHung):
+    """A transactional call was given up because its client lost the cluster during it: what it waits for
+    is a decommissioned broker (``casetrail.runtime.coordinator_cache``)."""
 
 
 class OutputRefused(Exception):
@@ -133,8 +140,14 @@ class TransactionalProducer:
         self._replace()
         return True
 
-    def _bounded(self, call: Callable, *args):
-        """``call(*args)`` on a helper thread, given up after the timeout plus a grace (``CallHung``)."""
+    def _coordinator_lost(self) -> bool:
+        """Serve the client's reports (its error_cb); True once its group coordinator may be stale."""
+        self._producer.poll(0)
+        return self._coordinator.needs_renewal
+
+    def _bounded(self, call: Callable, *args, give_up: Callable[[], bool] = lambda: False):
+        """``call(*args)`` on a helper thread, given up (``CallHung``) after the timeout plus a grace, or as soon
+        as ``give_up()`` says it cannot complete."""
         outcome: dict = {}
         done = threading.Event()
 
@@ -147,8 +160,13 @@ class TransactionalProducer:
                 done.set()
 
         threading.Thread(target=run, name="transaction-call", daemon=True).start()
-        if not done.wait(self._timeout + WATCHDOG_GRACE_SECONDS):
-            raise CallHung(getattr(call, "__name__", "transactional call"))
+        name = getattr(call, "__name__", "transactional call")
+        deadline = time.monotonic() + self._timeout + WATCHDOG_GRACE_SECONDS
+        while not done.wait(max(0.0, min(WATCH_INTERVAL_SECONDS, deadline - time.monotonic()))):
+            if give_up():
+                raise CallStranded(name)
+            if time.monotonic() >= deadline:
+                raise CallHung(name)
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("value")
@@ -198,12 +216,20 @@ class TransactionalProducer:
         stage = "offsets"
         try:
             if offsets:
-                self._bounded(self._producer.send_offsets_to_transaction, offsets, group_metadata, self._timeout)
+                self._coordinator = self._coordinator.sending_offsets()
+                self._bounded(self._producer.send_offsets_to_transaction, offsets, group_metadata, self._timeout,
+                              give_up=self._coordinator_lost)
                 self._coordinator = self._coordinator.offsets_sent()
             stage = "commit"
             self._bounded(self._producer.commit_transaction, self._timeout)
             self._open = False
             return CommitOutcome(True)
+        except CallStranded as stranded:
+            errors = list(self._delivery_errors)
+            log.warning("transactional call given up: its client lost every broker during the call; "
+                        "abandoning the producer", extra={"call": str(stranded), "stage": stage})
+            self._replace(abandon=True)
+            return CommitOutcome(False, errors, f"{stage}: cluster lost during the call")
         except CallHung as hung:
             errors = list(self._delivery_errors)
             log.warning("transactional call hung past its timeout; abandoning the producer",

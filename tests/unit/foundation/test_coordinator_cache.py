@@ -28,3 +28,10 @@ def test_losing_every_broker_after_sending_offsets_calls_for_a_renewal():
 def test_other_client_errors_leave_the_cache_trusted(code):
     # one broker dropping a connection does not re-bootstrap the client: nothing is decommissioned
     assert CoordinatorCache.CURRENT.client_error(code) is CoordinatorCache.CURRENT
+
+
+def test_losing_every_broker_while_offsets_are_under_way_strands_them():
+    sending = CoordinatorCache.EMPTY.sending_offsets()
+    assert not sending.needs_renewal
+    assert sending.client_error(KafkaError._ALL_BROKERS_DOWN).needs_renewal
+    assert sending.offsets_sent() is CoordinatorCache.CURRENT

@@ -152,3 +152,26 @@ def test_an_old_clients_report_does_not_renew_its_replacement(scripted):
     first.report(KafkaError._ALL_BROKERS_DOWN)  # a late report of the dropped client
     assert producer.commit([object()], group_metadata=None).committed
     assert len(scripted.instances) == 2
+
+
+def test_offsets_under_way_when_the_cluster_is_lost_are_given_up_without_waiting_out_the_timeout(scripted):
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=20.0)
+    assert producer.commit([object()], group_metadata=None).committed
+    first = scripted.instances[0]
+    scripted.hang_on = {"send_offsets_to_transaction"}  # it waits on the broker handle being decommissioned
+    threading.Timer(0.2, first.report, args=(KafkaError._ALL_BROKERS_DOWN,)).start()
+    outcome = producer.commit([object()], group_metadata=None)
+    assert (outcome.committed, outcome.abort_reason) == (False, "offsets: cluster lost during the call")
+    assert producer._abandoned == [first], "a client with a call inside it is left untouched"
+    assert scripted.instances[1].calls == ["init_transactions"]
+
+
+def test_other_calls_are_not_given_up_when_the_cluster_is_lost(scripted):
+    # commit_transaction talks to the transaction coordinator, which librdkafka looks up again by itself
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.5)
+    assert producer.commit([object()], group_metadata=None).committed
+    first = scripted.instances[0]
+    scripted.hang_on = {"commit_transaction"}
+    threading.Timer(0.1, first.report, args=(KafkaError._ALL_BROKERS_DOWN,)).start()
+    outcome = producer.commit([object()], group_metadata=None)
+    assert (outcome.committed, outcome.abort_reason) == (False, "commit: hung")
