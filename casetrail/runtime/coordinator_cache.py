@@ -34,7 +34,8 @@ class CoordinatorCache(Enum):
         return CoordinatorCache.SENDING
 
     def offsets_sent(self) -> "CoordinatorCache":
-        return CoordinatorCache.CURRENT
+        # a loss reported while the call was finishing still leaves the cached coordinator in doubt
+        return self if self is CoordinatorCache.MAYBE_STALE else CoordinatorCache.CURRENT
 
     def client_error(self, code: int) -> "CoordinatorCache":
         """The state after the client reported ``code`` (its ``error_cb``)."""

@@ -35,3 +35,8 @@ def test_losing_every_broker_while_offsets_are_under_way_strands_them():
     assert not sending.needs_renewal
     assert sending.client_error(KafkaError._ALL_BROKERS_DOWN).needs_renewal
     assert sending.offsets_sent() is CoordinatorCache.CURRENT
+
+
+def test_offsets_that_completed_as_the_cluster_went_still_call_for_a_renewal():
+    stale = CoordinatorCache.SENDING.client_error(KafkaError._ALL_BROKERS_DOWN)
+    assert stale.offsets_sent().needs_renewal
