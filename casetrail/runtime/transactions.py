@@ -29,6 +29,12 @@ after a broker restart mid-batch). A call that outlives its timeout is treated
 as unanswered: the producer is abandoned (kept referenced, never destroyed
 while a call is inside it) and replaced, and the new producer's
 ``init_transactions`` fences the abandoned transaction.
+
+That hang has a cause that can be seen coming: librdkafka keeps the group coordinator in a
+per-client cache, and after the client lost every broker (a broker outage) that entry can name a
+decommissioned broker (``casetrail.runtime.coordinator_cache``). The producer is therefore renewed
+before it sends offsets again once it lost its cluster; the watchdog is left for what is not seen
+coming (a broker removed from a running cluster decommissions it too, without an outage).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
 from confluent_kafka import KafkaError, KafkaException, Producer, TopicPartition
+
+from casetrail.runtime.coordinator_cache import CoordinatorCache
 
 log = logging.getLogger("casetrail.runtime")
 
@@ -59,6 +67,8 @@ PERMANENT_PRODUCE_ERRORS = frozenset({
 RETRY_PAUSE_SECONDS = 0.5
 # How long past its own timeout a transactional call may run before the watchdog gives up on it.
 WATCHDOG_GRACE_SECONDS = 5.0
+# How often a waiting call checks whether its client lost the cluster meanwhile (then it is given up).
+WATCH_INTERVAL_SECONDS = 0.5
 
 
 class FatalProducerError(RuntimeError):
@@ -67,6 +77,11 @@ class FatalProducerError(RuntimeError):
 
 class CallHung(Exception):
     """A transactional call did not return within its timeout plus the watchdog's grace."""
+
+
+class CallStranded(CallHung):
+    """A transactional call was given up because its client lost the cluster during it: what it waits for
+    is a decommissioned broker (``casetrail.runtime.coordinator_cache``)."""
 
 
 class OutputRefused(Exception):
@@ -98,7 +113,9 @@ class TransactionalProducer:
     def __init__(self, config: dict, on_committed: Callable[[Mapping[str, int]], None], *,
                  operation_timeout: float = 30.0):
         self._config = config
-        self._producer = Producer(config)
+        self._generation = 0  # which client is current: an older one's error reports are ignored
+        self._coordinator = CoordinatorCache.EMPTY
+        self._producer = self._client()
         self._on_committed = on_committed  # records per topic of each transaction that committed
         self._timeout = operation_timeout
         self._open = False
@@ -107,8 +124,41 @@ class TransactionalProducer:
         self._abandoned: list[Producer] = []  # producers with a hung call inside: never destroyed
         self._init_transactions()
 
-    def _bounded(self, call: Callable, *args):
-        """``call(*args)`` on a helper thread, given up after the timeout plus a grace (``CallHung``)."""
+    def _client(self) -> Producer:
+        """A new librdkafka client (nothing cached yet) whose error reports reach ``_client_error``."""
+        self._generation += 1
+        generation = self._generation
+        self._coordinator = CoordinatorCache.EMPTY
+        return Producer({**self._config, "error_cb": lambda error: self._client_error(error, generation)})
+
+    def _client_error(self, error: KafkaError, generation: int) -> None:
+        if generation != self._generation:
+            return
+        before = self._coordinator
+        self._coordinator = before.client_error(error.code())
+        if self._coordinator is not before:
+            log.warning("producer lost every broker; it is renewed before it sends offsets again "
+                        "(its cached group coordinator may be a decommissioned broker)",
+                        extra={"error": error.name()})
+
+    def _renew_if_coordinator_stale(self) -> bool:
+        """Serve the client's pending reports; renew it if its group coordinator may be stale (True)."""
+        self._producer.poll(0)
+        if not self._coordinator.needs_renewal:
+            return False
+        log.warning("renewing the producer: it lost its cluster since it last sent offsets",
+                    extra={"in_transaction": self._open})
+        self._replace()
+        return True
+
+    def _coordinator_lost(self) -> bool:
+        """Serve the client's reports (its error_cb); True once its group coordinator may be stale."""
+        self._producer.poll(0)
+        return self._coordinator.needs_renewal
+
+    def _bounded(self, call: Callable, *args, give_up: Callable[[], bool] = lambda: False):
+        """``call(*args)`` on a helper thread, given up (``CallHung``) after the timeout plus a grace, or as soon
+        as ``give_up()`` says it cannot complete."""
         outcome: dict = {}
         done = threading.Event()
 
@@ -121,8 +171,13 @@ class TransactionalProducer:
                 done.set()
 
         threading.Thread(target=run, name="transaction-call", daemon=True).start()
-        if not done.wait(self._timeout + WATCHDOG_GRACE_SECONDS):
-            raise CallHung(getattr(call, "__name__", "transactional call"))
+        name = getattr(call, "__name__", "transactional call")
+        deadline = time.monotonic() + self._timeout + WATCHDOG_GRACE_SECONDS
+        while not done.wait(max(0.0, min(WATCH_INTERVAL_SECONDS, deadline - time.monotonic()))):
+            if give_up():
+                raise CallStranded(name)
+            if time.monotonic() >= deadline:
+                raise CallHung(name)
         if "error" in outcome:
             raise outcome["error"]
         return outcome.get("value")
@@ -133,6 +188,7 @@ class TransactionalProducer:
 
     def begin(self) -> None:
         if not self._open:
+            self._renew_if_coordinator_stale()
             self._producer.begin_transaction()
             self._open = True
             self._delivery_errors = []
@@ -163,11 +219,18 @@ class TransactionalProducer:
         """Commit the open transaction (with ``offsets`` when given); abort it on an abortable error."""
         if not self._open and not offsets:
             return CommitOutcome(True)
+        if self._open and offsets:
+            errors = list(self._delivery_errors)
+            if self._renew_if_coordinator_stale():  # the open transaction is fenced by the new client
+                return CommitOutcome(False, errors, "offsets: cluster lost during the transaction; producer renewed")
         self.begin()
         stage = "offsets"
         try:
             if offsets:
-                self._bounded(self._producer.send_offsets_to_transaction, offsets, group_metadata, self._timeout)
+                self._coordinator = self._coordinator.sending_offsets()
+                self._bounded(self._producer.send_offsets_to_transaction, offsets, group_metadata, self._timeout,
+                              give_up=self._coordinator_lost)
+                self._coordinator = self._coordinator.offsets_sent()
             stage = "commit"
             self._bounded(self._producer.commit_transaction, self._timeout)
             self._open = False
@@ -175,6 +238,12 @@ class TransactionalProducer:
             if written:
                 self._on_committed(written)
             return CommitOutcome(True)
+        except CallStranded as stranded:
+            errors = list(self._delivery_errors)
+            log.warning("transactional call given up: its client lost every broker during the call; "
+                        "abandoning the producer", extra={"call": str(stranded), "stage": stage})
+            self._replace(abandon=True)
+            return CommitOutcome(False, errors, f"{stage}: cluster lost during the call")
         except CallHung as hung:
             errors = list(self._delivery_errors)
             log.warning("transactional call hung past its timeout; abandoning the producer",
@@ -207,7 +276,7 @@ class TransactionalProducer:
                 old.purge(in_queue=True, in_flight=True)  # their transaction is aborted by the fence below
             except KafkaException:
                 pass
-        self._producer = Producer(self._config)
+        self._producer = self._client()
         self._open = False
         self._delivery_errors = []
         self._written = Counter()  # nothing of the replaced producer's transaction becomes visible
@@ -222,7 +291,7 @@ class TransactionalProducer:
             except CallHung:
                 log.warning("init_transactions hung past its timeout; trying a new producer")
                 self._abandoned.append(self._producer)
-                self._producer = Producer(self._config)
+                self._producer = self._client()
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
                 if error.fatal() or not error.retriable():

@@ -61,6 +61,7 @@ class ScriptedClient:
         cls.instances, cls.hang_on, cls.commit_error = [], set(), None
 
     def __init__(self, config: dict):
+        self.config = config
         self.calls: list[str] = []
         self.produced: list[str] = []
         self.release = threading.Event()
@@ -78,6 +79,10 @@ class ScriptedClient:
     def purge(self, **kwargs): self._call("purge")
     def poll(self, timeout=0): return 0
     def flush(self, timeout=None): return 0
+
+    def report(self, code: int) -> None:
+        """What librdkafka does with a client error: hands it to the configured ``error_cb``."""
+        self.config["error_cb"](KafkaError(code))
 
     def commit_transaction(self, timeout):
         self._call("commit_transaction")

@@ -1,5 +1,5 @@
 """Fault proofs on the real broker (issue 16): a produce the broker refuses, a crash between
-produce and commit, and a broker outage mid-batch. Each asserts, as a read_committed
+produce and commit, a broker outage mid-batch and the first offsets sent after an outage. Each asserts, as a read_committed
 consumer sees it, that every input has exactly one output (or one dead letter with the
 reason): nothing skipped, nothing doubled.
 
@@ -117,6 +117,38 @@ def test_broker_outage_mid_batch_loses_and_doubles_nothing(kafka_bootstrap, topi
         relay.stop()
     assert set(causes) == {e.event_id for e in inputs}, relay.log_tail()
     assert max(causes.values()) == 1, f"{sum(v - 1 for v in causes.values())} outputs doubled"
+
+
+def test_offsets_after_a_broker_outage_reach_the_coordinator_at_once(kafka_bootstrap, topic_prefix, tmp_path):
+    """After every broker was away, librdkafka's cached group coordinator can be a decommissioned broker
+    handle, and send_offsets_to_transaction waits for it past its timeout (librdkafka #5511, #5456): the
+    first batch after the outage sat there until the transaction watchdog gave up (here 20 s + grace;
+    65 s with the default timeout, in every service of the fault run). The producer is renewed first."""
+    from casetrail_tools import broker
+
+    if broker.local_broker().pid() is None:
+        pytest.fail("this test stops and restarts the broker: it needs the project's local broker "
+                    "(`make kafka-up`), not an external cluster", pytrace=False)
+    relay = _relay(topic_prefix, tmp_path, free_port(), env={"CASETRAIL_TRANSACTION_TIMEOUT_MS": "20000"})
+    source, sink = f"{topic_prefix}{RELAY_IN.name}", f"{topic_prefix}{RELAY_OUT.name}"
+    before = [sample_conversation_received(i) for i in range(30)]
+    after = [sample_conversation_received(i) for i in range(30, 60)]
+    produce_events(source, before)
+    relay.start().wait_ready()
+    try:
+        consume([sink], expected=len(before), timeout=60)  # committed: the producer has cached the coordinator
+        broker.stop(progress=print)
+        time.sleep(5)
+        broker.start_local(progress=print)
+        produce_events(source, after)
+        causes = _causes(sink, expected=len(before) + len(after), quiet=8)
+        log = relay.log_path.read_text(errors="replace")
+    finally:
+        relay.stop()
+    assert set(causes) == {e.event_id for e in before + after}, relay.log_tail()
+    assert max(causes.values()) == 1, f"{sum(v - 1 for v in causes.values())} outputs doubled"
+    assert "hung past its timeout" not in log, "a batch after the outage waited for a stale coordinator"
+    assert "renewing the producer" in log, "the outage was not seen by the producer: the test proved nothing"
 
 
 def test_retries_exhausted_parks_the_record_without_blocking_and_replay_brings_it_back(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from confluent_kafka import KafkaError
 
 from casetrail.runtime import transactions
 from casetrail.runtime.transactions import CallHung, TransactionalProducer
@@ -63,5 +64,83 @@ def test_a_hung_send_offsets_abandons_the_producer_and_reports_an_uncommitted_ba
 def test_a_hung_commit_is_reported_at_the_commit_stage(scripted):
     scripted.hang_on = {"commit_transaction"}
     producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
+    outcome = producer.commit([object()], group_metadata=None)
+    assert (outcome.committed, outcome.abort_reason) == (False, "commit: hung")
+
+
+# The producer is renewed before it sends offsets once it lost its cluster (casetrail/runtime/coordinator_cache.py):
+# librdkafka's cached group coordinator may then be a decommissioned broker, and send_offsets_to_transaction
+# would wait for it for good. The real-broker proof is
+# tests/integration/foundation/test_runtime_faults.py::test_offsets_after_a_broker_outage_reach_the_coordinator_at_once.
+
+def test_after_the_cluster_was_lost_the_next_transaction_starts_on_a_new_client(scripted):
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    assert producer.commit([object()], group_metadata=None).committed  # the client now caches the coordinator
+    first = scripted.instances[0]
+    first.report(KafkaError._ALL_BROKERS_DOWN)
+    assert len(scripted.instances) == 1, "nothing is renewed until a transaction needs the coordinator"
+    assert producer.commit([object()], group_metadata=None).committed
+    assert len(scripted.instances) == 2
+    second = scripted.instances[1]
+    assert first.calls[-1] == "purge", "the old client had no transaction open: it is purged and dropped"
+    assert second.calls == ["init_transactions", "begin_transaction", "send_offsets_to_transaction",
+                            "commit_transaction"]
+    assert producer.commit([object()], group_metadata=None).committed
+    assert len(scripted.instances) == 2, "renewed once per outage, not per batch"
+
+
+def test_a_transaction_open_when_the_cluster_was_lost_is_fenced_and_reported_uncommitted(scripted):
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    assert producer.commit([object()], group_metadata=None).committed
+    producer.produce("out", b"v", b"k")  # a batch's output, then every broker goes away
+    first = scripted.instances[0]
+    first.report(KafkaError._ALL_BROKERS_DOWN)
+    outcome = producer.commit([object()], group_metadata=None)
+    assert (outcome.committed, outcome.abort_reason) == (
+        False, "offsets: cluster lost during the transaction; producer renewed")
+    assert "send_offsets_to_transaction" not in first.calls[first.calls.index("produce"):], \
+        "the stale client is never asked to send offsets"
+    assert scripted.instances[1].calls == ["init_transactions"], "the new client fences the open transaction"
+    assert not producer.in_transaction
+    assert producer.commit([object()], group_metadata=None).committed  # the batch, fetched again, commits
+
+
+def test_a_client_that_never_sent_offsets_is_kept_after_an_outage(scripted):
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    scripted.instances[0].report(KafkaError._ALL_BROKERS_DOWN)  # e.g. the broker was not up yet at start
+    assert producer.commit([object()], group_metadata=None).committed
+    assert len(scripted.instances) == 1
+
+
+def test_an_old_clients_report_does_not_renew_its_replacement(scripted):
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    assert producer.commit([object()], group_metadata=None).committed
+    first = scripted.instances[0]
+    first.report(KafkaError._ALL_BROKERS_DOWN)
+    assert producer.commit([object()], group_metadata=None).committed  # renewed: client 2
+    first.report(KafkaError._ALL_BROKERS_DOWN)  # a late report of the dropped client
+    assert producer.commit([object()], group_metadata=None).committed
+    assert len(scripted.instances) == 2
+
+
+def test_offsets_under_way_when_the_cluster_is_lost_are_given_up_without_waiting_out_the_timeout(scripted):
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=20.0)
+    assert producer.commit([object()], group_metadata=None).committed
+    first = scripted.instances[0]
+    scripted.hang_on = {"send_offsets_to_transaction"}  # it waits on the broker handle being decommissioned
+    threading.Timer(0.2, first.report, args=(KafkaError._ALL_BROKERS_DOWN,)).start()
+    outcome = producer.commit([object()], group_metadata=None)
+    assert (outcome.committed, outcome.abort_reason) == (False, "offsets: cluster lost during the call")
+    assert producer._abandoned == [first], "a client with a call inside it is left untouched"
+    assert scripted.instances[1].calls == ["init_transactions"]
+
+
+def test_other_calls_are_not_given_up_when_the_cluster_is_lost(scripted):
+    # commit_transaction talks to the transaction coordinator, which librdkafka looks up again by itself
+    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.5)
+    assert producer.commit([object()], group_metadata=None).committed
+    first = scripted.instances[0]
+    scripted.hang_on = {"commit_transaction"}
+    threading.Timer(0.1, first.report, args=(KafkaError._ALL_BROKERS_DOWN,)).start()
     outcome = producer.commit([object()], group_metadata=None)
     assert (outcome.committed, outcome.abort_reason) == (False, "commit: hung")
