@@ -5,6 +5,12 @@ call it covers, with a plain idempotent producer of its own: it must survive a
 crash even when the runtime's own produce is transactional and aborted. The
 topic is compacted (one key per source topic-partition) and read to its end
 whenever a worker (re)takes a partition.
+
+When the cluster is away the journal can be neither read nor written; that is a
+transient fault of the record being delivered, not a fault of the record: it raises
+``JournalUnavailable`` (a ``RetryableError``), so the runtime retries the record with
+back-off and, past its budget, dead-letters it as ``retries_exhausted`` for replay —
+never as ``unprocessable``. A platform call is never made without its mark.
 """
 
 from __future__ import annotations
@@ -13,7 +19,12 @@ import asyncio
 import threading
 from typing import Optional
 
+from casetrail.runtime import RetryableError
 from casetrail.settings import KafkaSettings
+
+
+class JournalUnavailable(RetryableError):
+    """The attempts topic could not be read or written (the cluster away): try the record again."""
 
 
 class AttemptJournal:
@@ -47,18 +58,28 @@ class AttemptJournal:
             self._marks[message.key().decode()] = int(message.value())
 
     def mark(self, partition_key: str) -> Optional[int]:
+        from confluent_kafka import KafkaException
+
         with self._lock:
-            self._read_to_end()
+            try:
+                self._read_to_end()
+            except KafkaException as exc:
+                raise JournalUnavailable(f"attempt marks of {self.topic} unreadable: {exc.args[0]}") from None
             return self._marks.get(partition_key)
 
     def write(self, partition_key: str, mark: int) -> None:
+        from confluent_kafka import KafkaException
+
         errors: list = []
         with self._lock:
-            self._producer.produce(self.topic, key=partition_key.encode(), value=str(mark).encode(),
-                                   on_delivery=lambda err, msg: errors.append(err) if err else None)
+            try:
+                self._producer.produce(self.topic, key=partition_key.encode(), value=str(mark).encode(),
+                                       on_delivery=lambda err, msg: errors.append(err) if err else None)
+            except (KafkaException, BufferError) as exc:
+                raise JournalUnavailable(f"attempt mark for {partition_key} refused: {exc}") from None
             remaining = self._producer.flush(30)
         if remaining or errors:
-            raise RuntimeError(f"attempt mark for {partition_key} not acknowledged: {errors or 'timeout'}")
+            raise JournalUnavailable(f"attempt mark for {partition_key} not acknowledged: {errors or 'timeout'}")
         self._marks[partition_key] = mark
 
     async def amark(self, partition_key: str) -> Optional[int]:
