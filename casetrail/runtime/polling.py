@@ -21,14 +21,16 @@ class _Consumer(Protocol):
     def poll(self, timeout: float = -1): ...
 
 
-def ready_records(consumer: _Consumer, max_records: int, wait: float) -> list:
+def ready_records(consumer: _Consumer, max_records: int, wait: float, linger: float = 0.0) -> list:
     """Up to ``max_records`` messages: those already fetched, else the first to arrive within ``wait``
     seconds together with what arrived with it (empty when none arrived). Rebalance callbacks run
     inside these calls, as in ``consume``."""
     batch = consumer.consume(max_records, 0)
-    if batch:
-        return batch
-    first = consumer.poll(wait)
-    if first is None:
-        return []
-    return [first] + (consumer.consume(max_records - 1, 0) if max_records > 1 else [])
+    if not batch:
+        first = consumer.poll(wait)
+        if first is None:
+            return []
+        batch = [first] + (consumer.consume(max_records - 1, 0) if max_records > 1 else [])
+    if linger > 0 and len(batch) < max_records:
+        batch += consumer.consume(max_records - len(batch), linger)
+    return batch

@@ -156,7 +156,7 @@ class Worker:
             self._release_due_holds()
             wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
             messages = await loop.run_in_executor(self._poll_thread, ready_records, self.consumer,
-                                                  config.max_poll_records, wait)
+                                                  config.max_poll_records, wait, config.poll_linger_ms / 1000)
             records = [m for m in messages if self._usable(m)]
             if not await self._erasures_swept(records):
                 continue

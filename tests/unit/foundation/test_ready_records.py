@@ -58,3 +58,18 @@ def test_a_batch_of_one_never_asks_for_more():
     consumer = QueueConsumer([], arriving=["x", "y"])
     assert ready_records(consumer, 1, 0.1) == ["x"]
     assert consumer.waits == [0, 0.1]
+
+
+def test_with_a_linger_a_short_batch_waits_that_long_for_more_and_a_full_one_does_not():
+    consumer = QueueConsumer(["a"])
+    assert ready_records(consumer, 100, 0.1, linger=0.05) == ["a"]
+    assert consumer.waits == [0, 0.05]  # CASETRAIL_POLL_LINGER_MS: fewer transactions on a busy machine
+    full = QueueConsumer(list(range(100)))
+    assert ready_records(full, 100, 0.1, linger=0.05) == list(range(100))
+    assert full.waits == [0]
+
+
+def test_without_a_linger_nothing_more_is_awaited_once_a_record_is_in():
+    consumer = QueueConsumer(["a"])
+    assert ready_records(consumer, 100, 0.1) == ["a"]
+    assert consumer.waits == [0]
