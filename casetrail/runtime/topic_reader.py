@@ -22,6 +22,8 @@ from typing import Iterable, Iterator, Optional
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, TopicPartition
 
+from casetrail.runtime.consumer_errors import usable
+
 log = logging.getLogger("casetrail.runtime")
 
 METADATA_TIMEOUT_SECONDS = 30.0
@@ -44,6 +46,7 @@ class WholeTopicReader:
         self.topics = list(topics)
         self.start = start
         self.assigned = False
+        self._source = f"reader of {', '.join(self.topics)}"  # in its errors and warnings
         # no commits (a reader starts at its start position every time), only committed records, and an
         # end-of-partition event so that ``to_end`` knows when it has read everything
         self._consumer = consumer if consumer is not None else Consumer(
@@ -80,7 +83,7 @@ class WholeTopicReader:
 
     def take(self, max_records: int, timeout: float = 0) -> list[Message]:
         """The records that arrived since the last call (waits at most ``timeout``; 0: never)."""
-        return [message for message in self._consumer.consume(max_records, timeout) if self._usable(message)]
+        return [message for message in self._consumer.consume(max_records, timeout) if usable(message, self._source)]
 
     def to_end(self) -> Iterator[Message]:
         """Every record up to the end of each partition as it is now (an empty partition has nothing to read)."""
@@ -100,18 +103,8 @@ class WholeTopicReader:
                 error = message.error()
                 if error is not None and error.code() == KafkaError._PARTITION_EOF:
                     remaining.discard((message.topic(), message.partition()))
-                elif self._usable(message):
+                elif usable(message, self._source):
                     yield message
-
-    def _usable(self, message: Message) -> bool:
-        error = message.error()
-        if error is None:
-            return True
-        if error.code() != KafkaError._PARTITION_EOF:
-            if error.fatal():
-                raise RuntimeError(f"reader of {', '.join(self.topics)} failed: {error.str()}")
-            log.warning("topic read error", extra={"topics": self.topics, "error": error.name()})
-        return False
 
     def close(self) -> None:
         self._consumer.close()

@@ -41,7 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -49,6 +49,7 @@ from casetrail.codec import DecodeError
 from casetrail.privacy.keystore import KeyStoreBusy
 from casetrail.runtime import metrics
 from casetrail.runtime.after_commit import AfterCommit
+from casetrail.runtime.consumer_errors import usable
 from casetrail.runtime.contract import NotYetDue, Output, Processor, RecordContext, RetryableError
 from casetrail.runtime.dead_letters import record_owner, send_dead_letters
 from casetrail.runtime.erasure import TableSweeper, sweeper_for
@@ -157,7 +158,7 @@ class Worker:
             wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
             messages = await loop.run_in_executor(self._poll_thread, ready_records, self.consumer,
                                                   config.max_poll_records, wait, config.poll_linger_ms / 1000)
-            records = [m for m in messages if self._usable(m)]
+            records = [m for m in messages if usable(m, "consumer")]
             if not await self._erasures_swept(records):
                 continue
             if records:
@@ -182,16 +183,6 @@ class Worker:
             self.consumer.seek(TopicPartition(topic, partition, offset))  # also drops what was fetched past it
         except KafkaException:
             pass  # no longer assigned: the new owner starts from the committed offset
-
-    def _usable(self, message) -> bool:
-        error = message.error()
-        if error is None:
-            return True
-        if error.code() != KafkaError._PARTITION_EOF:
-            if error.fatal():
-                raise RuntimeError(f"consumer failed: {error.str()}")
-            log.warning("consumer error", extra={"error": error.name()})
-        return False
 
     async def _erasures_swept(self, records: list) -> bool:
         """Erased customers' entries deleted and tombstoned (their own transaction) before the records are
