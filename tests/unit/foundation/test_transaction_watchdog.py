@@ -12,6 +12,7 @@ does when a call never returns. The real-broker proof is
 from __future__ import annotations
 
 import threading
+from typing import Callable, Mapping
 
 import pytest
 from confluent_kafka import KafkaError
@@ -19,6 +20,16 @@ from confluent_kafka import KafkaError
 from casetrail.runtime import transactions
 from casetrail.runtime.transactions import CallHung, TransactionalProducer
 from tests.support.transaction_fakes import ScriptedClient
+
+
+def ignore_commits(written: Mapping[str, int]) -> None:
+    """``on_committed`` (records per topic of each committed transaction) for tests that look at calls only."""
+
+
+def _producer(*, operation_timeout: float = 0.1,
+              on_committed: Callable[[Mapping[str, int]], None] = ignore_commits) -> TransactionalProducer:
+    """A ``TransactionalProducer`` over the scripted client (take the ``scripted`` fixture first)."""
+    return TransactionalProducer({}, on_committed, operation_timeout=operation_timeout)
 
 
 @pytest.fixture
@@ -32,14 +43,14 @@ def scripted(monkeypatch):
 
 
 def test_a_call_that_returns_passes_its_value_and_errors_through(scripted):
-    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
+    producer = _producer()
     assert producer._bounded(lambda a, b: a + b, 2, 3) == 5
     with pytest.raises(KeyError):
         producer._bounded({}.__getitem__, "missing")
 
 
 def test_a_hung_call_raises_call_hung(scripted):
-    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
+    producer = _producer()
     never = threading.Event()
     with pytest.raises(CallHung):
         producer._bounded(never.wait, 30)
@@ -48,7 +59,7 @@ def test_a_hung_call_raises_call_hung(scripted):
 
 def test_a_hung_send_offsets_abandons_the_producer_and_reports_an_uncommitted_batch(scripted):
     scripted.hang_on = {"send_offsets_to_transaction"}
-    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
+    producer = _producer()
     first = scripted.instances[0]
     outcome = producer.commit([object()], group_metadata=None)
     assert (outcome.committed, outcome.abort_reason) == (False, "offsets: hung")
@@ -63,7 +74,7 @@ def test_a_hung_send_offsets_abandons_the_producer_and_reports_an_uncommitted_ba
 
 def test_a_hung_commit_is_reported_at_the_commit_stage(scripted):
     scripted.hang_on = {"commit_transaction"}
-    producer = TransactionalProducer({}, lambda written: None, operation_timeout=0.1)
+    producer = _producer()
     outcome = producer.commit([object()], group_metadata=None)
     assert (outcome.committed, outcome.abort_reason) == (False, "commit: hung")
 
@@ -74,7 +85,7 @@ def test_a_hung_commit_is_reported_at_the_commit_stage(scripted):
 # tests/integration/foundation/test_runtime_faults.py::test_offsets_after_a_broker_outage_reach_the_coordinator_at_once.
 
 def test_after_the_cluster_was_lost_the_next_transaction_starts_on_a_new_client(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = _producer()
     assert producer.commit([object()], group_metadata=None).committed  # the client now caches the coordinator
     first = scripted.instances[0]
     first.report(KafkaError._ALL_BROKERS_DOWN)
@@ -90,7 +101,8 @@ def test_after_the_cluster_was_lost_the_next_transaction_starts_on_a_new_client(
 
 
 def test_a_transaction_open_when_the_cluster_was_lost_is_fenced_and_reported_uncommitted(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    committed: list[Mapping[str, int]] = []
+    producer = _producer(on_committed=committed.append)
     assert producer.commit([object()], group_metadata=None).committed
     producer.produce("out", b"v", b"k")  # a batch's output, then every broker goes away
     first = scripted.instances[0]
@@ -102,18 +114,21 @@ def test_a_transaction_open_when_the_cluster_was_lost_is_fenced_and_reported_unc
         "the stale client is never asked to send offsets"
     assert scripted.instances[1].calls == ["init_transactions"], "the new client fences the open transaction"
     assert not producer.in_transaction
-    assert producer.commit([object()], group_metadata=None).committed  # the batch, fetched again, commits
+    assert committed == [], "nothing of the fenced transaction is reported as committed"
+    producer.produce("out", b"v", b"k")  # the batch, fetched again, produces again and commits
+    assert producer.commit([object()], group_metadata=None).committed
+    assert committed == [{"out": 1}], "the new client's transaction is reported with its own output only"
 
 
 def test_a_client_that_never_sent_offsets_is_kept_after_an_outage(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = _producer()
     scripted.instances[0].report(KafkaError._ALL_BROKERS_DOWN)  # e.g. the broker was not up yet at start
     assert producer.commit([object()], group_metadata=None).committed
     assert len(scripted.instances) == 1
 
 
 def test_an_old_clients_report_does_not_renew_its_replacement(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.1)
+    producer = _producer()
     assert producer.commit([object()], group_metadata=None).committed
     first = scripted.instances[0]
     first.report(KafkaError._ALL_BROKERS_DOWN)
@@ -124,7 +139,7 @@ def test_an_old_clients_report_does_not_renew_its_replacement(scripted):
 
 
 def test_offsets_under_way_when_the_cluster_is_lost_are_given_up_without_waiting_out_the_timeout(scripted):
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=20.0)
+    producer = _producer(operation_timeout=20.0)
     assert producer.commit([object()], group_metadata=None).committed
     first = scripted.instances[0]
     scripted.hang_on = {"send_offsets_to_transaction"}  # it waits on the broker handle being decommissioned
@@ -137,7 +152,7 @@ def test_offsets_under_way_when_the_cluster_is_lost_are_given_up_without_waiting
 
 def test_other_calls_are_not_given_up_when_the_cluster_is_lost(scripted):
     # commit_transaction talks to the transaction coordinator, which librdkafka looks up again by itself
-    producer = TransactionalProducer({}, lambda topic: None, operation_timeout=0.5)
+    producer = _producer(operation_timeout=0.5)
     assert producer.commit([object()], group_metadata=None).committed
     first = scripted.instances[0]
     scripted.hang_on = {"commit_transaction"}
