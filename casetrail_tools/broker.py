@@ -16,9 +16,10 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from casetrail.settings import REPO_ROOT, kafka_settings
 from casetrail_tools.settings import DEFAULT_BROKER_PORT, ToolingSettings
@@ -157,23 +158,52 @@ def wait_until_ready(bootstrap: str, timeout: float = 60.0) -> float:
     raise BrokerError(f"broker at {bootstrap} did not answer within {timeout:.0f}s: {last_error}")
 
 
+@dataclass(frozen=True)
+class BrokerInUse:
+    """The broker a run talks to, and whether this process started it."""
+
+    bootstrap: str
+    started_here: bool  # False: a configured cluster, or a broker that was already running
+
+
 def start(progress=print, timeout: float = 90.0) -> str:
     """Start the local broker unless one is configured or already running; return the bootstrap address."""
+    return use(progress, timeout).bootstrap
+
+
+def use(progress=print, timeout: float = 90.0) -> BrokerInUse:
+    """``start``, telling whether it started the broker."""
     kafka = kafka_settings()
     if kafka.explicitly_configured:
         progress(f"KAFKA_BOOTSTRAP_SERVERS={kafka.bootstrap_servers}: using that cluster, starting nothing")
         wait_until_ready(kafka.bootstrap_servers, timeout=30)
-        return kafka.bootstrap_servers
-    return start_local(progress, timeout)
+        return BrokerInUse(kafka.bootstrap_servers, started_here=False)
+    return _use_local(progress, timeout)
+
+
+@contextmanager
+def used_for_run(progress=print, timeout: float = 90.0) -> Iterator[BrokerInUse]:
+    """The broker for one run (``use``); when the run started it, it is stopped when the run ends — done,
+    failed or interrupted (Ctrl-C). A configured cluster or a broker that was already running is left running."""
+    in_use = use(progress, timeout)
+    try:
+        yield in_use
+    finally:
+        if in_use.started_here:
+            stop(progress)
 
 
 def start_local(progress=print, timeout: float = 90.0) -> str:
     """Start (or find running) the broker casetrail manages under ``var/kafka``."""
+    return _use_local(progress, timeout).bootstrap
+
+
+def _use_local(progress, timeout: float) -> BrokerInUse:
     broker = local_broker()
     if broker.pid() is not None:
         wait_until_ready(broker.bootstrap, timeout)
         progress(f"Apache Kafka {kafka_version()} already running at {broker.bootstrap} (pid {broker.pid()})")
-        return broker.bootstrap
+        return BrokerInUse(broker.bootstrap, started_here=False)
     if _port_open(broker.port):
         # Something already listens there: use it if it is a Kafka broker (one started
         # by hand or by another checkout), refuse otherwise.
@@ -184,7 +214,13 @@ def start_local(progress=print, timeout: float = 90.0) -> str:
                 f"port {broker.port} is taken by a process that is not a Kafka broker; stop it or set CASETRAIL_BROKER_PORT"
             ) from None
         progress(f"a Kafka broker not started by casetrail already answers at {broker.bootstrap}: using it")
-        return broker.bootstrap
+        return BrokerInUse(broker.bootstrap, started_here=False)
+    _launch(broker, progress, timeout)
+    return BrokerInUse(broker.bootstrap, started_here=True)
+
+
+def _launch(broker: LocalBroker, progress, timeout: float) -> None:
+    """Format the storage once, start ``kafka.Kafka`` and wait until it answers."""
     ensure_jars(progress)
     java = _java()
     broker.write_properties()
@@ -219,7 +255,6 @@ def start_local(progress=print, timeout: float = 90.0) -> str:
         f"Apache Kafka {kafka_version()} (KRaft, single node) ready at {broker.bootstrap} "
         f"in {time.monotonic() - started:.1f}s (pid {process.pid}, data {broker.data_dir})"
     )
-    return broker.bootstrap
 
 
 def stop(progress=print, timeout: float = 30.0) -> bool:

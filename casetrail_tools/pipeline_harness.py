@@ -41,8 +41,10 @@ class PreparedRun:
     kb_published: list[str]  # the publisher's summary lines
 
 
-def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir: Optional[Path] = None) -> PreparedRun:
-    """Shared start of the demo, the pipeline benchmark and the fault runs."""
+def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir: Optional[Path] = None,
+                bootstrap: Optional[str] = None) -> PreparedRun:
+    """Shared start of the demo, the pipeline benchmark and the fault runs. ``bootstrap``: the broker the
+    caller already holds (``broker.used_for_run``); without it, ``broker.start`` finds or starts one."""
     from casetrail_tools import broker
     from casetrail.topic_admin import apply_topics
     from casetrail.topics import ALL_TOPICS
@@ -52,7 +54,7 @@ def prepare_run(kind: str, *, progress: Callable[[str], None] = print, data_dir:
     data_dir = data_dir or settings().data_dir / kind
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
-    bootstrap = broker.start(progress=progress)
+    bootstrap = bootstrap or broker.start(progress=progress)
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap  # this process's clients and the children
     # broker.start() read (and cached) the settings before the address was known: with a broker on a
     # port of its own (CASETRAIL_BROKER_PORT) the cached default would send the topics elsewhere.

@@ -246,10 +246,23 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
 
 def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path] = None, progress: Progress = print,
                            plain: bool = True, workers: int = 1) -> dict:
-    """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra)."""
+    """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra).
+
+    A broker the run had to start is stopped when it ends (done, failed or Ctrl-C); a configured cluster
+    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running."""
+    from casetrail_tools import broker
+
+    with broker.used_for_run(progress) as in_use:
+        result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers)
+        result["broker_started_for_run"] = in_use.started_here
+        return result
+
+
+def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], progress: Progress, plain: bool,
+         workers: int) -> dict:
     from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 
-    prepared = prepare_run("benchpipe", progress=progress)
+    prepared = prepare_run("benchpipe", progress=progress, bootstrap=bootstrap)
     run, prefix, data_dir, env = prepared.run_id, prepared.prefix, prepared.data_dir, prepared.env
     pipeline = Pipeline(prefix=prefix, log_dir=data_dir / "logs", env=env, port_offset=50, workers=workers)
     watch, stop = _Watch(), threading.Event()
