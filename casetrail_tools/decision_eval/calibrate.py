@@ -20,13 +20,8 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
 from casetrail_tools.decision_eval.chain import DecisionChain
+from casetrail_tools.decision_eval.dev_halves import CHECK, TUNE, half_of
 from casetrail_tools.decision_eval.tickets import EvalTicket
-
-
-def tune_half(ticket: EvalTicket) -> bool:
-    """Odd-numbered ids are the tune half; even ones the check half (``dev-en-0007`` -> tune)."""
-    digits = "".join(ch for ch in ticket.id[-4:] if ch.isdigit())
-    return bool(digits) and int(digits) % 2 == 1
 
 
 Readings = Mapping[tuple[str, str], bool]
@@ -102,8 +97,8 @@ def calibrate(chain: DecisionChain, tickets: Sequence[EvalTicket], at: dt.dateti
     from services.drafter.answer_confidence import fit
 
     readings = read_judged(judged)
-    tune = [t for t in tickets if tune_half(t)]
-    check = [t for t in tickets if not tune_half(t)]
+    tune = [t for t in tickets if half_of(t.id) == TUNE]
+    check = [t for t in tickets if half_of(t.id) == CHECK]
     tune_examples = answer_examples(chain, tune, at, advance, readings)
     check_examples = answer_examples(chain, check, at, advance, readings)
     fitted_on = {"tickets": "evaluation/dev tune half (odd ids)", "drafts": len(tune_examples),

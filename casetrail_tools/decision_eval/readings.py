@@ -20,10 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
 
+from casetrail_tools.decision_eval.dev_halves import HALVES, half_of
 from casetrail_tools.decision_eval.tickets import EvalTicket
-from casetrail_tools.triage_eval.inputs import half_of
-
-HALVES = ("tune", "check")
 
 
 class ReadingsError(ValueError):

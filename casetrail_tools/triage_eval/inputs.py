@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
@@ -14,17 +13,11 @@ from casetrail.embeddings import Embedder, TextKind
 from casetrail.events.conversation import ConversationReceived
 from casetrail.events.triage import TriageResult
 from casetrail.policy.tenant import TenantPolicy
+from casetrail_tools.decision_eval.dev_halves import half_of
 from casetrail_tools.decision_eval.tickets import EvalTicket, intake_payload, read_tickets
 
-_NUMBER = re.compile(r"(\d+)$")
 #: a fixed moment inside the sample tenant's business hours (a Wednesday, 11:00 in Vilnius)
 DEFAULT_AT = dt.datetime(2026, 12, 9, 9, 0, tzinfo=dt.timezone.utc)
-
-
-def half_of(ticket_id: str) -> str:
-    """``tune`` for odd ids (dev-en-0001), ``check`` for even ones; ids without a number are ``tune``."""
-    match = _NUMBER.search(ticket_id)
-    return "check" if match and int(match.group(1)) % 2 == 0 else "tune"
 
 
 def read_ticket_files(paths: Iterable[Path]) -> list[EvalTicket]:

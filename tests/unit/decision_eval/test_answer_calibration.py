@@ -10,7 +10,7 @@ import pytest
 
 from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import ScoredClause
-from casetrail_tools.decision_eval.calibrate import answer_examples, read_judged, tune_half
+from casetrail_tools.decision_eval.calibrate import answer_examples, read_judged
 from casetrail_tools.decision_eval.tickets import parse_ticket
 from services.drafter.answer import choose_answer
 
@@ -69,7 +69,3 @@ def test_a_later_file_wins_and_a_broken_line_names_its_file(tmp_path):
     second.write_text('{"id": "t1", "citations": [], "answers": true}\n')
     with pytest.raises(ValueError, match=r"b\.jsonl:1: not a judged reply"):
         read_judged([second])
-
-
-def test_the_halves_are_odd_and_even_ids():
-    assert tune_half(ticket("dev-de-0075", "x", "invoice")) and not tune_half(ticket("dev-de-0012", "x", "invoice"))

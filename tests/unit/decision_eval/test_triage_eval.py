@@ -3,9 +3,10 @@
 from casetrail.events.triage import TriageResult
 from casetrail.policy.tenant import load_policy
 from casetrail.settings import REPO_ROOT
+from casetrail_tools.decision_eval.dev_halves import half_of
 from casetrail_tools.decision_eval.tickets import EvalTicket, Expected
 from casetrail_tools.triage_eval.figures import summarise
-from casetrail_tools.triage_eval.inputs import TriagedTicket, half_of
+from casetrail_tools.triage_eval.inputs import TriagedTicket
 
 POLICY = load_policy(REPO_ROOT / "config" / "tenants" / "acme-shop.yaml")
 
