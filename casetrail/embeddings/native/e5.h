@@ -30,6 +30,10 @@ int       e5_dim(const e5_model *m);
  * Internally parallelized across CPU cores (low latency for a single text). */
 int e5_embed(e5_model *m, const char *text, int is_query, float *out);
 
+/* casetrail: e5_token_count(text) and, only when that is <= max_tokens, e5_embed(text) into `out`, from
+ * one tokenization. Returns the token count (incl. specials), or -1 when the forward pass failed. */
+int e5_embed_within(e5_model *m, const char *text, int is_query, int max_tokens, float *out);
+
 /* Embed `n` texts at once, writing n*e5_dim() floats (row-major) into `out`.
  * Parallelized across texts for maximum throughput. Returns 0 on success. */
 int e5_embed_batch(e5_model *m, const char **texts, int n, int is_query,
