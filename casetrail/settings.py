@@ -166,7 +166,7 @@ class CasetrailSettings(NamedVariableSettings):
     # timeout even at the slowest handler (triage under load: ~100 ms a record); smaller batches
     # also let read_committed consumers downstream see outputs sooner.
     max_poll_records: int = Field(default=100, ge=1, le=100_000)
-    poll_linger_ms: int = Field(default=0, ge=0, le=10_000)  # once a record is in, wait up to this long for a fuller batch
+    poll_linger_ms: int = Field(default=0, ge=0, le=10_000)  # under load, once a record is in, wait up to this long for a fuller batch
     linger_ms: float = Field(default=1.0, ge=0, le=1_000)
     retry_attempts: int = Field(default=5, ge=1, le=100)  # RetryableError: attempts before dead-lettering
     retry_initial_seconds: float = Field(default=0.5, gt=0, le=60)

@@ -55,7 +55,7 @@ from casetrail.runtime.dead_letters import record_owner, send_dead_letters
 from casetrail.runtime.erasure import TableSweeper, sweeper_for
 from casetrail.runtime.failure import failure_site
 from casetrail.runtime.holds import PartitionHolds
-from casetrail.runtime.polling import ready_records
+from casetrail.runtime.polling import Linger, ready_records
 from casetrail.runtime.restore import TableOwnership
 from casetrail.runtime.ticks import run_due_timers
 from casetrail.runtime.tracing import extract_context, headers_to_dict
@@ -146,6 +146,7 @@ class Worker:
         config = self.service.config
         reader = self.service.broadcast_reader
         idle = config.poll_timeout_ms / 1000 if reader is not None else 1.0
+        linger = Linger(config.poll_linger_ms / 1000)
         while not stopping.is_set():
             self.heartbeat = time.monotonic()
             await run_due_timers(self)
@@ -157,7 +158,7 @@ class Worker:
             self._release_due_holds()
             wait = min(config.poll_timeout_ms / 1000, self.service.next_timer_in(1.0), self.holds.seconds_to_next(1.0))
             messages = await loop.run_in_executor(self._poll_thread, ready_records, self.consumer,
-                                                  config.max_poll_records, wait, config.poll_linger_ms / 1000)
+                                                  config.max_poll_records, wait, linger)
             records = [m for m in messages if usable(m, "consumer")]
             if not await self._erasures_swept(records):
                 continue
