@@ -109,6 +109,8 @@ class AuditConsumer:
 
     def run(self, *, idle_stop_seconds: Optional[float] = None) -> int:
         """Consume until ``stop()`` (or ``idle_stop_seconds`` without records); returns records stored."""
+        from casetrail.runtime.consumer_errors import usable
+
         consumer = kafka_consumer(self.kafka, self.group_id)
         consumer.subscribe(self.topics, on_assign=lambda _consumer, _partitions: self.assigned.set())
         stored = 0
@@ -119,8 +121,7 @@ class AuditConsumer:
                 messages = consumer.consume(num_messages=self.batch_size, timeout=0.5)
                 values_by_topic: dict[str, list[bytes]] = {}
                 for message in messages:
-                    if message.error():
-                        log.warning("consumer error", extra={"error": str(message.error())})
+                    if not usable(message, "audit consumer"):  # a fatal error stops the service (exit 1: restarted)
                         continue
                     if message.value() is None:
                         continue

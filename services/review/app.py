@@ -62,6 +62,8 @@ class ProjectionConsumer:
     def run(self) -> None:
         from confluent_kafka import Consumer, KafkaException
 
+        from casetrail.runtime.consumer_errors import usable
+
         consumer = Consumer({**self.kafka.librdkafka_config(), "group.id": self.group_id,
                              "client.id": f"{self.kafka.client_id_prefix}-review", "enable.auto.commit": False,
                              "auto.offset.reset": "earliest",
@@ -74,8 +76,7 @@ class ProjectionConsumer:
                 messages = consumer.consume(num_messages=self.batch_size, timeout=0.5)
                 values = []
                 for message in messages:
-                    if message.error():
-                        log.warning("consumer error", extra={"error": str(message.error())})
+                    if not usable(message, "review consumer"):  # a fatal error stops the service (exit 1: restarted)
                         continue
                     if message.value() is not None:
                         values.append(message.value())

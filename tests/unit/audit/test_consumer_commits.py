@@ -117,3 +117,25 @@ def test_the_service_exits_non_zero_when_its_consumer_dies(tmp_path, monkeypatch
         audit_app.AuditService().run()
     assert exited.value.code == 1
     assert time.monotonic() - started < 30
+
+
+def test_a_fatal_consumer_error_stops_the_audit_consumer_and_a_passing_one_is_skipped(store, monkeypatch):
+    # A fatal error leaves the consumer unusable: skipping it forever would keep the API serving while
+    # nothing is stored; raising makes the service exit 1 (test above) so that the platform restarts it.
+    consumer = AuditConsumer(store, topics=["t.drafts.proposed.v1"])
+    passing = ConsumedMessage("t.drafts.proposed.v1", 0, None, error=KafkaError(KafkaError._TRANSPORT, "broker away"))
+    fatal = ConsumedMessage("t.drafts.proposed.v1", 1, None,
+                            error=KafkaError(KafkaError._FENCED, "fenced for good", fatal=True))
+
+    class Failing(_Consumer):
+        def consume(self, num_messages, timeout):
+            self.polls += 1
+            if self.polls >= self.stop_after_polls:
+                self.on_stop()  # a consumer that skips the fatal error would otherwise poll on forever
+            return [passing] if self.polls == 1 else [fatal]
+
+    fake = Failing([], 5, consumer.stop)
+    monkeypatch.setattr(audit_consumer, "kafka_consumer", lambda kafka, group_id: fake)
+    with pytest.raises(RuntimeError, match="audit consumer failed: .*fenced for good"):
+        consumer.run()
+    assert fake.polls == 2 and fake.closed  # the passing error was skipped; the fatal one stopped it
