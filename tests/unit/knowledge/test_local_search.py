@@ -6,7 +6,7 @@ import pytest
 from kb_testing import SAMPLE_KB
 
 from casetrail.knowledge.catalogue import Catalogue
-from casetrail.knowledge.index import RetrievalIndex
+from casetrail.knowledge.index import RetrievalIndex, collection_name
 from casetrail.knowledge.publish import publish
 from casetrail.knowledge.store import KnowledgeBase
 
@@ -53,3 +53,13 @@ def test_a_restarted_process_searches_the_points_its_folder_kept(tmp_path, publi
     assert [(h.clause.clause_id, h.question) for h in after] == [(h.clause.clause_id, h.question) for h in before]
     assert after[0].clause.questions and after[0].clause.kb_version == kb_version
     again.close()
+
+
+def test_warming_builds_what_the_first_search_would_have(published, embedder):
+    # The drafter warms its knowledge base before it says ready; the first ticket of each locale used
+    # to build the embedded index's in-memory points itself (70-300 ms).
+    catalogue, kb_version = published
+    knowledge = KnowledgeBase(catalogue, RetrievalIndex.local(None), embedder, refresh_seconds=60)
+    assert knowledge.warm([("acme-shop", "en"), ("acme-shop", "xx")]) == 1  # no version in "xx": nothing to warm
+    assert list(knowledge.index._local_points) == [(collection_name("acme-shop", "en"), kb_version)]
+    knowledge.close()
