@@ -123,6 +123,19 @@ def hop_latencies(sent: dict[str, float], stage_at: dict[str, dict[str, float]])
     return {"hop_p50_ms": figures["p50_ms"], "hop_p99_ms": figures["p99_ms"], "hop_tickets": len(complete)}
 
 
+def hops_by_minute(sent: dict[str, float], stage_at: dict[str, dict[str, float]], start: float) -> dict:
+    """``hop_latencies`` of the tickets published in the first minute after readiness, and of the rest:
+    which service carries the first minute's tail (issue 21 item 6)."""
+    early = {c: t for c, t in sent.items() if t - start < 60.0}
+    later = {c: t for c, t in sent.items() if t - start >= 60.0}
+    figures: dict = {}
+    for label, tickets in (("first_minute", early), ("after_first_minute", later)):
+        if tickets:
+            hops = hop_latencies(tickets, stage_at)
+            figures[f"{label}_hop_p50_ms"], figures[f"{label}_hop_p99_ms"] = hops["hop_p50_ms"], hops["hop_p99_ms"]
+    return figures
+
+
 def _first_minute(latencies: list[tuple[float, float]], start: float) -> dict:
     early = [lat for lat, sent_at in latencies if sent_at - start < 60.0]
     later = [lat for lat, sent_at in latencies if sent_at - start >= 60.0]
@@ -318,6 +331,7 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
         # CPU seconds each service spent on the load (excluding start-up), per decided ticket
         # where a ticket's time goes, service by service (the previous record to this one's)
         **hop_latencies(sent, watch.stage_at),
+        **hops_by_minute(sent, watch.stage_at, first),
         "cpu_ms_per_ticket": {name: round((cpu_after[name] - cpu_before_load.get(name, 0.0)) * 1000 / max(1, decided), 1)
                               for name in cpu_after},
         "goal": "p50 <= 150 ms and p99 <= 1 s at 50 tickets/s for 5 minutes",
