@@ -151,6 +151,52 @@ def _first_minute(latencies: list[tuple[float, float]], start: float) -> dict:
     return figures
 
 
+def _window(latencies: list[tuple[float, float]], since: float, until: float) -> dict:
+    """p50/p99 (ms) of the tickets published in [since, until)."""
+    inside = [lat for lat, sent_at in latencies if since <= sent_at < until]
+    return {"tickets": len(inside),
+            "p50_ms": round(_percentile(inside, 50) * 1000, 1) if inside else None,
+            "p99_ms": round(_percentile(inside, 99) * 1000, 1) if inside else None}
+
+
+@dataclass
+class Join:
+    """One more worker of a service started under load (``--join``): when it was started and when it said ready."""
+
+    service: str
+    at_s: float  # seconds after the first ticket
+    handle: str = ""
+    started_at: Optional[float] = None  # wall clock
+    ready_at: Optional[float] = None
+    error: str = ""
+
+
+def joined_worker_figures(join: Join, latencies: list[tuple[float, float]], sent: dict[str, float],
+                          stage_at: dict[str, dict[str, float]]) -> dict:
+    """The minute after the joined worker said ready against the minute before it was started: what a pod
+    joining a running cluster costs the tickets (issue 21 item 6), per hop too. The tickets published while it
+    started (before ready) are reported apart: they include the group's rebalance."""
+    figures: dict = {"service": join.service, "handle": join.handle}
+    if join.error or join.started_at is None or join.ready_at is None:
+        figures["error"] = join.error or "not started"
+        return figures
+    before = _window(latencies, join.started_at - 60.0, join.started_at)
+    after = _window(latencies, join.ready_at, join.ready_at + 60.0)
+    figures.update({
+        "ready_after_s": round(join.ready_at - join.started_at, 1),
+        "minute_before": before,
+        "while_starting": _window(latencies, join.started_at, join.ready_at),
+        "minute_after_ready": after,
+        "minute_after_ready_p99_over_before": round(after["p99_ms"] / before["p99_ms"], 2)
+        if after["p99_ms"] and before["p99_ms"] else None,
+    })
+    for label, since, until in (("minute_before", join.started_at - 60.0, join.started_at),
+                                ("minute_after_ready", join.ready_at, join.ready_at + 60.0)):
+        hops = hop_latencies({c: t for c, t in sent.items() if since <= t < until}, stage_at)
+        figures[label]["hop_p99_ms"] = hops["hop_p99_ms"]
+    return figures
+
+
 def _steady_state(latencies: list[tuple[float, float]], start: float, skip_seconds: float) -> dict:
     steady = [lat for lat, sent_at in latencies if sent_at - start >= skip_seconds]
     if not steady:
@@ -258,21 +304,29 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
 
 
 def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path] = None, progress: Progress = print,
-                           plain: bool = True, workers: int = 1) -> dict:
+                           plain: bool = True, workers: int = 1, join: Optional[str] = None) -> dict:
     """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra).
 
     A broker the run had to start is stopped when it ends (done, failed or Ctrl-C); a configured cluster
-    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running."""
+    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running.
+
+    ``join``: a service of which one more worker is started halfway through the load (a pod joining a
+    running cluster); its figures are under ``joined_worker``."""
     from casetrail_tools import broker
+    from casetrail_tools.pipeline_harness import SERVICES, SINGLE_WORKER
+
+    if join is not None and (join not in SERVICES or join in SINGLE_WORKER):
+        raise ValueError(f"--join: one of {', '.join(s for s in SERVICES if s not in SINGLE_WORKER)}")
 
     with broker.used_for_run(progress) as in_use:
-        result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers)
+        result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers,
+                      join=join)
         result["broker_started_for_run"] = in_use.started_here
         return result
 
 
 def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], progress: Progress, plain: bool,
-         workers: int) -> dict:
+         workers: int, join: Optional[str] = None) -> dict:
     from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 
     prepared = prepare_run("benchpipe", progress=progress, bootstrap=bootstrap)
@@ -286,12 +340,18 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
         cpu_at_ready = pipeline.cpu_seconds()
         watcher.start()
         progress(f"publishing {int(rate * duration)} tickets at {rate}/s for {duration:.0f}s ...")
+        joining = Join(join, at_s=duration / 2) if join else None
+        joiner = threading.Thread(target=_join_worker, args=(pipeline, joining, time.time(), stop, progress), daemon=True)
+        if joining:
+            joiner.start()
         sent = _generate(rate, duration, prefix, run)
         drain_deadline = time.monotonic() + 60
         while time.monotonic() < drain_deadline and len(set(sent) & set(watch.routed_at)) < len(sent):
             if not watcher.is_alive():  # its traceback is on stderr; figures without it would read as "undecided"
                 raise RuntimeError("the benchmark's topic watcher stopped; no latency can be measured")
             time.sleep(0.5)
+        if joining:
+            joiner.join(timeout=1.0)  # wait_ready's own timeout bounds it
         lag_note = "all decided" if len(set(sent) & set(watch.routed_at)) == len(sent) else "drain timed out"
         cpu_before_load = cpu_at_ready
         cpu_after = pipeline.cpu_seconds()
@@ -336,6 +396,9 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
                               for name in cpu_after},
         "goal": "p50 <= 150 ms and p99 <= 1 s at 50 tickets/s for 5 minutes",
     }
+    if joining:
+        result["joined_worker"] = joined_worker_figures(joining, latencies, sent, watch.stage_at)
+        # its start-up CPU is in its service's cpu_ms_per_ticket
     if plain:
         progress("plain confluent-kafka chain, same hops and rate ...")
         result["plain_chain"] = _plain_chain(rate, min(duration, 60), 5, prefix)
@@ -344,6 +407,22 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
     if plot is not None and _plot(latencies, first, plot, rate):
         result["plot"] = str(plot)
     return result
+
+
+def _join_worker(pipeline, joining: Join, load_started: float, stop: threading.Event, progress: Progress) -> None:
+    """Start one more worker of ``joining.service`` ``joining.at_s`` after the load started; note when it was ready."""
+    if stop.wait(max(0.0, load_started + joining.at_s - time.time())):
+        joining.error = "the run ended before the worker was to join"
+        return
+    try:
+        joining.handle = pipeline.add_worker(joining.service)
+        joining.started_at = time.time()
+        pipeline.start_service(joining.handle)
+        pipeline.wait_ready(names=(joining.handle,))
+        joining.ready_at = time.time()
+        progress(f"  {joining.handle} joined: ready {joining.ready_at - joining.started_at:.1f}s after its start")
+    except Exception as exc:  # noqa: BLE001 - reported in the figures; the run goes on
+        joining.error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: float) -> bool:
