@@ -219,7 +219,7 @@ def _generate(rate: float, duration: float, prefix: str, run: str) -> dict[str, 
     """Publish at a fixed rate; returns conversation id -> publication time."""
     from casetrail.events.identity import conversation_id
 
-    publisher = IntakePublisher(prefix)
+    publisher = IntakePublisher(prefix, connect_timeout=30.0)  # the clock starts with the first ticket, not the client
     rng = random.Random(7)
     sent: dict[str, float] = {}
     started = time.monotonic()
