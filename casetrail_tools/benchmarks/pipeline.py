@@ -24,11 +24,12 @@ from typing import Callable, Optional
 
 from confluent_kafka import Consumer, Producer
 
+from casetrail_tools.benchmarks.pipeline_figures import (HOP_OUTPUTS, Join, first_minute, hop_latencies, hops_by_minute,
+                                                         joined_worker_figures, percentile, steady_state)
 from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
 from casetrail.settings import kafka_settings
 from casetrail.topic_admin import apply_topics
-from casetrail.topics import (CONVERSATIONS_RECEIVED, CONVERSATIONS_TRIAGED, DEADLETTER, DECISIONS_ROUTED,
-                              DRAFTS_PROPOSED, DRAFTS_VERIFIED, REPLIES_OUTBOUND, TopicSpec)
+from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, REPLIES_OUTBOUND, TopicSpec
 
 TENANT = "acme-shop"
 Progress = Callable[[str], None]
@@ -97,122 +98,6 @@ def _watch(prefix: str, watch: _Watch, stop: threading.Event) -> None:
             elif message.topic() == dead:
                 watch.dead_letters += 1
     consumer.close()
-
-
-#: each service and the topic its decision is written to, in the order a ticket passes them
-HOP_OUTPUTS = (("ingest", CONVERSATIONS_RECEIVED), ("triage", CONVERSATIONS_TRIAGED), ("drafter", DRAFTS_PROPOSED),
-               ("verifier", DRAFTS_VERIFIED), ("router", DECISIONS_ROUTED))
-
-
-def hop_latencies(sent: dict[str, float], stage_at: dict[str, dict[str, float]]) -> dict:
-    """Per service, p50 and p99 of the time from the previous stage's record to its own (ms).
-
-    Record timestamps are set when a record is produced, inside the producing service's
-    transaction, so a hop is: the upstream transaction's commit, the fetch (and under light
-    load the poll wait), and the service's own work — what one more stage costs a ticket.
-    Only tickets seen on every stage count, so each hop is measured over the same tickets.
-    """
-    stages = [stage for stage, _ in HOP_OUTPUTS]
-    complete = [c for c in sent if all(c in stage_at.get(stage, {}) for stage in stages)]
-    figures: dict[str, dict] = {"p50_ms": {}, "p99_ms": {}}
-    for i, stage in enumerate(stages):
-        before = (lambda c: sent[c]) if i == 0 else (lambda c, prev=stages[i - 1]: stage_at[prev][c])
-        waits = [stage_at[stage][c] - before(c) for c in complete]
-        figures["p50_ms"][stage] = round(_percentile(waits, 50) * 1000, 1) if waits else None
-        figures["p99_ms"][stage] = round(_percentile(waits, 99) * 1000, 1) if waits else None
-    return {"hop_p50_ms": figures["p50_ms"], "hop_p99_ms": figures["p99_ms"], "hop_tickets": len(complete)}
-
-
-def hops_by_minute(sent: dict[str, float], stage_at: dict[str, dict[str, float]], start: float) -> dict:
-    """``hop_latencies`` of the tickets published in the first minute after readiness, and of the rest:
-    which service carries the first minute's tail (issue 21 item 6)."""
-    early = {c: t for c, t in sent.items() if t - start < 60.0}
-    later = {c: t for c, t in sent.items() if t - start >= 60.0}
-    figures: dict = {}
-    for label, tickets in (("first_minute", early), ("after_first_minute", later)):
-        if tickets:
-            hops = hop_latencies(tickets, stage_at)
-            figures[f"{label}_hop_p50_ms"], figures[f"{label}_hop_p99_ms"] = hops["hop_p50_ms"], hops["hop_p99_ms"]
-    return figures
-
-
-def _first_minute(latencies: list[tuple[float, float]], start: float) -> dict:
-    early = [lat for lat, sent_at in latencies if sent_at - start < 60.0]
-    later = [lat for lat, sent_at in latencies if sent_at - start >= 60.0]
-    figures: dict = {}
-    if early:
-        figures["first_minute_p50_ms"] = round(_percentile(early, 50) * 1000, 1)
-        figures["first_minute_p99_ms"] = round(_percentile(early, 99) * 1000, 1)
-    if later:
-        figures["after_first_minute_p50_ms"] = round(_percentile(later, 50) * 1000, 1)
-        figures["after_first_minute_p99_ms"] = round(_percentile(later, 99) * 1000, 1)
-    if early and later:
-        figures["first_minute_p99_over_after"] = round(_percentile(early, 99) / max(1e-9, _percentile(later, 99)), 2)
-    return figures
-
-
-def _window(latencies: list[tuple[float, float]], since: float, until: float) -> dict:
-    """p50/p99 (ms) of the tickets published in [since, until)."""
-    inside = [lat for lat, sent_at in latencies if since <= sent_at < until]
-    return {"tickets": len(inside),
-            "p50_ms": round(_percentile(inside, 50) * 1000, 1) if inside else None,
-            "p99_ms": round(_percentile(inside, 99) * 1000, 1) if inside else None}
-
-
-@dataclass
-class Join:
-    """One more worker of a service started under load (``--join``): when it was started and when it said ready."""
-
-    service: str
-    at_s: float  # seconds after the first ticket
-    handle: str = ""
-    started_at: Optional[float] = None  # wall clock
-    ready_at: Optional[float] = None
-    error: str = ""
-
-
-def joined_worker_figures(join: Join, latencies: list[tuple[float, float]], sent: dict[str, float],
-                          stage_at: dict[str, dict[str, float]]) -> dict:
-    """The minute after the joined worker said ready against the minute before it was started: what a pod
-    joining a running cluster costs the tickets (issue 21 item 6), per hop too. The tickets published while it
-    started (before ready) are reported apart: they include the group's rebalance."""
-    figures: dict = {"service": join.service, "handle": join.handle}
-    if join.error or join.started_at is None or join.ready_at is None:
-        figures["error"] = join.error or "not started"
-        return figures
-    before = _window(latencies, join.started_at - 60.0, join.started_at)
-    after = _window(latencies, join.ready_at, join.ready_at + 60.0)
-    figures.update({
-        "ready_after_s": round(join.ready_at - join.started_at, 1),
-        "minute_before": before,
-        "while_starting": _window(latencies, join.started_at, join.ready_at),
-        "minute_after_ready": after,
-        "minute_after_ready_p99_over_before": round(after["p99_ms"] / before["p99_ms"], 2)
-        if after["p99_ms"] and before["p99_ms"] else None,
-    })
-    for label, since, until in (("minute_before", join.started_at - 60.0, join.started_at),
-                                ("minute_after_ready", join.ready_at, join.ready_at + 60.0)):
-        hops = hop_latencies({c: t for c, t in sent.items() if since <= t < until}, stage_at)
-        figures[label]["hop_p99_ms"] = hops["hop_p99_ms"]
-    return figures
-
-
-def _steady_state(latencies: list[tuple[float, float]], start: float, skip_seconds: float) -> dict:
-    steady = [lat for lat, sent_at in latencies if sent_at - start >= skip_seconds]
-    if not steady:
-        return {}
-    return {
-        "steady_state_after_s": skip_seconds,
-        "steady_p50_ms": round(_percentile(steady, 50) * 1000, 1),
-        "steady_p99_ms": round(_percentile(steady, 99) * 1000, 1),
-    }
-
-
-def _percentile(values: list[float], p: float) -> Optional[float]:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def _generate(rate: float, duration: float, prefix: str, run: str) -> dict[str, float]:
@@ -298,8 +183,8 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
         "hops": hops,
         "delivered": len(latencies),
         "sent": len(sent),
-        "p50_ms": round(_percentile(latencies, 50) * 1000, 1) if latencies else None,
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 1) if latencies else None,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1) if latencies else None,
     }
 
 
@@ -375,15 +260,15 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
         "duplicate_decisions": sum(n - 1 for c, n in watch.routed_count.items() if c in sent and n > 1),
         "duplicate_sends": sum(n - 1 for c, n in watch.outbound_count.items() if c in sent and n > 1),
         "dead_letters": watch.dead_letters,
-        "latency_p50_ms": round(_percentile(values, 50) * 1000, 1) if values else None,
-        "latency_p95_ms": round(_percentile(values, 95) * 1000, 1) if values else None,
-        "latency_p99_ms": round(_percentile(values, 99) * 1000, 1) if values else None,
+        "latency_p50_ms": round(percentile(values, 50) * 1000, 1) if values else None,
+        "latency_p95_ms": round(percentile(values, 95) * 1000, 1) if values else None,
+        "latency_p99_ms": round(percentile(values, 99) * 1000, 1) if values else None,
         # The first seconds include connection set-up and first fetches in every service;
         # reported separately so the steady state is visible too.
-        **_steady_state(latencies, first, skip_seconds=5.0),
+        **steady_state(latencies, first, skip_seconds=5.0),
         # Load starts the moment every service reports ready: a service that is ready but not
         # warm shows here (issue 21 item 6: within 2x of the steady-state p99).
-        **_first_minute(latencies, first),
+        **first_minute(latencies, first),
         "sustained_decisions_per_s": round(decided / max(1e-9, (max(watch.routed_at.values(), default=first) - first)), 1)
         if decided else 0.0,
         "drain": lag_note,
@@ -440,8 +325,8 @@ def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: 
         by_second[int(sent_at - start)].append(latency * 1000)
     seconds = sorted(by_second)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    top.plot(seconds, [_percentile(by_second[s], 50) for s in seconds], label="p50")
-    top.plot(seconds, [_percentile(by_second[s], 99) for s in seconds], label="p99")
+    top.plot(seconds, [percentile(by_second[s], 50) for s in seconds], label="p50")
+    top.plot(seconds, [percentile(by_second[s], 99) for s in seconds], label="p99")
     top.set_ylabel("intake → routed (ms)")
     top.legend()
     top.set_title(f"casetrail pipeline at {rate:g} tickets/s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casetrail_tools.benchmarks.pipeline import HOP_OUTPUTS, hop_latencies, hops_by_minute
+from casetrail_tools.benchmarks.pipeline_figures import HOP_OUTPUTS, hop_latencies, hops_by_minute
 
 STAGES = [stage for stage, _ in HOP_OUTPUTS]
 
@@ -64,7 +64,7 @@ def test_a_run_shorter_than_a_minute_has_no_later_hops():
 
 def test_a_joined_worker_is_judged_by_the_minute_after_it_was_ready_against_the_minute_before_it_started():
     """Tickets published while the worker started (the group's rebalance) are reported apart, not in either minute."""
-    from casetrail_tools.benchmarks.pipeline import Join, joined_worker_figures
+    from casetrail_tools.benchmarks.pipeline_figures import Join, joined_worker_figures
 
     join = Join("triage", at_s=60.0, handle="triage-1", started_at=1060.0, ready_at=1070.0)
     sent = {"before": 1030.0, "starting": 1065.0, "after": 1080.0, "later": 1140.0}
@@ -82,7 +82,7 @@ def test_a_joined_worker_is_judged_by_the_minute_after_it_was_ready_against_the_
 
 
 def test_a_worker_that_never_got_ready_gives_its_error_and_no_figures():
-    from casetrail_tools.benchmarks.pipeline import Join, joined_worker_figures
+    from casetrail_tools.benchmarks.pipeline_figures import Join, joined_worker_figures
 
     join = Join("triage", at_s=60.0, handle="triage-1", started_at=1060.0, error="RuntimeError: not ready after 180s")
     figures = joined_worker_figures(join, [(0.2, 1030.0)], {"a": 1030.0}, {})
