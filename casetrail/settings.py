@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticUseDefault
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -101,6 +101,18 @@ class KafkaSettings(NamedVariableSettings):
     ssl_key_location: Optional[str] = None
     ssl_key_password: Optional[SecretStr] = None
     client_id_prefix: str = "casetrail"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_bootstrap_means_unset(cls, values: Any) -> Any:
+        # ``KAFKA_BOOTSTRAP_SERVERS=`` (e.g. ``VAR= command`` to clear an inherited value) names no
+        # cluster: dropped before validation, it is not in ``model_fields_set``, so tools start the
+        # local broker instead of waiting for a cluster at "".
+        if isinstance(values, dict) and isinstance(values.get("bootstrap_servers"), str):
+            servers = values["bootstrap_servers"].strip()
+            values = {**values, "bootstrap_servers": servers} if servers else {
+                key: value for key, value in values.items() if key != "bootstrap_servers"}
+        return values
 
     def librdkafka_config(self) -> dict[str, str]:
         """Options for confluent-kafka clients, dotted keys generated from field names."""

@@ -5,7 +5,7 @@ development and tests, started from jars Maven fetches from Maven Central.
 the storage directory with ``kafka.tools.StorageTool`` once, starts
 ``kafka.Kafka`` with the machine's Java and waits until the broker answers a
 metadata request. Data lives in ``var/kafka`` (git-ignored). When
-``KAFKA_BOOTSTRAP_SERVERS`` is set, that cluster is used and nothing starts.
+``KAFKA_BOOTSTRAP_SERVERS`` is set and not blank, that cluster is used and nothing starts.
 """
 
 from __future__ import annotations

@@ -190,14 +190,17 @@ def bench_pipeline(
         " [default: docs/benchmarks/runs/pipeline-<rate>rps-<duration>s.json]"),
     plain: bool = typer.Option(True, help="also run the plain confluent-kafka chain for the ratio"),
     workers: int = typer.Option(1, min=1, help="worker processes per service (audit: always one)"),
+    join: Optional[str] = typer.Option(None, help="start one more worker of this service halfway through the load"
+                                       " (a pod joining a running cluster) and report the minute after it is ready"),
 ) -> None:
     """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
     from casetrail_tools.benchmarks.pipeline import run_pipeline_benchmark
 
-    stem = f"pipeline-{int(rate)}rps-{int(duration)}s" + (f"-{workers}workers" if workers > 1 else "")
+    stem = (f"pipeline-{int(rate)}rps-{int(duration)}s" + (f"-{workers}workers" if workers > 1 else "")
+            + (f"-join-{join}" if join else ""))
     json_path = json_path or Path("docs/benchmarks/runs") / f"{stem}.json"
     result = run_pipeline_benchmark(rate, duration, plot=json_path.with_suffix(".png"), progress=typer.echo, plain=plain,
-                                    workers=workers)
+                                    workers=workers, join=join)
     print_bench(result, json_path)
 
 

@@ -117,6 +117,17 @@ class Pipeline:
                 self.handles[key] = ServiceHandle(key, DEFAULT_PORTS[name] + self.port_offset + index * WORKER_PORT_STRIDE,
                                                   self.log_dir / f"{key}.log", service=name, worker_id=f"w{index}")
 
+    def add_worker(self, service: str) -> str:
+        """One more worker of ``service`` in its consumer group (a pod joining: a scale-up, a rolling
+        upgrade's new pod); not started yet. Returns its handle's name."""
+        if service in SINGLE_WORKER:
+            raise ValueError(f"{service} runs one worker only")
+        index = sum(1 for handle in self.handles.values() if handle.service == service)
+        key = f"{service}-{index}"
+        self.handles[key] = ServiceHandle(key, DEFAULT_PORTS[service] + self.port_offset + index * WORKER_PORT_STRIDE,
+                                          self.log_dir / f"{key}.log", service=service, worker_id=f"w{index}")
+        return key
+
     def _env(self, handle: ServiceHandle) -> dict[str, str]:
         return {
             **os.environ,

@@ -27,10 +27,12 @@ def _docker_answers() -> bool:
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """A real Apache Kafka broker: the configured cluster, a testcontainer, or the project's own."""
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+    from casetrail.settings import kafka_settings
+
+    if kafka_settings().explicitly_configured:  # the one rule: set and not blank
         from casetrail_tools.broker import wait_until_ready
 
-        servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        servers = kafka_settings().bootstrap_servers
         wait_until_ready(servers, timeout=60)
         print(f"\nusing Kafka cluster at {servers} (KAFKA_BOOTSTRAP_SERVERS)")
         return servers
@@ -41,10 +43,10 @@ def kafka_bootstrap() -> str:
         container.start()
         servers = container.get_bootstrap_server()
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = servers
+        kafka_settings.cache_clear()
         print(f"\nusing testcontainers Kafka at {servers}")
         return servers
     from casetrail_tools import broker
-    from casetrail.settings import kafka_settings
 
     try:
         servers = broker.start(progress=lambda line: print("\n" + line))

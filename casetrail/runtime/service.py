@@ -57,6 +57,15 @@ log = logging.getLogger("casetrail.runtime")
 DEFAULT_PORTS = {"ingest": 8101, "triage": 8102, "drafter": 8103, "verifier": 8104, "router": 8105, "audit": 8106,
                  "delivery": 8108, "review": 8110}
 EVENT_TYPE_HEADER = "casetrail-event-type"
+# A transaction begun right after the previous one committed finds the coordinator still writing that
+# commit's markers, and AddOffsetsToTxn is answered CONCURRENT_TRANSACTIONS; librdkafka retries it
+# after retry.backoff.ms, by default 100 ms doubling up to 1 s (AddPartitionsToTxn retries after a
+# fixed 20 ms, as the Java client does since KAFKA-5477). On a busy broker (its first seconds under a
+# new load) the markers take 100-300 ms, so batches waited 300-700 ms in send_offsets_to_transaction and
+# every hop's records stayed invisible to read_committed consumers meanwhile. 20 ms doubling up to
+# 250 ms retries soon after the markers are written (docs/benchmarks.md, "Session 10: the first minute").
+TRANSACTION_RETRY_BACKOFF_MS = 20
+TRANSACTION_RETRY_BACKOFF_MAX_MS = 250
 MAX_RECORD_BYTES = 8 * 1024 * 1024  # dead letters carry the original bytes (intake allows 4 MiB)
 
 
@@ -211,6 +220,8 @@ class Service:
             "message.max.bytes": MAX_RECORD_BYTES + 64 * 1024,
             "transaction.timeout.ms": config.transaction_timeout_ms,
             "message.timeout.ms": config.transaction_timeout_ms,
+            "retry.backoff.ms": TRANSACTION_RETRY_BACKOFF_MS,
+            "retry.backoff.max.ms": TRANSACTION_RETRY_BACKOFF_MAX_MS,
         }
 
     def series(self, metric, topic: str):

@@ -24,11 +24,12 @@ from typing import Callable, Optional
 
 from confluent_kafka import Consumer, Producer
 
+from casetrail_tools.benchmarks.pipeline_figures import (HOP_OUTPUTS, Join, first_minute, hop_latencies, hops_by_minute,
+                                                         joined_worker_figures, percentile, steady_state)
 from casetrail_tools.intake_publisher import IntakePublisher, ticket_from_line
 from casetrail.settings import kafka_settings
 from casetrail.topic_admin import apply_topics
-from casetrail.topics import (CONVERSATIONS_RECEIVED, CONVERSATIONS_TRIAGED, DEADLETTER, DECISIONS_ROUTED,
-                              DRAFTS_PROPOSED, DRAFTS_VERIFIED, REPLIES_OUTBOUND, TopicSpec)
+from casetrail.topics import DEADLETTER, DECISIONS_ROUTED, REPLIES_OUTBOUND, TopicSpec
 
 TENANT = "acme-shop"
 Progress = Callable[[str], None]
@@ -99,68 +100,11 @@ def _watch(prefix: str, watch: _Watch, stop: threading.Event) -> None:
     consumer.close()
 
 
-#: each service and the topic its decision is written to, in the order a ticket passes them
-HOP_OUTPUTS = (("ingest", CONVERSATIONS_RECEIVED), ("triage", CONVERSATIONS_TRIAGED), ("drafter", DRAFTS_PROPOSED),
-               ("verifier", DRAFTS_VERIFIED), ("router", DECISIONS_ROUTED))
-
-
-def hop_latencies(sent: dict[str, float], stage_at: dict[str, dict[str, float]]) -> dict:
-    """Per service, p50 and p99 of the time from the previous stage's record to its own (ms).
-
-    Record timestamps are set when a record is produced, inside the producing service's
-    transaction, so a hop is: the upstream transaction's commit, the fetch (and under light
-    load the poll wait), and the service's own work — what one more stage costs a ticket.
-    Only tickets seen on every stage count, so each hop is measured over the same tickets.
-    """
-    stages = [stage for stage, _ in HOP_OUTPUTS]
-    complete = [c for c in sent if all(c in stage_at.get(stage, {}) for stage in stages)]
-    figures: dict[str, dict] = {"p50_ms": {}, "p99_ms": {}}
-    for i, stage in enumerate(stages):
-        before = (lambda c: sent[c]) if i == 0 else (lambda c, prev=stages[i - 1]: stage_at[prev][c])
-        waits = [stage_at[stage][c] - before(c) for c in complete]
-        figures["p50_ms"][stage] = round(_percentile(waits, 50) * 1000, 1) if waits else None
-        figures["p99_ms"][stage] = round(_percentile(waits, 99) * 1000, 1) if waits else None
-    return {"hop_p50_ms": figures["p50_ms"], "hop_p99_ms": figures["p99_ms"], "hop_tickets": len(complete)}
-
-
-def _first_minute(latencies: list[tuple[float, float]], start: float) -> dict:
-    early = [lat for lat, sent_at in latencies if sent_at - start < 60.0]
-    later = [lat for lat, sent_at in latencies if sent_at - start >= 60.0]
-    figures: dict = {}
-    if early:
-        figures["first_minute_p50_ms"] = round(_percentile(early, 50) * 1000, 1)
-        figures["first_minute_p99_ms"] = round(_percentile(early, 99) * 1000, 1)
-    if later:
-        figures["after_first_minute_p50_ms"] = round(_percentile(later, 50) * 1000, 1)
-        figures["after_first_minute_p99_ms"] = round(_percentile(later, 99) * 1000, 1)
-    if early and later:
-        figures["first_minute_p99_over_after"] = round(_percentile(early, 99) / max(1e-9, _percentile(later, 99)), 2)
-    return figures
-
-
-def _steady_state(latencies: list[tuple[float, float]], start: float, skip_seconds: float) -> dict:
-    steady = [lat for lat, sent_at in latencies if sent_at - start >= skip_seconds]
-    if not steady:
-        return {}
-    return {
-        "steady_state_after_s": skip_seconds,
-        "steady_p50_ms": round(_percentile(steady, 50) * 1000, 1),
-        "steady_p99_ms": round(_percentile(steady, 99) * 1000, 1),
-    }
-
-
-def _percentile(values: list[float], p: float) -> Optional[float]:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def _generate(rate: float, duration: float, prefix: str, run: str) -> dict[str, float]:
     """Publish at a fixed rate; returns conversation id -> publication time."""
     from casetrail.events.identity import conversation_id
 
-    publisher = IntakePublisher(prefix)
+    publisher = IntakePublisher(prefix, connect_timeout=30.0)  # the clock starts with the first ticket, not the client
     rng = random.Random(7)
     sent: dict[str, float] = {}
     started = time.monotonic()
@@ -239,27 +183,35 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
         "hops": hops,
         "delivered": len(latencies),
         "sent": len(sent),
-        "p50_ms": round(_percentile(latencies, 50) * 1000, 1) if latencies else None,
-        "p99_ms": round(_percentile(latencies, 99) * 1000, 1) if latencies else None,
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1) if latencies else None,
     }
 
 
 def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path] = None, progress: Progress = print,
-                           plain: bool = True, workers: int = 1) -> dict:
+                           plain: bool = True, workers: int = 1, join: Optional[str] = None) -> dict:
     """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra).
 
     A broker the run had to start is stopped when it ends (done, failed or Ctrl-C); a configured cluster
-    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running."""
+    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running.
+
+    ``join``: a service of which one more worker is started halfway through the load (a pod joining a
+    running cluster); its figures are under ``joined_worker``."""
     from casetrail_tools import broker
+    from casetrail_tools.pipeline_harness import SERVICES, SINGLE_WORKER
+
+    if join is not None and (join not in SERVICES or join in SINGLE_WORKER):
+        raise ValueError(f"--join: one of {', '.join(s for s in SERVICES if s not in SINGLE_WORKER)}")
 
     with broker.used_for_run(progress) as in_use:
-        result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers)
+        result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers,
+                      join=join)
         result["broker_started_for_run"] = in_use.started_here
         return result
 
 
 def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], progress: Progress, plain: bool,
-         workers: int) -> dict:
+         workers: int, join: Optional[str] = None) -> dict:
     from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 
     prepared = prepare_run("benchpipe", progress=progress, bootstrap=bootstrap)
@@ -273,12 +225,18 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
         cpu_at_ready = pipeline.cpu_seconds()
         watcher.start()
         progress(f"publishing {int(rate * duration)} tickets at {rate}/s for {duration:.0f}s ...")
+        joining = Join(join, at_s=duration / 2) if join else None
+        joiner = threading.Thread(target=_join_worker, args=(pipeline, joining, time.time(), stop, progress), daemon=True)
+        if joining:
+            joiner.start()
         sent = _generate(rate, duration, prefix, run)
         drain_deadline = time.monotonic() + 60
         while time.monotonic() < drain_deadline and len(set(sent) & set(watch.routed_at)) < len(sent):
             if not watcher.is_alive():  # its traceback is on stderr; figures without it would read as "undecided"
                 raise RuntimeError("the benchmark's topic watcher stopped; no latency can be measured")
             time.sleep(0.5)
+        if joining:
+            joiner.join(timeout=1.0)  # wait_ready's own timeout bounds it
         lag_note = "all decided" if len(set(sent) & set(watch.routed_at)) == len(sent) else "drain timed out"
         cpu_before_load = cpu_at_ready
         cpu_after = pipeline.cpu_seconds()
@@ -302,15 +260,15 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
         "duplicate_decisions": sum(n - 1 for c, n in watch.routed_count.items() if c in sent and n > 1),
         "duplicate_sends": sum(n - 1 for c, n in watch.outbound_count.items() if c in sent and n > 1),
         "dead_letters": watch.dead_letters,
-        "latency_p50_ms": round(_percentile(values, 50) * 1000, 1) if values else None,
-        "latency_p95_ms": round(_percentile(values, 95) * 1000, 1) if values else None,
-        "latency_p99_ms": round(_percentile(values, 99) * 1000, 1) if values else None,
+        "latency_p50_ms": round(percentile(values, 50) * 1000, 1) if values else None,
+        "latency_p95_ms": round(percentile(values, 95) * 1000, 1) if values else None,
+        "latency_p99_ms": round(percentile(values, 99) * 1000, 1) if values else None,
         # The first seconds include connection set-up and first fetches in every service;
         # reported separately so the steady state is visible too.
-        **_steady_state(latencies, first, skip_seconds=5.0),
+        **steady_state(latencies, first, skip_seconds=5.0),
         # Load starts the moment every service reports ready: a service that is ready but not
         # warm shows here (issue 21 item 6: within 2x of the steady-state p99).
-        **_first_minute(latencies, first),
+        **first_minute(latencies, first),
         "sustained_decisions_per_s": round(decided / max(1e-9, (max(watch.routed_at.values(), default=first) - first)), 1)
         if decided else 0.0,
         "drain": lag_note,
@@ -318,10 +276,14 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
         # CPU seconds each service spent on the load (excluding start-up), per decided ticket
         # where a ticket's time goes, service by service (the previous record to this one's)
         **hop_latencies(sent, watch.stage_at),
+        **hops_by_minute(sent, watch.stage_at, first),
         "cpu_ms_per_ticket": {name: round((cpu_after[name] - cpu_before_load.get(name, 0.0)) * 1000 / max(1, decided), 1)
                               for name in cpu_after},
         "goal": "p50 <= 150 ms and p99 <= 1 s at 50 tickets/s for 5 minutes",
     }
+    if joining:
+        result["joined_worker"] = joined_worker_figures(joining, latencies, sent, watch.stage_at)
+        # its start-up CPU is in its service's cpu_ms_per_ticket
     if plain:
         progress("plain confluent-kafka chain, same hops and rate ...")
         result["plain_chain"] = _plain_chain(rate, min(duration, 60), 5, prefix)
@@ -330,6 +292,22 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
     if plot is not None and _plot(latencies, first, plot, rate):
         result["plot"] = str(plot)
     return result
+
+
+def _join_worker(pipeline, joining: Join, load_started: float, stop: threading.Event, progress: Progress) -> None:
+    """Start one more worker of ``joining.service`` ``joining.at_s`` after the load started; note when it was ready."""
+    if stop.wait(max(0.0, load_started + joining.at_s - time.time())):
+        joining.error = "the run ended before the worker was to join"
+        return
+    try:
+        joining.handle = pipeline.add_worker(joining.service)
+        joining.started_at = time.time()
+        pipeline.start_service(joining.handle)
+        pipeline.wait_ready(names=(joining.handle,))
+        joining.ready_at = time.time()
+        progress(f"  {joining.handle} joined: ready {joining.ready_at - joining.started_at:.1f}s after its start")
+    except Exception as exc:  # noqa: BLE001 - reported in the figures; the run goes on
+        joining.error = f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: float) -> bool:
@@ -347,8 +325,8 @@ def _plot(latencies: list[tuple[float, float]], start: float, path: Path, rate: 
         by_second[int(sent_at - start)].append(latency * 1000)
     seconds = sorted(by_second)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    top.plot(seconds, [_percentile(by_second[s], 50) for s in seconds], label="p50")
-    top.plot(seconds, [_percentile(by_second[s], 99) for s in seconds], label="p99")
+    top.plot(seconds, [percentile(by_second[s], 50) for s in seconds], label="p50")
+    top.plot(seconds, [percentile(by_second[s], 99) for s in seconds], label="p99")
     top.set_ylabel("intake → routed (ms)")
     top.legend()
     top.set_title(f"casetrail pipeline at {rate:g} tickets/s")

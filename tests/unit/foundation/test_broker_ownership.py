@@ -93,3 +93,14 @@ def test_the_pipeline_benchmark_leaves_a_running_broker_running_and_says_so(mach
     result = pipeline.run_pipeline_benchmark(5, 10, progress=lambda line: None)
     assert result == {"decided": 50, "broker_started_for_run": False}
     assert machine.stopped == 0
+
+
+def test_a_blank_bootstrap_variable_starts_the_local_broker(machine, monkeypatch):
+    """The real settings read ``KAFKA_BOOTSTRAP_SERVERS=``: no cluster is named, so the local broker starts."""
+    from casetrail.settings import KafkaSettings
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "")
+    monkeypatch.setattr(broker, "kafka_settings", KafkaSettings)
+    with broker.used_for_run(progress=lambda line: None) as in_use:
+        assert in_use == broker.BrokerInUse("127.0.0.1:19312", started_here=True)
+    assert (machine.launched, machine.stopped) == (["127.0.0.1:19312"], 1)

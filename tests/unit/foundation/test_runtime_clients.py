@@ -24,6 +24,18 @@ def test_producer_is_transactional_per_worker_with_the_java_partitioner():
     assert config["message.timeout.ms"] <= config["transaction.timeout.ms"]
 
 
+def test_a_transaction_call_answered_concurrent_transactions_is_retried_within_tens_of_milliseconds():
+    """librdkafka's default (100 ms doubling to 1 s) held each batch 300-700 ms in send_offsets_to_transaction
+    while a busy coordinator wrote the previous commit's markers (docs/benchmarks.md, session 10)."""
+    from confluent_kafka import Producer
+
+    config = Service("probe", config=CasetrailSettings(topic_prefix="p.")).producer_config()
+    assert config["retry.backoff.ms"] == 20
+    assert config["retry.backoff.ms"] <= config["retry.backoff.max.ms"] <= 250
+    offline = {key: value for key, value in config.items() if key not in ("transactional.id", "bootstrap.servers")}
+    Producer(offline).flush(0)  # librdkafka knows both names (an unknown one raises here)
+
+
 def test_tables_take_their_partition_count_from_topics():
     service = Service("router", config=CasetrailSettings())
     table = service.table("sla_timers")

@@ -34,6 +34,21 @@ def test_bootstrap_from_environment_means_use_that_cluster(monkeypatch):
     assert settings.explicitly_configured and settings.bootstrap_servers == "kafka.example:9092"
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_bootstrap_set_but_blank_names_no_cluster(monkeypatch, blank):
+    """``KAFKA_BOOTSTRAP_SERVERS=`` (clearing an inherited value) means the local broker, not a cluster at ""."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", blank)
+    settings = KafkaSettings()
+    assert not settings.explicitly_configured
+    assert settings.bootstrap_servers == KafkaSettings.model_fields["bootstrap_servers"].default
+
+
+def test_a_bootstrap_with_spaces_around_it_is_that_cluster(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", " kafka.example:9092 ")
+    settings = KafkaSettings()
+    assert settings.explicitly_configured and settings.bootstrap_servers == "kafka.example:9092"
+
+
 def test_topics_file_is_consistent():
     names = [t.name for t in ALL_TOPICS]
     assert len(names) == len(set(names))
