@@ -194,8 +194,12 @@ def bench_pipeline(
                                        " (a pod joining a running cluster) and report the minute after it is ready"),
 ) -> None:
     """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
-    from casetrail_tools.benchmarks.pipeline import run_pipeline_benchmark
+    from casetrail_tools.benchmarks.pipeline import NotJoinable, check_joinable, run_pipeline_benchmark
 
+    try:
+        check_joinable(join)  # before any broker or service starts
+    except NotJoinable as exc:
+        _fail(str(exc), code=2)
     stem = (f"pipeline-{int(rate)}rps-{int(duration)}s" + (f"-{workers}workers" if workers > 1 else "")
             + (f"-join-{join}" if join else ""))
     json_path = json_path or Path("docs/benchmarks/runs") / f"{stem}.json"

@@ -188,6 +188,18 @@ def _plain_chain(rate: float, duration: float, hops: int, prefix: str) -> dict:
     }
 
 
+class NotJoinable(ValueError):
+    """``--join`` names no service, or one that runs a single worker."""
+
+
+def check_joinable(service: Optional[str]) -> None:
+    """Raises ``NotJoinable`` unless ``service`` is None or a service that can run several workers."""
+    from casetrail_tools.pipeline_harness import SERVICES, SINGLE_WORKER
+
+    if service is not None and (service not in SERVICES or service in SINGLE_WORKER):
+        raise NotJoinable(f"--join {service!r}: choose one of {', '.join(s for s in SERVICES if s not in SINGLE_WORKER)}")
+
+
 def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path] = None, progress: Progress = print,
                            plain: bool = True, workers: int = 1, join: Optional[str] = None) -> dict:
     """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra).
@@ -198,10 +210,8 @@ def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path]
     ``join``: a service of which one more worker is started halfway through the load (a pod joining a
     running cluster); its figures are under ``joined_worker``."""
     from casetrail_tools import broker
-    from casetrail_tools.pipeline_harness import SERVICES, SINGLE_WORKER
 
-    if join is not None and (join not in SERVICES or join in SINGLE_WORKER):
-        raise ValueError(f"--join: one of {', '.join(s for s in SERVICES if s not in SINGLE_WORKER)}")
+    check_joinable(join)
 
     with broker.used_for_run(progress) as in_use:
         result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers,

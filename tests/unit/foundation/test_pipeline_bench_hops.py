@@ -101,3 +101,13 @@ def test_a_joining_worker_gets_the_next_worker_id_and_port_of_its_service(tmp_pa
     assert joined.process is None  # added, not started
     with pytest.raises(ValueError):
         pipeline.add_worker("audit")  # one SQLite writer
+
+
+def test_join_names_a_service_that_runs_several_workers_before_anything_starts():
+    from casetrail_tools.benchmarks.pipeline import NotJoinable, check_joinable
+
+    check_joinable(None)
+    check_joinable("triage")
+    for refused in ("audit", "nope"):
+        with pytest.raises(NotJoinable, match=f"--join '{refused}': choose one of ingest, triage"):
+            check_joinable(refused)
