@@ -27,7 +27,15 @@ class ApplyReport:
 
 def resolved_name(spec: TopicSpec, prefix: str | None = None) -> str:
     """The topic's name on the cluster (``CASETRAIL_TOPIC_PREFIX`` isolates tests and demos)."""
-    return f"{settings().topic_prefix if prefix is None else prefix}{spec.name}"
+    return prefixed(spec.name, prefix)
+
+
+def prefixed(name: str, prefix: str | None = None) -> str:
+    """A topic's or consumer group's name on the cluster: ``CASETRAIL_TOPIC_PREFIX`` (or ``prefix``) + ``name``.
+
+    Consumer groups take the prefix too, so that two deployments sharing a cluster under different
+    prefixes never share a group, and the chart's KafkaUser ACLs (``topics.prefix`` + the group) match."""
+    return f"{settings().topic_prefix if prefix is None else prefix}{name}"
 
 
 def admin_client(kafka: KafkaSettings | None = None) -> AdminClient:

@@ -17,7 +17,7 @@ import time
 from typing import Optional
 
 from casetrail.settings import KafkaSettings, kafka_settings
-from casetrail.topic_admin import resolved_name
+from casetrail.topic_admin import prefixed, resolved_name
 from casetrail.topics import EVENT_TOPICS, INTAKE
 from services.audit import metrics
 from services.audit.decoding import rows_from_values
@@ -25,7 +25,12 @@ from services.audit.store import AuditStore
 
 log = logging.getLogger("casetrail.audit")
 
-DEFAULT_GROUP = "casetrail-audit"
+GROUP = "casetrail-audit"  # without the topic prefix, as casetrail_tools/kafka_access.py lists it
+
+
+def consumer_group(prefix: Optional[str] = None) -> str:
+    """The live consumer's group on the cluster: the topic prefix + ``casetrail-audit``."""
+    return prefixed(GROUP, prefix)
 
 
 def topic_names(prefix: Optional[str] = None) -> list[str]:
@@ -94,11 +99,11 @@ def _commit(consumer) -> bool:
 class AuditConsumer:
     """Consume every event topic, store each batch, then commit it."""
 
-    def __init__(self, store: AuditStore, *, topics: Optional[list[str]] = None, group_id: str = DEFAULT_GROUP,
+    def __init__(self, store: AuditStore, *, topics: Optional[list[str]] = None, group_id: Optional[str] = None,
                  kafka: Optional[KafkaSettings] = None, batch_size: int = 1000):
         self.store = store
         self.topics = topics or topic_names()
-        self.group_id = group_id
+        self.group_id = group_id or consumer_group()
         self.kafka = kafka or kafka_settings()
         self.batch_size = batch_size
         self._stop = threading.Event()

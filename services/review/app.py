@@ -23,7 +23,7 @@ from casetrail.http_server import GracefulServer, serve_beside_consumer
 
 from casetrail import topics
 from casetrail.settings import KafkaSettings, kafka_settings, settings
-from casetrail.topic_admin import resolved_name
+from casetrail.topic_admin import prefixed, resolved_name
 
 from services.review import metrics
 from services.review.projection import Projector
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("casetrail.review")
 
-DEFAULT_GROUP = "casetrail-review"
+GROUP = "casetrail-review"  # without the topic prefix, as casetrail_tools/kafka_access.py lists it
 _CASE_TOPICS = (topics.DRAFTS_VERIFIED, topics.DECISIONS_ROUTED, topics.FEEDBACK_AGENT, topics.REPLIES_OUTBOUND,
                 topics.SLA_EVENTS, topics.DELIVERY_RECEIPTS, topics.ERASURES)
 
@@ -44,13 +44,18 @@ def topic_names(prefix: Optional[str] = None) -> list[str]:
     return [resolved_name(spec, prefix) for spec in _CASE_TOPICS]
 
 
+def consumer_group(prefix: Optional[str] = None) -> str:
+    """The projection consumer's group on the cluster: the topic prefix + ``casetrail-review``."""
+    return prefixed(GROUP, prefix)
+
+
 class ProjectionConsumer:
     """Consume the case topics, apply each batch to the store, then commit it."""
 
-    def __init__(self, projector: Projector, *, group_id: str = DEFAULT_GROUP, kafka: Optional[KafkaSettings] = None,
+    def __init__(self, projector: Projector, *, group_id: Optional[str] = None, kafka: Optional[KafkaSettings] = None,
                  batch_size: int = 500):
         self.projector = projector
-        self.group_id = group_id
+        self.group_id = group_id or consumer_group()
         self.kafka = kafka or kafka_settings()
         self.batch_size = batch_size
         self._stop = threading.Event()

@@ -136,6 +136,32 @@ def test_names_follow_the_topic_prefix(tools):
     assert allowed(triage, "transactionalId", "staging-casetrail-triage-pod", "Write")
 
 
+@pytest.fixture
+def staging_prefix(monkeypatch):
+    """CASETRAIL_TOPIC_PREFIX=staging- for the code under test (the settings are cached: cleared around it)."""
+    from casetrail import settings as settings_module
+
+    monkeypatch.setenv("CASETRAIL_TOPIC_PREFIX", "staging-")
+    settings_module.settings.cache_clear()
+    yield "staging-"
+    settings_module.settings.cache_clear()
+
+
+def test_audit_and_review_join_the_group_their_prefixed_user_may_read(tools, staging_prefix):
+    """Audit and the review console run their own confluent-kafka consumers (not the runtime's app id):
+    under a topic prefix their groups must carry it too, or the KafkaUser's ACL refuses them
+    (GROUP_AUTHORIZATION_FAILED ends the consumer) and two deployments sharing a cluster share a group."""
+    from services.audit.consumer import AuditConsumer
+    from services.review.app import ProjectionConsumer
+
+    users = users_of(render(tools, set_values=USERS_ON + SCRAM + ("topics.prefix=staging-", "strimzi.replicas=1")))
+    groups = {"audit": AuditConsumer(None).group_id, "review": ProjectionConsumer(None).group_id}
+    assert groups == {"audit": "staging-casetrail-audit", "review": "staging-casetrail-review"}
+    for component, group in groups.items():
+        assert allowed(users[component], "group", group, "Read"), component
+        assert not allowed(users[component], "group", group.removeprefix(staging_prefix), "Read"), component
+
+
 def test_mutual_tls_users_give_each_pod_its_own_certificate(tools):
     docs = render(tools, set_values=USERS_ON + ("kafka.securityProtocol=SSL", "kafka.tls.caSecret.name=ca"))
     assert {u["spec"]["authentication"]["type"] for u in users_of(docs).values()} == {"tls"}
