@@ -192,6 +192,8 @@ def bench_pipeline(
     workers: int = typer.Option(1, min=1, help="worker processes per service (audit: always one)"),
     join: Optional[str] = typer.Option(None, help="start one more worker of this service halfway through the load"
                                        " (a pod joining a running cluster) and report the minute after it is ready"),
+    keep_topics: bool = typer.Option(False, "--keep-topics", help="keep the topics the run created under its own prefix"
+                                     " (deleted once the figures are taken, by default)"),
 ) -> None:
     """All six services under load: intake -> routed latency, throughput, lost and duplicated outputs."""
     from casetrail_tools.benchmarks.pipeline import NotJoinable, check_joinable, run_pipeline_benchmark
@@ -204,7 +206,7 @@ def bench_pipeline(
             + (f"-join-{join}" if join else ""))
     json_path = json_path or Path("docs/benchmarks/runs") / f"{stem}.json"
     result = run_pipeline_benchmark(rate, duration, plot=json_path.with_suffix(".png"), progress=typer.echo, plain=plain,
-                                    workers=workers, join=join)
+                                    workers=workers, join=join, keep_topics=keep_topics)
     print_bench(result, json_path)
 
 

@@ -201,11 +201,14 @@ def check_joinable(service: Optional[str]) -> None:
 
 
 def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path] = None, progress: Progress = print,
-                           plain: bool = True, workers: int = 1, join: Optional[str] = None) -> dict:
+                           plain: bool = True, workers: int = 1, join: Optional[str] = None,
+                           keep_topics: bool = False) -> dict:
     """The run's figures; its latency plot is drawn to ``plot`` (not without the ``plot`` extra).
 
     A broker the run had to start is stopped when it ends (done, failed or Ctrl-C); a configured cluster
-    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running.
+    (``KAFKA_BOOTSTRAP_SERVERS``) or a broker that was already running is left running. The topics the run
+    created under its own prefix are deleted once its figures are taken, unless ``keep_topics`` (a run that
+    fails keeps them, beside its services' logs).
 
     ``join``: a service of which one more worker is started halfway through the load (a pod joining a
     running cluster); its figures are under ``joined_worker``."""
@@ -215,13 +218,13 @@ def run_pipeline_benchmark(rate: float, duration: float, *, plot: Optional[Path]
 
     with broker.used_for_run(progress) as in_use:
         result = _run(rate, duration, in_use.bootstrap, plot=plot, progress=progress, plain=plain, workers=workers,
-                      join=join)
+                      join=join, keep_topics=keep_topics)
         result["broker_started_for_run"] = in_use.started_here
         return result
 
 
 def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], progress: Progress, plain: bool,
-         workers: int, join: Optional[str] = None) -> dict:
+         workers: int, join: Optional[str] = None, keep_topics: bool = False) -> dict:
     from casetrail_tools.pipeline_harness import Pipeline, prepare_run
 
     prepared = prepare_run("benchpipe", progress=progress, bootstrap=bootstrap)
@@ -301,6 +304,12 @@ def _run(rate: float, duration: float, bootstrap: str, *, plot: Optional[Path], 
             result["p50_ratio_to_plain_chain"] = round(result["latency_p50_ms"] / result["plain_chain"]["p50_ms"], 1)
     if plot is not None and _plot(latencies, first, plot, rate):
         result["plot"] = str(plot)
+    if keep_topics:
+        result["topics_kept"] = prefix
+    else:
+        from casetrail.topic_admin import delete_run_topics
+
+        progress(f"deleted this run's {len(delete_run_topics(prefix))} topics ({prefix}*; --keep-topics keeps them)")
     return result
 
 
