@@ -100,6 +100,39 @@ class ProjectionConsumer:
             consumer.close()
 
 
+def rebuild_from_topics(projector: Projector, *, kafka: Optional[KafkaSettings] = None, prefix: Optional[str] = None,
+                        batch_size: int = 500) -> int:
+    """Fold every record the case topics hold now into ``projector``'s store; returns how many were read.
+
+    The topics are read whole from their beginning up to each partition's end as it was when the
+    rebuild started (``casetrail.runtime.topic_reader``): it ends when everything is read, not after an
+    idle pause, and it joins no group and commits nothing. librdkafka still wants a group id, and the
+    console's own is the one its KafkaUser may use; assigning partitions under it disturbs no member."""
+    from casetrail.runtime.topic_reader import StartAt, WholeTopicReader
+
+    kafka = kafka or kafka_settings()
+    reader = WholeTopicReader({**kafka.librdkafka_config(), "group.id": consumer_group(prefix),
+                               "client.id": f"{kafka.client_id_prefix}-review-rebuild"},
+                              topic_names(prefix), StartAt.beginning)
+    try:
+        unreadable = reader.assign()
+        if unreadable:
+            raise RuntimeError("cannot read " + "; ".join(f"{topic} ({why})" for topic, why in sorted(unreadable.items())))
+        read, values = 0, []
+        for message in reader.to_end():
+            if message.value():
+                values.append(message.value())
+            if len(values) >= batch_size:
+                projector.apply(values)
+                read, values = read + len(values), []
+        if values:
+            projector.apply(values)
+            read += len(values)
+        return read
+    finally:
+        reader.close()
+
+
 def build_console(store: ReviewStore, *, publisher=None, keystore=None, config=None,
                   settings: Optional["ReviewSettings"] = None):
     """The web application over ``store`` with the real collaborators (codec, producer, policies, KB),

@@ -46,17 +46,12 @@ def account_add(
 
 
 @review_app.command("rebuild")
-def rebuild(store_path: Optional[Path] = typer.Option(None, "--store", help="default: <data_dir>/review/review.sqlite3"),
-            idle_seconds: float = typer.Option(5.0, help="stop after this long without records")) -> None:
-    """Drop the projection and fold it again from the topics (a fresh consumer group, nothing committed)."""
-    import time
-    import uuid
-
-    from confluent_kafka import Consumer
-
+def rebuild(store_path: Optional[Path] = typer.Option(None, "--store", help="default: <data_dir>/review/review.sqlite3")) -> None:
+    """Drop the projection and fold it again from everything the topics hold (read whole, up to their end
+    as it is now; no consumer group joined, nothing committed). Run it while the console is stopped."""
     from casetrail.codec import AvroCodec
-    from casetrail.settings import kafka_settings, settings
-    from services.review.app import topic_names
+    from casetrail.settings import settings
+    from services.review.app import rebuild_from_topics
     from services.review.projection import Projector
     from services.review.store import ReviewStore
 
@@ -71,19 +66,11 @@ def rebuild(store_path: Optional[Path] = typer.Option(None, "--store", help="def
     except Exception:  # noqa: BLE001
         keystore = None
     projector = Projector(ReviewStore(path), AvroCodec(config.schema_registry_url, config.registry_config()), keystore)
-    consumer = Consumer({**kafka_settings().librdkafka_config(), "group.id": f"casetrail-review-rebuild-{uuid.uuid4().hex[:8]}",
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
-    consumer.subscribe(topic_names(config.topic_prefix))
-    read, idle_since = 0, time.monotonic()
     try:
-        while time.monotonic() - idle_since < idle_seconds:
-            values = [m.value() for m in consumer.consume(500, timeout=0.5) if not m.error() and m.value()]
-            if values:
-                projector.apply(values)
-                read += len(values)
-                idle_since = time.monotonic()
-    finally:
-        consumer.close()
+        read = rebuild_from_topics(projector)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"read {read} records; store now holds {projector.store.counts()}")
 
 
