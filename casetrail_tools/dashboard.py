@@ -191,6 +191,11 @@ ROWS: tuple[Row, ...] = (
         Panel("Intake records rejected by reason", "Bad input dead-lettered by ingest, by source and reason.",
               (Query("sum by (source, reason) (rate(casetrail_ingest_rejected_total[$__rate_interval]))",
                      "{{source}} {{reason}}"),), unit="ops", stacked=True),
+        Panel("Webhook bridge answers by source and status",
+              "Webhook deliveries per second by HTTP answer: 202 taken in, 4xx refused for good (signature, "
+              "payload), 503 not taken in (intake topic or key store away; the platform retries).",
+              (Query("sum by (source, status) (rate(casetrail_ingest_webhook_requests_total[$__rate_interval]))",
+                     "{{source}} {{status}}"),), unit="ops", stacked=True),
         Panel("Consumer lag per service", "Records behind the high watermark, summed over partitions.",
               (Query("sum by (service) (casetrail_consumer_lag)", "{{service}}"),), unit="short"),
         Panel("Processing latency per service (p50 / p95 / p99)",

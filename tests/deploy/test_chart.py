@@ -74,9 +74,8 @@ def test_minimal_values_render_every_service_with_hardened_pods(rendered):
         for path in ("/tmp", "/var/lib/casetrail"):
             assert "emptyDir" in volumes[mounts[path]], f"{name}: {path} must be a writable emptyDir"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-        # ready = consuming (the services, audit's consumer); the bridge has no /readyz and is ready when it answers
-        expected_ready = "/healthz" if component(deployment) == "webhook-bridge" else "/readyz"
-        assert container["readinessProbe"]["httpGet"]["path"] == expected_ready, name
+        # ready = consuming (the services, audit's consumer); the bridge: its secrets and the intake topic
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
         assert container["resources"]["requests"] and container["resources"]["limits"]
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka-bootstrap.kafka:9092"
@@ -133,7 +132,7 @@ def test_network_policies_deny_by_default_and_allow_what_each_needs(rendered):
         prometheus_allowed = any(
             peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == "prometheus"
             for peers in sources for peer in peers)
-        assert prometheus_allowed == (component(policy) != "webhook-bridge"), f"{name}: Prometheus scrape"
+        assert prometheus_allowed, f"{name}: Prometheus scrape"
         if component(policy) in ("webhook-bridge", "audit", "audit-api"):
             assert any("ingress-nginx" in str(peers) for peers in sources), f"{name}: its HTTP clients"
         platforms = any(p.get("port") == 443 and "ipBlock" in str(rule.get("to"))
