@@ -47,8 +47,8 @@ def delete_run_topics(prefix: str, *, kafka: KafkaSettings | None = None, timeou
     own prefix (its event topics, the services' changelog and repartition topics). Returns the names.
 
     Without it each run left ~40 topics and their data on the cluster (several GB on a developer's
-    broker after a day of runs, which then loads, and stops, ever more slowly). A prefix that does not
-    end in ``.`` or ``-`` is refused: it could match another deployment's topics."""
+    broker after a day of runs, which then loads, and stops, ever more slowly). A prefix must end in
+    ``.`` or ``-``, as a run's does: ``bench`` would also delete ``benchmarks.…`` and ``bench-other.…``."""
     if not prefix or prefix[-1] not in ".-":
         raise ValueError(f"refusing to delete topics by the prefix {prefix!r}: a run prefix ends in '.' or '-'")
     admin = admin_client(kafka)

@@ -106,8 +106,9 @@ def rebuild_from_topics(projector: Projector, *, kafka: Optional[KafkaSettings] 
 
     The topics are read whole from their beginning up to each partition's end as it was when the
     rebuild started (``casetrail.runtime.topic_reader``): it ends when everything is read, not after an
-    idle pause, and it joins no group and commits nothing. librdkafka still wants a group id, and the
-    console's own is the one its KafkaUser may use; assigning partitions under it disturbs no member."""
+    idle pause, and it joins no group and commits nothing. confluent-kafka's Consumer still wants a group
+    id, and the console's own is the one its KafkaUser may use; assigning partitions under it disturbs no
+    member."""
     from casetrail.runtime.topic_reader import StartAt, WholeTopicReader
 
     kafka = kafka or kafka_settings()
