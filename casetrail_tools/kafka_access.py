@@ -26,8 +26,9 @@ from casetrail.topics import (
 # transactional producer ``casetrail-<service>-<pod>``, group ``casetrail-<service>``.
 SERVICES = {"ingest": "ingest", "triage": "triage", "drafter": "drafter", "verifier": "verifier",
             "router": "router", "delivery": "delivery"}
-# Components with their own confluent-kafka clients (no transactions): key -> consumer group.
-OWN_CLIENTS = {"audit": "casetrail-audit", "review": "casetrail-review", "webhookBridge": ""}
+# Components with their own confluent-kafka clients (no transactions); their groups are the services' own
+# (``services.audit.consumer.GROUP``, ``services.review.app.GROUP``), read in ``_own_client_access``.
+OWN_CLIENTS = ("audit", "review", "webhookBridge")
 
 # Topics whose producer in topics.py is not a Service: the component that writes them, or None
 # when a command outside the chart does (it runs with the operator's own credentials).
@@ -88,12 +89,12 @@ def _service_access(component: str, service: str) -> ComponentAccess:
 
 
 def _own_client_access(component: str) -> ComponentAccess:
-    from services.audit.consumer import topic_names as audit_topics
-    from services.review.app import topic_names as review_topics
+    from services.audit.consumer import GROUP as AUDIT_GROUP, topic_names as audit_topics
+    from services.review.app import GROUP as REVIEW_GROUP, topic_names as review_topics
 
     inputs = {"audit": tuple(audit_topics("")), "review": tuple(review_topics("")), "webhookBridge": ()}[component]
     writes = tuple(name for name, writer in NON_SERVICE_WRITERS.items() if writer == component)
-    group = OWN_CLIENTS[component]
+    group = {"audit": AUDIT_GROUP, "review": REVIEW_GROUP, "webhookBridge": ""}[component]
     return ComponentAccess(component, group, "", inputs, inputs, writes, (group,) if group else ())
 
 

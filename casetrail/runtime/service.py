@@ -47,7 +47,7 @@ from casetrail.runtime.structured_logging import configure_logging
 from casetrail.runtime.tables import ChangelogTable
 from casetrail.runtime.tracing import configure_tracing, inject_headers
 from casetrail.settings import CasetrailSettings, KafkaSettings, kafka_settings, settings
-from casetrail.topic_admin import apply_topics, resolved_name
+from casetrail.topic_admin import apply_topics, prefixed, resolved_name
 from casetrail.topics import ALL_TOPICS, TopicSpec, changelog
 
 __all__ = ["DEFAULT_PORTS", "Output", "RecordContext", "RetryableError", "Service"]
@@ -180,7 +180,8 @@ class Service:
     # -- names and clients ------------------------------------------------------------
     @property
     def app_id(self) -> str:
-        return f"{self.config.topic_prefix}casetrail-{self.name}"
+        """The consumer group and transactional id prefix: prefixed like every casetrail group."""
+        return prefixed(f"casetrail-{self.name}", self.config.topic_prefix)
 
     @property
     def http_port(self) -> int:

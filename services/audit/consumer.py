@@ -25,7 +25,7 @@ from services.audit.store import AuditStore
 
 log = logging.getLogger("casetrail.audit")
 
-GROUP = "casetrail-audit"  # without the topic prefix, as casetrail_tools/kafka_access.py lists it
+GROUP = "casetrail-audit"  # without the topic prefix; the chart's ACLs add it (casetrail_tools/kafka_access.py)
 
 
 def consumer_group(prefix: Optional[str] = None) -> str:

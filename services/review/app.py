@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("casetrail.review")
 
-GROUP = "casetrail-review"  # without the topic prefix, as casetrail_tools/kafka_access.py lists it
+GROUP = "casetrail-review"  # without the topic prefix; the chart's ACLs add it (casetrail_tools/kafka_access.py)
 _CASE_TOPICS = (topics.DRAFTS_VERIFIED, topics.DECISIONS_ROUTED, topics.FEEDBACK_AGENT, topics.REPLIES_OUTBOUND,
                 topics.SLA_EVENTS, topics.DELIVERY_RECEIPTS, topics.ERASURES)
 
