@@ -62,6 +62,14 @@ def test_topics_file_is_consistent():
         by_name("nope")
 
 
+@pytest.mark.parametrize("prefix", ["", "casetrail", "bench"])
+def test_deleting_a_run_s_topics_refuses_a_prefix_that_could_name_other_topics(prefix):
+    from casetrail.topic_admin import delete_run_topics
+
+    with pytest.raises(ValueError, match="refusing to delete"):
+        delete_run_topics(prefix)  # refused before any client is made: no broker needed
+
+
 def test_every_changelog_is_compacted_within_a_day_so_an_erasures_tombstone_supersedes_soon():
     from casetrail.topics import DAY_MS
 
