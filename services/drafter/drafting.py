@@ -200,9 +200,13 @@ class Drafter:
         grounded = [answer.clause] + [h for h in hits[: self.config.retrieved_limit]
                                       if h.score >= self.config.min_score and h is not answer.clause]
         by_id = {h.clause.clause_id: h for h in hits}
+        # An alternative whose not_when cue the request matched is not offered: partial credit for a
+        # minor fault is no alternative for a customer whose item simply does not fit (reviewers of
+        # sent replies found it offered to them).
         alternatives = [
             by_id.get(c.clause_id) or ScoredClause(dataclasses.replace(c), 0.0)
             for c in self.knowledge.alternatives(event.tenant, kb_locale, version.kb_version)
+            if c.clause_id not in by_id or by_id[c.clause_id].demoted_by is None
         ]
         request = ComposeRequest(locale=locale, intent=triage.intent, question=query, clauses=grounded,
                                  alternatives=alternatives, order=order_reference(query),

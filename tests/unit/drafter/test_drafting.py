@@ -49,6 +49,18 @@ def test_refund_question_is_drafted_with_citations_alternatives_and_disclosure(k
     assert drafter.draft(event).draft.draft_id == draft.draft_id  # redelivery: same draft id
 
 
+def test_an_alternative_whose_not_when_cue_the_request_matches_is_not_offered(knowledge, policy):
+    # refunds.partial_credit (keep a faulty item for part of its price) says it is not for an item that
+    # does not fit; store credit and an exchange still are alternatives for that customer
+    drafter = Drafter(knowledge, {"acme-shop": policy}, config=LOW)
+    proposed = drafter.draft(triaged("it doesn't fit, I want to send it back", intent="return_request"))
+    draft = proposed.draft
+    assert draft.outcome == DraftOutcome.drafted
+    assert draft.citations[0].clause_id.startswith(("returns.", "refunds."))
+    assert set(draft.alternatives_offered) == {"credit", "exchange"}
+    assert "refunds.partial_credit" not in {c.clause_id for c in draft.citations}
+
+
 def test_a_customer_waiting_for_a_refund_is_not_offered_alternatives_to_it(knowledge, policy):
     drafter = Drafter(knowledge, {"acme-shop": policy}, config=LOW)
     proposed = drafter.draft(triaged("I returned the jacket two weeks ago, when do I get my money back?",
