@@ -16,6 +16,15 @@ is raised, so a broken module never hides behind a missing command.
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread per process, set before numpy is first imported (an operator's own value wins).
+# Each service handles one record at a time and scales by processes; with the sample knowledge
+# base's ~1,570 points per locale, OpenBLAS threads the retrieval's matrix-vector product over
+# every core and its threads then spin between calls, which doubled the CPU a ticket costs the
+# decision chain (23 -> 50 ms, docs/benchmarks.md) and takes cores from the other services.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from importlib import import_module
 from importlib.metadata import EntryPoint, entry_points
 

@@ -17,6 +17,9 @@ PACKAGES = ("casetrail", "services", "casetrail_tools")
 ENVIRONMENT_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
 
 ALLOWED: dict[str, str] = {
+    "casetrail/cli.py":
+        "a library convention, not a casetrail setting: OpenBLAS reads OPENBLAS_NUM_THREADS itself when numpy "
+        "loads; the command line only gives it a default of 1 before that happens, and an operator's value wins",
     "casetrail/embeddings/native/__init__.py":
         "build and engine conventions, not casetrail settings: CC names the C compiler the build uses (make's "
         "convention), and E5_DISABLE_VNNI is read by the C engine itself — kernel() mirrors it to report "
