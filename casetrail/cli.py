@@ -22,7 +22,7 @@ import os
 # Each service handles one record at a time and scales by processes; with the sample knowledge
 # base's ~1,570 points per locale, OpenBLAS threads the retrieval's matrix-vector product over
 # every core and its threads then spin between calls, which doubled the CPU a ticket costs the
-# decision chain (23 -> 50 ms, docs/benchmarks.md) and takes cores from the other services.
+# decision chain (23 -> 46 ms, docs/benchmarks.md) and takes cores from the other services.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from importlib import import_module
