@@ -39,6 +39,7 @@ though it reads close to them; retrieval demotes it for those
 The validator refuses the whole knowledge base, naming file and line, for:
 a clause heading without an id, an invalid or duplicate id, an empty clause,
 a broken cross-reference, a malformed date or attribute, an unreadable file,
+an anchoring question that another clause of the locale already has,
 a questions or not_when div that is unterminated, empty, repeated, not at the
 end of its clause or holds anything but list items.
 """
@@ -55,7 +56,7 @@ from typing import Iterable, Optional
 
 import yaml
 
-from casetrail.knowledge.questions import split_questions
+from casetrail.knowledge.questions import normalised, split_questions
 
 CLAUSE_ID = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+$")
 _ATTRS = re.compile(r"\{([^{}]*)\}\s*$")
@@ -314,6 +315,16 @@ def load_locale(directory: Path, tenant: str, locale: str, root: Optional[Path] 
                 continue
             seen[clause.clause_id] = clause
             clauses.append(clause)
+    # One question anchoring two clauses is a tie that retrieval breaks by accident (case and
+    # punctuation ignored); the second clause to use it is refused.
+    anchors: dict[str, Clause] = {}
+    for clause in clauses:
+        for question in dict.fromkeys(normalised(q) for q in clause.questions):
+            first = anchors.setdefault(question, clause)
+            if first is not clause:
+                problems.append(Problem(clause.source_file, clause.line,
+                                        f"clause {clause.clause_id!r}: question {question!r} already anchors "
+                                        f"{first.clause_id!r} ({first.source_file}:{first.line})"))
     for file, line, clause_id, ref in references:
         if ref not in seen:
             problems.append(Problem(file, line, f"clause {clause_id!r} refers to unknown clause {ref!r}"))

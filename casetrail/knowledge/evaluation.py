@@ -16,7 +16,6 @@ An eval question must not repeat one of the clause's anchoring questions
 from __future__ import annotations
 
 import dataclasses
-import re
 import tempfile
 from pathlib import Path
 from typing import Iterable, Optional
@@ -29,6 +28,7 @@ from casetrail.knowledge.clauses import LocaleKnowledgeBase, load_tenant
 from casetrail.knowledge.catalogue import Catalogue
 from casetrail.knowledge.index import RetrievalIndex
 from casetrail.knowledge.publish import publish
+from casetrail.knowledge.questions import normalised
 from casetrail.knowledge.store import KnowledgeBase
 from casetrail.knowledge.vector_cache import VectorCache
 
@@ -74,11 +74,6 @@ class LocaleReport:
     @property
     def misses_at_3(self) -> list[QuestionResult]:
         return [r for r in self.results if r.rank is None or r.rank > 3]
-
-
-def normalised(question: str) -> str:
-    """Lower case, words only: two questions that differ only in case or punctuation are the same question."""
-    return " ".join(re.findall(r"\w+", question.lower()))
 
 
 def load_questions(path: Path, known_ids: Iterable[str], anchoring: Iterable[str] = ()) -> list[LabelledQuestion]:

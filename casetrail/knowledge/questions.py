@@ -54,6 +54,11 @@ NOT_WHEN_CLASS = "not_when"
 DIV_CLASSES = (DIV_CLASS, NOT_WHEN_CLASS)
 
 
+def normalised(question: str) -> str:
+    """Lower case, words only: two questions that differ only in case or punctuation are the same question."""
+    return " ".join(re.findall(r"\w+", question.lower()))
+
+
 @dataclass(frozen=True)
 class TrailingDivs:
     """What the divs ending a clause hold (``()`` for a div the clause does not have)."""
