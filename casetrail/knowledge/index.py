@@ -57,6 +57,9 @@ class ScoredClause:
     question: Optional[str] = None  # the anchoring question that matched best; None: the clause text did
     #: the clause's not_when phrasing the request matched, when retrieval demoted it (casetrail.knowledge.not_when)
     demoted_by: Optional[str] = None
+    #: P(this clause | request) from the tenant's clause classifier (casetrail.knowledge.clause_classifier): it orders
+    #: the hits but is not part of ``score``
+    classifier: float = 0.0
 
 
 def collection_name(tenant: str, locale: str) -> str:

@@ -13,7 +13,9 @@ clauses are re-embedded (``kind="passage"``) and their questions
 A clause scores its best match over its text and its anchoring questions
 (``casetrail.knowledge.index``), plus the lexical term, less a penalty when
 the request matches one of its ``::: not_when`` cues
-(``casetrail.knowledge.not_when``).
+(``casetrail.knowledge.not_when``). The hits are then ordered with the tenant's
+clause classifier (``casetrail.knowledge.clause_classifier``), fitted on the
+questions of the versions served in all its locales.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from casetrail.embeddings import Embedder
 from casetrail.knowledge.catalogue import Catalogue, PublishedVersion
+from casetrail.knowledge.clause_classifier import ClauseClassifier
 from casetrail.knowledge.clauses import Clause
 from casetrail.knowledge.index import RetrievalIndex, ScoredClause
 from casetrail.knowledge.lexical import LEXICAL_WEIGHT, LexicalScorer
@@ -57,6 +60,8 @@ class KnowledgeBase:
         self._alternatives: dict[tuple[str, str, str], list[Clause]] = {}
         self._lexical: dict[tuple[str, str, str], LexicalScorer] = {}
         self._cues: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
+        self._tenant_locales: dict[str, tuple[str, ...]] = {}  # cleared with ``_active`` when the catalogue changes
+        self._classifiers: dict[tuple[str, tuple[str, ...]], Optional[ClauseClassifier]] = {}
         self.reindex_count = 0
 
     def invalidate(self) -> None:
@@ -72,6 +77,7 @@ class KnowledgeBase:
         if seq != self._seen_seq:
             self._seen_seq = seq
             self._active.clear()
+            self._tenant_locales.clear()
 
     def active_version(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
         """The version served for a tenant's locale (see ``selection``), indexed and ready to search."""
@@ -180,7 +186,47 @@ class KnowledgeBase:
                 cues = self._cue_vectors(version)
             if cues:
                 hits = demote(hits, query_vector, cues)
+            classifier = self.clause_classifier(tenant)
+            if classifier is not None:
+                hits = classifier.rerank(hits, query_vector)
         return version, hits[:limit]
+
+    def clause_classifier(self, tenant: str) -> Optional[ClauseClassifier]:
+        """The tenant's clause classifier over the versions it serves now in every locale (refitted when one
+        of them changes); None when there are fewer than two clauses or retrieval ignores the questions."""
+        if not self.anchor_questions:
+            return None
+        with self._lock:
+            self._refresh()
+            if tenant not in self._tenant_locales:
+                self._tenant_locales[tenant] = tuple(sorted({v.locale for v in self.catalogue.versions(tenant)}))
+            locales = self._tenant_locales[tenant]
+        served = [v for v in (self.active_version(tenant, locale) for locale in locales) if v is not None]
+        key = (tenant, tuple(f"{v.locale}/{v.kb_version}" for v in served))
+        with self._lock:
+            if key not in self._classifiers:
+                self._classifiers = {k: c for k, c in self._classifiers.items() if k[0] != tenant}  # the old fit
+                self._classifiers[key] = self._fit_classifier(served)
+            return self._classifiers[key]
+
+    def _fit_classifier(self, served: list[PublishedVersion]) -> Optional[ClauseClassifier]:
+        labels, vectors = [], []
+        for version in served:
+            key = (version.tenant, version.locale, version.kb_version)
+            clauses = self.catalogue.clauses(*key)
+            questions = self.catalogue.question_vectors(*key)
+            if version.embedder != self.embedder.name or any(q is None for q in questions):
+                questions = embed_questions(self.embedder, clauses)
+            for clause, own in zip(clauses, questions):
+                labels.extend([clause.clause_id] * len(own))
+                vectors.extend(own)
+        if not vectors:
+            return None
+        started = time.monotonic()
+        classifier = ClauseClassifier.fit(labels, np.asarray(vectors, dtype=np.float32))
+        log.info("clause classifier for %s: %d clauses from %d vectors in %.1f s", served[0].tenant,
+                 len(classifier.clause_ids) if classifier else 0, len(vectors), time.monotonic() - started)
+        return classifier
 
     def alternatives(self, tenant: str, locale: str, kb_version: str, on: Optional[dt.date] = None) -> list[Clause]:
         """Clauses marked ``alternative=...`` (store credit, exchange) in one version."""
