@@ -26,6 +26,10 @@ class RetrievedClause(AvroRecord):
     score: float
     title: str = ""
     text: str = ""
+    #: P(this clause | request) from the tenant's clause classifier: the retrieved clauses are ordered by
+    #: score + 0.05 x this (casetrail.knowledge.clause_classifier), so the log explains a lower-scored clause
+    #: cited before a higher one. 0.0 in events written before it existed.
+    classifier_probability: float = 0.0
 
 
 class Citation(AvroRecord):

@@ -143,7 +143,8 @@ def fold(conversation_id: str, records: Iterable[dict]) -> dict:
             summary.update(
                 draft_outcome=draft.get("outcome"), draft_confidence=draft.get("confidence"),
                 draft_id=draft.get("draft_id"),
-                retrieved=[{"clause": f"{c['clause_id']}@{c['kb_version']}", "score": c.get("score")}
+                retrieved=[{"clause": f"{c['clause_id']}@{c['kb_version']}", "score": c.get("score"),
+                            "classifier_probability": c.get("classifier_probability", 0.0)}
                            for c in draft.get("retrieved") or ()],
                 citations=[f"{c['clause_id']}@{c['kb_version']}" for c in draft.get("citations") or ()],
                 draft_model=versions.get("model"), prompt_version=versions.get("prompt"),
@@ -298,7 +299,8 @@ def _details(r: dict) -> list[str]:
         d = r["draft"]
         out = [f"outcome={d['outcome']} confidence={d.get('confidence')} model={v.get('model')} prompt={v.get('prompt')}"
                f" kb={v.get('knowledge_base')}"]
-        out += [f"retrieved {c['clause_id']}@{c['kb_version']} score={c['score']:.3f}" for c in d.get("retrieved") or ()]
+        out += [f"retrieved {c['clause_id']}@{c['kb_version']} score={c['score']:.3f}"
+                f" classifier={c.get('classifier_probability', 0.0):.3f}" for c in d.get("retrieved") or ()]
         out += [f"cites {c['clause_id']}@{c['kb_version']}: {c.get('sentence', '')}" for c in d.get("citations") or ()]
         return out
     if stage == "verified":

@@ -187,7 +187,8 @@ class Drafter:
         query = found.query
         retrieved = [
             RetrievedClause(clause_id=h.clause.clause_id, kb_version=h.clause.kb_version, locale=kb_locale,
-                            score=round(h.score, 4), title=h.clause.title, text=h.clause.text)
+                            score=round(h.score, 4), title=h.clause.title, text=h.clause.text,
+                            classifier_probability=round(h.classifier, 4))
             for h in hits[: self.config.retrieved_limit]
         ]
         answer = found.answer
@@ -229,7 +230,8 @@ class Drafter:
             if clause.alternative in reply.alternatives_offered and (clause.clause_id, clause.kb_version) not in listed:
                 retrieved.append(RetrievedClause(clause_id=clause.clause_id, kb_version=clause.kb_version,
                                                  locale=kb_locale, score=round(alternative.score, 4),
-                                                 title=clause.title, text=clause.text))
+                                                 title=clause.title, text=clause.text,
+                                                 classifier_probability=round(alternative.classifier, 4)))
                 listed.add((clause.clause_id, clause.kb_version))
         # How likely the cited clause answers the question, times the share of claims that are cited
         # (1 for the template composer; an LLM draft may state uncited things).

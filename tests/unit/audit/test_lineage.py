@@ -39,7 +39,8 @@ def test_complete_lineage_has_every_stage_and_decision():
     by_stage = {st["stage"]: st for st in lineage["steps"]}
     assert by_stage["triaged"]["caused_by_stage"] == "received"
     assert by_stage["routed"]["caused_by_stage"] == "verified"
-    assert "received" in render_text(lineage)
+    assert [c["classifier_probability"] for c in s["retrieved"]] == [0.8, 0.1]  # why the first is first
+    assert "received" in render_text(lineage) and "classifier=0.800" in render_text(lineage)
 
 
 def test_out_of_order_and_duplicated_events_give_the_same_lineage():

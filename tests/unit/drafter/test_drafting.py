@@ -10,6 +10,7 @@ from drafter_testing import SAMPLE_KB, HashingEmbedder, triaged
 
 from casetrail.events import DraftOutcome
 from casetrail.knowledge.catalogue import Catalogue
+from casetrail.knowledge.clause_classifier import WEIGHT
 from casetrail.knowledge.index import RetrievalIndex
 from casetrail.knowledge.publish import publish
 from casetrail.knowledge.store import KnowledgeBase
@@ -47,6 +48,17 @@ def test_refund_question_is_drafted_with_citations_alternatives_and_disclosure(k
     assert proposed.versions.policy == policy.fingerprint and proposed.versions.prompt == messages.TEMPLATE_VERSION
     assert 0 < draft.confidence <= 1 and not draft.locale_fallback and draft.kb_locale == "en"
     assert drafter.draft(event).draft.draft_id == draft.draft_id  # redelivery: same draft id
+
+
+def test_the_draft_records_the_classifier_probability_that_ordered_its_retrieved_clauses(knowledge, policy):
+    # an auditor reading the event must be able to see why a lower-scored clause is listed (and cited) first
+    drafter = Drafter(knowledge, {"acme-shop": policy}, config=LOW)
+    draft = drafter.draft(triaged("has my order shipped yet? order 100234567", intent="order_status")).draft
+    ranked = draft.retrieved[: LOW.retrieved_limit]
+    assert all(0.0 <= c.classifier_probability <= 1.0 for c in ranked)
+    assert sum(c.classifier_probability for c in ranked) > 0.5  # the classifier's mass sits on what retrieval found
+    keys = [c.score + WEIGHT * c.classifier_probability for c in ranked]
+    assert all(first >= second - 1e-3 for first, second in zip(keys, keys[1:]))  # both are rounded to 4 places
 
 
 def test_an_alternative_whose_not_when_cue_the_request_matches_is_not_offered(knowledge, policy):
