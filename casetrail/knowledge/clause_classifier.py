@@ -16,7 +16,7 @@ not among its classes and keeps its place by score (probability 0); adding
 the clause texts as examples gave every clause a class but did not rank
 better (kb eval recall@1 the same, two fewer answering sends on the dev
 set's tune half). Fitting takes about 3 s for the
-sample tenant (7,400 vectors, 98 clauses, one core) and happens once per set
+sample tenant (7,359 questions, 98 clauses, one core) and happens once per set
 of served versions; the same vectors refit in the same process reuse the
 fit (tests and ``kb eval`` build many readers over one knowledge base).
 
@@ -27,7 +27,7 @@ is chosen among those retrieval found, not how sure the drafter is.
 
 Measured with ``casetrail kb eval`` on the sample tenant's eval questions
 (which were not used to choose the clauses' questions): recall@1 over the five
-locales 0.879 -> 0.919. ``C`` and ``WEIGHT`` were chosen there, from
+locales 0.877 -> 0.916 (docs/benchmarks.md, "Sixth quality round"). ``C`` and ``WEIGHT`` were chosen there, from
 C in {1, 30, 100, 300, 1000} and WEIGHT in {0.02 ... 0.3}; results were flat
 for C 30-300 and WEIGHT 0.03-0.08.
 """

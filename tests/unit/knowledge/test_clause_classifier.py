@@ -114,7 +114,7 @@ def test_the_reader_fits_one_classifier_per_tenant_over_every_locale_and_refits_
     assert all(h.classifier > 0 for h in hits) and sum(h.classifier for h in hits) == pytest.approx(1.0)
     first = knowledge.clause_classifier("acme")
     assert knowledge.clause_classifier("acme") is first  # not refitted per search
-    # fitted on both locales' questions: three for orders.shipped, two for orders.delay
+    # a new German question publishes a new de version: the classifier the en search uses is refitted
     write(tmp_path / "acme" / "de", "orders.md", KB_DE.replace(
         "- ist meine bestellung schon versendet\n", "- ist meine bestellung schon versendet\n- wann geht mein paket raus\n"))
     publish(tmp_path / "acme", embedder=embedder, catalogue=catalogue)
