@@ -38,7 +38,6 @@ import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -56,7 +55,7 @@ _fits_lock = threading.Lock()
 _FITS_KEPT = 8
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ClauseClassifier:
     clause_ids: tuple[str, ...]
     weights: np.ndarray  # (dimension, clauses)

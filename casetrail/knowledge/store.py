@@ -60,7 +60,9 @@ class KnowledgeBase:
         self._alternatives: dict[tuple[str, str, str], list[Clause]] = {}
         self._lexical: dict[tuple[str, str, str], LexicalScorer] = {}
         self._cues: dict[tuple[str, str, str], dict[str, np.ndarray]] = {}
-        self._tenant_locales: dict[str, tuple[str, ...]] = {}  # cleared with ``_active`` when the catalogue changes
+        #: per tenant, the classifier of the versions it serves: cleared with ``_active`` when the catalogue changes
+        self._tenant_classifier: dict[str, Optional[ClauseClassifier]] = {}
+        #: the fits, by tenant and served versions: a catalogue change that leaves them alone does not refit
         self._classifiers: dict[tuple[str, tuple[str, ...]], Optional[ClauseClassifier]] = {}
         self.reindex_count = 0
 
@@ -77,7 +79,7 @@ class KnowledgeBase:
         if seq != self._seen_seq:
             self._seen_seq = seq
             self._active.clear()
-            self._tenant_locales.clear()
+            self._tenant_classifier.clear()
 
     def active_version(self, tenant: str, locale: str) -> Optional[PublishedVersion]:
         """The version served for a tenant's locale (see ``selection``), indexed and ready to search."""
@@ -120,13 +122,18 @@ class KnowledgeBase:
                 log.info("re-embedding %s/%s@%s: published with %s, searching with %s",
                          *key, version.embedder, self.embedder.name)
                 vectors = self.embedder.embed([c.passage for c in clauses], kind="passage")
-            question_vectors = self.catalogue.question_vectors(*key)
-            if not same_embedder or any(q is None for q in question_vectors):
-                question_vectors = embed_questions(self.embedder, clauses)
             self.index.upsert_version(version.tenant, version.locale, clauses, vectors, self.embedder.name,
-                                      question_vectors)
+                                      self._question_vectors(version, clauses))
             self.reindex_count += 1
         self._indexed.add(key)
+
+    def _question_vectors(self, version: PublishedVersion, clauses: list[Clause]) -> list[np.ndarray]:
+        """Per clause, its anchoring questions' vectors: the catalogue's when the version was published with this
+        reader's embedder, else embedded here."""
+        stored = self.catalogue.question_vectors(version.tenant, version.locale, version.kb_version)
+        if version.embedder != self.embedder.name or any(q is None for q in stored):
+            return embed_questions(self.embedder, clauses)
+        return stored
 
     def _lexical_scorer(self, version: PublishedVersion) -> LexicalScorer:
         key = (version.tenant, version.locale, version.kb_version)
@@ -198,26 +205,23 @@ class KnowledgeBase:
             return None
         with self._lock:
             self._refresh()
-            if tenant not in self._tenant_locales:
-                self._tenant_locales[tenant] = tuple(sorted({v.locale for v in self.catalogue.versions(tenant)}))
-            locales = self._tenant_locales[tenant]
+            if tenant in self._tenant_classifier:  # every search after the first, until the catalogue changes
+                return self._tenant_classifier[tenant]
+            locales = sorted({v.locale for v in self.catalogue.versions(tenant)})
         served = [v for v in (self.active_version(tenant, locale) for locale in locales) if v is not None]
         key = (tenant, tuple(f"{v.locale}/{v.kb_version}" for v in served))
         with self._lock:
             if key not in self._classifiers:
                 self._classifiers = {k: c for k, c in self._classifiers.items() if k[0] != tenant}  # the old fit
                 self._classifiers[key] = self._fit_classifier(served)
+            self._tenant_classifier[tenant] = self._classifiers[key]
             return self._classifiers[key]
 
     def _fit_classifier(self, served: list[PublishedVersion]) -> Optional[ClauseClassifier]:
         labels, vectors = [], []
         for version in served:
-            key = (version.tenant, version.locale, version.kb_version)
-            clauses = self.catalogue.clauses(*key)
-            questions = self.catalogue.question_vectors(*key)
-            if version.embedder != self.embedder.name or any(q is None for q in questions):
-                questions = embed_questions(self.embedder, clauses)
-            for clause, own in zip(clauses, questions):
+            clauses = self.catalogue.clauses(version.tenant, version.locale, version.kb_version)
+            for clause, own in zip(clauses, self._question_vectors(version, clauses)):
                 labels.extend([clause.clause_id] * len(own))
                 vectors.extend(own)
         if not vectors:
