@@ -110,6 +110,10 @@ def test_drafts_cite_resolvable_clauses_and_follow_new_kb_versions(kafka_bootstr
                 assert citation.kb_version == v1[draft.kb_locale]
         drafted = [drafts[e.conversation_id].draft for e in first if drafts[e.conversation_id].draft.outcome == DraftOutcome.drafted]
         assert len(drafted) >= 4, [(d.outcome, d.reason) for d in drafts.values()]
+        # The service fitted the clause classifier at warm-up, and each retrieved clause carries its probability
+        # through Avro: what the audit lineage shows to explain the order of the clauses.
+        for draft in drafted:
+            assert sum(c.classifier_probability for c in draft.retrieved) > 0.5, draft.retrieved
         lt = drafts[first[-1].conversation_id].draft
         assert lt.locale == "lt" and lt.kb_locale == "en" and lt.locale_fallback  # acme-shop allows en fallback
         refund = drafts[first[0].conversation_id].draft
@@ -129,6 +133,7 @@ def test_drafts_cite_resolvable_clauses_and_follow_new_kb_versions(kafka_bootstr
         cited = {c.clause_id: c for c in new_draft.draft.citations}
         assert new_draft.versions.knowledge_base == v2.version.kb_version
         assert cited["refunds.window"].kb_version == v2.version.kb_version
+        assert sum(c.classifier_probability for c in new_draft.draft.retrieved) > 0.5  # refitted for the new version
         # the new window is quoted from the new version's clause, and that is what the customer reads
         window_sentences = [c.sentence for c in new_draft.draft.citations if c.clause_id == "refunds.window"]
         assert any("60 days" in sentence for sentence in window_sentences), window_sentences
