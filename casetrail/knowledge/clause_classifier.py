@@ -101,5 +101,5 @@ class ClauseClassifier:
         """``hits`` ordered by ``score + WEIGHT * P(clause)``, each carrying its probability; scores unchanged.
         A clause the classifier does not know (published after the fit) gets probability 0."""
         probability = self.probabilities(vector)
-        carried = [dataclasses.replace(h, classifier=probability.get(h.clause.clause_id, 0.0)) for h in hits]
-        return sorted(carried, key=lambda h: h.score + WEIGHT * h.classifier, reverse=True)
+        carried = [dataclasses.replace(h, classifier_probability=probability.get(h.clause.clause_id, 0.0)) for h in hits]
+        return sorted(carried, key=lambda h: h.score + WEIGHT * h.classifier_probability, reverse=True)

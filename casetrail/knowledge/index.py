@@ -59,7 +59,7 @@ class ScoredClause:
     demoted_by: Optional[str] = None
     #: P(this clause | request) from the tenant's clause classifier (casetrail.knowledge.clause_classifier): it orders
     #: the hits but is not part of ``score``
-    classifier: float = 0.0
+    classifier_probability: float = 0.0
 
 
 def collection_name(tenant: str, locale: str) -> str:

@@ -188,7 +188,7 @@ class Drafter:
         retrieved = [
             RetrievedClause(clause_id=h.clause.clause_id, kb_version=h.clause.kb_version, locale=kb_locale,
                             score=round(h.score, 4), title=h.clause.title, text=h.clause.text,
-                            classifier_probability=round(h.classifier, 4))
+                            classifier_probability=round(h.classifier_probability, 4))
             for h in hits[: self.config.retrieved_limit]
         ]
         answer = found.answer
@@ -231,7 +231,7 @@ class Drafter:
                 retrieved.append(RetrievedClause(clause_id=clause.clause_id, kb_version=clause.kb_version,
                                                  locale=kb_locale, score=round(alternative.score, 4),
                                                  title=clause.title, text=clause.text,
-                                                 classifier_probability=round(alternative.classifier, 4)))
+                                                 classifier_probability=round(alternative.classifier_probability, 4)))
                 listed.add((clause.clause_id, clause.kb_version))
         # How likely the cited clause answers the question, times the share of claims that are cited
         # (1 for the template composer; an LLM draft may state uncited things).

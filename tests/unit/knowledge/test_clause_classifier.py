@@ -41,7 +41,7 @@ def test_the_clause_whose_questions_surround_the_request_is_ranked_first_with_sc
     ranked = classifier.rerank(close, request)
     assert [h.clause.clause_id for h in ranked] == ["orders.shipped", "orders.delay"]
     assert [h.score for h in ranked] == [0.90 - WEIGHT / 2, 0.90]  # the score stays retrieval's evidence
-    assert ranked[0].classifier == pytest.approx(probability["orders.shipped"])
+    assert ranked[0].classifier_probability == pytest.approx(probability["orders.shipped"])
 
 
 def test_a_clear_retrieval_lead_is_not_overturned():
@@ -54,7 +54,7 @@ def test_a_clear_retrieval_lead_is_not_overturned():
 def test_a_clause_it_does_not_know_gets_probability_0_and_ranks_by_score():
     classifier = ClauseClassifier.fit(LABELS, VECTORS)
     ranked = classifier.rerank([_hit("orders.new", 0.90 + WEIGHT + 0.01), _hit("orders.shipped", 0.90)], _unit(1.0, 0.05, 0.0))
-    assert [(h.clause.clause_id, h.classifier) for h in ranked][0] == ("orders.new", 0.0)
+    assert [(h.clause.clause_id, h.classifier_probability) for h in ranked][0] == ("orders.new", 0.0)
 
 
 def test_nothing_to_tell_apart_is_no_classifier_and_a_refit_of_the_same_examples_is_reused():
@@ -111,7 +111,7 @@ def test_the_reader_fits_one_classifier_per_tenant_over_every_locale_and_refits_
     request = "has my order shipped yet"
     _, hits = knowledge.search("acme", "en", embedder.embed([request])[0], query_text=request)
     assert {h.clause.clause_id for h in hits} == {"orders.shipped", "orders.delay"}
-    assert all(h.classifier > 0 for h in hits) and sum(h.classifier for h in hits) == pytest.approx(1.0)
+    assert all(h.classifier_probability > 0 for h in hits) and sum(h.classifier_probability for h in hits) == pytest.approx(1.0)
     first = knowledge.clause_classifier("acme")
     assert knowledge.clause_classifier("acme") is first  # not refitted per search
     # a new German question publishes a new de version: the classifier the en search uses is refitted
@@ -130,5 +130,5 @@ def test_ranking_by_clause_text_alone_fits_no_classifier(tmp_path, embedder):
     knowledge = KnowledgeBase(catalogue, RetrievalIndex.local(None), embedder, refresh_seconds=0.0,
                               anchor_questions=False)
     _, hits = knowledge.search("acme", "en", embedder.embed(["has my order shipped"])[0], query_text="has my order shipped")
-    assert knowledge.clause_classifier("acme") is None and [h.classifier for h in hits] == [0.0, 0.0]
+    assert knowledge.clause_classifier("acme") is None and [h.classifier_probability for h in hits] == [0.0, 0.0]
     knowledge.close()
