@@ -106,7 +106,10 @@ class DecisionChain:
         from casetrail.knowledge.store import KnowledgeBase
         from casetrail.knowledge.vector_cache import VectorCache
         from casetrail import knowledge
-        from services.drafter.drafting import Drafter
+        from services.drafter.answer_confidence import DEFAULT_PATH as ANSWER_CONFIDENCE_PATH, AnswerConfidence
+        from services.drafter.drafting import Drafter, DrafterConfig
+        from services.drafter.llm import composer_from_settings
+        from services.drafter.settings import DrafterSettings
         from services.ingest.locale_detection import LocaleDetector
         from services.ingest.normalise import Normaliser
         from services.triage.settings import TriageSettings
@@ -143,7 +146,19 @@ class DecisionChain:
         self.kb_versions = {result.locale: result.version.kb_version for result in published}
         store = KnowledgeBase(catalogue, RetrievalIndex.local(None), embedder)
         store.warm([(tenant, locale) for locale in self.policy.locales])
-        self.drafter = Drafter(store, self.policies, producer=ProducerInfo(service="drafter", version="eval"),
+        # The drafter's own settings choose its composer, grounding floor and answer-confidence model, as
+        # in the service: with CASETRAIL_DRAFTER_LLM_URL set, the evaluation measures the LLM composer.
+        drafter_settings = DrafterSettings()
+        try:
+            composer = composer_from_settings(drafter_settings)
+            answer_confidence = AnswerConfidence.load(
+                Path(drafter_settings.drafter_answer_confidence_path or ANSWER_CONFIDENCE_PATH))
+        except ValueError as exc:
+            raise ChainError(str(exc)) from exc
+        self.drafter = Drafter(store, self.policies, composer=composer,
+                               config=DrafterConfig(min_score=drafter_settings.drafter_min_score),
+                               answer_confidence=answer_confidence,
+                               producer=ProducerInfo(service="drafter", version="eval"),
                                templates={tenant: templates} if templates is not None else {})
         resolver = functools.partial(knowledge.resolve, catalogue_path=catalogue_path)
         self.verifiers = build_verifiers(self.policies, default_dependencies(resolver))
@@ -174,6 +189,7 @@ class DecisionChain:
         return triaged_event(received, outcome, self.policy, self.producers["triage"])
 
     def decide(self, ticket: EvalTicket, at: dt.datetime) -> TicketDecision:
+        from services.drafter.llm import LlmError
         from services.ingest.rejections import Rejected
         from services.router.decide import route
 
@@ -203,7 +219,11 @@ class DecisionChain:
                                   cpu_seconds=cpu_seconds)
         triaged = self.triaged(received, at)
         lap("triage")
-        proposed = self.drafter.draft(triaged)
+        try:
+            proposed = self.drafter.draft(triaged)
+        except LlmError as exc:  # the service would retry it; an evaluation stops with the reason
+            raise ChainError(f"ticket {ticket.id!r}: {exc} ({self.drafter.composer.name} composer); "
+                             f"the evaluation stopped") from exc
         lap("draft")
         report = self.verifiers.verify(proposed)
         verified = self.verifiers.verified_event(proposed, report, self.producers["verify"])

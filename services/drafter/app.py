@@ -65,19 +65,11 @@ def build_drafter(config: Optional["DrafterSettings"] = None) -> Drafter:
     selection = served_versions(catalogue(), policies, config.promotions_path)
     knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.drafter_kb_refresh_seconds,
                               selection=selection)
-    composer = None
-    if config.drafter_llm_url:
-        from services.drafter.llm import LlmComposer
-
-        if not config.drafter_llm_model:
-            raise ValueError("CASETRAIL_DRAFTER_LLM_URL is set but CASETRAIL_DRAFTER_LLM_MODEL is not")
-        composer = LlmComposer(config.drafter_llm_url, config.drafter_llm_model,
-                               api_key=config.drafter_llm_api_key.get_secret_value() if config.drafter_llm_api_key else None,
-                               timeout=config.drafter_llm_timeout_seconds)
     from services.drafter.answer_confidence import DEFAULT_PATH, AnswerConfidence
+    from services.drafter.llm import composer_from_settings
 
     answer_confidence = AnswerConfidence.load(Path(config.drafter_answer_confidence_path or DEFAULT_PATH))
-    drafter = Drafter(knowledge, policies, composer=composer,
+    drafter = Drafter(knowledge, policies, composer=composer_from_settings(config),
                       config=DrafterConfig(min_score=config.drafter_min_score), answer_confidence=answer_confidence,
                       producer=svc.producer_info, templates=served_templates(policies, config.promotions_path))
     log.info("drafter ready", extra={"index": index.mode, "embedder": knowledge.embedder.name,

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import httpx
 
 from casetrail.events import Citation
 from services.drafter.composer import ComposedReply, ComposeRequest, ComposerRefused, assemble
+
+if TYPE_CHECKING:
+    from services.drafter.settings import DrafterSettings
 
 PROMPT_VERSION = "drafter-llm-v1"
 LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "lt": "Lithuanian"}
@@ -138,3 +141,17 @@ class LlmComposer:
         return ComposedReply(text=assemble(request.templates, request.locale, opener, body, []), citations=citations,
                              factual_sentences=len(body), cited_sentences=cited, alternatives_offered=offered,
                              composer=self.name, model=self.model, prompt_version=PROMPT_VERSION, flags=flags)
+
+
+def composer_from_settings(config: "DrafterSettings") -> Optional[LlmComposer]:
+    """The LLM composer ``CASETRAIL_DRAFTER_LLM_*`` names, or None for the offline template composer.
+
+    One builder for the service and for ``casetrail eval decisions``, so an evaluation drafts with
+    the composer the drafter would use. A URL without a model is a ``ValueError``."""
+    if not config.drafter_llm_url:
+        return None
+    if not config.drafter_llm_model:
+        raise ValueError("CASETRAIL_DRAFTER_LLM_URL is set but CASETRAIL_DRAFTER_LLM_MODEL is not")
+    return LlmComposer(config.drafter_llm_url, config.drafter_llm_model,
+                       api_key=config.drafter_llm_api_key.get_secret_value() if config.drafter_llm_api_key else None,
+                       timeout=config.drafter_llm_timeout_seconds)

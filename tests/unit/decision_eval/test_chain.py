@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from typer.testing import CliRunner
 
 from casetrail.cli import app
+from casetrail.settings import REPO_ROOT
+from casetrail_tools.decision_eval.chain import build_chain
+from casetrail_tools.decision_eval.tickets import EvalTicket
+from tests.support.chat_completions import ChatServer
 
 REPORT_KEYS = {"id", "locale", "category", "confidence", "out_of_scope", "action", "queue", "verdict",
                "failed_checks", "citations", "reply"}
@@ -45,3 +50,44 @@ def test_an_unknown_tenant_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["eval", "decisions", "--tickets", str(tickets), "--tenant", "nobody"])
     assert result.exit_code == 2
     assert "no policy for tenant 'nobody'" in result.output
+
+
+def test_the_evaluation_drafts_with_the_llm_composer_the_drafter_settings_name(monkeypatch):
+    chat = ChatServer()
+    chat.replies.append((200, json.dumps({"sentences": [
+        {"text": "Send the item back within 30 days with the return form.", "citations": [1]}]})))
+    monkeypatch.setenv("CASETRAIL_DRAFTER_LLM_URL", chat.url)
+    monkeypatch.setenv("CASETRAIL_DRAFTER_LLM_MODEL", "test-model")
+    try:
+        chain, scratch = build_chain("acme-shop", tenants_dir=REPO_ROOT / "config" / "tenants",
+                                     knowledge_dir=REPO_ROOT / "knowledge")
+        try:
+            decision = chain.decide(EvalTicket(id="return", text="How do I return something?", locale="en"),
+                                    dt.datetime(2026, 12, 7, 11, tzinfo=dt.timezone.utc))
+        finally:
+            scratch.cleanup()
+    finally:
+        chat.close()
+    assert chain.versions["composer"] == "llm"
+    assert [request["body"]["model"] for request in chat.requests] == ["test-model"]
+    assert "Send the item back within 30 days with the return form. [1]" in decision.draft_text
+    # the model's [1] is the first clause the prompt listed, and the draft cites it
+    first_listed = chat.requests[0]["body"]["messages"][1]["content"].split("[1] (")[1].split(")")[0]
+    assert decision.citations[0].split("@")[0] == first_listed
+
+
+def test_a_failing_llm_endpoint_stops_the_evaluation_with_the_reason(tmp_path, monkeypatch):
+    chat = ChatServer()
+    chat.replies.append((503, ""))
+    monkeypatch.setenv("CASETRAIL_DRAFTER_LLM_URL", chat.url)
+    monkeypatch.setenv("CASETRAIL_DRAFTER_LLM_MODEL", "test-model")
+    tickets = tmp_path / "tickets.jsonl"
+    tickets.write_text(json.dumps({"id": "return", "text": "How do I return something?", "locale": "en"}) + "\n")
+    try:
+        result = CliRunner().invoke(app, ["eval", "decisions", "--tickets", str(tickets), "--tenant", "acme-shop",
+                                          "--at", "2026-12-07T11:00:00Z"])
+    finally:
+        chat.close()
+    assert result.exit_code == 2, result.output
+    assert "ticket 'return': LLM endpoint answered 503 (llm composer); the evaluation stopped" in result.output
+
