@@ -90,4 +90,3 @@ def test_a_failing_llm_endpoint_stops_the_evaluation_with_the_reason(tmp_path, m
         chat.close()
     assert result.exit_code == 2, result.output
     assert "ticket 'return': LLM endpoint answered 503 (llm composer); the evaluation stopped" in result.output
-
