@@ -106,9 +106,7 @@ class DecisionChain:
         from casetrail.knowledge.store import KnowledgeBase
         from casetrail.knowledge.vector_cache import VectorCache
         from casetrail import knowledge
-        from services.drafter.answer_confidence import DEFAULT_PATH as ANSWER_CONFIDENCE_PATH, AnswerConfidence
-        from services.drafter.drafting import Drafter, DrafterConfig
-        from services.drafter.llm import composer_from_settings
+        from services.drafter.drafting import Drafter
         from services.drafter.settings import DrafterSettings
         from services.ingest.locale_detection import LocaleDetector
         from services.ingest.normalise import Normaliser
@@ -148,18 +146,12 @@ class DecisionChain:
         store.warm([(tenant, locale) for locale in self.policy.locales])
         # The drafter's own settings choose its composer, grounding floor and answer-confidence model, as
         # in the service: with CASETRAIL_DRAFTER_LLM_URL set, the evaluation measures the LLM composer.
-        drafter_settings = DrafterSettings()
         try:
-            composer = composer_from_settings(drafter_settings)
-            answer_confidence = AnswerConfidence.load(
-                Path(drafter_settings.drafter_answer_confidence_path or ANSWER_CONFIDENCE_PATH))
+            self.drafter = Drafter.from_settings(store, self.policies, DrafterSettings(),
+                                                 producer=ProducerInfo(service="drafter", version="eval"),
+                                                 templates={tenant: templates} if templates is not None else {})
         except ValueError as exc:
             raise ChainError(str(exc)) from exc
-        self.drafter = Drafter(store, self.policies, composer=composer,
-                               config=DrafterConfig(min_score=drafter_settings.drafter_min_score),
-                               answer_confidence=answer_confidence,
-                               producer=ProducerInfo(service="drafter", version="eval"),
-                               templates={tenant: templates} if templates is not None else {})
         resolver = functools.partial(knowledge.resolve, catalogue_path=catalogue_path)
         self.verifiers = build_verifiers(self.policies, default_dependencies(resolver))
         self.producers = {name: ProducerInfo(service=name, version="eval") for name in STAGES}

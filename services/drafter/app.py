@@ -53,7 +53,6 @@ def build_drafter(config: Optional["DrafterSettings"] = None) -> Drafter:
     from casetrail.knowledge.index import RetrievalIndex
     from casetrail.knowledge.store import KnowledgeBase
     from casetrail.policy.tenant import load_policies
-    from services.drafter.drafting import DrafterConfig
     from services.drafter.settings import DrafterSettings
 
     config = config or DrafterSettings()
@@ -65,13 +64,8 @@ def build_drafter(config: Optional["DrafterSettings"] = None) -> Drafter:
     selection = served_versions(catalogue(), policies, config.promotions_path)
     knowledge = KnowledgeBase(catalogue(), index, default_embedder(), refresh_seconds=config.drafter_kb_refresh_seconds,
                               selection=selection)
-    from services.drafter.answer_confidence import DEFAULT_PATH, AnswerConfidence
-    from services.drafter.llm import composer_from_settings
-
-    answer_confidence = AnswerConfidence.load(Path(config.drafter_answer_confidence_path or DEFAULT_PATH))
-    drafter = Drafter(knowledge, policies, composer=composer_from_settings(config),
-                      config=DrafterConfig(min_score=config.drafter_min_score), answer_confidence=answer_confidence,
-                      producer=svc.producer_info, templates=served_templates(policies, config.promotions_path))
+    drafter = Drafter.from_settings(knowledge, policies, config, producer=svc.producer_info,
+                                    templates=served_templates(policies, config.promotions_path))
     log.info("drafter ready", extra={"index": index.mode, "embedder": knowledge.embedder.name,
                                      "composer": drafter.composer.name})
     return drafter

@@ -25,7 +25,8 @@ import dataclasses
 import logging
 import uuid
 from types import MappingProxyType
-from typing import Mapping, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping, Optional
 
 import numpy as np
 
@@ -41,9 +42,12 @@ from casetrail.policy.tenant import TenantPolicy
 from services.drafter.templates import BUILTIN, ReplyTemplates
 from services.drafter.composer import Composer, ComposeRequest, ComposerRefused, TemplateComposer
 from services.drafter.answer import Answer, choose_answer
-from services.drafter.answer_confidence import AnswerConfidence
+from services.drafter.answer_confidence import DEFAULT_PATH as ANSWER_CONFIDENCE_PATH, AnswerConfidence
 from services.drafter.entities import order_reference
-from services.drafter.llm import LlmError
+from services.drafter.llm import LlmError, composer_from_settings
+
+if TYPE_CHECKING:
+    from services.drafter.settings import DrafterSettings
 
 log = logging.getLogger(__name__)
 _DRAFT_NAMESPACE = uuid.UUID("0d7f3a52-91c4-4e0b-8d7e-5b2c6f1a9e33")
@@ -88,6 +92,17 @@ class Drafter:
         self._answer_confidence = answer_confidence
         self.producer = producer
         self.templates = templates  # tenant -> its promoted reply templates (default: the built-in set)
+
+    @classmethod
+    def from_settings(cls, knowledge: KnowledgeBase, policies: Mapping[str, TenantPolicy], settings: "DrafterSettings",
+                      producer: ProducerInfo, templates: Mapping[str, ReplyTemplates]) -> "Drafter":
+        """The drafter its settings describe: composer (``CASETRAIL_DRAFTER_LLM_*``, else the template composer),
+        grounding floor and answer-confidence model. The service and ``casetrail eval decisions`` both build it
+        here, so an evaluation drafts as the service does. Bad settings are a ``ValueError``."""
+        answer_confidence = AnswerConfidence.load(Path(settings.drafter_answer_confidence_path or ANSWER_CONFIDENCE_PATH))
+        return cls(knowledge, policies, composer=composer_from_settings(settings),
+                   config=DrafterConfig(min_score=settings.drafter_min_score), answer_confidence=answer_confidence,
+                   producer=producer, templates=templates)
 
     # -- helpers --------------------------------------------------------------
     def _kb_locale(self, tenant: str, locale: str, policy: Optional[TenantPolicy]):

@@ -146,8 +146,8 @@ class LlmComposer:
 def composer_from_settings(config: "DrafterSettings") -> Optional[LlmComposer]:
     """The LLM composer ``CASETRAIL_DRAFTER_LLM_*`` names, or None for the offline template composer.
 
-    One builder for the service and for ``casetrail eval decisions``, so an evaluation drafts with
-    the composer the drafter would use. A URL without a model is a ``ValueError``."""
+    ``Drafter.from_settings`` calls it (the service and ``casetrail eval decisions`` alike). A URL
+    without a model is a ``ValueError``."""
     if not config.drafter_llm_url:
         return None
     if not config.drafter_llm_model:

@@ -7,9 +7,10 @@ import json
 import pytest
 from drafter_testing import triaged
 
-from casetrail.events import DraftOutcome
+from casetrail.events import DraftOutcome, ProducerInfo
 from services.drafter.drafting import Drafter, DrafterConfig
 from services.drafter.llm import PROMPT_VERSION, LlmComposer, LlmError
+from services.drafter.settings import DrafterSettings
 from tests.support.chat_completions import ChatServer
 
 LOW = DrafterConfig(min_score=0.2)
@@ -83,3 +84,18 @@ def test_server_errors_are_transient_client_errors_are_not(chat, knowledge, poli
     chat.replies.append((400, ""))
     draft = drafter.draft(triaged(QUESTION)).draft
     assert draft.outcome == DraftOutcome.no_grounding and "llm_error" in draft.flags
+
+
+def test_the_drafter_its_settings_describe_composes_with_the_endpoint_they_name(chat, knowledge, policy, tmp_path):
+    settings = DrafterSettings(drafter_llm_url=chat.url, drafter_llm_model="test-model", drafter_min_score=0.2)
+    drafter = Drafter.from_settings(knowledge, {"acme-shop": policy}, settings,
+                                    producer=ProducerInfo(service="drafter", version="test"), templates={})
+    assert (drafter.composer.name, drafter.config.min_score) == ("llm", 0.2)
+    broken = tmp_path / "answer-confidence.json"
+    broken.write_text("{}")
+    with pytest.raises(ValueError, match="not an answer-confidence model"):
+        Drafter.from_settings(knowledge, {}, DrafterSettings(drafter_answer_confidence_path=str(broken)),
+                              producer=ProducerInfo(service="drafter", version="test"), templates={})
+    with pytest.raises(ValueError, match="CASETRAIL_DRAFTER_LLM_MODEL is not"):
+        Drafter.from_settings(knowledge, {}, DrafterSettings(drafter_llm_url=chat.url),
+                              producer=ProducerInfo(service="drafter", version="test"), templates={})
